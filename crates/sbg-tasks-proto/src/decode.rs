@@ -1,0 +1,312 @@
+//! Turning body bytes into model values: strict, or lenient with a report.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+
+use crate::excerpt::{BodyExcerpt, BodyShape};
+use crate::lenient::{self, Policy, RepairError, RepairReport};
+use crate::model::{Coercion, FromLenient, LenientCx};
+
+/// How bodies are decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Decoding {
+    /// Valid JSON of the right types only; anything else is an error.
+    Strict,
+    /// Valid JSON decodes exactly as [`Decoding::Strict`] does (fast path, empty report);
+    /// otherwise the body is repaired and typed leniently as `Policy` allows, and every repair
+    /// and coercion is reported.
+    Lenient(Policy),
+}
+
+impl Default for Decoding {
+    /// Lenient with the default policy: the right default for task answers.
+    fn default() -> Self {
+        Decoding::Lenient(Policy::default())
+    }
+}
+
+/// What a lenient decode had to do. Empty for a clean body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParseReport {
+    /// Repairs of the bytes (syntax), with byte ranges in the original body.
+    pub repairs: RepairReport,
+    /// Coercions of types, with JSON pointers into the value.
+    pub coercions: Vec<Coercion>,
+}
+
+impl ParseReport {
+    /// Whether nothing had to be done.
+    pub fn is_clean(&self) -> bool {
+        self.repairs.repairs.is_empty() && self.coercions.is_empty()
+    }
+}
+
+impl fmt::Display for ParseReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_clean() {
+            return f.write_str("clean");
+        }
+        write!(
+            f,
+            "{} repair(s), {} coercion(s)",
+            self.repairs.repairs.len(),
+            self.coercions.len()
+        )
+    }
+}
+
+/// A decoded value with its report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded<T> {
+    /// The value.
+    pub value: T,
+    /// What had to be repaired or coerced (empty for a clean body).
+    pub report: ParseReport,
+}
+
+/// A body that could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The body is empty.
+    #[error("the body is empty")]
+    Empty,
+    /// The body is not JSON at all (e.g. an HTML page from a proxy).
+    #[error("the body is {shape}, not JSON: {excerpt}")]
+    NotJson {
+        /// What it looks like.
+        shape: BodyShape,
+        /// Its first bytes.
+        excerpt: BodyExcerpt,
+    },
+    /// Invalid JSON (strict decoding).
+    #[error("invalid JSON at line {line}, column {column} (byte {offset}): {message}; near {excerpt}")]
+    Syntax {
+        /// Byte offset of the error.
+        offset: usize,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's message.
+        message: String,
+        /// The bytes around the error.
+        excerpt: BodyExcerpt,
+    },
+    /// Valid JSON that does not have the expected shape (strict decoding).
+    #[error("unexpected JSON at line {line}, column {column} (byte {offset}): {message}")]
+    Shape {
+        /// Byte offset where the decoder stopped.
+        offset: usize,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The decoder's message.
+        message: String,
+        /// The bytes around the error.
+        excerpt: BodyExcerpt,
+    },
+    /// The lenient repair could not recover a trustworthy value, or the policy refused a repair.
+    #[error("the body could not be repaired: {0}")]
+    Repair(#[from] RepairError),
+    /// After repair, the value is not an object of the expected type at all (e.g. an array where
+    /// a task belongs).
+    #[error("the body is {found} where {expected} was expected")]
+    WrongType {
+        /// What the decoder wanted.
+        expected: &'static str,
+        /// What the body held.
+        found: &'static str,
+    },
+}
+
+impl DecodeError {
+    /// Byte offset of the problem, when known.
+    pub fn offset(&self) -> Option<usize> {
+        match self {
+            DecodeError::Syntax { offset, .. } | DecodeError::Shape { offset, .. } => {
+                Some(*offset)
+            }
+            _ => None,
+        }
+    }
+
+    fn from_serde(body: &[u8], e: &serde_json::Error, base: usize) -> Self {
+        let (line, column) = (e.line(), e.column());
+        let offset = offset_of(body, line, column).saturating_sub(base);
+        let message = strip_position(&e.to_string());
+        let excerpt = BodyExcerpt::at(body, offset);
+        match e.classify() {
+            serde_json::error::Category::Data => DecodeError::Shape {
+                offset,
+                line,
+                column,
+                message,
+                excerpt,
+            },
+            _ => DecodeError::Syntax {
+                offset,
+                line,
+                column,
+                message,
+                excerpt,
+            },
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; we report those separately.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// The byte offset of serde_json's 1-based (line, column); column counts bytes of the line.
+fn offset_of(body: &[u8], line: usize, column: usize) -> usize {
+    let mut start = 0;
+    if line > 1 {
+        let mut seen = 1;
+        for (i, b) in body.iter().enumerate() {
+            if *b == b'\n' {
+                seen += 1;
+                if seen == line {
+                    start = i + 1;
+                    break;
+                }
+            }
+        }
+    }
+    (start + column.saturating_sub(1)).min(body.len())
+}
+
+/// 1-based (line, column) of a byte offset; column counts bytes.
+pub fn line_col(body: &[u8], offset: usize) -> (usize, usize) {
+    let offset = offset.min(body.len());
+    let before = &body[..offset];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let col = offset - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+    (line, col)
+}
+
+/// Decodes `body` strictly: valid JSON of the right types, nothing else.
+pub fn decode_strict<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    match BodyShape::sniff(body) {
+        BodyShape::Empty => return Err(DecodeError::Empty),
+        BodyShape::Html | BodyShape::Text => {
+            // Still let serde_json have a go (a bare number or `true` is JSON), but report an
+            // HTML page as what it is.
+            if let Ok(v) = serde_json::from_slice(body) {
+                return Ok(v);
+            }
+            return Err(DecodeError::NotJson {
+                shape: BodyShape::sniff(body),
+                excerpt: BodyExcerpt::of(body),
+            });
+        }
+        BodyShape::JsonLike => {}
+    }
+    serde_json::from_slice(body).map_err(|e| DecodeError::from_serde(body, &e, 0))
+}
+
+/// Decodes `body` as `decoding` says.
+pub fn decode<T>(body: &[u8], decoding: &Decoding) -> Result<Decoded<T>, DecodeError>
+where
+    T: DeserializeOwned + FromLenient,
+{
+    let policy = match decoding {
+        Decoding::Strict => {
+            return decode_strict(body).map(|value| Decoded {
+                value,
+                report: ParseReport::default(),
+            })
+        }
+        Decoding::Lenient(p) => p,
+    };
+    // Fast path: a valid body decodes exactly as in strict mode.
+    let first = match serde_json::from_slice::<T>(body) {
+        Ok(value) => {
+            return Ok(Decoded {
+                value,
+                report: ParseReport::default(),
+            })
+        }
+        Err(e) => e,
+    };
+    // Valid JSON with a member of an unexpected type: type it leniently, no byte repair.
+    if first.classify() == serde_json::error::Category::Data {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+            return typed(v, RepairReport::default());
+        }
+    }
+    let repaired = lenient::repair(body, policy)?;
+    let v: serde_json::Value = serde_json::from_slice(&repaired.json).map_err(|e| {
+        // The repair pass promises valid JSON; if it ever breaks that promise, say so plainly.
+        DecodeError::from_serde(&repaired.json, &e, 0)
+    })?;
+    typed(v, repaired.report)
+}
+
+fn typed<T: FromLenient>(
+    v: serde_json::Value,
+    repairs: RepairReport,
+) -> Result<Decoded<T>, DecodeError> {
+    let mut cx = LenientCx::new();
+    match T::from_lenient(v, &mut cx) {
+        Ok(value) => Ok(Decoded {
+            value,
+            report: ParseReport {
+                repairs,
+                coercions: cx.coercions,
+            },
+        }),
+        Err(v) => Err(DecodeError::WrongType {
+            expected: T::EXPECTED,
+            found: crate::model::kind_of(&v),
+        }),
+    }
+}
+
+/// Strictly decodes a members-only fragment such as the documentation's
+/// `"errors": [ ... ]` (an object's members without the braces) as the object `T`.
+///
+/// Offsets in errors refer to the fragment as given.
+pub fn decode_members_fragment<T: DeserializeOwned>(fragment: &[u8]) -> Result<T, DecodeError> {
+    let mut wrapped = Vec::with_capacity(fragment.len() + 2);
+    wrapped.push(b'{');
+    wrapped.extend_from_slice(fragment);
+    wrapped.push(b'}');
+    serde_json::from_slice(&wrapped).map_err(|e| match DecodeError::from_serde(&wrapped, &e, 1) {
+        DecodeError::Syntax {
+            offset,
+            line,
+            column,
+            message,
+            ..
+        } => DecodeError::Syntax {
+            offset,
+            line,
+            column: if line == 1 { column.saturating_sub(1) } else { column },
+            message,
+            excerpt: BodyExcerpt::at(fragment, offset),
+        },
+        DecodeError::Shape {
+            offset,
+            line,
+            column,
+            message,
+            ..
+        } => DecodeError::Shape {
+            offset,
+            line,
+            column: if line == 1 { column.saturating_sub(1) } else { column },
+            message,
+            excerpt: BodyExcerpt::at(fragment, offset),
+        },
+        other => other,
+    })
+}

@@ -1,0 +1,171 @@
+//! The common shape of every call: build a request, parse its answer.
+
+use http::{Method, Request, Response};
+
+use crate::api_error::ApiError;
+use crate::decode::{DecodeError, Decoded, Decoding, ParseReport};
+use crate::meta::ResponseMeta;
+use crate::Config;
+
+/// What kind of call an endpoint is, for retry decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CallKind {
+    /// Reads (get a task, list, execution details, rate limit): safe to repeat.
+    Read,
+    /// Run a draft: repeating it is harmless (a second run answers 7007), and the client turns
+    /// that answer into the task.
+    Run,
+    /// Rerun (clone): NOT idempotent; every copy sent may make a new task.
+    Rerun,
+    /// Create a task: NOT idempotent.
+    Create,
+    /// Abort a task: repeating is harmless (a second abort answers an error the client can read).
+    Abort,
+}
+
+impl CallKind {
+    /// Whether sending the call twice can have an effect beyond sending it once.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, CallKind::Rerun | CallKind::Create)
+    }
+}
+
+/// A decoded successful answer: the value, the answer's metadata, and what lenient decoding
+/// had to repair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer<T> {
+    /// The value.
+    pub value: T,
+    /// Status, rate limit, request id.
+    pub meta: ResponseMeta,
+    /// Repairs and coercions (empty for a clean body).
+    pub report: ParseReport,
+}
+
+/// Why an answer did not give the value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The platform (or a proxy) answered with an error status.
+    #[error("the platform answered with an error: {0}")]
+    Api(Box<ApiError>),
+    /// A success status whose body could not be decoded.
+    #[error("HTTP {status}: the answer could not be decoded: {error}")]
+    Decode {
+        /// The HTTP status.
+        status: u16,
+        /// The answer's metadata.
+        meta: Box<ResponseMeta>,
+        /// What went wrong.
+        error: DecodeError,
+    },
+}
+
+impl ResponseError {
+    /// The API error, if this is one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            ResponseError::Api(e) => Some(e),
+            ResponseError::Decode { .. } => None,
+        }
+    }
+
+    /// The answer's metadata.
+    pub fn meta(&self) -> &ResponseMeta {
+        match self {
+            ResponseError::Api(e) => &e.meta,
+            ResponseError::Decode { meta, .. } => meta,
+        }
+    }
+}
+
+/// Why a request could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The URL built was rejected by `http` (should not happen with validated parts).
+    #[error("the request URL {url:?} is invalid: {reason}")]
+    Url {
+        /// The URL.
+        url: String,
+        /// `http`'s reason.
+        reason: String,
+    },
+    /// The request body could not be encoded.
+    #[error("the request body could not be encoded: {0}")]
+    Body(String),
+}
+
+/// One API call: how to build its request and how to read its answer.
+///
+/// Implemented by [`GetTask`](crate::GetTask), [`RunTask`](crate::RunTask),
+/// [`RerunTask`](crate::RerunTask) and the other endpoint types. Transports and clients are
+/// generic over it: `prepare_request` → send the bytes → `parse_response`.
+pub trait Endpoint {
+    /// The value a successful answer holds.
+    type Output;
+
+    /// The kind of call, for retry decisions.
+    fn kind(&self) -> CallKind;
+
+    /// The HTTP method.
+    fn method(&self) -> Method;
+
+    /// The path after the base URL's prefix, starting with `/` (e.g. `/tasks/ID`).
+    fn path(&self) -> String;
+
+    /// Query parameters in the order sent; parameters not set are not sent. Values are
+    /// percent-encoded by [`Endpoint::prepare_request`].
+    fn query(&self) -> Vec<(&'static str, String)>;
+
+    /// The JSON body, for calls that have one.
+    fn body(&self) -> Result<Option<Vec<u8>>, BuildError> {
+        Ok(None)
+    }
+
+    /// Decodes a success body.
+    fn decode(&self, body: &[u8], decoding: &Decoding) -> Result<Decoded<Self::Output>, DecodeError>;
+
+    /// Builds the request: method, full URL, `Host`, auth, `Accept`, `User-Agent` and the body.
+    fn prepare_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        crate::request::build(config, self.method(), &self.path(), &self.query(), self.body()?)
+    }
+
+    /// Reads an answer: 2xx → the decoded value with metadata; anything else → the API error.
+    fn parse_response<B: AsRef<[u8]>>(
+        &self,
+        response: &Response<B>,
+        decoding: &Decoding,
+    ) -> Result<Answer<Self::Output>, ResponseError> {
+        self.parse_parts(response.status(), response.headers(), response.body().as_ref(), decoding)
+    }
+
+    /// [`Endpoint::parse_response`] from the parts of an answer.
+    fn parse_parts(
+        &self,
+        status: http::StatusCode,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        decoding: &Decoding,
+    ) -> Result<Answer<Self::Output>, ResponseError> {
+        if !status.is_success() {
+            return Err(ResponseError::Api(Box::new(ApiError::from_parts(
+                status, headers, body,
+            ))));
+        }
+        let meta = ResponseMeta::from_parts(status, headers);
+        match self.decode(body, decoding) {
+            Ok(d) => Ok(Answer {
+                value: d.value,
+                meta,
+                report: d.report,
+            }),
+            Err(error) => Err(ResponseError::Decode {
+                status: status.as_u16(),
+                meta: Box::new(meta),
+                error,
+            }),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! `GET /v2/tasks/{task_id}`: details of a task.
+
+use http::Method;
+
+use super::{decode_task, task_path, task_query};
+use crate::endpoint::{CallKind, Endpoint};
+use crate::model::Task;
+use crate::{Fields, TaskId};
+
+/// Get the details of a task.
+///
+/// ```
+/// use sbg_tasks_proto::{AuthToken, Config, Endpoint, Fields, GetTask, Platform};
+/// let cfg = Config::new(Platform::Cgc, AuthToken::new("token").unwrap());
+/// let get = GetTask::new("08c5ce64-1551-4b7d-b054-63a1517bc7bb".parse().unwrap())
+///     .fields(Fields::All);
+/// let req = get.prepare_request(&cfg).unwrap();
+/// assert_eq!(
+///     req.uri(),
+///     "https://cgc-api.sbgenomics.com/v2/tasks/08c5ce64-1551-4b7d-b054-63a1517bc7bb?fields=_all"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetTask {
+    id: TaskId,
+    fields: Option<Fields>,
+}
+
+impl GetTask {
+    /// Details of task `id`, all default fields.
+    pub fn new(id: TaskId) -> Self {
+        Self { id, fields: None }
+    }
+
+    /// Only these fields (`fields=`).
+    pub fn fields(mut self, fields: Fields) -> Self {
+        self.fields = Some(fields);
+        self
+    }
+
+    /// The task id.
+    pub fn id(&self) -> &TaskId {
+        &self.id
+    }
+}
+
+impl Endpoint for GetTask {
+    type Output = Task;
+
+    fn kind(&self) -> CallKind {
+        CallKind::Read
+    }
+
+    fn method(&self) -> Method {
+        Method::GET
+    }
+
+    fn path(&self) -> String {
+        task_path(&self.id, None)
+    }
+
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        task_query(&mut q, self.fields.as_ref(), None, None);
+        q
+    }
+
+    decode_task!();
+}

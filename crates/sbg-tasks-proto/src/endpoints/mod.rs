@@ -1,0 +1,59 @@
+//! The endpoint types, one file per call.
+
+mod get_task;
+mod rerun_task;
+mod run_task;
+
+pub use get_task::GetTask;
+pub use rerun_task::RerunTask;
+pub use run_task::RunTask;
+
+use crate::{Fields, TaskId};
+
+/// `/tasks/{id}` and `/tasks/{id}/actions/{action}`.
+pub(crate) fn task_path(id: &TaskId, action: Option<&str>) -> String {
+    let mut p = String::with_capacity(7 + id.as_str().len() + 24);
+    p.push_str("/tasks/");
+    p.push_str(id.as_str());
+    if let Some(a) = action {
+        p.push_str("/actions/");
+        p.push_str(a);
+    }
+    p
+}
+
+/// Adds the query parameters shared by the task calls, in a fixed order.
+pub(crate) fn task_query(
+    q: &mut Vec<(&'static str, String)>,
+    fields: Option<&Fields>,
+    batch: Option<bool>,
+    interruptible: Option<bool>,
+) {
+    if let Some(b) = batch {
+        q.push(("batch", bool_str(b)));
+    }
+    if let Some(b) = interruptible {
+        q.push(("use_interruptible_instances", bool_str(b)));
+    }
+    if let Some(f) = fields {
+        q.push(("fields", f.to_string()));
+    }
+}
+
+fn bool_str(b: bool) -> String {
+    if b { "true" } else { "false" }.to_owned()
+}
+
+/// Implements [`Endpoint::decode`](crate::Endpoint::decode) for endpoints answering a task.
+macro_rules! decode_task {
+    () => {
+        fn decode(
+            &self,
+            body: &[u8],
+            decoding: &$crate::Decoding,
+        ) -> Result<$crate::Decoded<$crate::model::Task>, $crate::DecodeError> {
+            $crate::decode::decode(body, decoding)
+        }
+    };
+}
+pub(crate) use decode_task;

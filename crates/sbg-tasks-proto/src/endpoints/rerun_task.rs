@@ -1,0 +1,96 @@
+//! `POST /v2/tasks/{task_id}/actions/clone`: rerun (copy) a task.
+
+use http::Method;
+
+use super::{decode_task, task_path, task_query};
+use crate::endpoint::{CallKind, Endpoint};
+use crate::model::Task;
+use crate::{Fields, TaskId};
+
+/// Rerun a task: the platform copies it into a NEW task (a DRAFT, or run at once with
+/// [`RerunTask::run`]). The answer is the new task.
+///
+/// Not idempotent: each request that reaches the platform makes another copy, so clients never
+/// retry it once it may have been received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RerunTask {
+    id: TaskId,
+    run: bool,
+    fields: Option<Fields>,
+    batch: Option<bool>,
+    interruptible: Option<bool>,
+}
+
+impl RerunTask {
+    /// Copy task `id` into a new DRAFT.
+    pub fn new(id: TaskId) -> Self {
+        Self {
+            id,
+            run: false,
+            fields: None,
+            batch: None,
+            interruptible: None,
+        }
+    }
+
+    /// `action=run`: run the copy at once.
+    pub fn run(mut self, run: bool) -> Self {
+        self.run = run;
+        self
+    }
+
+    /// `batch=`: `false` disables the default batching.
+    pub fn batch(mut self, batch: bool) -> Self {
+        self.batch = Some(batch);
+        self
+    }
+
+    /// `use_interruptible_instances=`: allow (or forbid) spot instances.
+    pub fn use_interruptible_instances(mut self, yes: bool) -> Self {
+        self.interruptible = Some(yes);
+        self
+    }
+
+    /// Only these fields in the answer.
+    pub fn fields(mut self, fields: Fields) -> Self {
+        self.fields = Some(fields);
+        self
+    }
+
+    /// The id of the task copied.
+    pub fn id(&self) -> &TaskId {
+        &self.id
+    }
+
+    /// Whether the copy is run at once.
+    pub fn runs(&self) -> bool {
+        self.run
+    }
+}
+
+impl Endpoint for RerunTask {
+    type Output = Task;
+
+    fn kind(&self) -> CallKind {
+        CallKind::Rerun
+    }
+
+    fn method(&self) -> Method {
+        Method::POST
+    }
+
+    fn path(&self) -> String {
+        task_path(&self.id, Some("clone"))
+    }
+
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if self.run {
+            q.push(("action", "run".to_owned()));
+        }
+        task_query(&mut q, self.fields.as_ref(), self.batch, self.interruptible);
+        q
+    }
+
+    decode_task!();
+}

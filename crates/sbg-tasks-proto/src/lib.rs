@@ -1,0 +1,76 @@
+//! Sans-IO protocol core for the Seven Bridges Tasks API (v2) — and CGC, Cavatica, BioData
+//! Catalyst, and the EU, GCP and China deployments.
+//!
+//! This crate turns task calls into [`http::Request`] values and turns the platform's answers
+//! into a typed, lossless model. It never opens a socket, never sleeps and never reads a clock:
+//! transports (`sbg-tasks-ureq`, `sbg-tasks-hyper`, or your own) move the bytes.
+//!
+//! # In scope
+//! - Platforms and base URLs ([`Platform`], [`BaseUrl`]), tokens that never print themselves
+//!   ([`AuthToken`]), ids that can never change a request path ([`TaskId`]), the `fields`
+//!   selector ([`Fields`]).
+//! - One type per call, each an [`Endpoint`]: [`GetTask`], [`RunTask`], [`RerunTask`].
+//!   `prepare_request` builds the request; `parse_response` reads the answer.
+//! - The task model ([`model::Task`] and friends): every member optional, unknown members kept
+//!   and re-emitted, prices as exact decimal text, timestamps that never fail a decode.
+//! - Typed API errors ([`ApiError`], [`ErrorCode`]) from JSON bodies, proxy pages or nothing.
+//! - Rate-limit and request-id metadata ([`ResponseMeta`]).
+//! - Lenient decoding of malformed bodies with a report of every repair ([`lenient`],
+//!   [`Decoding`]).
+//!
+//! # Out of scope
+//! - Any I/O: sockets, TLS, timeouts, size caps, sleeping, clocks. Those belong to transports.
+//! - Following redirects (transports refuse to carry the token to another host).
+//!
+//! # Example
+//! ```
+//! use sbg_tasks_proto::{http, AuthToken, Config, Decoding, Endpoint, GetTask, Platform};
+//!
+//! let config = Config::new(Platform::Cgc, AuthToken::new("3259c50e1ac5426ea8f1273259740f74")?);
+//! let call = GetTask::new("08c5ce64-1551-4b7d-b054-63a1517bc7bb".parse()?);
+//! let request = call.prepare_request(&config)?;
+//! assert_eq!(request.method(), http::Method::GET);
+//! assert_eq!(request.uri().path(), "/v2/tasks/08c5ce64-1551-4b7d-b054-63a1517bc7bb");
+//!
+//! // ... a transport sends `request` and gets an answer back:
+//! let answer = http::Response::builder()
+//!     .status(200)
+//!     .header("X-RateLimit-Remaining", "999")
+//!     .header("X-RateLimit-Limit", "1000")
+//!     .header("X-RateLimit-Reset", "1700000000")
+//!     .body(br#"{"id": "08c5ce64-1551-4b7d-b054-63a1517bc7bb", "status": "RUNNING"}"#.to_vec())?;
+//! let task = call.parse_response(&answer, &Decoding::default())?;
+//! assert_eq!(task.value.status.unwrap().as_str(), "RUNNING");
+//! assert_eq!(task.meta.rate_limit.unwrap().remaining, 999);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub use http;
+
+mod api_error;
+mod config;
+pub mod decode;
+mod endpoint;
+pub mod endpoints;
+mod excerpt;
+mod fields;
+mod id;
+pub mod lenient;
+mod meta;
+pub mod model;
+mod platform;
+mod request;
+mod token;
+
+pub use api_error::{ApiError, ErrorCode};
+pub use config::{AuthScheme, Config, DEFAULT_USER_AGENT};
+pub use decode::{DecodeError, Decoded, Decoding, ParseReport};
+pub use endpoint::{Answer, BuildError, CallKind, Endpoint, ResponseError};
+pub use endpoints::{GetTask, RerunTask, RunTask};
+pub use excerpt::{BodyExcerpt, BodyShape, EXCERPT_LEN};
+pub use fields::{FieldName, Fields, FieldsError};
+pub use id::{TaskId, TaskIdError, MAX_TASK_ID_LEN};
+pub use meta::{RateLimit, ResponseMeta, RetryAfter};
+pub use model::Task;
+pub use platform::{is_loopback_host, AllowHttp, BaseUrl, BaseUrlError, Platform, UnknownPlatform};
+pub use token::{AuthToken, TokenError, MAX_TOKEN_LEN};

@@ -1,0 +1,86 @@
+//! Prices, with amounts kept as the exact decimal text sent.
+
+use std::fmt;
+
+/// A decimal amount exactly as the platform sent it (`"0.23"`), never through a float.
+///
+/// A number sent instead of a string is accepted and kept as its JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Amount(String);
+
+impl Amount {
+    /// Wraps decimal text.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl serde::Serialize for Amount {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Amount {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(Amount(s)),
+            serde_json::Value::Number(n) => Ok(Amount(n.to_string())),
+            other => Err(serde::de::Error::custom(format_args!(
+                "expected a decimal amount, found {}",
+                super::lenient::kind_of(&other)
+            ))),
+        }
+    }
+}
+
+impl super::FromLenient for Amount {
+    const EXPECTED: &'static str = "a decimal amount";
+    fn from_lenient(
+        v: serde_json::Value,
+        cx: &mut super::LenientCx,
+    ) -> Result<Self, serde_json::Value> {
+        match v {
+            serde_json::Value::String(s) => Ok(Amount(s)),
+            serde_json::Value::Number(n) => {
+                cx.record(super::CoercionKind::NumberToDecimalText);
+                Ok(Amount(n.to_string()))
+            }
+            other => Err(other),
+        }
+    }
+}
+
+model_struct! {
+    /// What a task cost.
+    pub struct Price {
+        /// Currency code, e.g. `USD`.
+        currency: String = "currency",
+        /// Total amount.
+        amount: Amount = "amount",
+        /// Parts of the total.
+        breakdown: PriceBreakdown = "breakdown",
+    }
+}
+
+model_struct! {
+    /// Parts of a price.
+    pub struct PriceBreakdown {
+        /// Storage.
+        storage: Amount = "storage",
+        /// Computation.
+        computation: Amount = "computation",
+        /// Data transfer.
+        data_transfer: Amount = "data_transfer",
+    }
+}
