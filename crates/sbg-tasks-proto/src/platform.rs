@@ -182,6 +182,9 @@ impl BaseUrl {
         if authority.host().is_empty() {
             return Err(not_abs("empty host"));
         }
+        if host_of(authority.as_str()) != authority.as_str() && authority.port_u16().is_none() {
+            return Err(not_abs("the port is not a number from 0 to 65535"));
+        }
         let scheme = if scheme.eq_ignore_ascii_case("https") {
             "https"
         } else if scheme.eq_ignore_ascii_case("http") {

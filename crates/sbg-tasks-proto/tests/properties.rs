@@ -1,0 +1,299 @@
+//! Property tests over untrusted inputs: ids, tokens, bodies, and the task model's round trip.
+
+use proptest::collection::{btree_map, vec};
+use proptest::option;
+use proptest::prelude::*;
+use sbg_tasks_proto::http::Response;
+use sbg_tasks_proto::model::{
+    Amount, BatchBy, BatchByType, ExecutionStatus, FileClass, FileRef, IssueKind, PortMap,
+    PortValue, Price, PriceBreakdown, Task, TaskStatus, Timestamp, ValidationIssue,
+};
+use sbg_tasks_proto::{
+    AuthToken, Config, Decoding, Endpoint, GetTask, Platform, RerunTask, RunTask, TaskId,
+};
+
+fn config() -> Config {
+    Config::new(Platform::SevenBridges, AuthToken::new("tok").unwrap())
+}
+
+/// Strings heavy in the characters that could bend a path, plus arbitrary unicode.
+fn id_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9._~/?#% \\-]{0,40}",
+        "\\PC{0,40}",
+        Just("..".to_owned()),
+        Just(".".to_owned()),
+        "[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn an_accepted_id_never_changes_the_path(s in id_like()) {
+        let Ok(id) = TaskId::new(s.clone()) else { return Ok(()) };
+        let cfg = config();
+        let get = GetTask::new(id.clone()).prepare_request(&cfg).unwrap();
+        prop_assert_eq!(get.uri().path(), format!("/v2/tasks/{s}"));
+        prop_assert_eq!(get.uri().query(), None);
+        let run = RunTask::new(id.clone()).prepare_request(&cfg).unwrap();
+        prop_assert_eq!(run.uri().path(), format!("/v2/tasks/{s}/actions/run"));
+        let rerun = RerunTask::new(id).run(true).prepare_request(&cfg).unwrap();
+        prop_assert_eq!(rerun.uri().path(), format!("/v2/tasks/{s}/actions/clone"));
+        prop_assert_eq!(rerun.uri().query(), Some("action=run"));
+        prop_assert_eq!(rerun.uri().host(), Some("api.sbgenomics.com"));
+    }
+
+    #[test]
+    fn a_token_is_rejected_or_never_shown(s in prop_oneof!["[!-~]{8,64}", "\\PC{8,64}", "[ -~\\r\\n\\t]{8,64}"]) {
+        match AuthToken::new(s.clone()) {
+            Ok(t) => {
+                prop_assert_eq!(format!("{t:?}"), "AuthToken(<redacted>)");
+                prop_assert_eq!(t.to_string(), "<redacted>");
+                let cfg = Config::new(Platform::Cgc, t);
+                let shown = format!("{:?}", cfg);
+                prop_assert!(!shown.contains(&s));
+                let req = GetTask::new("x".parse().unwrap()).prepare_request(&cfg).unwrap();
+                prop_assert!(req.headers()["x-sbg-auth-token"].is_sensitive());
+                let shown = format!("{:?}", req);
+                prop_assert!(!shown.contains(&s));
+            }
+            Err(e) => {
+                prop_assert!(!e.to_string().contains(&s));
+                let shown = format!("{:?}", e);
+                prop_assert!(!shown.contains(&s));
+            }
+        }
+    }
+
+    #[test]
+    fn any_body_gives_a_value_or_an_error(
+        status in prop_oneof![Just(200u16), Just(201), Just(400), Just(404), Just(429), Just(502), 100u16..600],
+        body in prop_oneof![vec(any::<u8>(), 0..512), "\\PC{0,256}".prop_map(String::into_bytes)],
+    ) {
+        let resp = Response::builder().status(status).body(body).unwrap();
+        let get = GetTask::new("x".parse().unwrap());
+        let _ = get.parse_response(&resp, &Decoding::Strict);
+        let _ = get.parse_response(&resp, &Decoding::default());
+    }
+}
+
+fn word() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9 _./:-]{0,16}"
+}
+
+fn key() -> impl Strategy<Value = String> {
+    "[a-z_]{1,8}".prop_filter("not a file member", |k| {
+        !matches!(k.as_str(), "class" | "path" | "name" | "secondaryFiles")
+    })
+}
+
+fn number() -> impl Strategy<Value = serde_json::Number> {
+    prop_oneof![
+        any::<i64>().prop_map(Into::into),
+        any::<u64>().prop_map(Into::into),
+        (-1e12f64..1e12).prop_map(|f| serde_json::Number::from_f64(f).unwrap()),
+    ]
+}
+
+fn json_leaf() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(Into::into),
+        number().prop_map(serde_json::Value::Number),
+        word().prop_map(Into::into),
+    ]
+}
+
+fn file_ref() -> impl Strategy<Value = FileRef> {
+    (
+        prop_oneof![Just(FileClass::File), Just(FileClass::Directory)],
+        option::of(word()),
+        option::of(word()),
+        btree_map(key(), json_leaf(), 0..3),
+    )
+        .prop_map(|(class, path, name, extra)| {
+            let mut f = FileRef::file("");
+            f.class = class;
+            f.path = path;
+            f.name = name;
+            f.extra = extra.into_iter().collect();
+            f
+        })
+}
+
+fn port_value() -> impl Strategy<Value = PortValue> {
+    let leaf = prop_oneof![
+        Just(PortValue::Null),
+        any::<bool>().prop_map(PortValue::Bool),
+        number().prop_map(PortValue::Number),
+        word().prop_map(PortValue::String),
+        file_ref().prop_map(PortValue::File),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..4).prop_map(PortValue::Array),
+            btree_map(key(), inner.clone(), 0..4)
+                .prop_map(|m| PortValue::Map(m.into_iter().collect())),
+            (file_ref(), vec(inner, 0..2)).prop_map(|(mut f, sf)| {
+                f.secondary_files = Some(sf);
+                PortValue::File(f)
+            }),
+        ]
+    })
+}
+
+fn port_map() -> impl Strategy<Value = PortMap> {
+    btree_map(key(), port_value(), 0..5).prop_map(|m| m.into_iter().collect())
+}
+
+fn status() -> impl Strategy<Value = TaskStatus> {
+    prop_oneof![
+        Just(TaskStatus::Draft),
+        Just(TaskStatus::Queued),
+        Just(TaskStatus::Running),
+        Just(TaskStatus::Completed),
+        Just(TaskStatus::Failed),
+        Just(TaskStatus::Aborted),
+        "[A-Za-z]{1,10}".prop_map(|w| TaskStatus::from_word(&w)),
+    ]
+}
+
+fn timestamp() -> impl Strategy<Value = Timestamp> {
+    prop_oneof![
+        (0i64..4_000_000_000).prop_map(|s| Timestamp::from_datetime(
+            time::OffsetDateTime::from_unix_timestamp(s).unwrap()
+        )),
+        word().prop_map(Timestamp::new),
+    ]
+}
+
+fn extra() -> impl Strategy<Value = serde_json::Map<String, serde_json::Value>> {
+    btree_map("x_[a-z]{1,6}", json_leaf(), 0..3).prop_map(|m| m.into_iter().collect())
+}
+
+fn execution_status() -> impl Strategy<Value = ExecutionStatus> {
+    (
+        vec(option::of(any::<u64>()), 11),
+        option::of(word()),
+        vec(option::of(any::<bool>()), 3),
+        extra(),
+    )
+        .prop_map(|(n, message, b, extra)| {
+            let mut e = ExecutionStatus::default();
+            e.steps_completed = n[0];
+            e.steps_total = n[1];
+            e.duration = n[2];
+            e.queued_duration = n[3];
+            e.running_duration = n[4];
+            e.execution_duration = n[5];
+            e.queued = n[6];
+            e.running = n[7];
+            e.completed = n[8];
+            e.failed = n[9];
+            e.aborted = n[10];
+            e.message = message;
+            e.system_limit = b[0];
+            e.account_limit = b[1];
+            e.instance_init = b[2];
+            e.extra = extra;
+            e
+        })
+}
+
+fn issue() -> impl Strategy<Value = ValidationIssue> {
+    (
+        prop_oneof![
+            Just(IssueKind::Schema),
+            Just(IssueKind::FilesMissing),
+            "[a-z/_]{1,20}".prop_map(|w| IssueKind::from_word(&w)),
+        ],
+        option::of(word()),
+        option::of(word()),
+    )
+        .prop_map(|(kind, message, input_id)| {
+            let mut v = ValidationIssue::default();
+            v.kind = Some(kind);
+            v.message = message;
+            v.input_id = input_id;
+            v
+        })
+}
+
+prop_compose! {
+    fn task()(
+        strings in vec(option::of(word()), 10),
+        status in option::of(status()),
+        times in vec(option::of(timestamp()), 3),
+        batch in option::of(any::<bool>()),
+        criteria in option::of(vec(word(), 0..3)),
+        es in option::of(execution_status()),
+        amount in option::of("[0-9]{1,4}\\.[0-9]{2}"),
+        errors in option::of(vec(issue(), 0..3)),
+        inputs in option::of(port_map()),
+        outputs in option::of(port_map()),
+        interruptible in option::of(any::<bool>()),
+        extra in extra(),
+    ) -> Task {
+        let mut t = Task::default();
+        t.href = strings[0].clone();
+        t.id = strings[1].clone();
+        t.name = strings[2].clone();
+        t.description = strings[3].clone();
+        t.project = strings[4].clone();
+        t.app = strings[5].clone();
+        t.task_type = strings[6].clone();
+        t.created_by = strings[7].clone();
+        t.parent = strings[8].clone();
+        t.batch_input = strings[9].clone();
+        t.status = status;
+        t.created_time = times[0].clone();
+        t.start_time = times[1].clone();
+        t.end_time = times[2].clone();
+        t.batch = batch;
+        t.batch_by = criteria.map(|c| {
+            let mut b = BatchBy::default();
+            b.kind = Some(BatchByType::Criteria);
+            b.criteria = Some(c);
+            b
+        });
+        t.execution_status = es;
+        t.price = amount.map(|a| {
+            let mut p = Price::default();
+            p.currency = Some("USD".into());
+            p.amount = Some(Amount::new(a.clone()));
+            let mut bd = PriceBreakdown::default();
+            bd.computation = Some(Amount::new(a));
+            p.breakdown = Some(bd);
+            p
+        });
+        t.errors = errors;
+        t.inputs = inputs;
+        t.outputs = outputs;
+        t.use_interruptible_instances = interruptible;
+        t.extra = extra;
+        t
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn tasks_round_trip_through_encode_and_decode(t in task()) {
+        let bytes = serde_json::to_vec(&t).unwrap();
+        let strict: Task = serde_json::from_slice(&bytes).unwrap();
+        prop_assert_eq!(&strict, &t);
+        let pretty = serde_json::to_vec_pretty(&t).unwrap();
+        let lenient = sbg_tasks_proto::decode::decode::<Task>(&pretty, &Decoding::default()).unwrap();
+        prop_assert_eq!(&lenient.value, &t);
+        prop_assert!(lenient.report.is_clean());
+        // And through the untyped lenient path (what a repaired body takes).
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let mut cx = sbg_tasks_proto::model::LenientCx::new();
+        let via_value = <Task as sbg_tasks_proto::model::FromLenient>::from_lenient(v, &mut cx).unwrap();
+        prop_assert_eq!(&via_value, &t);
+        prop_assert!(cx.coercions.is_empty());
+    }
+}
