@@ -37,9 +37,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!();
     for (name, body) in [
-        ("get-task.json", &include_bytes!("../tests/data/get-task.json")[..]),
-        ("run-task.json", &include_bytes!("../tests/data/run-task.json")[..]),
-        ("rerun-task.json", &include_bytes!("../tests/data/rerun-task.json")[..]),
+        (
+            "get-task.json",
+            &include_bytes!("../tests/data/get-task.json")[..],
+        ),
+        (
+            "run-task.json",
+            &include_bytes!("../tests/data/run-task.json")[..],
+        ),
+        (
+            "rerun-task.json",
+            &include_bytes!("../tests/data/rerun-task.json")[..],
+        ),
     ] {
         let t: sbg_tasks_proto::Task = decode::decode_strict(body)?;
         println!(
@@ -73,7 +82,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             for r in &d.report.repairs.repairs {
                 let (line, col) = decode::line_col(malformed, r.range.start);
-                println!("    repaired {:?} at {line}:{col} (bytes {:?})", r.kind, r.range);
+                println!(
+                    "    repaired {:?} at {line}:{col} (bytes {:?})",
+                    r.kind, r.range
+                );
             }
             for c in &d.report.coercions {
                 println!("    coerced {c}");

@@ -41,7 +41,10 @@ fn platform_error_body_is_typed() {
     assert_eq!(e.meta.request_id.as_deref(), Some("req-123"));
     assert_eq!(e.body_excerpt, None);
     let shown = e.to_string();
-    assert!(shown.contains("404") && shown.contains("7002") && shown.contains("req-123"), "{shown}");
+    assert!(
+        shown.contains("404") && shown.contains("7002") && shown.contains("req-123"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -63,7 +66,11 @@ fn known_codes_have_names_and_unknown_codes_keep_their_number() {
     let e = api_err(&answer(400, &[], br#"{"code": 4242, "message": "new"}"#));
     assert_eq!(e.code, Some(ErrorCode::Other(4242)));
     // A code sent as a numeric string is still read.
-    let e = api_err(&answer(400, &[], br#"{"code": "7007", "message": "draft only"}"#));
+    let e = api_err(&answer(
+        400,
+        &[],
+        br#"{"code": "7007", "message": "draft only"}"#,
+    ));
     assert!(e.is_only_for_draft());
 }
 
@@ -86,7 +93,10 @@ fn proxy_html_gives_status_shape_and_a_bounded_excerpt() {
 #[test]
 fn empty_and_non_json_error_bodies_keep_the_status() {
     let e = api_err(&answer(503, &[], b""));
-    assert_eq!((e.status, e.body_shape, e.body_excerpt.clone()), (503, BodyShape::Empty, None));
+    assert_eq!(
+        (e.status, e.body_shape, e.body_excerpt.clone()),
+        (503, BodyShape::Empty, None)
+    );
     assert!(e.is_maintenance());
     let e = api_err(&answer(500, &[], b"Internal Server Error"));
     assert_eq!(e.body_shape, BodyShape::Text);
@@ -142,10 +152,21 @@ fn success_metadata_is_read_and_odd_headers_are_ignored() {
     assert!(a.report.is_clean());
     let odd = answer(
         200,
-        &[("X-RateLimit-Limit", "lots"), ("X-RateLimit-Remaining", "1"), ("X-RateLimit-Reset", "2")],
+        &[
+            ("X-RateLimit-Limit", "lots"),
+            ("X-RateLimit-Remaining", "1"),
+            ("X-RateLimit-Reset", "2"),
+        ],
         br#"{}"#,
     );
-    assert_eq!(get().parse_response(&odd, &Decoding::Strict).unwrap().meta.rate_limit, None);
+    assert_eq!(
+        get()
+            .parse_response(&odd, &Decoding::Strict)
+            .unwrap()
+            .meta
+            .rate_limit,
+        None
+    );
 }
 
 #[test]
@@ -189,10 +210,19 @@ fn lenient_typing_moves_unusable_members_to_extra_instead_of_failing() {
     assert_eq!(es.steps_total, None);
     assert_eq!(es.extra["steps_total"], serde_json::json!([1]));
     assert_eq!(es.steps_completed, Some(3));
-    let pointers: Vec<_> = a.report.coercions.iter().map(|c| c.pointer.as_str()).collect();
+    let pointers: Vec<_> = a
+        .report
+        .coercions
+        .iter()
+        .map(|c| c.pointer.as_str())
+        .collect();
     assert_eq!(
         pointers,
-        ["/batch", "/execution_status/steps_total", "/execution_status/steps_completed"]
+        [
+            "/batch",
+            "/execution_status/steps_total",
+            "/execution_status/steps_completed"
+        ]
     );
 }
 
@@ -201,7 +231,10 @@ fn query_parameters_are_sent_only_when_given_and_in_order() {
     let id: TaskId = "b0bbeda6-153b-4801-92ad-82bc0e58bdb6".parse().unwrap();
     let cfg = sbg_tasks_proto::Config::new(Platform::Cavatica, AuthToken::new("t").unwrap());
     let q = |r: http::Request<Vec<u8>>| r.uri().query().map(str::to_owned);
-    assert_eq!(q(GetTask::new(id.clone()).prepare_request(&cfg).unwrap()), None);
+    assert_eq!(
+        q(GetTask::new(id.clone()).prepare_request(&cfg).unwrap()),
+        None
+    );
     assert_eq!(
         q(GetTask::new(id.clone())
             .fields("id,status".parse().unwrap())
@@ -218,13 +251,17 @@ fn query_parameters_are_sent_only_when_given_and_in_order() {
             .unwrap()),
         Some("batch=false&use_interruptible_instances=true&fields=_all".into())
     );
-    let rerun = sbg_tasks_proto::RerunTask::new(id.clone()).run(true).batch(true);
+    let rerun = sbg_tasks_proto::RerunTask::new(id.clone())
+        .run(true)
+        .batch(true);
     let r = rerun.prepare_request(&cfg).unwrap();
     assert_eq!(r.uri().path(), format!("/v2/tasks/{id}/actions/clone"));
     assert_eq!(q(r.clone()), Some("action=run&batch=true".into()));
     assert_eq!(r.method(), http::Method::POST);
     assert_eq!(r.headers()["content-length"], "0");
-    let bearer = cfg.clone().with_auth_scheme(sbg_tasks_proto::AuthScheme::Bearer);
+    let bearer = cfg
+        .clone()
+        .with_auth_scheme(sbg_tasks_proto::AuthScheme::Bearer);
     let r = GetTask::new(id).prepare_request(&bearer).unwrap();
     assert_eq!(r.headers()["authorization"], "Bearer t");
     assert!(r.headers().get("x-sbg-auth-token").is_none());
@@ -239,10 +276,15 @@ fn base_urls_are_validated() {
         assert_eq!(p.name().parse::<Platform>().unwrap(), p);
     }
     assert_eq!(
-        BaseUrl::parse("https://API.example.com/v2/").unwrap().to_string(),
+        BaseUrl::parse("https://API.example.com/v2/")
+            .unwrap()
+            .to_string(),
         "https://api.example.com/v2"
     );
-    assert!(matches!(BaseUrl::parse("http://127.0.0.1:8080/v2"), Err(BaseUrlError::Scheme { .. })));
+    assert!(matches!(
+        BaseUrl::parse("http://127.0.0.1:8080/v2"),
+        Err(BaseUrlError::Scheme { .. })
+    ));
     let local = BaseUrl::parse_with("http://127.0.0.1:8080/v2", AllowHttp::Loopback).unwrap();
     assert!(local.is_http());
     assert_eq!(local.host(), "127.0.0.1");
@@ -250,14 +292,33 @@ fn base_urls_are_validated() {
     assert!(BaseUrl::parse_with("http://localhost/v2", AllowHttp::Loopback).is_ok());
     assert!(BaseUrl::parse_with("http://example.com/v2", AllowHttp::Loopback).is_err());
     assert!(BaseUrl::parse_with("http://example.com/v2", AllowHttp::Always).is_ok());
-    assert!(matches!(BaseUrl::parse("https://h/v2?x=1"), Err(BaseUrlError::QueryOrFragment { .. })));
-    assert!(matches!(BaseUrl::parse("https://h/v2#f"), Err(BaseUrlError::QueryOrFragment { .. })));
-    assert!(matches!(BaseUrl::parse("https://u:p@h/v2"), Err(BaseUrlError::UserInfo)));
-    assert!(matches!(BaseUrl::parse("/v2"), Err(BaseUrlError::NotAbsolute { .. })));
-    assert!(matches!(BaseUrl::parse("ftp://h/v2"), Err(BaseUrlError::Scheme { .. })));
+    assert!(matches!(
+        BaseUrl::parse("https://h/v2?x=1"),
+        Err(BaseUrlError::QueryOrFragment { .. })
+    ));
+    assert!(matches!(
+        BaseUrl::parse("https://h/v2#f"),
+        Err(BaseUrlError::QueryOrFragment { .. })
+    ));
+    assert!(matches!(
+        BaseUrl::parse("https://u:p@h/v2"),
+        Err(BaseUrlError::UserInfo)
+    ));
+    assert!(matches!(
+        BaseUrl::parse("/v2"),
+        Err(BaseUrlError::NotAbsolute { .. })
+    ));
+    assert!(matches!(
+        BaseUrl::parse("ftp://h/v2"),
+        Err(BaseUrlError::Scheme { .. })
+    ));
     assert!(BaseUrl::parse("https://h:99999999/v2").is_err());
     let b = Platform::Cgc.base_url();
-    assert!(b.same_origin(&"https://cgc-api.sbgenomics.com/v2/tasks?offset=50".parse().unwrap()));
+    assert!(b.same_origin(
+        &"https://cgc-api.sbgenomics.com/v2/tasks?offset=50"
+            .parse()
+            .unwrap()
+    ));
     assert!(!b.same_origin(&"https://evil.example/v2/tasks".parse().unwrap()));
     assert!(!b.same_origin(&"http://cgc-api.sbgenomics.com/v2/tasks".parse().unwrap()));
     assert!("nope".parse::<Platform>().is_err());
@@ -269,9 +330,15 @@ fn ids_and_tokens_say_what_is_wrong() {
     assert_eq!(TaskId::new(".."), Err(TaskIdError::DotSegment("..".into())));
     assert_eq!(
         TaskId::new("ab/cd"),
-        Err(TaskIdError::InvalidChar { ch: '/', position: 2 })
+        Err(TaskIdError::InvalidChar {
+            ch: '/',
+            position: 2
+        })
     );
-    assert!(matches!(TaskId::new("a".repeat(129)), Err(TaskIdError::TooLong { len: 129, .. })));
+    assert!(matches!(
+        TaskId::new("a".repeat(129)),
+        Err(TaskIdError::TooLong { len: 129, .. })
+    ));
     assert!(TaskId::new("a".repeat(128)).is_ok());
     assert!(TaskId::new("not-a-uuid_but.safe~").is_ok_and(|id| !id.is_uuid()));
     let msg = TaskId::new("x?y").unwrap_err().to_string();
@@ -279,8 +346,23 @@ fn ids_and_tokens_say_what_is_wrong() {
 
     assert_eq!(AuthToken::new(""), Err(TokenError::Empty));
     let e = AuthToken::new("secret\r\nX: y").unwrap_err();
-    assert_eq!(e, TokenError::InvalidByte { position: 6, class: "control character" });
+    assert_eq!(
+        e,
+        TokenError::InvalidByte {
+            position: 6,
+            class: "control character"
+        }
+    );
     assert!(!e.to_string().contains("secret"));
-    assert!(matches!(AuthToken::new("a b"), Err(TokenError::InvalidByte { class: "space", .. })));
-    assert!(matches!(AuthToken::new("é"), Err(TokenError::InvalidByte { class: "non-ASCII byte", .. })));
+    assert!(matches!(
+        AuthToken::new("a b"),
+        Err(TokenError::InvalidByte { class: "space", .. })
+    ));
+    assert!(matches!(
+        AuthToken::new("é"),
+        Err(TokenError::InvalidByte {
+            class: "non-ASCII byte",
+            ..
+        })
+    ));
 }

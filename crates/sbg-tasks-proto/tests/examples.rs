@@ -1,8 +1,6 @@
 //! The documentation's examples, byte for byte: requests reproduced, bodies decoded exactly.
 
-use sbg_tasks_proto::model::{
-    BatchByType, FileClass, IssueKind, PortValue, Task, TaskStatus,
-};
+use sbg_tasks_proto::model::{BatchByType, FileClass, IssueKind, PortValue, Task, TaskStatus};
 use sbg_tasks_proto::{
     decode, AuthToken, Config, Endpoint, GetTask, Platform, RerunTask, RunTask, TaskId,
 };
@@ -57,7 +55,11 @@ fn platform_for(host: &str) -> Platform {
 }
 
 fn id_in(path: &str) -> TaskId {
-    path.split('/').nth(3).expect("id segment").parse().expect("valid id")
+    path.split('/')
+        .nth(3)
+        .expect("id segment")
+        .parse()
+        .expect("valid id")
 }
 
 fn check<E: Endpoint>(doc: &DocRequest, endpoint: &E) {
@@ -68,7 +70,11 @@ fn check<E: Endpoint>(doc: &DocRequest, endpoint: &E) {
     let req = endpoint.prepare_request(&cfg).unwrap();
     assert_eq!(req.method().as_str(), doc.method);
     assert_eq!(req.uri().path(), doc.path);
-    assert_eq!(req.uri().query(), None, "no parameter was given, none is sent");
+    assert_eq!(
+        req.uri().query(),
+        None,
+        "no parameter was given, none is sent"
+    );
     assert_eq!(req.uri().host(), Some(doc.host.as_str()));
     assert_eq!(req.headers()["host"], doc.host.as_str());
     assert_eq!(req.headers()["x-sbg-auth-token"], doc.token.as_str());
@@ -106,7 +112,7 @@ fn strict(body: &[u8]) -> Task {
     decode::decode_strict(body).expect("valid example decodes strictly")
 }
 
-fn file<'a>(v: &'a PortValue) -> &'a sbg_tasks_proto::model::FileRef {
+fn file(v: &PortValue) -> &sbg_tasks_proto::model::FileRef {
     v.as_file().expect("a file")
 }
 
@@ -117,7 +123,10 @@ fn get_task_example_decodes_exactly() {
         t.href.as_deref(),
         Some("https://api.sbgenomics.com/v2/tasks/f586a3fb-c9e4-4415-b22b-648a66969a37")
     );
-    assert_eq!(t.id.as_deref(), Some("f586a3fb-c9e4-4415-b22b-648a66969a37"));
+    assert_eq!(
+        t.id.as_deref(),
+        Some("f586a3fb-c9e4-4415-b22b-648a66969a37")
+    );
     assert_eq!(t.name.as_deref(), Some("grep run - 11-26-15 14:14:14"));
     assert_eq!(t.status, Some(TaskStatus::Completed));
     assert!(t.is_terminal());
@@ -131,7 +140,10 @@ fn get_task_example_decodes_exactly() {
     assert_eq!(start.as_str(), "2015-11-26T14:14:14Z");
     assert_eq!(start.unix_seconds(), Some(1_448_547_254));
     let end = t.end_time.as_ref().unwrap();
-    assert_eq!(end.unix_seconds().unwrap() - start.unix_seconds().unwrap(), 376);
+    assert_eq!(
+        end.unix_seconds().unwrap() - start.unix_seconds().unwrap(),
+        376
+    );
 
     let es = t.execution_status.as_ref().unwrap();
     assert_eq!(es.steps(), Some((19, 19)));
@@ -174,7 +186,10 @@ fn get_task_example_decodes_exactly() {
 #[test]
 fn run_task_example_decodes_exactly() {
     let t = strict(RUN_BODY);
-    assert_eq!(t.id.as_deref(), Some("234edb2d-a866-4828-a7c3-0aa757f991e7"));
+    assert_eq!(
+        t.id.as_deref(),
+        Some("234edb2d-a866-4828-a7c3-0aa757f991e7")
+    );
     assert_eq!(t.name.as_deref(), Some("new name for my task"));
     assert_eq!(t.description.as_deref(), Some("re-describing the task"));
     assert_eq!(t.status, Some(TaskStatus::Running));
@@ -203,13 +218,23 @@ fn rerun_task_example_decodes_as_is_despite_href_id_mismatch() {
         t.href.as_deref(),
         Some("https://cavatica-api.sbgenomics.com/v2/tasks/79ef6004-4529-4801-a86d-64cef2b4f2e8")
     );
-    assert_eq!(t.id.as_deref(), Some("79ef6004-4529-3801-a86d-61cef5b4f2e8"));
-    assert!(!t.href.as_deref().unwrap().ends_with(t.id.as_deref().unwrap()));
+    assert_eq!(
+        t.id.as_deref(),
+        Some("79ef6004-4529-3801-a86d-61cef5b4f2e8")
+    );
+    assert!(!t
+        .href
+        .as_deref()
+        .unwrap()
+        .ends_with(t.id.as_deref().unwrap()));
     assert_eq!(t.status, Some(TaskStatus::Draft));
     assert_eq!(t.errors.as_deref(), Some(&[][..]));
     assert_eq!(t.warnings.as_deref(), Some(&[][..]));
     assert!(!t.has_validation_errors());
-    assert_eq!(t.created_time.as_ref().unwrap().as_str(), "2018-07-03T14:24:10Z");
+    assert_eq!(
+        t.created_time.as_ref().unwrap().as_str(),
+        "2018-07-03T14:24:10Z"
+    );
     let inputs = t.inputs.as_ref().unwrap();
     for (port, path) in [
         ("input_fasta_file", "5b311652f890e8dfeb24ab2b"),
@@ -221,7 +246,11 @@ fn rerun_task_example_decodes_as_is_despite_href_id_mismatch() {
         assert_eq!(f.name, None);
     }
     let outputs = t.outputs.as_ref().unwrap();
-    for port in ["High_Confidence_INDELs", "empty_contigs", "High_Confidence_SNPs"] {
+    for port in [
+        "High_Confidence_INDELs",
+        "empty_contigs",
+        "High_Confidence_SNPs",
+    ] {
         assert_eq!(outputs[port], PortValue::Map(Default::default()));
     }
     assert!(t.task_id().unwrap().unwrap().is_uuid());
@@ -232,7 +261,10 @@ fn fragment_example_decodes_through_the_members_fragment_entry_point() {
     let t: Task = decode::decode_members_fragment(FRAGMENT).unwrap();
     let errors = t.errors.as_ref().unwrap();
     assert_eq!(errors.len(), 3);
-    let ids: Vec<_> = errors.iter().map(|e| e.input_id.as_deref().unwrap()).collect();
+    let ids: Vec<_> = errors
+        .iter()
+        .map(|e| e.input_id.as_deref().unwrap())
+        .collect();
     assert_eq!(ids, ["FASTQ", "SnpEff_Database", "Reference"]);
     for e in errors {
         assert_eq!(e.kind, Some(IssueKind::Schema));
@@ -291,5 +323,8 @@ fn batch_example_decodes_leniently_with_criteria() {
         ["metadata.sample_id", "metadata.library_id"]
     );
     assert!(t.is_batch_parent());
-    assert_eq!(t.execution_status.unwrap().batch_counts().unwrap().total(), 3);
+    assert_eq!(
+        t.execution_status.unwrap().batch_counts().unwrap().total(),
+        3
+    );
 }
