@@ -95,7 +95,10 @@ impl Config {
     }
 }
 
-fn make_auth_header(scheme: AuthScheme, token: &AuthToken) -> (http::HeaderName, http::HeaderValue) {
+fn make_auth_header(
+    scheme: AuthScheme,
+    token: &AuthToken,
+) -> (http::HeaderName, http::HeaderValue) {
     let (name, value) = match scheme {
         AuthScheme::XSbgAuthToken => (
             http::HeaderName::from_static("x-sbg-auth-token"),

@@ -82,7 +82,9 @@ pub enum DecodeError {
         excerpt: BodyExcerpt,
     },
     /// Invalid JSON (strict decoding).
-    #[error("invalid JSON at line {line}, column {column} (byte {offset}): {message}; near {excerpt}")]
+    #[error(
+        "invalid JSON at line {line}, column {column} (byte {offset}): {message}; near {excerpt}"
+    )]
     Syntax {
         /// Byte offset of the error.
         offset: usize,
@@ -127,9 +129,7 @@ impl DecodeError {
     /// Byte offset of the problem, when known.
     pub fn offset(&self) -> Option<usize> {
         match self {
-            DecodeError::Syntax { offset, .. } | DecodeError::Shape { offset, .. } => {
-                Some(*offset)
-            }
+            DecodeError::Syntax { offset, .. } | DecodeError::Shape { offset, .. } => Some(*offset),
             _ => None,
         }
     }
@@ -189,7 +189,12 @@ pub fn line_col(body: &[u8], offset: usize) -> (usize, usize) {
     let offset = offset.min(body.len());
     let before = &body[..offset];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let col = offset - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+    let col = offset
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
     (line, col)
 }
 
@@ -290,7 +295,11 @@ pub fn decode_members_fragment<T: DeserializeOwned>(fragment: &[u8]) -> Result<T
         } => DecodeError::Syntax {
             offset,
             line,
-            column: if line == 1 { column.saturating_sub(1) } else { column },
+            column: if line == 1 {
+                column.saturating_sub(1)
+            } else {
+                column
+            },
             message,
             excerpt: BodyExcerpt::at(fragment, offset),
         },
@@ -303,7 +312,11 @@ pub fn decode_members_fragment<T: DeserializeOwned>(fragment: &[u8]) -> Result<T
         } => DecodeError::Shape {
             offset,
             line,
-            column: if line == 1 { column.saturating_sub(1) } else { column },
+            column: if line == 1 {
+                column.saturating_sub(1)
+            } else {
+                column
+            },
             message,
             excerpt: BodyExcerpt::at(fragment, offset),
         },

@@ -125,11 +125,21 @@ pub trait Endpoint {
     }
 
     /// Decodes a success body.
-    fn decode(&self, body: &[u8], decoding: &Decoding) -> Result<Decoded<Self::Output>, DecodeError>;
+    fn decode(
+        &self,
+        body: &[u8],
+        decoding: &Decoding,
+    ) -> Result<Decoded<Self::Output>, DecodeError>;
 
     /// Builds the request: method, full URL, `Host`, auth, `Accept`, `User-Agent` and the body.
     fn prepare_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
-        crate::request::build(config, self.method(), &self.path(), &self.query(), self.body()?)
+        crate::request::build(
+            config,
+            self.method(),
+            &self.path(),
+            &self.query(),
+            self.body()?,
+        )
     }
 
     /// Reads an answer: 2xx → the decoded value with metadata; anything else → the API error.
@@ -138,7 +148,12 @@ pub trait Endpoint {
         response: &Response<B>,
         decoding: &Decoding,
     ) -> Result<Answer<Self::Output>, ResponseError> {
-        self.parse_parts(response.status(), response.headers(), response.body().as_ref(), decoding)
+        self.parse_parts(
+            response.status(),
+            response.headers(),
+            response.body().as_ref(),
+            decoding,
+        )
     }
 
     /// [`Endpoint::parse_response`] from the parts of an answer.

@@ -38,7 +38,11 @@ pub enum RetryAfter {
 impl RetryAfter {
     /// Reads `Retry-After`; an unparseable value gives `None`.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+        let v = headers
+            .get(http::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?
+            .trim();
         if let Ok(s) = v.parse::<u64>() {
             return Some(RetryAfter::Seconds(s));
         }

@@ -30,10 +30,12 @@ pub(crate) fn build(
         url.push('=');
         encode_query_value(&mut url, v);
     }
-    let uri: http::Uri = url.parse().map_err(|e: http::uri::InvalidUri| BuildError::Url {
-        url: url.clone(),
-        reason: e.to_string(),
-    })?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| BuildError::Url {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
     let (auth_name, auth_value) = config.auth_header();
     let mut req = Request::builder()
         .method(method.clone())

@@ -212,7 +212,9 @@ impl FromLenient for Extra {
 impl<T: FromLenient> FromLenient for Vec<T> {
     const EXPECTED: &'static str = "an array";
     fn from_lenient(v: Value, cx: &mut LenientCx) -> Result<Self, Value> {
-        let Value::Array(items) = v else { return Err(v) };
+        let Value::Array(items) = v else {
+            return Err(v);
+        };
         // Keep a copy so a failing element hands the whole array back untouched.
         let backup = items.clone();
         let mark = cx.coercions.len();

@@ -1,8 +1,8 @@
 //! The task object.
 
 use super::{
-    BatchBy, BatchGroup, ExecutionSettings, ExecutionStatus, PortMap, Price, TaskStatus,
-    Timestamp, ValidationIssue,
+    BatchBy, BatchGroup, ExecutionSettings, ExecutionStatus, PortMap, Price, TaskStatus, Timestamp,
+    ValidationIssue,
 };
 use crate::{TaskId, TaskIdError};
 

@@ -27,7 +27,10 @@ impl Timestamp {
     /// A timestamp for a moment, formatted as RFC 3339.
     pub fn from_datetime(t: OffsetDateTime) -> Self {
         let raw = t.format(&Rfc3339).unwrap_or_else(|_| t.to_string());
-        Self { raw, parsed: Some(t) }
+        Self {
+            raw,
+            parsed: Some(t),
+        }
     }
 
     /// The text as sent.
