@@ -11,15 +11,23 @@
 //!   selector ([`Fields`]).
 //! - One type per call, each an [`Endpoint`]: [`GetTask`], [`RunTask`], [`RerunTask`].
 //!   `prepare_request` builds the request; `parse_response` reads the answer.
+//! - The rest of a task's life: [`CreateTask`] (with a typed "created but cannot run"
+//!   [`CreateOutcome`]), [`AbortTask`], [`ListTasks`] (filters, pages, batch children),
+//!   [`GetExecutionDetails`], [`GetRateLimit`], and a sans-IO [`Pager`] that walks every page.
 //! - The task model ([`model::Task`] and friends): every member optional, unknown members kept
 //!   and re-emitted, prices as exact decimal text, timestamps that never fail a decode.
 //! - Typed API errors ([`ApiError`], [`ErrorCode`]) from JSON bodies, proxy pages or nothing.
 //! - Rate-limit and request-id metadata ([`ResponseMeta`]).
 //! - Lenient decoding of malformed bodies with a report of every repair ([`lenient`],
 //!   [`Decoding`]).
+//! - Transport traits, blocking and async, also implemented for closures ([`transport`]).
+//! - Retry decisions ([`retry`]) and polling until a task ends ([`wait`]) as plain state
+//!   machines with time passed in, and the clients that drive them ([`Client`],
+//!   [`AsyncClient`]) over any transport and environment ([`client::Env`]).
 //!
 //! # Out of scope
-//! - Any I/O: sockets, TLS, timeouts, size caps, sleeping, clocks. Those belong to transports.
+//! - Any I/O: sockets, TLS, timeouts, size caps, sleeping, clocks. Those belong to transports
+//!   and their environments.
 //! - Following redirects (transports refuse to carry the token to another host).
 //!
 //! # Example
@@ -48,6 +56,7 @@
 pub use http;
 
 mod api_error;
+pub mod client;
 mod config;
 pub mod decode;
 mod endpoint;
@@ -58,19 +67,30 @@ mod id;
 pub mod lenient;
 mod meta;
 pub mod model;
+pub mod pager;
 mod platform;
 mod request;
+pub mod retry;
 mod token;
+pub mod transport;
+pub mod wait;
 
 pub use api_error::{ApiError, ErrorCode};
+pub use client::{AsyncClient, Client, Error};
 pub use config::{AuthScheme, Config, DEFAULT_USER_AGENT};
 pub use decode::{DecodeError, Decoded, Decoding, ParseReport};
 pub use endpoint::{Answer, BuildError, CallKind, Endpoint, ResponseError};
+pub use endpoints::{
+    AbortTask, AppId, CreateOutcome, CreateTask, GetExecutionDetails, GetRateLimit, ListParamError,
+    ListTasks, NameError, NewTask, PageLimit, ProjectId, SortOrder, TimeBound,
+};
 pub use endpoints::{GetTask, RerunTask, RunTask};
 pub use excerpt::{BodyExcerpt, BodyShape, EXCERPT_LEN};
 pub use fields::{FieldName, Fields, FieldsError};
 pub use id::{TaskId, TaskIdError, MAX_TASK_ID_LEN};
 pub use meta::{RateLimit, ResponseMeta, RetryAfter};
 pub use model::Task;
+pub use pager::{IgnoredLink, IgnoredLinkReason, Pager, PagerError};
 pub use platform::{is_loopback_host, AllowHttp, BaseUrl, BaseUrlError, Platform, UnknownPlatform};
 pub use token::{AuthToken, TokenError, MAX_TOKEN_LEN};
+pub use transport::{AsyncHttpTransport, HttpTransport, TransportError, TransportErrorKind};

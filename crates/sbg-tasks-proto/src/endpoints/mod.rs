@@ -1,12 +1,25 @@
 //! The endpoint types, one file per call.
 
+mod abort_task;
+mod create_task;
+mod execution_details;
 mod get_task;
+mod list_tasks;
+mod names;
+mod rate_limit;
 mod rerun_task;
 mod run_task;
 
 pub use get_task::GetTask;
 pub use rerun_task::RerunTask;
 pub use run_task::RunTask;
+
+pub use abort_task::AbortTask;
+pub use create_task::{CreateOutcome, CreateTask, NewTask};
+pub use execution_details::GetExecutionDetails;
+pub use list_tasks::{ListParamError, ListTasks, PageLimit, SortOrder, TimeBound};
+pub use names::{AppId, NameError, ProjectId, MAX_NAME_LEN};
+pub use rate_limit::GetRateLimit;
 
 use crate::{Fields, TaskId};
 

@@ -8,11 +8,14 @@ mod macros;
 
 mod batch;
 mod execution;
+mod execution_details;
 mod lenient;
 mod price;
+mod rate_limit;
 mod settings;
 mod status;
 mod task;
+mod task_page;
 mod timestamp;
 mod validation;
 mod value;
@@ -22,11 +25,16 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
 
 pub use batch::{BatchBy, BatchByType, BatchGroup};
 pub use execution::{BatchCounts, ExecutionStatus};
+pub use execution_details::{
+    ExecutionDetails, Job, JobDocker, JobInstance, JobLogs, JobStatus, LogRef,
+};
 pub use lenient::{kind_of, Coercion, CoercionKind, FromLenient, LenientCx};
 pub use price::{Amount, Price, PriceBreakdown};
+pub use rate_limit::{InstanceLimit, RateLimitInfo, RateWindow};
 pub use settings::ExecutionSettings;
 pub use status::TaskStatus;
 pub use task::Task;
+pub use task_page::{Link, LinkRel, TaskPage};
 pub use timestamp::Timestamp;
 pub use validation::{IssueKind, ValidationIssue};
 pub use value::{FileClass, FileRef, PortMap, PortValue};

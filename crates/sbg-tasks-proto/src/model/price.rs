@@ -4,7 +4,8 @@ use std::fmt;
 
 /// A decimal amount exactly as the platform sent it (`"0.23"`), never through a float.
 ///
-/// A number sent instead of a string is accepted and kept as its JSON text.
+/// A number sent instead of a string is accepted and kept as the shortest text of that number
+/// (`0.230` becomes `"0.23"`): the platform documents strings, so this only happens off-spec.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Amount(String);
 

@@ -1,0 +1,159 @@
+//! The async client.
+
+use tracing::Instrument as _;
+
+use super::{AsyncEnv, CallMachine, Error, Settings, Step};
+use crate::endpoint::{Answer, Endpoint};
+use crate::endpoints::{GetTask, RerunTask, RunTask};
+use crate::model::Task;
+use crate::retry::RetryPolicy;
+use crate::transport::AsyncHttpTransport;
+use crate::wait::{Progress, WaitPolicy, WaitState, WaitStep};
+use crate::{Config, Decoding, TaskId};
+
+/// An async client of the Tasks API over transport `T` in environment `E`: the same operations
+/// as [`Client`](super::Client), with `Send` futures.
+///
+/// `sbg-tasks-hyper` gives a ready one on tokio; any [`AsyncHttpTransport`] (a closure
+/// returning a `Send` future too) and any [`AsyncEnv`] will do. The client can be shared
+/// (`Arc`, or `Clone` when `T` and `E` are) by any number of concurrent calls.
+#[derive(Debug, Clone)]
+pub struct AsyncClient<T, E> {
+    settings: Settings,
+    transport: T,
+    env: E,
+}
+
+impl<T, E> AsyncClient<T, E>
+where
+    T: AsyncHttpTransport + Sync,
+    E: AsyncEnv + Sync,
+{
+    /// A client with default settings for `config` (see [`Settings::new`]).
+    pub fn new(config: Config, transport: T, env: E) -> Self {
+        Self::with_settings(Settings::new(config), transport, env)
+    }
+
+    /// A client with `settings`.
+    pub fn with_settings(settings: Settings, transport: T, env: E) -> Self {
+        Self {
+            settings,
+            transport,
+            env,
+        }
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.settings.retry = retry;
+        self
+    }
+
+    /// Replaces the default wait policy.
+    pub fn with_wait(mut self, wait: WaitPolicy) -> Self {
+        self.settings.wait = wait;
+        self
+    }
+
+    /// Sets strict or lenient decoding.
+    pub fn with_decoding(mut self, decoding: Decoding) -> Self {
+        self.settings.decoding = decoding;
+        self
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The environment.
+    pub fn env(&self) -> &E {
+        &self.env
+    }
+
+    /// Makes any call ([`Endpoint`]), with retries: the decoded value, the answer's metadata
+    /// and the decoding report.
+    pub async fn call<P>(&self, endpoint: &P) -> Result<Answer<P::Output>, Error>
+    where
+        P: Endpoint + Sync + ?Sized,
+        P::Output: Send,
+    {
+        let env = &self.env;
+        let mut machine = CallMachine::new(&self.settings, endpoint, env);
+        let span = machine.span();
+        async move {
+            let mut step = machine.resume(env);
+            loop {
+                step = match step {
+                    Step::Send(request) => match self.transport.send(request).await {
+                        Ok(response) => machine.on_response(response, env),
+                        Err(e) => machine.on_transport_error(e, env),
+                    },
+                    Step::Sleep(d) => {
+                        env.sleep(d).await;
+                        machine.resume(env)
+                    }
+                    Step::Done(result) => return result,
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Gets a task (`GET /tasks/{id}`).
+    pub async fn get(&self, call: &GetTask) -> Result<Answer<Task>, Error> {
+        self.call(call).await
+    }
+
+    /// Runs a DRAFT task. When a retry finds the task already running because an earlier
+    /// attempt's answer was lost, the task is fetched and returned: the run happened once.
+    pub async fn run(&self, call: &RunTask) -> Result<Answer<Task>, Error> {
+        match self.call(call).await {
+            Err(Error::RunAlreadyAccepted { .. }) => {
+                self.get(&GetTask::new(call.id().clone())).await
+            }
+            other => other,
+        }
+    }
+
+    /// Reruns (copies) a task; the answer is the NEW task. Never retried once the request may
+    /// have reached the platform, so at most one copy is made.
+    pub async fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, Error> {
+        self.call(call).await
+    }
+
+    /// Polls task `id` until it ends, with the client's [`WaitPolicy`], calling `progress`
+    /// after each poll. Ends with the terminal task, [`Error::NotStarted`] for a DRAFT, or
+    /// [`Error::Timeout`] with the last task seen.
+    pub async fn wait(
+        &self,
+        id: &TaskId,
+        progress: impl FnMut(&Progress<'_>) + Send,
+    ) -> Result<Task, Error> {
+        self.wait_with(id, &self.settings.wait, progress).await
+    }
+
+    /// [`AsyncClient::wait`] with another policy.
+    pub async fn wait_with(
+        &self,
+        id: &TaskId,
+        policy: &WaitPolicy,
+        mut progress: impl FnMut(&Progress<'_>) + Send,
+    ) -> Result<Task, Error> {
+        let get = GetTask::new(id.clone());
+        let mut wait = WaitState::new(policy.clone(), self.env.now());
+        loop {
+            let task = self.call(&get).await?.value;
+            match wait.on_task(task, self.env.now(), &mut progress) {
+                WaitStep::Sleep(d) => self.env.sleep(d).await,
+                WaitStep::Finished(result) => return result,
+            }
+        }
+    }
+}

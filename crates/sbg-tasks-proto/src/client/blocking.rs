@@ -1,0 +1,138 @@
+//! The blocking client.
+
+use super::{BlockingEnv, CallMachine, Error, Settings, Step};
+use crate::endpoint::{Answer, Endpoint};
+use crate::endpoints::{GetTask, RerunTask, RunTask};
+use crate::model::Task;
+use crate::retry::RetryPolicy;
+use crate::transport::HttpTransport;
+use crate::wait::{Progress, WaitPolicy, WaitState, WaitStep};
+use crate::{Config, Decoding, TaskId};
+
+/// A blocking client of the Tasks API over transport `T` in environment `E`.
+///
+/// `sbg-tasks-ureq` gives a ready one; any [`HttpTransport`] (a closure too) and any
+/// [`BlockingEnv`] will do. Every operation retries as [`Settings::retry`] says.
+#[derive(Debug, Clone)]
+pub struct Client<T, E> {
+    settings: Settings,
+    transport: T,
+    env: E,
+}
+
+impl<T: HttpTransport, E: BlockingEnv> Client<T, E> {
+    /// A client with default settings for `config` (see [`Settings::new`]).
+    pub fn new(config: Config, transport: T, env: E) -> Self {
+        Self::with_settings(Settings::new(config), transport, env)
+    }
+
+    /// A client with `settings`.
+    pub fn with_settings(settings: Settings, transport: T, env: E) -> Self {
+        Self {
+            settings,
+            transport,
+            env,
+        }
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.settings.retry = retry;
+        self
+    }
+
+    /// Replaces the default wait policy.
+    pub fn with_wait(mut self, wait: WaitPolicy) -> Self {
+        self.settings.wait = wait;
+        self
+    }
+
+    /// Sets strict or lenient decoding.
+    pub fn with_decoding(mut self, decoding: Decoding) -> Self {
+        self.settings.decoding = decoding;
+        self
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The environment.
+    pub fn env(&self) -> &E {
+        &self.env
+    }
+
+    /// Makes any call ([`Endpoint`]), with retries: the decoded value, the answer's metadata
+    /// and the decoding report.
+    pub fn call<P: Endpoint + ?Sized>(&self, endpoint: &P) -> Result<Answer<P::Output>, Error> {
+        let env = &self.env;
+        let mut machine = CallMachine::new(&self.settings, endpoint, env);
+        let span = machine.span();
+        let _entered = span.enter();
+        let mut step = machine.resume(env);
+        loop {
+            step = match step {
+                Step::Send(request) => match self.transport.send(request) {
+                    Ok(response) => machine.on_response(response, env),
+                    Err(e) => machine.on_transport_error(e, env),
+                },
+                Step::Sleep(d) => {
+                    env.sleep(d);
+                    machine.resume(env)
+                }
+                Step::Done(result) => return result,
+            }
+        }
+    }
+
+    /// Gets a task (`GET /tasks/{id}`).
+    pub fn get(&self, call: &GetTask) -> Result<Answer<Task>, Error> {
+        self.call(call)
+    }
+
+    /// Runs a DRAFT task. When a retry finds the task already running because an earlier
+    /// attempt's answer was lost, the task is fetched and returned: the run happened once.
+    pub fn run(&self, call: &RunTask) -> Result<Answer<Task>, Error> {
+        match self.call(call) {
+            Err(Error::RunAlreadyAccepted { .. }) => self.get(&GetTask::new(call.id().clone())),
+            other => other,
+        }
+    }
+
+    /// Reruns (copies) a task; the answer is the NEW task. Never retried once the request may
+    /// have reached the platform, so at most one copy is made.
+    pub fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, Error> {
+        self.call(call)
+    }
+
+    /// Polls task `id` until it ends, with the client's [`WaitPolicy`], calling `progress`
+    /// after each poll. Ends with the terminal task, [`Error::NotStarted`] for a DRAFT, or
+    /// [`Error::Timeout`] with the last task seen.
+    pub fn wait(&self, id: &TaskId, progress: impl FnMut(&Progress<'_>)) -> Result<Task, Error> {
+        self.wait_with(id, &self.settings.wait, progress)
+    }
+
+    /// [`Client::wait`] with another policy.
+    pub fn wait_with(
+        &self,
+        id: &TaskId,
+        policy: &WaitPolicy,
+        mut progress: impl FnMut(&Progress<'_>),
+    ) -> Result<Task, Error> {
+        let get = GetTask::new(id.clone());
+        let mut wait = WaitState::new(policy.clone(), self.env.now());
+        loop {
+            let task = self.call(&get)?.value;
+            match wait.on_task(task, self.env.now(), &mut progress) {
+                WaitStep::Sleep(d) => self.env.sleep(d),
+                WaitStep::Finished(result) => return result,
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The one error type of the clients.
+
+use std::time::Duration;
+
+use crate::api_error::ApiError;
+use crate::decode::DecodeError;
+use crate::endpoint::{BuildError, ResponseError};
+use crate::meta::ResponseMeta;
+use crate::model::Task;
+use crate::transport::{TransportError, TransportErrorKind};
+
+/// Why a client operation failed. Never contains the token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request could not be built.
+    #[error("the request could not be built: {0}")]
+    Build(#[from] BuildError),
+
+    /// The platform (or a proxy in front of it) answered with an error status: status, code,
+    /// message, request id, and an excerpt of a body that was not the platform's error JSON.
+    #[error("the platform answered with an error: {0}")]
+    Api(Box<ApiError>),
+
+    /// A success status whose body could not be decoded.
+    #[error("HTTP {status}: the answer could not be decoded: {error}")]
+    Decode {
+        /// The HTTP status.
+        status: u16,
+        /// The answer's metadata (rate limit, request id).
+        meta: Box<ResponseMeta>,
+        /// What went wrong, with the byte offset where known.
+        error: DecodeError,
+    },
+
+    /// The transport failed: no answer was received.
+    #[error("{kind} error{}: {source}", if *request_sent { " (the request may have reached the server)" } else { "" })]
+    Transport {
+        /// What kind of failure.
+        kind: TransportErrorKind,
+        /// Whether the request may have reached the server.
+        request_sent: bool,
+        /// The transport's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
+    /// The platform answered with a redirect. Redirects are never followed, so that the token
+    /// never goes to another host.
+    #[error("the platform answered a redirect (HTTP {status}) to {location:?}; redirects are not followed")]
+    Redirect {
+        /// The HTTP status (301, 302, 303, 307, 308).
+        status: u16,
+        /// The `Location` header (at most 512 characters), empty when absent.
+        location: String,
+    },
+
+    /// A retryable failure went on until the attempts or the time budget ran out.
+    #[error("gave up after {attempts} attempts in {elapsed:?}: {last}")]
+    RetriesExhausted {
+        /// Attempts made.
+        attempts: u32,
+        /// Time spent, waits included.
+        elapsed: Duration,
+        /// The last attempt's error.
+        last: Box<Error>,
+    },
+
+    /// A run was retried after an attempt whose answer was lost, and the platform now says the
+    /// task is no longer a DRAFT (7007): the earlier attempt ran it. [`Client::run`] and
+    /// [`AsyncClient::run`] turn this into the task by getting it; a generic `call` returns it.
+    ///
+    /// [`Client::run`]: crate::client::Client::run
+    /// [`AsyncClient::run`]: crate::client::AsyncClient::run
+    #[error("the run was accepted by an earlier attempt whose answer was lost (attempt {attempts} answered: {answer})")]
+    RunAlreadyAccepted {
+        /// Attempts made.
+        attempts: u32,
+        /// The 7007 answer.
+        answer: Box<ApiError>,
+    },
+
+    /// Waiting ran past its timeout; holds the last task seen.
+    #[error(
+        "task {} did not end within {waited:?} ({polls} polls); last status {}",
+        task_name(last),
+        status_name(last)
+    )]
+    Timeout {
+        /// Time waited.
+        waited: Duration,
+        /// Polls made.
+        polls: u32,
+        /// The task as last seen.
+        last: Box<Task>,
+    },
+
+    /// The task waited for is a DRAFT: it was never run, so it would never end.
+    #[error(
+        "task {} is a DRAFT: it was never run, so waiting for it would never end (run it first)",
+        task_name(task)
+    )]
+    NotStarted {
+        /// The task as seen.
+        task: Box<Task>,
+    },
+}
+
+fn task_name(t: &Task) -> &str {
+    t.id.as_deref().unwrap_or("(no id)")
+}
+
+fn status_name(t: &Task) -> &str {
+    t.status.as_ref().map_or("(none)", |s| s.as_str())
+}
+
+impl Error {
+    /// Wraps a transport's error.
+    pub fn transport<E: TransportError>(error: E) -> Self {
+        Error::Transport {
+            kind: error.kind(),
+            request_sent: error.request_sent(),
+            source: Box::new(error),
+        }
+    }
+
+    /// The API error, if the platform answered with one (looking through
+    /// [`Error::RetriesExhausted`]).
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            Error::RunAlreadyAccepted { answer, .. } => Some(answer),
+            Error::RetriesExhausted { last, .. } => last.api(),
+            _ => None,
+        }
+    }
+
+    /// The transport failure's kind, if the transport failed (looking through
+    /// [`Error::RetriesExhausted`]).
+    pub fn transport_kind(&self) -> Option<TransportErrorKind> {
+        match self {
+            Error::Transport { kind, .. } => Some(*kind),
+            Error::RetriesExhausted { last, .. } => last.transport_kind(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the answer behind this error, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Decode { status, .. } | Error::Redirect { status, .. } => Some(*status),
+            Error::RetriesExhausted { last, .. } => last.status(),
+            _ => self.api().map(|a| a.status),
+        }
+    }
+
+    /// The last task seen, for [`Error::Timeout`] and [`Error::NotStarted`].
+    pub fn task(&self) -> Option<&Task> {
+        match self {
+            Error::Timeout { last, .. } => Some(last),
+            Error::NotStarted { task } => Some(task),
+            _ => None,
+        }
+    }
+}
+
+impl From<ResponseError> for Error {
+    fn from(e: ResponseError) -> Self {
+        match e {
+            ResponseError::Api(a) => Error::Api(a),
+            ResponseError::Decode {
+                status,
+                meta,
+                error,
+            } => Error::Decode {
+                status,
+                meta,
+                error,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::TransportFailure;
+
+    #[test]
+    fn errors_are_send_sync_and_say_what_happened() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+
+        let e = Error::transport(TransportFailure::new(
+            TransportErrorKind::Io,
+            "reset by peer",
+        ));
+        assert_eq!(
+            e.to_string(),
+            "io error (the request may have reached the server): io error: reset by peer"
+        );
+        assert_eq!(e.transport_kind(), Some(TransportErrorKind::Io));
+        let wrapped = Error::RetriesExhausted {
+            attempts: 3,
+            elapsed: Duration::from_secs(2),
+            last: Box::new(e),
+        };
+        assert_eq!(wrapped.transport_kind(), Some(TransportErrorKind::Io));
+        assert!(wrapped
+            .to_string()
+            .starts_with("gave up after 3 attempts in 2s: io error"));
+
+        let t: Task = serde_json::from_str(r#"{"id":"t1","status":"RUNNING"}"#).unwrap();
+        let timeout = Error::Timeout {
+            waited: Duration::from_secs(60),
+            polls: 7,
+            last: Box::new(t),
+        };
+        assert_eq!(
+            timeout.to_string(),
+            "task t1 did not end within 60s (7 polls); last status RUNNING"
+        );
+        assert_eq!(timeout.task().and_then(|t| t.id.as_deref()), Some("t1"));
+    }
+}

@@ -1,0 +1,227 @@
+//! One call with its retries, as a sans-IO state machine.
+
+use std::time::Duration;
+
+use http::{Request, Response};
+
+use super::{Env, Error, Settings};
+use crate::endpoint::{Answer, Endpoint, ResponseError};
+use crate::retry::{Decision, Failure, RetryState, StopReason};
+use crate::transport::TransportError;
+
+/// What the driver of a [`CallMachine`] does next.
+#[derive(Debug)]
+#[must_use]
+#[non_exhaustive]
+pub enum Step<T> {
+    /// Send this request with the transport, then call [`CallMachine::on_response`] or
+    /// [`CallMachine::on_transport_error`].
+    Send(Request<Vec<u8>>),
+    /// Sleep this long, then call [`CallMachine::resume`].
+    Sleep(Duration),
+    /// The call is over.
+    Done(Result<Answer<T>, Error>),
+}
+
+/// One call of an [`Endpoint`] with its retries: builds each attempt's request, reads each
+/// answer, and decides (with [`RetryState`]) whether to wait and try again.
+///
+/// A driver loop is all a client adds:
+///
+/// ```
+/// # use sbg_tasks_proto::client::{BlockingEnv, CallMachine, Error, Settings, Step};
+/// # use sbg_tasks_proto::transport::HttpTransport;
+/// # use sbg_tasks_proto::{Answer, Endpoint};
+/// fn call<P: Endpoint>(
+///     settings: &Settings, endpoint: &P, transport: &impl HttpTransport, env: &impl BlockingEnv,
+/// ) -> Result<Answer<P::Output>, Error> {
+///     let mut machine = CallMachine::new(settings, endpoint, env);
+///     let mut step = machine.resume(env);
+///     loop {
+///         step = match step {
+///             Step::Send(request) => match transport.send(request) {
+///                 Ok(response) => machine.on_response(response, env),
+///                 Err(e) => machine.on_transport_error(e, env),
+///             },
+///             Step::Sleep(d) => {
+///                 env.sleep(d);
+///                 machine.resume(env)
+///             }
+///             Step::Done(result) => return result,
+///             _ => unreachable!(),
+///         }
+///     }
+/// }
+/// ```
+///
+/// Each attempt logs a `tracing` event with the method, path, attempt, status (or transport
+/// error kind) and latency; never a header, so never the token.
+#[derive(Debug)]
+pub struct CallMachine<'a, P: ?Sized> {
+    settings: &'a Settings,
+    endpoint: &'a P,
+    retry: RetryState,
+    sent_at: Duration,
+    method: http::Method,
+    path: String,
+}
+
+impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
+    /// A call of `endpoint` with `settings`, starting now. Begin with [`CallMachine::resume`].
+    pub fn new(settings: &'a Settings, endpoint: &'a P, env: &impl Env) -> Self {
+        let base = settings.config.base_url();
+        Self {
+            settings,
+            endpoint,
+            retry: RetryState::new(endpoint.kind(), env.now()),
+            sent_at: Duration::ZERO,
+            method: endpoint.method(),
+            path: format!("{}{}", base.path_prefix(), endpoint.path()),
+        }
+    }
+
+    /// A `tracing` span for the whole call (method and path), for drivers to enter.
+    pub fn span(&self) -> tracing::Span {
+        tracing::debug_span!("sbg_tasks_call", method = %self.method, path = %self.path)
+    }
+
+    /// Attempts begun so far.
+    pub fn attempts(&self) -> u32 {
+        self.retry.attempts()
+    }
+
+    /// Starts the next attempt: builds its request.
+    pub fn resume(&mut self, env: &impl Env) -> Step<P::Output> {
+        match self.endpoint.prepare_request(&self.settings.config) {
+            Ok(request) => {
+                self.retry.begin_attempt();
+                self.sent_at = env.now();
+                Step::Send(request)
+            }
+            Err(e) => Step::Done(Err(Error::Build(e))),
+        }
+    }
+
+    fn latency_ms(&self, env: &impl Env) -> u64 {
+        u64::try_from(env.now().saturating_sub(self.sent_at).as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Reads the answer to the current attempt.
+    pub fn on_response(&mut self, response: Response<Vec<u8>>, env: &impl Env) -> Step<P::Output> {
+        let status = response.status();
+        let attempt = self.retry.attempts();
+        tracing::debug!(
+            method = %self.method,
+            path = %self.path,
+            attempt,
+            status = status.as_u16(),
+            latency_ms = self.latency_ms(env),
+            "answer received"
+        );
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(http::header::LOCATION)
+                .map(|v| {
+                    String::from_utf8_lossy(v.as_bytes())
+                        .chars()
+                        .take(512)
+                        .collect()
+                })
+                .unwrap_or_default();
+            return Step::Done(Err(Error::Redirect {
+                status: status.as_u16(),
+                location,
+            }));
+        }
+        match self
+            .endpoint
+            .parse_response(&response, &self.settings.decoding)
+        {
+            Ok(answer) => {
+                if !answer.report.is_clean() {
+                    tracing::debug!(path = %self.path, report = %answer.report, "answer repaired");
+                }
+                Step::Done(Ok(answer))
+            }
+            Err(ResponseError::Api(api)) => {
+                if self.retry.run_already_accepted(&api) {
+                    tracing::info!(path = %self.path, attempt, "run already accepted by an earlier attempt");
+                    return Step::Done(Err(Error::RunAlreadyAccepted {
+                        attempts: attempt,
+                        answer: api,
+                    }));
+                }
+                let decision = self.retry.on_failure(
+                    &self.settings.retry,
+                    &Failure::Answer(&api),
+                    env.now(),
+                    env.unix_now(),
+                    env.random(),
+                );
+                self.decide(decision, Error::Api(api), env)
+            }
+            Err(e) => Step::Done(Err(e.into())),
+        }
+    }
+
+    /// Reads the transport's failure of the current attempt.
+    pub fn on_transport_error<E: TransportError>(
+        &mut self,
+        error: E,
+        env: &impl Env,
+    ) -> Step<P::Output> {
+        let (kind, request_sent) = (error.kind(), error.request_sent());
+        tracing::debug!(
+            method = %self.method,
+            path = %self.path,
+            attempt = self.retry.attempts(),
+            error_kind = %kind,
+            request_sent,
+            latency_ms = self.latency_ms(env),
+            "transport error"
+        );
+        let decision = self.retry.on_failure(
+            &self.settings.retry,
+            &Failure::Transport { kind, request_sent },
+            env.now(),
+            env.unix_now(),
+            env.random(),
+        );
+        self.decide(decision, Error::transport(error), env)
+    }
+
+    fn decide(&mut self, decision: Decision, error: Error, env: &impl Env) -> Step<P::Output> {
+        match decision {
+            Decision::Retry { after, reason } => {
+                tracing::info!(
+                    method = %self.method,
+                    path = %self.path,
+                    attempt = self.retry.attempts(),
+                    %reason,
+                    wait_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+                    "retrying"
+                );
+                Step::Sleep(after)
+            }
+            Decision::Stop(reason) => {
+                let attempts = self.retry.attempts();
+                if reason == StopReason::NotIdempotent {
+                    tracing::info!(
+                        path = %self.path,
+                        "not retried: the request may have reached the platform and is not idempotent"
+                    );
+                }
+                if reason.is_exhausted() && attempts > 1 {
+                    Step::Done(Err(Error::RetriesExhausted {
+                        attempts,
+                        elapsed: self.retry.elapsed(env.now()),
+                        last: Box::new(error),
+                    }))
+                } else {
+                    Step::Done(Err(error))
+                }
+            }
+        }
+    }
+}
