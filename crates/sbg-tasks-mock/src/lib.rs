@@ -1,0 +1,67 @@
+//! A mock of the Seven Bridges Tasks API (v2), for tests, benches and demos.
+//!
+//! `sbg-tasks-mock` is a real HTTP server (hyper 1 on tokio, HTTP/1.1 keep-alive and HTTP/2,
+//! optional TLS with a self-signed certificate) that answers like the platform does: the same
+//! paths, the same authentication headers, the same error bodies and codes, the same rate-limit
+//! headers, and a task lifecycle that advances deterministically. It is deliberately independent
+//! of the project's client code: it is what the clients are tested against.
+//!
+//! # In scope
+//! - `GET /v2/tasks/{id}`, `POST /v2/tasks/{id}/actions/{run,clone,abort}`, `POST /v2/tasks`
+//!   (create a draft, optional `action=run`), `GET /v2/tasks` (list with filters and paging),
+//!   `GET /v2/tasks/{id}/execution_details` and `GET /v2/rate_limit`.
+//! - Query parameters `fields` (comma list, `_all`), `batch`, `use_interruptible_instances`,
+//!   `action`.
+//! - Authentication with `X-SBG-Auth-Token` or `Authorization: Bearer`; 401/90001 otherwise.
+//! - A lifecycle DRAFT → QUEUED → RUNNING → COMPLETED/FAILED/ABORTED driven by a [`Schedule`]
+//!   (a number of polls, or wall time), batch parents whose children advance with them.
+//! - Per-token rate limiting with `X-RateLimit-*` headers, 429/1000 past the budget.
+//! - The documentation's example tasks ([`examples`]), including the malformed batch body.
+//! - Fault injection ([`Fault`], [`Scope`]), a request [journal](JournalEntry), optional TLS.
+//! - A binary `sbg-tasks-mock` whose argument parsing lives in [`cli`] so other binaries can
+//!   embed it.
+//!
+//! # Out of scope
+//! - Apps, files, projects and every other part of the platform: file ids are only checked
+//!   against an optional set ([`MockBuilder::known_files`]).
+//! - Persistence: the state lives in memory and dies with the server.
+//! - Faithful timing of real executions: durations are the mock's own wall-clock durations.
+//!
+//! # Example
+//! ```no_run
+//! # async fn demo() -> Result<(), sbg_tasks_mock::MockError> {
+//! use sbg_tasks_mock::{Fault, MockServer, Route, Schedule, Scope};
+//! let server = MockServer::builder()
+//!     .token("T")
+//!     .seed_examples(true)
+//!     .schedule(Schedule::Polls(3))
+//!     .start()
+//!     .await?;
+//! server.inject(Fault::Maintenance, Scope::RouteNext(Route::GetTask, 1));
+//! println!("{}", server.base_url());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod api_error;
+mod body;
+pub mod cli;
+mod config;
+mod control;
+mod error;
+pub mod examples;
+mod fault;
+mod journal;
+mod query;
+mod ratelimit;
+mod server;
+mod store;
+mod tls;
+
+pub use api_error::codes;
+pub use config::{MalformedIdPolicy, MockBuilder, MockConfig, Outcome, RateLimit, Schedule};
+pub use control::{MockControl, MockHandle, MockServer};
+pub use error::MockError;
+pub use fault::{Fault, FaultSpec, Malformed, Route, Scope};
+pub use journal::{AuthScheme, JournalEntry};
+pub use serde_json;

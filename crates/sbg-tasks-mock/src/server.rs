@@ -1,0 +1,755 @@
+//! The HTTP side: accepting connections, routing, answering, faults and the journal.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+use crate::api_error::{codes, ApiError};
+use crate::body::MockBody;
+use crate::config::MalformedIdPolicy;
+use crate::fault::{Fault, FaultTable, Malformed, Route};
+use crate::journal::{AuthScheme, Journal, JournalEntry};
+use crate::query;
+use crate::ratelimit::{Limiter, RateInfo};
+use crate::store::{is_uuid, CloneOpts, Fields, ListQuery, RunOpts, Store};
+
+/// Largest request body read (create bodies are small).
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// State shared by the connections and the control handle.
+pub(crate) struct Shared {
+    pub(crate) started: Instant,
+    pub(crate) base_url: String,
+    pub(crate) addr: SocketAddr,
+    pub(crate) cert_pem: Option<String>,
+    /// token → user; empty: any non-empty token is accepted as `mock-user`.
+    pub(crate) tokens: HashMap<String, String>,
+    pub(crate) malformed_id: MalformedIdPolicy,
+    pub(crate) store: Mutex<Store>,
+    pub(crate) faults: FaultTable,
+    pub(crate) journal: Mutex<Journal>,
+    pub(crate) limiter: Option<Mutex<Limiter>>,
+}
+
+/// Returned by the service to make hyper close the connection without an answer.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by fault injection")]
+pub(crate) struct Dropped;
+
+/// What a request is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    List,
+    Create,
+    Get(String),
+    Action(String, String),
+    Details(String),
+    RateLimit,
+    MethodNotAllowed(Route),
+    NotFound,
+}
+
+impl Target {
+    fn route(&self) -> Route {
+        match self {
+            Target::List => Route::ListTasks,
+            Target::Create => Route::CreateTask,
+            Target::Get(_) => Route::GetTask,
+            Target::Action(_, a) => match a.as_str() {
+                "run" => Route::RunTask,
+                "clone" => Route::CloneTask,
+                "abort" => Route::AbortTask,
+                _ => Route::Other,
+            },
+            Target::Details(_) => Route::ExecutionDetails,
+            Target::RateLimit => Route::RateLimit,
+            Target::MethodNotAllowed(r) => *r,
+            Target::NotFound => Route::Other,
+        }
+    }
+}
+
+fn classify(method: &Method, path: &str) -> Target {
+    let Some(rest) = path.strip_prefix("/v2/") else {
+        return Target::NotFound;
+    };
+    let segs: Vec<&str> = rest.split('/').collect();
+    let get = method == Method::GET;
+    let post = method == Method::POST;
+    match segs.as_slice() {
+        ["tasks"] | ["tasks", ""] => {
+            if get {
+                Target::List
+            } else if post {
+                Target::Create
+            } else {
+                Target::MethodNotAllowed(Route::ListTasks)
+            }
+        }
+        ["tasks", id] => {
+            if get {
+                Target::Get((*id).to_owned())
+            } else {
+                Target::MethodNotAllowed(Route::GetTask)
+            }
+        }
+        ["tasks", id, "actions"] | ["tasks", id, "actions", ""] => {
+            if post {
+                Target::Action((*id).to_owned(), String::new())
+            } else {
+                Target::MethodNotAllowed(Route::Other)
+            }
+        }
+        ["tasks", id, "actions", action] => {
+            if post {
+                Target::Action((*id).to_owned(), (*action).to_owned())
+            } else {
+                let t = Target::Action(String::new(), (*action).to_owned());
+                Target::MethodNotAllowed(t.route())
+            }
+        }
+        ["tasks", id, "execution_details"] => {
+            if get {
+                Target::Details((*id).to_owned())
+            } else {
+                Target::MethodNotAllowed(Route::ExecutionDetails)
+            }
+        }
+        ["rate_limit"] => {
+            if get {
+                Target::RateLimit
+            } else {
+                Target::MethodNotAllowed(Route::RateLimit)
+            }
+        }
+        _ => Target::NotFound,
+    }
+}
+
+fn auth_of(headers: &HeaderMap) -> (AuthScheme, Option<String>) {
+    if let Some(v) = headers.get("x-sbg-auth-token") {
+        return (
+            AuthScheme::XSbgAuthToken,
+            Some(v.to_str().unwrap_or_default().trim().to_owned()),
+        );
+    }
+    if let Some(v) = headers.get(AUTHORIZATION) {
+        let v = v.to_str().unwrap_or_default().trim();
+        let (scheme, rest) = v.split_once(' ').unwrap_or((v, ""));
+        if scheme.eq_ignore_ascii_case("bearer") {
+            return (AuthScheme::Bearer, Some(rest.trim().to_owned()));
+        }
+        return (AuthScheme::Other, None);
+    }
+    (AuthScheme::None, None)
+}
+
+/// An answer before faults that change its bytes.
+struct Answer {
+    status: StatusCode,
+    body: Bytes,
+    content_type: &'static str,
+    rate: Option<RateInfo>,
+    total: Option<usize>,
+}
+
+impl Answer {
+    fn json(status: StatusCode, body: Bytes) -> Self {
+        Answer {
+            status,
+            body,
+            content_type: "application/json; charset=utf-8",
+            rate: None,
+            total: None,
+        }
+    }
+
+    fn error(e: &ApiError) -> Self {
+        Self::json(e.status, e.body())
+    }
+}
+
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn get(&self, k: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
+
+    fn bool(&self, k: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(k) {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "Bad request: query parameter `{k}` must be true or false, not {other:?}."
+            ))),
+        }
+    }
+
+    fn fields(&self) -> Fields {
+        Fields::parse(self.get("fields"))
+    }
+}
+
+impl Shared {
+    fn record(&self, entry: JournalEntry) {
+        lock(&self.journal).push(entry);
+    }
+
+    fn check_id(&self, id: &str) -> Result<(), ApiError> {
+        if id.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::EMPTY_ID,
+                "Task ID must not be empty or null or an empty string.",
+            ));
+        }
+        if is_uuid(id) || lock(&self.store).contains(id) {
+            return Ok(());
+        }
+        Err(match self.malformed_id {
+            MalformedIdPolicy::NotFound => ApiError::not_found_task(),
+            _ => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::ID_NOT_UUID,
+                "Task ID must be a valid UUID.",
+            ),
+        })
+    }
+
+    fn user_of(&self, token: Option<&str>) -> Option<String> {
+        let token = token.filter(|t| !t.is_empty())?;
+        if self.tokens.is_empty() {
+            return Some("mock-user".to_owned());
+        }
+        self.tokens.get(token).cloned()
+    }
+
+    /// The answer of the platform proper (rate limit, auth, the call).
+    fn answer(
+        &self,
+        target: &Target,
+        params: &Params,
+        token: Option<&str>,
+        body: &Bytes,
+        force_429: bool,
+        authorized: &mut bool,
+    ) -> Answer {
+        let now = Instant::now();
+        let key = token.unwrap_or_default();
+        let rate = self.limiter.as_ref().map(|l| {
+            let mut l = lock(l);
+            if force_429 {
+                RateInfo {
+                    allowed: false,
+                    remaining: 0,
+                    ..l.peek(key, now)
+                }
+            } else if *target == Target::RateLimit {
+                l.peek(key, now)
+            } else {
+                l.hit(key, now)
+            }
+        });
+        let limited =
+            force_429 || (*target != Target::RateLimit && rate.is_some_and(|r| !r.allowed));
+        let mut answer = if limited {
+            Answer::error(&ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::RATE_LIMITED,
+                "Rate limit exceeded! Check response headers.",
+            ))
+        } else {
+            match self.user_of(token) {
+                None => Answer::error(&ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    codes::UNAUTHORIZED,
+                    "Unauthorized.",
+                )),
+                Some(user) => {
+                    *authorized = true;
+                    match self.dispatch(target, params, &user, body, rate, now) {
+                        Ok(a) => a,
+                        Err(e) => Answer::error(&e),
+                    }
+                }
+            }
+        };
+        answer.rate = rate;
+        answer
+    }
+
+    fn dispatch(
+        &self,
+        target: &Target,
+        params: &Params,
+        user: &str,
+        body: &Bytes,
+        rate: Option<RateInfo>,
+        now: Instant,
+    ) -> Result<Answer, ApiError> {
+        let ok = |b: Bytes| Answer::json(StatusCode::OK, b);
+        match target {
+            Target::Get(id) => {
+                self.check_id(id)?;
+                let b = lock(&self.store).get(id, &params.fields(), now)?;
+                Ok(ok(b))
+            }
+            Target::Action(id, action) => {
+                self.check_id(id)?;
+                match action.as_str() {
+                    "run" => {
+                        let opts = RunOpts {
+                            batch: params.bool("batch")?,
+                            interruptible: params.bool("use_interruptible_instances")?,
+                        };
+                        let mut store = lock(&self.store);
+                        store.run(id, opts, user, now)?;
+                        Ok(ok(store.view(id, &params.fields(), now)?))
+                    }
+                    "clone" => {
+                        let opts = CloneOpts {
+                            action: params.get("action").map(str::to_owned),
+                            batch: params.bool("batch")?,
+                            interruptible: params.bool("use_interruptible_instances")?,
+                        };
+                        let mut store = lock(&self.store);
+                        let new = store.clone_task(id, &opts, user, now)?;
+                        Ok(ok(store.view(&new, &params.fields(), now)?))
+                    }
+                    "abort" => {
+                        let mut store = lock(&self.store);
+                        store.abort(id, now)?;
+                        Ok(ok(store.view(id, &params.fields(), now)?))
+                    }
+                    "" => Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        codes::EMPTY_ACTION,
+                        "Action parameter must not be null or an empty string.",
+                    )),
+                    _ => Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        codes::INVALID_ACTION,
+                        "Invalid task action.",
+                    )),
+                }
+            }
+            Target::Create => {
+                let req: Value = serde_json::from_slice(body).map_err(|_| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        codes::DECODE_ERROR,
+                        "An error occurred during the decoding of the request content.",
+                    )
+                })?;
+                let mut store = lock(&self.store);
+                let id = store.create(&req, params.get("action"), user, now)?;
+                let b = store.view(&id, &params.fields(), now)?;
+                Ok(Answer::json(StatusCode::CREATED, b))
+            }
+            Target::List => self.list(params, now),
+            Target::Details(id) => {
+                self.check_id(id)?;
+                let v = lock(&self.store).execution_details(id, now)?;
+                Ok(ok(Bytes::from(serde_json::to_vec(&v).unwrap_or_default())))
+            }
+            Target::RateLimit => {
+                let rate = match rate {
+                    Some(r) => {
+                        json!({"limit": r.limit, "remaining": r.remaining, "reset": r.reset})
+                    }
+                    None => json!({"limit": null, "remaining": null, "reset": null}),
+                };
+                let v = json!({"rate": rate, "instance_limit": {"limit": 25, "remaining": 25}});
+                Ok(ok(Bytes::from(serde_json::to_vec(&v).unwrap_or_default())))
+            }
+            Target::MethodNotAllowed(_) => Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                codes::METHOD_NOT_ALLOWED,
+                "Method not allowed.",
+            )),
+            Target::NotFound => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                codes::NOT_FOUND,
+                "Not found.",
+            )),
+        }
+    }
+
+    fn list(&self, params: &Params, now: Instant) -> Result<Answer, ApiError> {
+        let num = |k: &str, default: usize| -> Result<usize, ApiError> {
+            match params.get(k) {
+                None => Ok(default),
+                Some(v) => v.parse().map_err(|_| {
+                    ApiError::bad_request(format!("Bad request: `{k}` must be a number."))
+                }),
+            }
+        };
+        let offset = num("offset", 0)?;
+        let limit = num("limit", 50)?;
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::bad_request(
+                "Bad request: `limit` must be between 1 and 100.",
+            ));
+        }
+        let desc = match params.get("order") {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "Bad request: `order` is asc or desc.",
+                ))
+            }
+        };
+        let mut ranges = Vec::new();
+        for (field, from, to) in [
+            ("created_time", "created_from", "created_to"),
+            ("start_time", "started_from", "started_to"),
+            ("end_time", "ended_from", "ended_to"),
+        ] {
+            let (f, t) = (params.get(from), params.get(to));
+            if f.is_some() || t.is_some() {
+                ranges.push((field, f.map(str::to_owned), t.map(str::to_owned)));
+            }
+        }
+        let q = ListQuery {
+            project: params.get("project").map(str::to_owned),
+            status: params.get("status").map(str::to_owned),
+            parent: params.get("parent").map(str::to_owned),
+            ranges,
+            order_by: params.get("order_by").map(str::to_owned),
+            desc,
+            offset,
+            limit,
+            fields: params.get("fields").map(|f| Fields::parse(Some(f))),
+        };
+        let (items, total) = lock(&self.store).list(&q, now)?;
+        let page_url = |off: usize| {
+            let mut parts: Vec<String> = params
+                .0
+                .iter()
+                .filter(|(k, _)| k != "offset" && k != "limit")
+                .map(|(k, v)| format!("{}={}", query::encode(k), query::encode(v)))
+                .collect();
+            parts.push(format!("offset={off}"));
+            parts.push(format!("limit={limit}"));
+            format!("{}/tasks?{}", self.base_url, parts.join("&"))
+        };
+        let mut links = Vec::new();
+        if offset + limit < total {
+            links.push(json!({"href": page_url(offset + limit), "rel": "next", "method": "GET"}));
+        }
+        if offset > 0 {
+            links.push(json!({"href": page_url(offset.saturating_sub(limit)), "rel": "prev", "method": "GET"}));
+        }
+        let v = json!({"href": page_url(offset), "items": items, "links": links});
+        let mut a = Answer::json(
+            StatusCode::OK,
+            Bytes::from(serde_json::to_vec(&v).unwrap_or_default()),
+        );
+        a.total = Some(total);
+        Ok(a)
+    }
+}
+
+const PROXY_HTML: &str = "<html>\r\n<head><title>{S}</title></head>\r\n<body>\r\n<center><h1>{S}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+fn proxy_page(status: StatusCode) -> Answer {
+    let s = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    );
+    Answer {
+        status,
+        body: Bytes::from(PROXY_HTML.replace("{S}", &s)),
+        content_type: "text/html",
+        rate: None,
+        total: None,
+    }
+}
+
+/// Corrupt a JSON answer as `variant` says. The result is never valid JSON (except `Empty`,
+/// which is empty).
+pub(crate) fn malform(variant: Malformed, body: &[u8]) -> Bytes {
+    let text = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let last = lines.len().saturating_sub(1);
+    match variant {
+        Malformed::DocBatchExample => {
+            return Bytes::from_static(crate::examples::GET_TASK_BATCH_MALFORMED)
+        }
+        Malformed::NotJson => return Bytes::from_static(b"this is not JSON\n"),
+        Malformed::Empty => return Bytes::new(),
+        Malformed::SingleQuotes => {
+            if let Some(l) = lines.iter_mut().find(|l| l.split_once("\": \"").is_some()) {
+                if let Some((key, value)) = l.clone().split_once("\": ") {
+                    let comma = if value.ends_with(',') { "," } else { "" };
+                    let inner = value.trim_end_matches(',');
+                    let inner = &inner[1..inner.len().saturating_sub(1).max(1)];
+                    *l = format!("{key}\": '{inner}'{comma}");
+                }
+            }
+        }
+        Malformed::MissingComma => {
+            if let Some(l) = lines.iter_mut().find(|l| l.ends_with(',')) {
+                l.pop();
+            }
+        }
+        Malformed::TrailingComma => {
+            if last > 0 {
+                lines[last - 1].push(',');
+            }
+        }
+        Malformed::Snip => {
+            if last > 0 {
+                lines[last - 1].push(',');
+                lines.insert(last, "  <snip>".to_owned());
+            }
+        }
+    }
+    let mut out = lines.join("\n");
+    if serde_json::from_str::<Value>(&out).is_ok() {
+        out.push_str("\n<snip>");
+    }
+    out.push('\n');
+    Bytes::from(out)
+}
+
+fn header(v: impl ToString) -> HeaderValue {
+    HeaderValue::from_str(&v.to_string()).unwrap_or_else(|_| HeaderValue::from_static("0"))
+}
+
+/// Serve one request.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<MockBody>, Dropped> {
+    let arrival = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
+    let (auth, token) = auth_of(req.headers());
+    let target = classify(&method, &path);
+    let route = target.route();
+    let fault = shared.faults.take(route);
+    let mut entry = JournalEntry {
+        method,
+        path,
+        query,
+        auth,
+        authorized: false,
+        at: arrival.saturating_duration_since(shared.started),
+        route,
+        status: None,
+        fault: fault.clone(),
+        body_len: 0,
+    };
+    match &fault {
+        Some(Fault::DropBeforeRead) => {
+            shared.record(entry);
+            return Err(Dropped);
+        }
+        Some(Fault::Delay(d)) => tokio::time::sleep(*d).await,
+        _ => {}
+    }
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            shared.record(entry);
+            return Err(Dropped);
+        }
+    };
+    entry.body_len = body.len();
+    let params = Params(query::parse(entry.query.as_deref()));
+    let mut answer = match &fault {
+        Some(Fault::Maintenance) => Answer::error(&ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::MAINTENANCE,
+            "The Platform is currently under maintenance.",
+        )),
+        Some(Fault::ProxyHtml(s)) => {
+            proxy_page(StatusCode::from_u16(*s).unwrap_or(StatusCode::BAD_GATEWAY))
+        }
+        Some(Fault::Status { status, code }) => {
+            let st = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Answer::error(&ApiError::new(
+                st,
+                *code,
+                st.canonical_reason().unwrap_or("Error"),
+            ))
+        }
+        _ => shared.answer(
+            &target,
+            &params,
+            token.as_deref(),
+            &body,
+            fault == Some(Fault::RateLimited),
+            &mut entry.authorized,
+        ),
+    };
+    if let Some(Fault::MalformedBody(v)) = &fault {
+        answer.body = malform(*v, &answer.body);
+    }
+    if fault == Some(Fault::DropAfterRead) {
+        shared.record(entry);
+        return Err(Dropped);
+    }
+    entry.status = Some(answer.status.as_u16());
+    shared.record(entry);
+
+    let full_len = answer.body.len();
+    let body = if fault == Some(Fault::TruncatedBody) {
+        MockBody::truncated(answer.body.slice(..full_len / 2))
+    } else {
+        MockBody::full(answer.body)
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = answer.status;
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    let announced = if fault == Some(Fault::TruncatedBody) {
+        full_len.max(1)
+    } else {
+        full_len
+    };
+    h.insert(CONTENT_LENGTH, header(announced));
+    if let Some(r) = answer.rate {
+        h.insert(
+            HeaderName::from_static("x-ratelimit-limit"),
+            header(r.limit),
+        );
+        h.insert(
+            HeaderName::from_static("x-ratelimit-remaining"),
+            header(r.remaining),
+        );
+        h.insert(
+            HeaderName::from_static("x-ratelimit-reset"),
+            header(r.reset),
+        );
+    }
+    if let Some(t) = answer.total {
+        h.insert(HeaderName::from_static("x-total-matching-query"), header(t));
+    }
+    Ok(resp)
+}
+
+/// Accept connections until `stop` turns true, then finish the open ones (5 s at most).
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            a = listener.accept() => a,
+        };
+        let stream = match accepted {
+            Ok((s, _)) => s,
+            Err(_) => {
+                // Out of file descriptors and the like: wait a little, go on.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let tls = tls.clone();
+        let watcher = graceful.watcher();
+        let builder = builder.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+            match tls {
+                Some(acceptor) => {
+                    let Ok(stream) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let _ = watcher.watch(conn.into_owned()).await;
+                }
+                None => {
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let _ = watcher.watch(conn.into_owned()).await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_classified() {
+        let g = Method::GET;
+        let p = Method::POST;
+        assert_eq!(classify(&g, "/v2/tasks"), Target::List);
+        assert_eq!(classify(&p, "/v2/tasks/"), Target::Create);
+        assert_eq!(classify(&g, "/v2/tasks/x"), Target::Get("x".into()));
+        assert_eq!(
+            classify(&p, "/v2/tasks/x/actions/clone"),
+            Target::Action("x".into(), "clone".into())
+        );
+        assert_eq!(
+            classify(&p, "/v2/tasks//actions/run"),
+            Target::Action("".into(), "run".into())
+        );
+        assert_eq!(
+            classify(&g, "/v2/tasks/x/actions/run"),
+            Target::MethodNotAllowed(Route::RunTask)
+        );
+        assert_eq!(classify(&g, "/v2/rate_limit"), Target::RateLimit);
+        assert_eq!(classify(&g, "/v1/tasks"), Target::NotFound);
+    }
+
+    #[test]
+    fn every_malformed_variant_is_not_json() {
+        let body = br#"{"id":"a","status":"DRAFT","n":1}"#;
+        for v in [
+            Malformed::DocBatchExample,
+            Malformed::SingleQuotes,
+            Malformed::MissingComma,
+            Malformed::TrailingComma,
+            Malformed::Snip,
+            Malformed::NotJson,
+        ] {
+            let out = malform(v, body);
+            assert!(
+                serde_json::from_slice::<Value>(&out).is_err(),
+                "{v:?}: {out:?}"
+            );
+        }
+        assert!(malform(Malformed::Empty, body).is_empty());
+        let sq = malform(Malformed::SingleQuotes, body);
+        assert!(String::from_utf8_lossy(&sq).contains("\"id\": 'a'"));
+    }
+}
