@@ -297,3 +297,118 @@ proptest! {
         prop_assert!(cx.coercions.is_empty());
     }
 }
+
+/// Defects a proxy or a hand-edited document puts into a pretty-printed body, one line at a time.
+#[derive(Debug, Clone, Copy)]
+enum Defect {
+    TrailingComma,
+    MissingComma,
+    SingleQuotes,
+    PythonLiteral,
+    Comment,
+    Elision,
+}
+
+fn defect() -> impl Strategy<Value = Defect> {
+    prop_oneof![
+        Just(Defect::TrailingComma),
+        Just(Defect::MissingComma),
+        Just(Defect::SingleQuotes),
+        Just(Defect::PythonLiteral),
+        Just(Defect::Comment),
+        Just(Defect::Elision),
+    ]
+}
+
+/// Applies `defect` to line `i` of `lines` when the line has the shape for it; returns the
+/// repair kind expected, if any was applied.
+fn inject(
+    lines: &mut Vec<String>,
+    i: usize,
+    defect: Defect,
+) -> Option<sbg_tasks_proto::lenient::RepairKind> {
+    use sbg_tasks_proto::lenient::RepairKind as K;
+    let line = lines[i].clone();
+    let next_closes = lines
+        .get(i + 1)
+        .is_some_and(|n| n.trim_start().starts_with(['}', ']']));
+    let opens = line.ends_with('{') || line.ends_with('[');
+    match defect {
+        Defect::TrailingComma if next_closes && !opens && !line.ends_with(',') => {
+            lines[i].push(',');
+            Some(K::TrailingComma)
+        }
+        Defect::MissingComma if line.ends_with(',') && !next_closes => {
+            lines[i].pop();
+            Some(K::MissingComma)
+        }
+        Defect::SingleQuotes => {
+            // `"key": "value"` → `"key": 'value'` for plain values.
+            let (head, tail) = line.split_once("\": \"")?;
+            let (value, rest) = tail.rsplit_once('"')?;
+            if value.contains(['\'', '"', '\\']) || !(rest.is_empty() || rest == ",") {
+                return None;
+            }
+            lines[i] = format!("{head}\": '{value}'{rest}");
+            Some(K::SingleQuotedString)
+        }
+        Defect::PythonLiteral => {
+            for (from, to) in [
+                (": true", ": True"),
+                (": false", ": False"),
+                (": null", ": None"),
+            ] {
+                if let Some(pos) = line.find(from) {
+                    let after = &line[pos + from.len()..];
+                    if after.is_empty() || after == "," {
+                        lines[i] = format!("{}{}{}", &line[..pos], to, after);
+                        return Some(K::PythonLiteral);
+                    }
+                }
+            }
+            None
+        }
+        Defect::Comment => {
+            lines.insert(i + 1, "  // a comment, as in a hand-edited file".into());
+            Some(K::Comment)
+        }
+        Defect::Elision if opens || line.ends_with(',') => {
+            lines.insert(i + 1, "        <snip>".into());
+            Some(K::ElisionLine)
+        }
+        _ => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn tasks_with_injected_defects_decode_back_to_the_original(
+        t in task(),
+        defects in vec((any::<prop::sample::Index>(), defect()), 1..6),
+    ) {
+        let pretty = serde_json::to_string_pretty(&t).unwrap();
+        let mut lines: Vec<String> = pretty.lines().map(str::to_owned).collect();
+        let mut injected = Vec::new();
+        for (at, d) in defects {
+            let i = at.index(lines.len());
+            if let Some(kind) = inject(&mut lines, i, d) {
+                injected.push(kind);
+            }
+        }
+        let body = lines.join("\n");
+        let d = sbg_tasks_proto::decode::decode::<Task>(body.as_bytes(), &Decoding::default())
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{body}")))?;
+        prop_assert_eq!(&d.value, &t, "{}", body);
+        for kind in &injected {
+            prop_assert!(
+                d.report.repairs.kinds().any(|k| k == *kind),
+                "{:?} not reported in {:?}\n{}", kind, d.report.repairs, body
+            );
+        }
+        if injected.is_empty() {
+            prop_assert!(d.report.is_clean());
+        }
+    }
+}

@@ -57,6 +57,9 @@
 //! - A string whose closing quote is missing in the middle of a body is read up to the next
 //!   quote (no backtracking: the pass stays linear); what follows is repaired as best it can
 //!   be, and reported.
+//! - A missing comma right after a single-quoted string is found only when a quote or a line
+//!   break follows (`['a' 'b']`, or the next member on its own line): in `['a' 1]` the quote
+//!   before ` 1` cannot be told from an apostrophe, so the string runs on.
 //! - Several top-level values (NDJSON, concatenated JSON): everything after the first is
 //!   trailing garbage.
 //! - JSONP wrappers (`callback({...})`) are not unwrapped.
