@@ -134,9 +134,13 @@ impl DecodeError {
         }
     }
 
-    fn from_serde(body: &[u8], e: &serde_json::Error, base: usize) -> Self {
-        let (line, column) = (e.line(), e.column());
-        let offset = offset_of(body, line, column).saturating_sub(base);
+    fn from_serde(body: &[u8], e: &serde_json::Error) -> Self {
+        Self::positioned(body, offset_of(body, e.line(), e.column()), e)
+    }
+
+    /// The error `e` placed at byte `offset` of `body`.
+    fn positioned(body: &[u8], offset: usize, e: &serde_json::Error) -> Self {
+        let (line, column) = line_col(body, offset);
         let message = strip_position(&e.to_string());
         let excerpt = BodyExcerpt::at(body, offset);
         match e.classify() {
@@ -184,19 +188,7 @@ fn offset_of(body: &[u8], line: usize, column: usize) -> usize {
     (start + column.saturating_sub(1)).min(body.len())
 }
 
-/// 1-based (line, column) of a byte offset; column counts bytes.
-pub fn line_col(body: &[u8], offset: usize) -> (usize, usize) {
-    let offset = offset.min(body.len());
-    let before = &body[..offset];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let col = offset
-        - before
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |p| p + 1)
-        + 1;
-    (line, col)
-}
+pub use crate::lenient::line_col;
 
 /// Decodes `body` strictly: valid JSON of the right types, nothing else.
 pub fn decode_strict<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
@@ -215,7 +207,7 @@ pub fn decode_strict<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError>
         }
         BodyShape::JsonLike => {}
     }
-    serde_json::from_slice(body).map_err(|e| DecodeError::from_serde(body, &e, 0))
+    serde_json::from_slice(body).map_err(|e| DecodeError::from_serde(body, &e))
 }
 
 /// Decodes `body` as `decoding` says.
@@ -251,7 +243,7 @@ where
     let repaired = lenient::repair(body, policy)?;
     let v: serde_json::Value = serde_json::from_slice(&repaired.json).map_err(|e| {
         // The repair pass promises valid JSON; if it ever breaks that promise, say so plainly.
-        DecodeError::from_serde(&repaired.json, &e, 0)
+        DecodeError::from_serde(&repaired.json, &e)
     })?;
     typed(v, repaired.report)
 }
@@ -285,41 +277,11 @@ pub fn decode_members_fragment<T: DeserializeOwned>(fragment: &[u8]) -> Result<T
     wrapped.push(b'{');
     wrapped.extend_from_slice(fragment);
     wrapped.push(b'}');
-    serde_json::from_slice(&wrapped).map_err(|e| match DecodeError::from_serde(&wrapped, &e, 1) {
-        DecodeError::Syntax {
-            offset,
-            line,
-            column,
-            message,
-            ..
-        } => DecodeError::Syntax {
-            offset,
-            line,
-            column: if line == 1 {
-                column.saturating_sub(1)
-            } else {
-                column
-            },
-            message,
-            excerpt: BodyExcerpt::at(fragment, offset),
-        },
-        DecodeError::Shape {
-            offset,
-            line,
-            column,
-            message,
-            ..
-        } => DecodeError::Shape {
-            offset,
-            line,
-            column: if line == 1 {
-                column.saturating_sub(1)
-            } else {
-                column
-            },
-            message,
-            excerpt: BodyExcerpt::at(fragment, offset),
-        },
-        other => other,
+    serde_json::from_slice(&wrapped).map_err(|e| {
+        // Back from the wrapped body's terms to the fragment's: one `{` was added in front.
+        let offset = offset_of(&wrapped, e.line(), e.column())
+            .saturating_sub(1)
+            .min(fragment.len());
+        DecodeError::positioned(fragment, offset, &e)
     })
 }
