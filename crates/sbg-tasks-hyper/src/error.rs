@@ -1,0 +1,219 @@
+//! The transport's errors.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use sbg_tasks_proto::transport::{TransportError, TransportErrorKind};
+
+type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A failed exchange: no (complete) answer was received. Says whether the request may have
+/// reached the server. Never contains the request's headers.
+#[derive(Debug)]
+pub struct HyperError {
+    kind: TransportErrorKind,
+    sent: bool,
+    message: String,
+    source: Option<BoxError>,
+}
+
+impl HyperError {
+    pub(crate) fn insecure(scheme: &str) -> Self {
+        Self {
+            kind: TransportErrorKind::InsecureScheme,
+            sent: false,
+            message: format!(
+                "refusing to send a {scheme}:// request: plain http is not allowed for this transport"
+            ),
+            source: None,
+        }
+    }
+
+    pub(crate) fn timeout(after: Duration) -> Self {
+        Self {
+            kind: TransportErrorKind::Timeout,
+            sent: true,
+            message: format!("no complete answer within {after:?}"),
+            source: None,
+        }
+    }
+
+    pub(crate) fn body_too_large(limit: u64) -> Self {
+        Self {
+            kind: TransportErrorKind::BodyTooLarge,
+            sent: true,
+            message: format!("the answer's body is larger than the cap of {limit} bytes"),
+            source: None,
+        }
+    }
+
+    /// Classifies an error of hyper-util's client (no answer head received).
+    pub(crate) fn from_client(e: hyper_util::client::legacy::Error) -> Self {
+        use TransportErrorKind as K;
+        let (kind, sent) = if e.is_connect() {
+            if chain_has::<rustls::Error>(&e) {
+                (K::Tls, false)
+            } else if chain_io_kind(&e).is_some_and(|k| k == io::ErrorKind::TimedOut)
+                || chain_message_contains(&e, "timed out")
+            {
+                (K::Timeout, false)
+            } else {
+                (K::Connect, false)
+            }
+        } else if let Some(h) = find::<hyper::Error>(&e) {
+            if h.is_user() {
+                (K::Other, false)
+            } else if h.is_timeout() {
+                (K::Timeout, true)
+            } else {
+                (K::Io, true)
+            }
+        } else {
+            (K::Io, true)
+        };
+        Self {
+            kind,
+            sent,
+            message: describe(&e),
+            source: Some(Box::new(e)),
+        }
+    }
+
+    /// Classifies an error while reading the answer's body.
+    pub(crate) fn from_body(e: BoxError, limit: u64) -> Self {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return Self::body_too_large(limit);
+        }
+        let timeout = find::<hyper::Error>(&*e).is_some_and(hyper::Error::is_timeout);
+        Self {
+            kind: if timeout {
+                TransportErrorKind::Timeout
+            } else {
+                TransportErrorKind::Io
+            },
+            sent: true,
+            message: format!("reading the answer's body failed: {}", describe(&*e)),
+            source: Some(e),
+        }
+    }
+}
+
+fn find<'a, T: StdError + 'static>(e: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<T>() {
+            return Some(t);
+        }
+        // `io::Error::source` skips the error it wraps; look at that one too.
+        cur = match err.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => err.source(),
+        };
+    }
+    None
+}
+
+fn chain_has<T: StdError + 'static>(e: &(dyn StdError + 'static)) -> bool {
+    find::<T>(e).is_some()
+}
+
+fn chain_io_kind(e: &(dyn StdError + 'static)) -> Option<io::ErrorKind> {
+    find::<io::Error>(e).map(io::Error::kind)
+}
+
+fn chain_message_contains(e: &(dyn StdError + 'static), needle: &str) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.to_string().contains(needle) {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// The error and its causes on one line (hyper's top-level messages are terse).
+fn describe(e: &(dyn StdError + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(err) = cur {
+        let s = err.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = err.source();
+    }
+    out
+}
+
+impl fmt::Display for HyperError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for HyperError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+impl TransportError for HyperError {
+    fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    fn request_sent(&self) -> bool {
+        self.sent
+    }
+}
+
+/// Why a transport (or client) could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The PEM given as root certificates could not be read.
+    #[error("the root certificate PEM could not be read: {0}")]
+    Pem(String),
+    /// The PEM given as root certificates holds no usable certificate.
+    #[error("the root certificate PEM holds no usable certificate")]
+    NoCertificate,
+    /// rustls refused the configuration.
+    #[error("the TLS configuration was refused: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn body_errors_are_classified() {
+        use http_body_util::{BodyExt, Full, Limited};
+        let over = Limited::new(Full::new(bytes::Bytes::from_static(b"12345678")), 7)
+            .collect()
+            .await
+            .unwrap_err();
+        let big = HyperError::from_body(over, 7);
+        assert_eq!(
+            (big.kind(), big.request_sent()),
+            (TransportErrorKind::BodyTooLarge, true)
+        );
+        assert_eq!(
+            big.to_string(),
+            "the answer's body is larger than the cap of 7 bytes"
+        );
+        let cut = HyperError::from_body(Box::new(io::Error::from(io::ErrorKind::UnexpectedEof)), 7);
+        assert_eq!(cut.kind(), TransportErrorKind::Io);
+        let insecure = HyperError::insecure("http");
+        assert_eq!(
+            (insecure.kind(), insecure.request_sent()),
+            (TransportErrorKind::InsecureScheme, false)
+        );
+    }
+}

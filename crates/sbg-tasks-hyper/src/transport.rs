@@ -1,0 +1,249 @@
+//! [`HyperTransport`]: an async transport on hyper-util's pooled client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use rustls::RootCertStore;
+use sbg_tasks_proto::http::{header, Request, Response};
+use sbg_tasks_proto::transport::AsyncHttpTransport;
+
+use crate::error::{BuildError, HyperError};
+
+/// The default cap on an answer's body: 16 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 16 * 1024 * 1024;
+
+type Pool = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// An async transport on hyper-util's pooled client: HTTP/1.1 keep-alive and HTTP/2 (ALPN),
+/// rustls (ring), web PKI roots (or the roots you give), timeouts, a body cap, no redirects,
+/// https only unless told.
+///
+/// Cloning is cheap: every clone shares one connection pool.
+#[derive(Clone)]
+pub struct HyperTransport {
+    pool: Pool,
+    timeout: Option<Duration>,
+    max_body: u64,
+    allow_http: bool,
+}
+
+impl std::fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("timeout", &self.timeout)
+            .field("max_body", &self.max_body)
+            .field("allow_http", &self.allow_http)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HyperTransport {
+    /// A transport with the defaults (see [`HyperTransportBuilder`]).
+    pub fn new() -> Result<Self, BuildError> {
+        Self::builder().build()
+    }
+
+    /// A builder with the defaults.
+    pub fn builder() -> HyperTransportBuilder {
+        HyperTransportBuilder::default()
+    }
+
+    /// The body cap in bytes.
+    pub fn max_body_size(&self) -> u64 {
+        self.max_body
+    }
+
+    async fn exchange(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, HyperError> {
+        let request = request.map(|b| Full::new(Bytes::from(b)));
+        let response = self
+            .pool
+            .request(request)
+            .await
+            .map_err(HyperError::from_client)?;
+        let (parts, body) = response.into_parts();
+        let limit = self.max_body;
+        let announced = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if announced.is_some_and(|n| n > limit) {
+            return Err(HyperError::body_too_large(limit));
+        }
+        let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+        let bytes = Limited::new(body, cap)
+            .collect()
+            .await
+            .map_err(|e| HyperError::from_body(e, limit))?
+            .to_bytes();
+        Ok(Response::from_parts(parts, Vec::from(bytes)))
+    }
+}
+
+impl AsyncHttpTransport for HyperTransport {
+    type Error = HyperError;
+
+    async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, HyperError> {
+        if let Some(scheme) = request.uri().scheme_str() {
+            if !scheme.eq_ignore_ascii_case("https") && !self.allow_http {
+                return Err(HyperError::insecure(scheme));
+            }
+        }
+        match self.timeout {
+            Some(t) => tokio::time::timeout(t, self.exchange(request))
+                .await
+                .unwrap_or_else(|_| Err(HyperError::timeout(t))),
+            None => self.exchange(request).await,
+        }
+    }
+}
+
+/// Settings of a [`HyperTransport`].
+///
+/// Defaults: connect timeout 10 s, per-call timeout 60 s (the whole exchange, body included),
+/// body cap [`DEFAULT_MAX_BODY_SIZE`], the web PKI roots, https only, HTTP/1.1 and HTTP/2,
+/// idle pooled connections closed after 90 s.
+#[derive(Clone)]
+pub struct HyperTransportBuilder {
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    max_body: u64,
+    roots: Option<Vec<CertificateDer<'static>>>,
+    allow_http: bool,
+    http2: bool,
+    pool_idle_timeout: Duration,
+}
+
+impl Default for HyperTransportBuilder {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Some(Duration::from_secs(10)),
+            timeout: Some(Duration::from_secs(60)),
+            max_body: DEFAULT_MAX_BODY_SIZE,
+            roots: None,
+            allow_http: false,
+            http2: true,
+            pool_idle_timeout: Duration::from_secs(90),
+        }
+    }
+}
+
+impl std::fmt::Debug for HyperTransportBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HyperTransportBuilder")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("max_body", &self.max_body)
+            .field("custom_roots", &self.roots.as_ref().map(Vec::len))
+            .field("allow_http", &self.allow_http)
+            .field("http2", &self.http2)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
+            .finish()
+    }
+}
+
+impl HyperTransportBuilder {
+    /// Time to open a TCP connection. `None`: no limit.
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time for a whole exchange (connecting, TLS, sending, the answer and its body).
+    /// `None`: no limit.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The largest answer body accepted, in bytes; a larger one fails with
+    /// [`TransportErrorKind::BodyTooLarge`](sbg_tasks_proto::TransportErrorKind::BodyTooLarge)
+    /// without being read whole.
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Trusts only the certificates in `pem` (instead of the web PKI roots), e.g. a test
+    /// server's self-signed certificate.
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, BuildError> {
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| BuildError::Pem(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(BuildError::NoCertificate);
+        }
+        self.roots = Some(certs);
+        Ok(self)
+    }
+
+    /// Allows plain `http://` requests. Off by default: the token must not travel in clear
+    /// text. ([`client`](crate::client) turns it on only for an http base URL, which
+    /// [`BaseUrl`](sbg_tasks_proto::BaseUrl) accepts only when explicitly allowed.)
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// Whether to offer HTTP/2 over TLS (ALPN). On by default.
+    pub fn http2(mut self, yes: bool) -> Self {
+        self.http2 = yes;
+        self
+    }
+
+    /// How long an idle pooled connection is kept.
+    pub fn pool_idle_timeout(mut self, idle: Duration) -> Self {
+        self.pool_idle_timeout = idle;
+        self
+    }
+
+    /// Builds the transport. No runtime is needed to build it; sending needs tokio.
+    pub fn build(self) -> Result<HyperTransport, BuildError> {
+        let mut roots = RootCertStore::empty();
+        match self.roots {
+            Some(certs) => {
+                let (added, _ignored) = roots.add_parsable_certificates(certs);
+                if added == 0 {
+                    return Err(BuildError::NoCertificate);
+                }
+            }
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(self.connect_timeout);
+        let https = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1();
+        let https = if self.http2 {
+            https.enable_http2().wrap_connector(http)
+        } else {
+            https.wrap_connector(http)
+        };
+        let pool = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(self.pool_idle_timeout)
+            .build(https);
+        Ok(HyperTransport {
+            pool,
+            timeout: self.timeout,
+            max_body: self.max_body,
+            allow_http: self.allow_http,
+        })
+    }
+}
