@@ -1,0 +1,306 @@
+//! The command line: every command and flag, as clap derive types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sbg_tasks_proto::Platform;
+
+/// Exit codes, as printed at the end of `--help`.
+pub(crate) const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  anything else: a body or answer that could not be decoded, a file that could not be read
+  2  bad usage: unknown command or flag, bad argument, missing or invalid token, endpoint or id
+  3  the platform answered with an error (its HTTP status, code and message are printed)
+  4  network failure or timeout (connection refused, TLS, connection cut, `wait --timeout`)
+  5  `wait`: the task ended FAILED or ABORTED
+
+Configuration (first found wins):
+  token:    --token, $SB_AUTH_TOKEN, `auth_token` of the profile
+  endpoint: --endpoint or --platform, $SB_API_ENDPOINT, `api_endpoint` of the profile, sbg
+  profile:  --profile NAME (default `default`) in --credentials-file, $SB_CREDENTIALS_FILE or
+            ~/.sevenbridges/credentials (INI: [NAME] api_endpoint = ..., auth_token = ...)
+The token is never printed, not even with --verbose.";
+
+/// Manage Seven Bridges tasks (get, run, rerun, wait, abort, ...) from a terminal or a script,
+/// or see the whole thing work offline with `sbg-tasks demo`.
+#[derive(Debug, Parser)]
+#[command(name = "sbg-tasks", version, after_long_help = EXIT_CODES_HELP, after_help = EXIT_CODES_HELP)]
+pub(crate) struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Get the details of a task.
+    Get(GetArgs),
+    /// Run a DRAFT task.
+    Run(RunArgs),
+    /// Rerun a task: copy it into a new task (a DRAFT, or run at once with --run).
+    Rerun(RerunArgs),
+    /// Wait until a task ends, with a progress bar on a terminal.
+    Wait(WaitArgs),
+    /// Abort a QUEUED or RUNNING task.
+    Abort(IdArgs),
+    /// Create a task (a DRAFT, or run at once with --run).
+    Create(CreateArgs),
+    /// List tasks (one page, or every page with --all).
+    List(ListArgs),
+    /// Show the execution details of a task (its jobs).
+    Details(IdArgs),
+    /// Decode a saved task body offline and show what had to be repaired.
+    Parse(ParseArgs),
+    /// Run the mock platform on loopback (for trying the client without an account). The
+    /// first line of stdout is its base URL; Ctrl-C stops it.
+    Mock(sbg_tasks_mock::cli::MockArgs),
+    /// Walk through the whole story against an embedded mock: no account, no network.
+    Demo(DemoArgs),
+}
+
+/// Which transport carries the requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub(crate) enum Transport {
+    /// ureq, blocking.
+    #[default]
+    Blocking,
+    /// hyper on tokio.
+    Async,
+}
+
+impl Transport {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Transport::Blocking => "blocking (ureq)",
+            Transport::Async => "async (hyper)",
+        }
+    }
+}
+
+/// A platform by name (`--platform`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PlatformArg(pub(crate) Platform);
+
+impl std::str::FromStr for PlatformArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.parse().map(PlatformArg).map_err(|e| format!("{e}"))
+    }
+}
+
+/// Connection flags shared by every network command.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct NetArgs {
+    /// Auth token (else $SB_AUTH_TOKEN, else the profile's `auth_token`).
+    #[arg(long, value_name = "TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
+    /// API base URL, e.g. https://api.sbgenomics.com/v2 (else $SB_API_ENDPOINT, else the profile's
+    /// `api_endpoint`, else the `sbg` platform).
+    #[arg(long, value_name = "URL", conflicts_with = "platform")]
+    pub(crate) endpoint: Option<String>,
+    /// Platform by name: sbg, sbg-eu, sbg-gcp, cgc, cavatica, bdc, sbg-cn.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) platform: Option<PlatformArg>,
+    /// Profile of the credentials file.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub(crate) profile: String,
+    /// Credentials file (else $SB_CREDENTIALS_FILE, else ~/.sevenbridges/credentials).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) credentials_file: Option<PathBuf>,
+    /// Allow a plain http:// endpoint on a loopback host (a local mock). Never for other hosts.
+    #[arg(long)]
+    pub(crate) allow_http_loopback: bool,
+    /// Trust the certificates in this PEM file instead of the public roots (e.g. the one
+    /// `sbg-tasks mock --tls-cert-out FILE` wrote).
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// The transport.
+    #[arg(long, value_enum, default_value_t = Transport::Blocking)]
+    pub(crate) transport: Transport,
+    /// Timeout of one request, in seconds.
+    #[arg(long, value_name = "S", default_value_t = 60.0)]
+    pub(crate) request_timeout: f64,
+    /// Print each request (method, URL, status, time) to stderr. Never the token.
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+}
+
+/// Output flags.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct OutArgs {
+    /// Print the answer as JSON, exactly as decoded (for scripts).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `get`.
+#[derive(Debug, Args)]
+pub(crate) struct GetArgs {
+    /// The task id.
+    pub(crate) id: String,
+    /// Only these fields: a comma list (e.g. `id,status`), or `_all`.
+    #[arg(long, value_name = "F1,F2|_all")]
+    pub(crate) fields: Option<String>,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// `run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The task id (a DRAFT).
+    pub(crate) id: String,
+    /// Disable the default batching of a batch task (`batch=false`).
+    #[arg(long)]
+    pub(crate) no_batch: bool,
+    /// Allow (true) or forbid (false) interruptible (spot) instances.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub(crate) interruptible: Option<bool>,
+    /// Only these fields in the answer.
+    #[arg(long, value_name = "F1,F2|_all")]
+    pub(crate) fields: Option<String>,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// `rerun`.
+#[derive(Debug, Args)]
+pub(crate) struct RerunArgs {
+    /// The task to copy.
+    pub(crate) id: String,
+    /// Run the copy at once (`action=run`).
+    #[arg(long)]
+    pub(crate) run: bool,
+    /// Disable the default batching of a batch task (`batch=false`).
+    #[arg(long)]
+    pub(crate) no_batch: bool,
+    /// Allow (true) or forbid (false) interruptible (spot) instances.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub(crate) interruptible: Option<bool>,
+    /// Only these fields in the answer.
+    #[arg(long, value_name = "F1,F2|_all")]
+    pub(crate) fields: Option<String>,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// `wait`.
+#[derive(Debug, Args)]
+pub(crate) struct WaitArgs {
+    /// The task id.
+    pub(crate) id: String,
+    /// Seconds between polls.
+    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    pub(crate) interval: f64,
+    /// Give up after this many seconds (exit code 4). Default: wait as long as it takes.
+    #[arg(long, value_name = "S")]
+    pub(crate) timeout: Option<f64>,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// Commands that take only a task id.
+#[derive(Debug, Args)]
+pub(crate) struct IdArgs {
+    /// The task id.
+    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// `create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// The project, `owner/project`.
+    #[arg(long)]
+    pub(crate) project: String,
+    /// The app, `owner/project/app[/revision]`.
+    #[arg(long)]
+    pub(crate) app: String,
+    /// The task's name.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// The task's description.
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+    /// An input: `PORT=JSON` (e.g. `reads=42`, `ref={"class":"File","path":"ID"}`), or
+    /// `PORT=file:ID` for a file. Repeat for several inputs.
+    #[arg(long = "input", value_name = "PORT=VALUE")]
+    pub(crate) inputs: Vec<String>,
+    /// The input to batch on.
+    #[arg(long, value_name = "PORT")]
+    pub(crate) batch_input: Option<String>,
+    /// Batch by ITEM, or by CRITERIA given as `CRITERIA:metadata.a,metadata.b`.
+    #[arg(long, value_name = "ITEM|CRITERIA:C1,C2", requires = "batch_input")]
+    pub(crate) batch_by: Option<String>,
+    /// Allow (true) or forbid (false) interruptible (spot) instances.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub(crate) interruptible: Option<bool>,
+    /// Run the task at once (`action=run`).
+    #[arg(long)]
+    pub(crate) run: bool,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// `list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Only tasks of this project (`owner/project`).
+    #[arg(long)]
+    pub(crate) project: Option<String>,
+    /// Only tasks with this status (e.g. RUNNING).
+    #[arg(long)]
+    pub(crate) status: Option<String>,
+    /// Only the children of this batch task.
+    #[arg(long, value_name = "ID")]
+    pub(crate) parent: Option<String>,
+    /// Follow every page (otherwise only the first).
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Tasks per page (at most 100).
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub(crate) limit: u32,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// `parse`.
+#[derive(Debug, Args)]
+pub(crate) struct ParseArgs {
+    /// The file holding the body; `-` (the default) reads standard input.
+    #[arg(value_name = "FILE|-", default_value = "-")]
+    pub(crate) file: PathBuf,
+    /// Refuse anything that is not valid JSON of the right shape (no repair).
+    #[arg(long)]
+    pub(crate) strict: bool,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+}
+
+/// `demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// The transport.
+    #[arg(long, value_enum, default_value_t = Transport::Blocking)]
+    pub(crate) transport: Transport,
+    /// Seconds between polls while waiting.
+    #[arg(long, value_name = "S", default_value_t = 0.2)]
+    pub(crate) interval: f64,
+}

@@ -1,0 +1,88 @@
+//! The CLI's errors and their exit codes.
+
+use sbg_tasks_proto::ApiError;
+
+/// Exit code: success.
+pub(crate) const EXIT_OK: u8 = 0;
+/// Exit code: anything else (undecodable body, unreadable file).
+pub(crate) const EXIT_FAILURE: u8 = 1;
+/// Exit code: bad usage (clap uses 2 as well).
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit code: the platform answered with an error.
+pub(crate) const EXIT_API: u8 = 3;
+/// Exit code: network failure or timeout.
+pub(crate) const EXIT_NETWORK: u8 = 4;
+/// Exit code: `wait` saw the task end FAILED or ABORTED.
+pub(crate) const EXIT_TASK_FAILED: u8 = 5;
+
+/// Why a command failed. Messages never hold the token: configuration errors name where a
+/// token came from, never its bytes, and transport errors never print request headers.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// Bad usage: a bad argument, missing credentials, an invalid id or endpoint.
+    #[error("{0}")]
+    Usage(String),
+    /// The platform answered with an error.
+    #[error("{message}")]
+    Api {
+        /// What happened (the client's message, e.g. with the attempts made).
+        message: String,
+        /// The platform's answer.
+        error: Box<ApiError>,
+    },
+    /// The network failed (connect, TLS, cut connection, request timeout).
+    #[error("network error: {0}")]
+    Network(String),
+    /// Waiting took longer than allowed.
+    #[error("timed out: {0}")]
+    Timeout(String),
+    /// The task ended FAILED or ABORTED.
+    #[error("task {id} ended {status}")]
+    TaskEnded {
+        /// The task id.
+        id: String,
+        /// The final status.
+        status: String,
+    },
+    /// Anything else: a body that could not be decoded, a DRAFT waited for, a demo step that
+    /// did not go as documented.
+    #[error("{0}")]
+    Other(String),
+    /// Local I/O (a file to read, standard output).
+    #[error("{0}")]
+    Io(String),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => EXIT_USAGE,
+            CliError::Api { .. } => EXIT_API,
+            CliError::Network(_) | CliError::Timeout(_) => EXIT_NETWORK,
+            CliError::TaskEnded { .. } => EXIT_TASK_FAILED,
+            CliError::Other(_) | CliError::Io(_) => EXIT_FAILURE,
+        }
+    }
+}
+
+/// Prints an error to stderr the way every command does: the message, then for API errors the
+/// code, message and request id on lines of their own (so scripts can grep them).
+pub(crate) fn report(e: &CliError) {
+    eprintln!("error: {e}");
+    if let CliError::Api { error: api, .. } = e {
+        eprintln!("  http status: {}", api.status);
+        if let Some(code) = api.code {
+            eprintln!("  code:        {}", code.as_i64());
+        }
+        if let Some(m) = &api.message {
+            eprintln!("  message:     {m}");
+        }
+        if let Some(more) = &api.more_info {
+            eprintln!("  more info:   {more}");
+        }
+        if let Some(id) = &api.meta.request_id {
+            eprintln!("  request id:  {id}");
+        }
+    }
+}

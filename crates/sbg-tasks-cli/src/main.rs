@@ -1,0 +1,74 @@
+//! `sbg-tasks`: manage Seven Bridges tasks from a terminal or a script, and see the project
+//! work in one command with `sbg-tasks demo`.
+//!
+//! # In scope
+//! - `get`, `run`, `rerun`, `wait` (with a progress bar on a terminal), `abort`, `create`,
+//!   `list`, `details` against any platform (`--platform`, `--endpoint`), over the blocking
+//!   (ureq) or the async (hyper) transport (`--transport`).
+//! - Configuration as the official clients do it: flags, `SB_AUTH_TOKEN` / `SB_API_ENDPOINT`,
+//!   profiles of `~/.sevenbridges/credentials`. The token is never printed.
+//! - `parse`: decode a saved answer offline and show every lenient repair with line:column.
+//! - `mock`: run the mock platform; `demo`: the whole story against an embedded mock.
+//! - Exit codes for scripts (see `sbg-tasks --help`).
+//!
+//! # Out of scope
+//! - Apps, files, projects and the rest of the platform.
+
+mod api;
+mod backend;
+mod cli;
+mod commands;
+mod config;
+mod demo;
+mod error;
+mod mock;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command, NetArgs};
+use crate::error::CliError;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::from(error::EXIT_OK),
+        Err(e) => {
+            error::report(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Resolves the configuration and builds the client a network command runs on.
+fn connect(net: &NetArgs) -> Result<Box<dyn api::Api>, CliError> {
+    let resolved = config::resolve(net, &config::ProcessEnv)?;
+    if net.verbose {
+        eprintln!(
+            "[verbose] endpoint {} (from {}), token from {}, transport {}",
+            resolved.config.base_url(),
+            resolved.endpoint_source,
+            resolved.token_source,
+            net.transport.name()
+        );
+    }
+    backend::connect(resolved.config, &backend::ConnectOpts::from_args(net)?)
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Get(a) => commands::get(&*connect(&a.net)?, &a),
+        Command::Run(a) => commands::run(&*connect(&a.net)?, &a),
+        Command::Rerun(a) => commands::rerun(&*connect(&a.net)?, &a),
+        Command::Wait(a) => commands::wait(&*connect(&a.net)?, &a),
+        Command::Abort(a) => commands::abort(&*connect(&a.net)?, &a),
+        Command::Create(a) => commands::create(&*connect(&a.net)?, &a),
+        Command::List(a) => commands::list(&*connect(&a.net)?, &a),
+        Command::Details(a) => commands::details(&*connect(&a.net)?, &a),
+        Command::Parse(a) => commands::parse(&a),
+        Command::Mock(a) => mock::run(a),
+        Command::Demo(a) => demo::run(&a),
+    }
+}
