@@ -59,3 +59,8 @@ pub fn client_with(settings: Settings, transport: UreqTransportBuilder) -> Block
         .build();
     Client::with_settings(settings, transport, StdEnv::new())
 }
+
+/// The README's Rust example, compiled as a doctest so it cannot rot.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
