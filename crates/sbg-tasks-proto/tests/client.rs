@@ -497,6 +497,9 @@ fn each_attempt_is_traced_with_method_path_status_attempt_and_latency_but_never_
     ]);
     let env = env();
     tracing::subscriber::with_default(Capture(log.clone()), || {
+        // Other tests of this binary may have hit the same callsites on other threads with no
+        // subscriber and cached "not interested"; recompute now that ours is in scope.
+        tracing::callsite::rebuild_interest_cache();
         let c = client(&script, &env);
         c.get(&GetTask::new(id())).unwrap();
         c.rerun(&RerunTask::new(id())).unwrap_err();

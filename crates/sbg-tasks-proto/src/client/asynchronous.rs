@@ -2,9 +2,9 @@
 
 use tracing::Instrument as _;
 
-use super::{AsyncEnv, CallMachine, Error, Settings, Step};
+use super::{AsyncEnv, CallMachine, Error, Settings, Step, TaskStream};
 use crate::endpoint::{Answer, Endpoint};
-use crate::endpoints::{GetTask, RerunTask, RunTask};
+use crate::endpoints::{GetTask, ListTasks, PageLimit, RerunTask, RunTask};
 use crate::model::Task;
 use crate::retry::RetryPolicy;
 use crate::transport::AsyncHttpTransport;
@@ -126,6 +126,20 @@ where
     /// have reached the platform, so at most one copy is made.
     pub async fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, Error> {
         self.call(call).await
+    }
+
+    /// Lists tasks lazily: a [`Stream`](futures_core::Stream) (`Send`) of every task matching
+    /// `call`'s filters, fetching the next page (as [`Pager`](crate::Pager) says) only when the
+    /// tasks already fetched are used up. The first error is yielded and ends the stream;
+    /// [`TaskStream::total`] is the `X-Total-Matching-Query` total once a page has arrived.
+    pub fn list(&self, call: &ListTasks) -> TaskStream<'_, T, E> {
+        TaskStream::new(self, call)
+    }
+
+    /// The children of batch task `parent` (an [`AsyncClient::list`] with `parent=`, 100 a
+    /// page).
+    pub fn children(&self, parent: &TaskId) -> TaskStream<'_, T, E> {
+        self.list(&ListTasks::children_of(parent.clone()).limit(PageLimit::MAX))
     }
 
     /// Polls task `id` until it ends, with the client's [`WaitPolicy`], calling `progress`

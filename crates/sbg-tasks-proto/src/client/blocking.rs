@@ -1,8 +1,8 @@
 //! The blocking client.
 
-use super::{BlockingEnv, CallMachine, Error, Settings, Step};
+use super::{BlockingEnv, CallMachine, Error, Settings, Step, TaskIter};
 use crate::endpoint::{Answer, Endpoint};
-use crate::endpoints::{GetTask, RerunTask, RunTask};
+use crate::endpoints::{GetTask, ListTasks, PageLimit, RerunTask, RunTask};
 use crate::model::Task;
 use crate::retry::RetryPolicy;
 use crate::transport::HttpTransport;
@@ -109,6 +109,19 @@ impl<T: HttpTransport, E: BlockingEnv> Client<T, E> {
     /// have reached the platform, so at most one copy is made.
     pub fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, Error> {
         self.call(call)
+    }
+
+    /// Lists tasks lazily: an iterator over every task matching `call`'s filters, fetching the
+    /// next page (as [`Pager`](crate::Pager) says) only when the tasks already fetched are
+    /// used up. The first error is yielded and ends the iteration; [`TaskIter::total`] is the
+    /// `X-Total-Matching-Query` total once a page has arrived.
+    pub fn list(&self, call: &ListTasks) -> TaskIter<'_, T, E> {
+        TaskIter::new(self, call)
+    }
+
+    /// The children of batch task `parent` (a [`Client::list`] with `parent=`, 100 a page).
+    pub fn children(&self, parent: &TaskId) -> TaskIter<'_, T, E> {
+        self.list(&ListTasks::children_of(parent.clone()).limit(PageLimit::MAX))
     }
 
     /// Polls task `id` until it ends, with the client's [`WaitPolicy`], calling `progress`

@@ -7,6 +7,7 @@ use crate::decode::DecodeError;
 use crate::endpoint::{BuildError, ResponseError};
 use crate::meta::ResponseMeta;
 use crate::model::Task;
+use crate::pager::PagerError;
 use crate::transport::{TransportError, TransportErrorKind};
 
 /// Why a client operation failed. Never contains the token.
@@ -94,6 +95,14 @@ pub enum Error {
         /// The task as last seen.
         last: Box<Task>,
     },
+
+    /// A listing ([`Client::list`], [`AsyncClient::list`]) could not go on: a page's `items`
+    /// were unusable, or pages stopped bringing new tasks.
+    ///
+    /// [`Client::list`]: crate::client::Client::list
+    /// [`AsyncClient::list`]: crate::client::AsyncClient::list
+    #[error("the listing stopped: {0}")]
+    Pager(#[from] PagerError),
 
     /// The task waited for is a DRAFT: it was never run, so it would never end.
     #[error(

@@ -1,9 +1,10 @@
 //! Clients: a blocking [`Client`] and an [`AsyncClient`], generic over a transport and an
 //! environment, with the same operations and all of their logic here.
 //!
-//! Both are thin drivers over [`CallMachine`] (one call with its retries) and
-//! [`WaitState`](crate::wait::WaitState) (polling): they send what the machine asks, sleep as
-//! long as it says, and hand back what the transport returned. A custom runtime can drive the
+//! Both are thin drivers over [`CallMachine`] (one call with its retries),
+//! [`WaitState`](crate::wait::WaitState) (polling) and [`Pager`](crate::Pager) (lazy listing
+//! as a [`TaskIter`] or a [`TaskStream`]): they send what the machine asks, sleep as long as it
+//! says, and hand back what the transport returned. A custom runtime can drive the
 //! machines itself the same way.
 //!
 //! The transports live in other crates: `sbg-tasks-ureq` (blocking) and `sbg-tasks-hyper`
@@ -35,12 +36,14 @@ mod asynchronous;
 mod blocking;
 mod env;
 mod error;
+mod listing;
 mod machine;
 
 pub use asynchronous::AsyncClient;
 pub use blocking::Client;
 pub use env::{AsyncEnv, BlockingEnv, Env, FakeEnv};
 pub use error::Error;
+pub use listing::{TaskIter, TaskStream};
 pub use machine::{CallMachine, Step};
 
 use crate::retry::RetryPolicy;

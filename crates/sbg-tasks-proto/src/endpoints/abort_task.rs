@@ -9,8 +9,9 @@ use crate::TaskId;
 
 /// Abort a task that is QUEUED or RUNNING. The answer is the task, now ABORTING or ABORTED.
 ///
-/// Aborting a task in another status answers an API error (e.g. code 7011, "only CREATING,
-/// RUNNING or QUEUED"); repeating an abort is therefore harmless.
+/// Aborting a task in another status answers an API error — code 7008 ("only for RUNNING
+/// tasks") for a finished task, or 7011 ("only CREATING, RUNNING or QUEUED") — so repeating an
+/// abort is harmless.
 ///
 /// ```
 /// use sbg_tasks_proto::{http, AbortTask, AuthToken, Config, Endpoint, Platform};
