@@ -14,6 +14,9 @@
 //! # Out of scope
 //! - Apps, files, projects and the rest of the platform.
 
+// Doc comments on the clap types are --help text, where a bare URL reads best.
+#![allow(rustdoc::bare_urls)]
+
 mod api;
 mod backend;
 mod cli;
