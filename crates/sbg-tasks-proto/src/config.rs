@@ -27,6 +27,8 @@ pub struct Config {
     user_agent: http::HeaderValue,
     host: http::HeaderValue,
     auth: (http::HeaderName, http::HeaderValue),
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
 }
 
 impl Config {
@@ -36,6 +38,14 @@ impl Config {
         let host = http::HeaderValue::from_str(base_url.authority())
             .unwrap_or_else(|_| http::HeaderValue::from_static("invalid"));
         let auth = make_auth_header(AuthScheme::default(), &token);
+        let scheme = if base_url.is_http() {
+            http::uri::Scheme::HTTP
+        } else {
+            http::uri::Scheme::HTTPS
+        };
+        // A BaseUrl's authority was parsed by `http` when it was validated.
+        let authority = http::uri::Authority::try_from(base_url.authority())
+            .unwrap_or_else(|_| http::uri::Authority::from_static("invalid.invalid"));
         Self {
             base_url,
             token,
@@ -43,6 +53,8 @@ impl Config {
             user_agent: http::HeaderValue::from_static(DEFAULT_USER_AGENT),
             host,
             auth,
+            scheme,
+            authority,
         }
     }
 
@@ -51,6 +63,16 @@ impl Config {
         self.auth_scheme = scheme;
         self.auth = make_auth_header(scheme, &self.token);
         self
+    }
+
+    /// The base URL's scheme, parsed once.
+    pub fn scheme(&self) -> &http::uri::Scheme {
+        &self.scheme
+    }
+
+    /// The base URL's authority (`host[:port]`), parsed once.
+    pub fn authority(&self) -> &http::uri::Authority {
+        &self.authority
     }
 
     /// The `Host` header value (the base URL's authority).

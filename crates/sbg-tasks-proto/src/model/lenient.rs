@@ -85,8 +85,12 @@ impl LenientCx {
         }
         let len = self.pointer.len();
         self.pointer.push('/');
-        self.pointer
-            .push_str(&key.replace('~', "~0").replace('/', "~1"));
+        if key.contains(['~', '/']) {
+            self.pointer
+                .push_str(&key.replace('~', "~0").replace('/', "~1"));
+        } else {
+            self.pointer.push_str(key);
+        }
         let mark = self.coercions.len();
         let out = match T::from_lenient(v, self) {
             Ok(t) => Some(t),
@@ -106,8 +110,10 @@ impl LenientCx {
 
     fn index<T: FromLenient>(&mut self, i: usize, v: Value) -> Result<T, Value> {
         let len = self.pointer.len();
-        self.pointer.push('/');
-        self.pointer.push_str(&i.to_string());
+        {
+            use std::fmt::Write as _;
+            let _ = write!(self.pointer, "/{i}");
+        }
         let out = T::from_lenient(v, self);
         self.pointer.truncate(len);
         out

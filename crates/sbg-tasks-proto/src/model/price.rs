@@ -34,14 +34,31 @@ impl serde::Serialize for Amount {
 
 impl<'de> serde::Deserialize<'de> for Amount {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match serde_json::Value::deserialize(d)? {
-            serde_json::Value::String(s) => Ok(Amount(s)),
-            serde_json::Value::Number(n) => Ok(Amount(n.to_string())),
-            other => Err(serde::de::Error::custom(format_args!(
-                "expected a decimal amount, found {}",
-                super::lenient::kind_of(&other)
-            ))),
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Amount;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a decimal amount")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Amount, E> {
+                Ok(Amount(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Amount, E> {
+                Ok(Amount(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Amount, E> {
+                Ok(Amount(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Amount, E> {
+                Ok(Amount(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Amount, E> {
+                serde_json::Number::from_f64(v)
+                    .map(|n| Amount(n.to_string()))
+                    .ok_or_else(|| E::custom("a decimal amount that is not finite"))
+            }
         }
+        d.deserialize_any(V)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Timestamps that never fail a decode.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -10,18 +11,22 @@ use time::OffsetDateTime;
 /// The original text is always kept and re-emitted unchanged; [`Timestamp::datetime`] gives the
 /// parsed moment when the text is valid RFC 3339. An unparseable timestamp does not fail the
 /// task: it keeps its text and `datetime()` is `None`. Equality compares the text.
+///
+/// The text is parsed on first use, not while decoding: most programs never look at most
+/// timestamps of most tasks.
 #[derive(Clone)]
 pub struct Timestamp {
     raw: String,
-    parsed: Option<OffsetDateTime>,
+    parsed: OnceLock<Option<OffsetDateTime>>,
 }
 
 impl Timestamp {
-    /// Wraps the text, parsing it when possible.
+    /// Wraps the text (parsed when first asked for).
     pub fn new(raw: impl Into<String>) -> Self {
-        let raw = raw.into();
-        let parsed = OffsetDateTime::parse(raw.trim(), &Rfc3339).ok();
-        Self { raw, parsed }
+        Self {
+            raw: raw.into(),
+            parsed: OnceLock::new(),
+        }
     }
 
     /// A timestamp for a moment, formatted as RFC 3339.
@@ -29,7 +34,7 @@ impl Timestamp {
         let raw = t.format(&Rfc3339).unwrap_or_else(|_| t.to_string());
         Self {
             raw,
-            parsed: Some(t),
+            parsed: OnceLock::from(Some(t)),
         }
     }
 
@@ -40,12 +45,14 @@ impl Timestamp {
 
     /// The parsed moment, when the text is RFC 3339.
     pub fn datetime(&self) -> Option<OffsetDateTime> {
-        self.parsed
+        *self
+            .parsed
+            .get_or_init(|| OffsetDateTime::parse(self.raw.trim(), &Rfc3339).ok())
     }
 
-    /// Unix seconds, when parsed.
+    /// Unix seconds, when the text is RFC 3339.
     pub fn unix_seconds(&self) -> Option<i64> {
-        self.parsed.map(OffsetDateTime::unix_timestamp)
+        self.datetime().map(OffsetDateTime::unix_timestamp)
     }
 }
 
@@ -58,7 +65,7 @@ impl Eq for Timestamp {}
 
 impl fmt::Debug for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.parsed {
+        match self.datetime() {
             Some(_) => write!(f, "Timestamp({:?})", self.raw),
             None => write!(f, "Timestamp({:?}, unparsed)", self.raw),
         }
@@ -86,6 +93,9 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
                 f.write_str("a timestamp string")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Timestamp, E> {
+                Ok(Timestamp::new(v))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Timestamp, E> {
                 Ok(Timestamp::new(v))
             }
         }

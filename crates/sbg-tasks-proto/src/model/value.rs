@@ -168,39 +168,44 @@ impl PortValue {
     }
 }
 
-/// Makes a map a [`FileRef`] when it has the shape of one.
-fn classify(mut m: IndexMap<String, PortValue>) -> PortValue {
-    let class = match m.get("class") {
+/// Makes an object a [`FileRef`] when it has the shape of one, else a [`PortValue::Map`].
+///
+/// Takes the members as a list, in the order sent: deciding before building a map keeps file
+/// objects (the common case in inputs and outputs) free of hashing.
+fn classify(members: Vec<(String, PortValue)>) -> PortValue {
+    let get = |key: &str| members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v);
+    let class = match get("class") {
         Some(PortValue::String(s)) if s == "File" => FileClass::File,
         Some(PortValue::String(s)) if s == "Directory" => FileClass::Directory,
-        _ => return PortValue::Map(m),
+        _ => return PortValue::Map(members.into_iter().collect()),
     };
     let str_or_absent = |v: Option<&PortValue>| matches!(v, None | Some(PortValue::String(_)));
-    if !str_or_absent(m.get("path"))
-        || !str_or_absent(m.get("name"))
-        || !matches!(m.get("secondaryFiles"), None | Some(PortValue::Array(_)))
+    if !str_or_absent(get("path"))
+        || !str_or_absent(get("name"))
+        || !matches!(get("secondaryFiles"), None | Some(PortValue::Array(_)))
     {
-        return PortValue::Map(m);
+        return PortValue::Map(members.into_iter().collect());
     }
-    let take_str = |m: &mut IndexMap<String, PortValue>, k: &str| match m.shift_remove(k) {
-        Some(PortValue::String(s)) => Some(s),
-        _ => None,
-    };
-    m.shift_remove("class");
-    let path = take_str(&mut m, "path");
-    let name = take_str(&mut m, "name");
-    let secondary_files = match m.shift_remove("secondaryFiles") {
-        Some(PortValue::Array(a)) => Some(a),
-        _ => None,
-    };
-    let extra = m.into_iter().map(|(k, v)| (k, v.to_json())).collect();
-    PortValue::File(FileRef {
+    let mut file = FileRef {
         class,
-        path,
-        name,
-        secondary_files,
-        extra,
-    })
+        path: None,
+        name: None,
+        secondary_files: None,
+        extra: Extra::new(),
+    };
+    // A repeated member keeps its last value, as a map would.
+    for (k, v) in members {
+        match (k.as_str(), v) {
+            ("class", _) => {}
+            ("path", PortValue::String(s)) => file.path = Some(s),
+            ("name", PortValue::String(s)) => file.name = Some(s),
+            ("secondaryFiles", PortValue::Array(a)) => file.secondary_files = Some(a),
+            (_, v) => {
+                file.extra.insert(k, v.to_json());
+            }
+        }
+    }
+    PortValue::File(file)
 }
 
 impl serde::Serialize for FileRef {
@@ -287,11 +292,11 @@ impl<'de> serde::Deserialize<'de> for PortValue {
                 Ok(PortValue::Array(out))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PortValue, A::Error> {
-                let mut m = IndexMap::new();
-                while let Some((k, v)) = map.next_entry::<String, PortValue>()? {
-                    m.insert(k, v);
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4).min(64));
+                while let Some(entry) = map.next_entry::<String, PortValue>()? {
+                    members.push(entry);
                 }
-                Ok(classify(m))
+                Ok(classify(members))
             }
         }
         d.deserialize_any(V)
