@@ -1,52 +1,40 @@
 //! The transport's errors.
 
 use std::error::Error as StdError;
-use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use sbg_tasks_proto::transport::{TransportError, TransportErrorKind};
+use sbg_tasks_proto::transport::{TransportErrorKind, TransportFailure};
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
-/// A failed exchange: no (complete) answer was received. Says whether the request may have
-/// reached the server. Never contains the request's headers.
-#[derive(Debug)]
-pub struct HyperError {
-    kind: TransportErrorKind,
-    sent: bool,
-    message: String,
-    source: Option<BoxError>,
+sbg_tasks_proto::transport_error_type! {
+    /// A failed exchange: no (complete) answer was received. Says whether the request may have
+    /// reached the server (kind, whether sent, message and source are a
+    /// [`TransportFailure`]'s; it displays the message alone). Never contains the request's
+    /// headers.
+    pub struct HyperError;
 }
 
 impl HyperError {
+    fn new(kind: TransportErrorKind, sent: bool, message: String) -> Self {
+        Self::from(TransportFailure::new(kind, message).with_request_sent(sent))
+    }
+
     pub(crate) fn insecure(scheme: &str) -> Self {
-        Self {
-            kind: TransportErrorKind::InsecureScheme,
-            sent: false,
-            message: format!(
-                "refusing to send a {scheme}:// request: plain http is not allowed for this transport"
-            ),
-            source: None,
-        }
+        let message = format!(
+            "refusing to send a {scheme}:// request: plain http is not allowed for this transport"
+        );
+        Self::new(TransportErrorKind::InsecureScheme, false, message)
     }
 
     pub(crate) fn timeout(after: Duration) -> Self {
-        Self {
-            kind: TransportErrorKind::Timeout,
-            sent: true,
-            message: format!("no complete answer within {after:?}"),
-            source: None,
-        }
+        let message = format!("no complete answer within {after:?}");
+        Self::new(TransportErrorKind::Timeout, true, message)
     }
 
     pub(crate) fn body_too_large(limit: u64) -> Self {
-        Self {
-            kind: TransportErrorKind::BodyTooLarge,
-            sent: true,
-            message: format!("the answer's body is larger than the cap of {limit} bytes"),
-            source: None,
-        }
+        Self::from(TransportFailure::body_too_large(limit))
     }
 
     /// Classifies an error of hyper-util's client (no answer head received).
@@ -73,12 +61,12 @@ impl HyperError {
         } else {
             (K::Io, true)
         };
-        Self {
-            kind,
-            sent,
-            message: describe(&e),
-            source: Some(Box::new(e)),
-        }
+        let message = describe(&e);
+        Self::from(
+            TransportFailure::new(kind, message)
+                .with_request_sent(sent)
+                .with_source(e),
+        )
     }
 
     /// Classifies an error while reading the answer's body.
@@ -87,16 +75,17 @@ impl HyperError {
             return Self::body_too_large(limit);
         }
         let timeout = find::<hyper::Error>(&*e).is_some_and(hyper::Error::is_timeout);
-        Self {
-            kind: if timeout {
-                TransportErrorKind::Timeout
-            } else {
-                TransportErrorKind::Io
-            },
-            sent: true,
-            message: format!("reading the answer's body failed: {}", describe(&*e)),
-            source: Some(e),
-        }
+        let kind = if timeout {
+            TransportErrorKind::Timeout
+        } else {
+            TransportErrorKind::Io
+        };
+        let message = format!("reading the answer's body failed: {}", describe(&*e));
+        Self::from(
+            TransportFailure::new(kind, message)
+                .with_request_sent(true)
+                .with_source(e),
+        )
     }
 }
 
@@ -149,30 +138,6 @@ fn describe(e: &(dyn StdError + 'static)) -> String {
     out
 }
 
-impl fmt::Display for HyperError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl StdError for HyperError {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn StdError + 'static))
-    }
-}
-
-impl TransportError for HyperError {
-    fn kind(&self) -> TransportErrorKind {
-        self.kind
-    }
-
-    fn request_sent(&self) -> bool {
-        self.sent
-    }
-}
-
 /// Why a transport (or client) could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -191,6 +156,7 @@ pub enum BuildError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sbg_tasks_proto::transport::TransportError;
 
     #[tokio::test]
     async fn body_errors_are_classified() {

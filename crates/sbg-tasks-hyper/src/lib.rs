@@ -38,11 +38,11 @@ mod transport;
 
 pub use env::TokioEnv;
 pub use error::{BuildError, HyperError};
-pub use transport::{HyperTransport, HyperTransportBuilder, DEFAULT_MAX_BODY_SIZE};
+pub use transport::{HyperTransport, HyperTransportBuilder};
 
 pub use sbg_tasks_proto;
 pub use sbg_tasks_proto::client::{AsyncClient, Settings};
-pub use sbg_tasks_proto::transport::TransportErrorKind;
+pub use sbg_tasks_proto::transport::{TransportErrorKind, TransportOptions, DEFAULT_MAX_BODY_SIZE};
 
 /// The async client over hyper.
 pub type HyperClient = AsyncClient<HyperTransport, TokioEnv>;

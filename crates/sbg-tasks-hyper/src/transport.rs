@@ -12,13 +12,10 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
-use sbg_tasks_proto::http::{header, Request, Response};
-use sbg_tasks_proto::transport::AsyncHttpTransport;
+use sbg_tasks_proto::http::{Request, Response};
+use sbg_tasks_proto::transport::{announces_more_than, AsyncHttpTransport, TransportOptions};
 
 use crate::error::{BuildError, HyperError};
-
-/// The default cap on an answer's body: 16 MiB.
-pub const DEFAULT_MAX_BODY_SIZE: u64 = 16 * 1024 * 1024;
 
 type Pool = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
@@ -70,12 +67,7 @@ impl HyperTransport {
             .map_err(HyperError::from_client)?;
         let (parts, body) = response.into_parts();
         let limit = self.max_body;
-        let announced = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if announced.is_some_and(|n| n > limit) {
+        if announces_more_than(&parts.headers, limit) {
             return Err(HyperError::body_too_large(limit));
         }
         let cap = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -106,18 +98,18 @@ impl AsyncHttpTransport for HyperTransport {
     }
 }
 
-/// Settings of a [`HyperTransport`].
+/// Settings of a [`HyperTransport`]: the [`TransportOptions`] every transport has, HTTP/2 and
+/// the pool's idle timeout.
 ///
-/// Defaults: connect timeout 10 s, per-call timeout 60 s (the whole exchange, body included),
-/// body cap [`DEFAULT_MAX_BODY_SIZE`], the web PKI roots, https only, HTTP/1.1 and HTTP/2,
-/// idle pooled connections closed after 90 s.
+/// Defaults: connect timeout 10 s (opening the TCP connection), per-call timeout 60 s (the
+/// whole exchange, body included), body cap [`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE),
+/// the web PKI roots, https only, HTTP/1.1 and HTTP/2, idle pooled connections closed after
+/// 90 s.
 #[derive(Clone)]
 pub struct HyperTransportBuilder {
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
-    max_body: u64,
+    options: TransportOptions,
+    /// Parsed from `options.root_certificates_pem`.
     roots: Option<Vec<CertificateDer<'static>>>,
-    allow_http: bool,
     http2: bool,
     pool_idle_timeout: Duration,
 }
@@ -125,11 +117,8 @@ pub struct HyperTransportBuilder {
 impl Default for HyperTransportBuilder {
     fn default() -> Self {
         Self {
-            connect_timeout: Some(Duration::from_secs(10)),
-            timeout: Some(Duration::from_secs(60)),
-            max_body: DEFAULT_MAX_BODY_SIZE,
+            options: TransportOptions::default(),
             roots: None,
-            allow_http: false,
             http2: true,
             pool_idle_timeout: Duration::from_secs(90),
         }
@@ -139,59 +128,27 @@ impl Default for HyperTransportBuilder {
 impl std::fmt::Debug for HyperTransportBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HyperTransportBuilder")
-            .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
-            .field("max_body", &self.max_body)
+            .field("options", &self.options)
             .field("custom_roots", &self.roots.as_ref().map(Vec::len))
-            .field("allow_http", &self.allow_http)
             .field("http2", &self.http2)
             .field("pool_idle_timeout", &self.pool_idle_timeout)
             .finish()
     }
 }
 
+/// The certificates in `pem`: at least one.
+fn parse_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, BuildError> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| BuildError::Pem(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(BuildError::NoCertificate);
+    }
+    Ok(certs)
+}
+
 impl HyperTransportBuilder {
-    /// Time to open a TCP connection. `None`: no limit.
-    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Time for a whole exchange (connecting, TLS, sending, the answer and its body).
-    /// `None`: no limit.
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The largest answer body accepted, in bytes; a larger one fails with
-    /// [`TransportErrorKind::BodyTooLarge`](sbg_tasks_proto::TransportErrorKind::BodyTooLarge)
-    /// without being read whole.
-    pub fn max_body_size(mut self, bytes: u64) -> Self {
-        self.max_body = bytes;
-        self
-    }
-
-    /// Trusts only the certificates in `pem` (instead of the web PKI roots), e.g. a test
-    /// server's self-signed certificate.
-    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, BuildError> {
-        let certs = CertificateDer::pem_slice_iter(pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| BuildError::Pem(e.to_string()))?;
-        if certs.is_empty() {
-            return Err(BuildError::NoCertificate);
-        }
-        self.roots = Some(certs);
-        Ok(self)
-    }
-
-    /// Allows plain `http://` requests. Off by default: the token must not travel in clear
-    /// text. ([`client`](crate::client) turns it on only for an http base URL, which
-    /// [`BaseUrl`](sbg_tasks_proto::BaseUrl) accepts only when explicitly allowed.)
-    pub fn allow_http(mut self, allow: bool) -> Self {
-        self.allow_http = allow;
-        self
-    }
+    sbg_tasks_proto::transport_builder_common!(error = BuildError, parse = parse_roots);
 
     /// Whether to offer HTTP/2 over TLS (ALPN). On by default.
     pub fn http2(mut self, yes: bool) -> Self {
@@ -225,7 +182,7 @@ impl HyperTransportBuilder {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
-        http.set_connect_timeout(self.connect_timeout);
+        http.set_connect_timeout(self.options.connect_timeout);
         let https = HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
@@ -241,9 +198,9 @@ impl HyperTransportBuilder {
             .build(https);
         Ok(HyperTransport {
             pool,
-            timeout: self.timeout,
-            max_body: self.max_body,
-            allow_http: self.allow_http,
+            timeout: self.options.timeout,
+            max_body: self.options.max_body_size,
+            allow_http: self.options.allow_http,
         })
     }
 }

@@ -1,20 +1,17 @@
 //! The rest of a task's life over the async client and the mock: create, abort, lazy listing
 //! across pages (a `Send` stream), batch children, execution details and the rate limit.
 
-#[path = "../../sbg-tasks-ureq/tests/shared/lifecycle_cases.rs"]
-mod cases;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cases::*;
 use futures_util::{StreamExt, TryStreamExt};
 use sbg_tasks_hyper::{client_with, HyperClient, HyperTransport};
 use sbg_tasks_mock::{examples, MockServer};
 use sbg_tasks_proto::endpoints::{AbortTask, GetExecutionDetails, GetRateLimit};
 use sbg_tasks_proto::model::FileRef;
 use sbg_tasks_proto::{GetTask, RunTask, Task};
+use sbg_tasks_testkit::lifecycle::*;
 
 async fn start() -> (MockServer, HyperClient) {
     let m = builder().start().await.expect("mock starts");

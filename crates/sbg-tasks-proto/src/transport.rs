@@ -23,6 +23,10 @@ use std::future::Future;
 
 use http::{Request, Response};
 
+mod options;
+
+pub use options::{announces_more_than, TransportOptions, DEFAULT_MAX_BODY_SIZE};
+
 /// What went wrong in a transport, as far as retry decisions care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -132,15 +136,27 @@ impl TransportFailure {
         Self::new(TransportErrorKind::Connect, message)
     }
 
+    /// An answer whose body is larger than the transport's cap of `limit` bytes (refused
+    /// unread, or cut off at the cap).
+    pub fn body_too_large(limit: u64) -> Self {
+        Self::new(
+            TransportErrorKind::BodyTooLarge,
+            format!("the answer's body is larger than the cap of {limit} bytes"),
+        )
+    }
+
     /// Says whether the request may have reached the server, overriding the kind's default.
     pub fn with_request_sent(mut self, sent: bool) -> Self {
         self.sent = sent;
         self
     }
 
-    /// Keeps the underlying error.
-    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+    /// Keeps the underlying error (any error, or one already boxed).
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        self.source = Some(source.into());
         self
     }
 

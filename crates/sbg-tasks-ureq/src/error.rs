@@ -1,32 +1,20 @@
 //! The transport's errors.
 
-use std::fmt;
 use std::io;
 
-use sbg_tasks_proto::transport::{TransportError, TransportErrorKind};
+use sbg_tasks_proto::transport::{TransportErrorKind, TransportFailure};
 
-/// A failed exchange: no (complete) answer was received. Says whether the request may have
-/// reached the server. Never contains the request's headers.
-#[derive(Debug)]
-pub struct UreqError {
-    kind: TransportErrorKind,
-    sent: bool,
-    detail: Detail,
-}
-
-#[derive(Debug)]
-enum Detail {
-    Ureq(ureq::Error),
-    BodyTooLarge { limit: u64 },
+sbg_tasks_proto::transport_error_type! {
+    /// A failed exchange: no (complete) answer was received. Says whether the request may have
+    /// reached the server (kind, whether sent, message and source are a
+    /// [`TransportFailure`]'s; it displays the message alone). Never contains the request's
+    /// headers.
+    pub struct UreqError;
 }
 
 impl UreqError {
     pub(crate) fn body_too_large(limit: u64) -> Self {
-        Self {
-            kind: TransportErrorKind::BodyTooLarge,
-            sent: true,
-            detail: Detail::BodyTooLarge { limit },
-        }
+        Self::from(TransportFailure::body_too_large(limit))
     }
 
     /// Classifies an error of ureq. `reading_body`: the answer's head had arrived.
@@ -67,11 +55,8 @@ impl UreqError {
             ureq::Error::BadUri(_) | ureq::Error::Http(_) => (K::Other, false),
             _ => (K::Other, true),
         };
-        Self {
-            kind,
-            sent,
-            detail: Detail::Ureq(e),
-        }
+        let failure = TransportFailure::new(kind, e.to_string()).with_request_sent(sent);
+        Self::from(failure.with_source(e))
     }
 }
 
@@ -102,39 +87,6 @@ fn io_kind(e: &io::Error, reading_body: bool) -> (TransportErrorKind, bool) {
     }
 }
 
-impl fmt::Display for UreqError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.detail {
-            Detail::Ureq(e) => write!(f, "{e}"),
-            Detail::BodyTooLarge { limit } => {
-                write!(
-                    f,
-                    "the answer's body is larger than the cap of {limit} bytes"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for UreqError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.detail {
-            Detail::Ureq(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl TransportError for UreqError {
-    fn kind(&self) -> TransportErrorKind {
-        self.kind
-    }
-
-    fn request_sent(&self) -> bool {
-        self.sent
-    }
-}
-
 /// Why a transport (or client) could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -150,6 +102,7 @@ pub enum BuildError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sbg_tasks_proto::transport::TransportError;
 
     #[test]
     fn refused_connections_are_unsent_and_resets_may_have_been_sent() {

@@ -35,11 +35,11 @@ mod transport;
 
 pub use env::StdEnv;
 pub use error::{BuildError, UreqError};
-pub use transport::{UreqTransport, UreqTransportBuilder, DEFAULT_MAX_BODY_SIZE};
+pub use transport::{UreqTransport, UreqTransportBuilder};
 
 pub use sbg_tasks_proto;
 pub use sbg_tasks_proto::client::{Client, Settings};
-pub use sbg_tasks_proto::transport::TransportErrorKind;
+pub use sbg_tasks_proto::transport::{TransportErrorKind, TransportOptions, DEFAULT_MAX_BODY_SIZE};
 
 /// The blocking client over ureq.
 pub type BlockingClient = Client<UreqTransport, StdEnv>;

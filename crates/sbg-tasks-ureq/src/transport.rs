@@ -1,16 +1,12 @@
 //! [`UreqTransport`]: a blocking transport on a ureq 3 `Agent`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use sbg_tasks_proto::http::{header, Request, Response};
-use sbg_tasks_proto::transport::HttpTransport;
+use sbg_tasks_proto::http::{Request, Response};
+use sbg_tasks_proto::transport::{announces_more_than, HttpTransport, TransportOptions};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
 
 use crate::error::{BuildError, UreqError};
-
-/// The default cap on an answer's body: 16 MiB.
-pub const DEFAULT_MAX_BODY_SIZE: u64 = 16 * 1024 * 1024;
 
 /// A blocking transport on a ureq `Agent`: keep-alive connection pool, rustls (ring), web PKI
 /// roots (or the roots you give), timeouts, a body cap, no redirects, https only unless told.
@@ -63,12 +59,7 @@ impl HttpTransport for UreqTransport {
             .run(request)
             .map_err(|e| UreqError::from_ureq(e, limit, false))?;
         let (parts, mut body) = response.into_parts();
-        let announced = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if announced.is_some_and(|n| n > limit) {
+        if announces_more_than(&parts.headers, limit) {
             return Err(UreqError::body_too_large(limit));
         }
         let bytes = body
@@ -80,29 +71,25 @@ impl HttpTransport for UreqTransport {
     }
 }
 
-/// Settings of a [`UreqTransport`].
+/// Settings of a [`UreqTransport`]: the [`TransportOptions`] every transport has, and the
+/// proxy.
 ///
-/// Defaults: connect timeout 10 s, per-call timeout 60 s (the whole exchange, body included),
-/// body cap [`DEFAULT_MAX_BODY_SIZE`], the web PKI roots, https only, the proxy from the
-/// environment.
+/// Defaults: connect timeout 10 s (DNS, TCP and TLS), per-call timeout 60 s (the whole
+/// exchange, body included), body cap [`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE),
+/// the web PKI roots, https only, the proxy from the environment.
 #[derive(Clone)]
 pub struct UreqTransportBuilder {
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
-    max_body: u64,
+    options: TransportOptions,
+    /// Parsed from `options.root_certificates_pem`.
     roots: Option<Arc<Vec<Certificate<'static>>>>,
-    allow_http: bool,
     proxy_from_env: bool,
 }
 
 impl Default for UreqTransportBuilder {
     fn default() -> Self {
         Self {
-            connect_timeout: Some(Duration::from_secs(10)),
-            timeout: Some(Duration::from_secs(60)),
-            max_body: DEFAULT_MAX_BODY_SIZE,
+            options: TransportOptions::default(),
             roots: None,
-            allow_http: false,
             proxy_from_env: true,
         }
     }
@@ -111,60 +98,29 @@ impl Default for UreqTransportBuilder {
 impl std::fmt::Debug for UreqTransportBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UreqTransportBuilder")
-            .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
-            .field("max_body", &self.max_body)
+            .field("options", &self.options)
             .field("custom_roots", &self.roots.as_ref().map(|r| r.len()))
-            .field("allow_http", &self.allow_http)
             .field("proxy_from_env", &self.proxy_from_env)
             .finish()
     }
 }
 
+/// The certificates in `pem`: at least one.
+fn parse_roots(pem: &[u8]) -> Result<Arc<Vec<Certificate<'static>>>, BuildError> {
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(pem) {
+        if let PemItem::Certificate(c) = item.map_err(|e| BuildError::Pem(e.to_string()))? {
+            certs.push(c);
+        }
+    }
+    if certs.is_empty() {
+        return Err(BuildError::NoCertificate);
+    }
+    Ok(Arc::new(certs))
+}
+
 impl UreqTransportBuilder {
-    /// Time to connect (DNS, TCP, TLS). `None`: no limit.
-    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Time for a whole exchange, the answer's body included. `None`: no limit.
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The largest answer body accepted, in bytes; a larger one fails with
-    /// [`TransportErrorKind::BodyTooLarge`](sbg_tasks_proto::TransportErrorKind::BodyTooLarge)
-    /// without being read whole.
-    pub fn max_body_size(mut self, bytes: u64) -> Self {
-        self.max_body = bytes;
-        self
-    }
-
-    /// Trusts only the certificates in `pem` (instead of the web PKI roots), e.g. a test
-    /// server's self-signed certificate.
-    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, BuildError> {
-        let mut certs = Vec::new();
-        for item in ureq::tls::parse_pem(pem) {
-            if let PemItem::Certificate(c) = item.map_err(|e| BuildError::Pem(e.to_string()))? {
-                certs.push(c);
-            }
-        }
-        if certs.is_empty() {
-            return Err(BuildError::NoCertificate);
-        }
-        self.roots = Some(Arc::new(certs));
-        Ok(self)
-    }
-
-    /// Allows plain `http://` requests. Off by default: the token must not travel in clear
-    /// text. ([`client`](crate::client) turns it on only for an http base URL, which
-    /// [`BaseUrl`](sbg_tasks_proto::BaseUrl) accepts only when explicitly allowed.)
-    pub fn allow_http(mut self, allow: bool) -> Self {
-        self.allow_http = allow;
-        self
-    }
+    sbg_tasks_proto::transport_builder_common!(error = BuildError, parse = parse_roots);
 
     /// Whether to use the proxy named by the environment (`HTTPS_PROXY`, `ALL_PROXY`, ...,
     /// honouring `NO_PROXY`), as ureq reads it. On by default.
@@ -183,21 +139,22 @@ impl UreqTransportBuilder {
             .provider(TlsProvider::Rustls)
             .root_certs(roots)
             .build();
+        let options = self.options;
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
             .save_redirect_history(false)
-            .https_only(!self.allow_http)
+            .https_only(!options.allow_http)
             .tls_config(tls)
-            .timeout_connect(self.connect_timeout)
-            .timeout_global(self.timeout);
+            .timeout_connect(options.connect_timeout)
+            .timeout_global(options.timeout);
         if !self.proxy_from_env {
             config = config.proxy(None);
         }
         UreqTransport {
             agent: config.build().new_agent(),
-            max_body: self.max_body,
+            max_body: options.max_body_size,
         }
     }
 }

@@ -1,17 +1,14 @@
 //! The rest of a task's life over the blocking client and the mock: create, abort, lazy
 //! listing across pages, batch children, execution details and the rate limit.
 
-#[path = "shared/lifecycle_cases.rs"]
-mod cases;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
-use cases::*;
 use sbg_tasks_mock::{examples, MockHandle};
 use sbg_tasks_proto::endpoints::{AbortTask, GetExecutionDetails, GetRateLimit};
 use sbg_tasks_proto::model::FileRef;
 use sbg_tasks_proto::{GetTask, RunTask};
+use sbg_tasks_testkit::lifecycle::*;
 use sbg_tasks_ureq::{client_with, BlockingClient, UreqTransport};
 
 fn start() -> (MockHandle, BlockingClient) {

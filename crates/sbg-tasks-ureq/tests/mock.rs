@@ -1,6 +1,7 @@
 //! The blocking client over ureq against the mock platform, on loopback, over http and TLS.
+//! The setup and the checks are shared with the async transport's tests
+//! ([`sbg_tasks_testkit`]); only the calls are made here.
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
@@ -10,69 +11,32 @@ use sbg_tasks_mock::{examples, Fault, Malformed, MockBuilder, MockHandle, Route,
 use sbg_tasks_proto::client::{BlockingEnv, Env};
 use sbg_tasks_proto::endpoints::{AbortTask, GetRateLimit};
 use sbg_tasks_proto::model::TaskStatus;
-use sbg_tasks_proto::retry::RetryPolicy;
 use sbg_tasks_proto::transport::{HttpTransport, TransportFailure};
-use sbg_tasks_proto::wait::WaitPolicy;
-use sbg_tasks_proto::{
-    AllowHttp, AuthToken, BaseUrl, Config, Decoding, Error, Fields, GetTask, RerunTask, RunTask,
-    TaskId, TransportErrorKind,
+use sbg_tasks_proto::{Decoding, Error, GetTask, RerunTask, RunTask, TransportErrorKind};
+use sbg_tasks_testkit::faults::*;
+use sbg_tasks_testkit::{
+    config, draft, fast_retry, fast_settings, mock_builder, transport_options,
 };
-use sbg_tasks_ureq::{client_with, BlockingClient, Client, Settings, StdEnv, UreqTransport};
+use sbg_tasks_ureq::{
+    client_with, BlockingClient, Client, Settings, StdEnv, UreqTransport, UreqTransportBuilder,
+};
 
-const TOKEN: &str = "5ecret5ecret5ecret5ecret5ecret00";
-
-/// A mock whose rate-limit window is one second, so that a forced 429 (whose reset is the
-/// window's end) costs at most a second or two.
 fn mock(b: MockBuilder) -> MockHandle {
-    b.token(TOKEN)
-        .rate_limit(10_000, Duration::from_secs(1))
-        .start_blocking()
-        .expect("mock starts")
-}
-
-fn config(base: &str) -> Config {
-    let base = BaseUrl::parse_with(base, AllowHttp::Loopback).unwrap();
-    Config::new(base, AuthToken::new(TOKEN).unwrap())
-}
-
-/// Quick retries so fault tests run fast.
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy::default().with_backoff(Duration::from_millis(5), Duration::from_millis(40))
+    mock_builder(b).start_blocking().expect("mock starts")
 }
 
 fn settings(m: &MockHandle) -> Settings {
-    let mut s = Settings::new(config(m.base_url()));
-    s.retry = fast_retry();
-    s.wait = WaitPolicy::default()
-        .with_interval(Duration::from_millis(5))
-        .with_backoff(1.0);
-    s
+    fast_settings(m.base_url())
 }
 
-fn transport_for(m: &MockHandle) -> sbg_tasks_ureq::UreqTransportBuilder {
-    let b = UreqTransport::builder()
+fn transport_for(m: &MockHandle) -> UreqTransportBuilder {
+    UreqTransportBuilder::from_options(transport_options(m))
+        .unwrap()
         .proxy_from_env(false)
-        .timeout(Some(Duration::from_secs(10)));
-    match m.cert_pem() {
-        Some(pem) => b.root_certificates_pem(pem.as_bytes()).unwrap(),
-        None => b,
-    }
 }
 
 fn client(m: &MockHandle) -> BlockingClient {
     client_with(settings(m), transport_for(m))
-}
-
-fn draft(m: &MockHandle, name: &str) -> TaskId {
-    m.insert_task(serde_json::json!({
-        "name": name,
-        "status": "DRAFT",
-        "project": "mock-user/demo",
-        "app": "mock-user/demo/app/1",
-    }))
-    .unwrap()
-    .parse()
-    .unwrap()
 }
 
 fn count(m: &MockHandle, route: Route) -> usize {
@@ -90,22 +54,14 @@ fn every_operation(tls: bool) {
     let c = client(&m);
 
     // get
-    let got = c
-        .get(&GetTask::new(examples::GET_TASK_ID.parse().unwrap()))
-        .unwrap();
+    let got = c.get(&get_example()).unwrap();
     assert_eq!(got.value.id.as_deref(), Some(examples::GET_TASK_ID));
     assert_eq!(got.value.status, Some(TaskStatus::Completed));
     assert!(got.meta.rate_limit.is_some());
 
     // run, then wait with progress
     let id = draft(&m, "e2e");
-    let ran = c
-        .run(
-            &RunTask::new(id.clone())
-                .batch(true)
-                .use_interruptible_instances(false),
-        )
-        .unwrap();
+    let ran = c.run(&run_with_options(&id)).unwrap();
     assert!(
         ran.value.status.as_ref().is_some_and(TaskStatus::is_active),
         "{ran:?}"
@@ -121,26 +77,9 @@ fn every_operation(tls: bool) {
     assert_eq!(polls.last().unwrap().1, Some(TaskStatus::Completed));
 
     // rerun with every option
-    let copy = c
-        .rerun(
-            &RerunTask::new(id.clone())
-                .run(true)
-                .batch(true)
-                .use_interruptible_instances(true)
-                .fields(Fields::All),
-        )
-        .unwrap();
+    let copy = c.rerun(&rerun_with_every_option(&id)).unwrap();
     let copy_id = copy.value.id.clone().unwrap();
     assert_ne!(copy_id, id.as_str());
-    let clone = m
-        .journal()
-        .into_iter()
-        .find(|e| e.route == Route::CloneTask)
-        .unwrap();
-    assert_eq!(
-        clone.query.as_deref(),
-        Some("action=run&batch=true&use_interruptible_instances=true&fields=_all")
-    );
 
     // any other endpoint through the generic call
     let aborted = c.call(&AbortTask::new(copy_id.parse().unwrap())).unwrap();
@@ -148,8 +87,7 @@ fn every_operation(tls: bool) {
     let limits = c.call(&GetRateLimit::new()).unwrap();
     assert!(limits.meta.status == 200);
 
-    // every request carried the token in the documented header
-    assert!(m.journal().iter().all(|e| e.authorized));
+    check_every_operation_journal(&m);
 }
 
 #[test]
@@ -166,12 +104,8 @@ fn every_operation_end_to_end_over_tls_with_the_mock_certificate() {
 fn tls_without_the_mock_certificate_fails_with_a_tls_error_and_is_not_retried() {
     let m = mock(MockBuilder::new().seed_examples(true).tls(true));
     let c = client_with(settings(&m), UreqTransport::builder().proxy_from_env(false));
-    let e = c
-        .get(&GetTask::new(examples::GET_TASK_ID.parse().unwrap()))
-        .unwrap_err();
-    assert_eq!(e.transport_kind(), Some(TransportErrorKind::Tls), "{e}");
-    assert!(matches!(e, Error::Transport { .. }), "{e}");
-    assert_eq!(m.request_count(), 0);
+    let e = c.get(&get_example()).unwrap_err();
+    check_refused_before_sending(&m, &e, TransportErrorKind::Tls);
 }
 
 #[test]
@@ -179,41 +113,17 @@ fn plain_http_is_refused_unless_allowed() {
     let m = mock(MockBuilder::new().seed_examples(true));
     let strict = UreqTransport::builder().proxy_from_env(false).build();
     let c = Client::with_settings(settings(&m), strict, StdEnv::new());
-    let e = c
-        .get(&GetTask::new(examples::GET_TASK_ID.parse().unwrap()))
-        .unwrap_err();
-    assert_eq!(
-        e.transport_kind(),
-        Some(TransportErrorKind::InsecureScheme),
-        "{e}"
-    );
-    assert_eq!(m.request_count(), 0);
+    let e = c.get(&get_example()).unwrap_err();
+    check_refused_before_sending(&m, &e, TransportErrorKind::InsecureScheme);
 }
 
 #[test]
 fn faults_on_reads_are_retried_until_they_pass() {
     let m = mock(MockBuilder::new().seed_examples(true));
     let c = client(&m);
-    let get = GetTask::new(examples::GET_TASK_ID.parse().unwrap());
-    let faults = [
-        Fault::Maintenance,
-        Fault::ProxyHtml(502),
-        Fault::ProxyHtml(504),
-        Fault::RateLimited,
-        Fault::DropBeforeRead,
-        Fault::DropAfterRead,
-        Fault::TruncatedBody,
-    ];
-    for fault in faults {
-        m.clear_journal();
-        m.inject(fault.clone(), Scope::RouteNext(Route::GetTask, 2));
-        let got = c.get(&get);
-        assert!(got.is_ok(), "{fault:?}: {got:?}");
-        assert_eq!(
-            count(&m, Route::GetTask),
-            3,
-            "{fault:?}: two faults, one success"
-        );
+    for fault in read_faults() {
+        inject_twice_on_get(&m, &fault);
+        check_read_retried(&m, &fault, &c.get(&get_example()));
     }
 }
 
@@ -221,18 +131,10 @@ fn faults_on_reads_are_retried_until_they_pass() {
 fn final_faults_give_typed_errors_without_retrying() {
     let m = mock(MockBuilder::new().seed_examples(true));
     let c = client(&m);
-    let get = GetTask::new(examples::GET_TASK_ID.parse().unwrap());
+    let get = get_example();
 
-    m.inject(
-        Fault::Status {
-            status: 403,
-            code: 7001,
-        },
-        Scope::Next(1),
-    );
-    let e = c.get(&get).unwrap_err();
-    assert_eq!(e.api().and_then(|a| a.code).map(|c| c.as_i64()), Some(7001));
-    assert_eq!(count(&m, Route::GetTask), 1);
+    inject_api_error_once(&m, 403, 7001);
+    check_api_error_not_retried(&m, &c.get(&get).unwrap_err(), 7001);
 
     m.clear_journal();
     m.inject(Fault::MalformedBody(Malformed::NotJson), Scope::Next(1));
@@ -282,18 +184,8 @@ fn a_rerun_under_faults_makes_exactly_one_task() {
         Fault::ProxyHtml(502),
         Fault::DropBeforeRead,
     ] {
-        m.clear_journal();
-        let before = m.task_count();
-        m.inject(fault.clone(), Scope::RouteNext(Route::CloneTask, 1));
-        let e = c.rerun(&rerun).unwrap_err();
-        assert!(
-            !matches!(e, Error::RetriesExhausted { .. }),
-            "{fault:?}: {e}"
-        );
-        assert_eq!(count(&m, Route::CloneTask), 1, "{fault:?}: sent once");
-        let made = m.task_count() - before;
-        let expected = usize::from(fault == Fault::DropAfterRead);
-        assert_eq!(made, expected, "{fault:?}: copies made");
+        let before = inject_once_on_rerun(&m, &fault);
+        check_rerun_sent_once(&m, &fault, before, &c.rerun(&rerun).unwrap_err());
     }
 
     // Rate limited: the platform did not act, so it is retried, and one copy is made.
@@ -313,18 +205,7 @@ fn a_run_whose_answer_was_lost_returns_the_running_task() {
     let id = draft(&m, "lost-answer");
     m.inject(Fault::DropAfterRead, Scope::RouteNext(Route::RunTask, 1));
     let ran = c.run(&RunTask::new(id.clone())).unwrap();
-    assert_eq!(ran.value.id.as_deref(), Some(id.as_str()));
-    assert!(ran.value.status.as_ref().is_some_and(TaskStatus::is_active));
-    let routes: Vec<(Route, Option<u16>)> =
-        m.journal().iter().map(|e| (e.route, e.status)).collect();
-    assert_eq!(
-        routes,
-        [
-            (Route::RunTask, None),
-            (Route::RunTask, Some(400)),
-            (Route::GetTask, Some(200))
-        ]
-    );
+    check_run_then_fetched(&m, &id, &ran.value);
 }
 
 /// Records every sleep (and what the wall clock said) around the real environment.
@@ -355,27 +236,16 @@ impl BlockingEnv for Recording {
 
 #[test]
 fn a_rate_limited_call_waits_for_the_window_to_reset() {
-    let m = MockBuilder::new()
-        .token(TOKEN)
-        .seed_examples(true)
-        .rate_limit(2, Duration::from_millis(1500))
-        .start_blocking()
-        .unwrap();
+    let m = rate_limited_mock().start_blocking().unwrap();
     let env = Recording::default();
     let transport = transport_for(&m).allow_http(true).build();
     let c = Client::with_settings(settings(&m), transport, &env);
-    let get = GetTask::new(examples::GET_TASK_ID.parse().unwrap());
     for _ in 0..3 {
-        c.get(&get).unwrap();
+        c.get(&get_example()).unwrap();
     }
-    let journal = m.journal();
-    let statuses: Vec<Option<u16>> = journal.iter().map(|e| e.status).collect();
-    // The third call met the limit once, waited for the reset, and went through.
-    assert_eq!(statuses, [Some(200), Some(200), Some(429), Some(200)]);
+    check_waited_for_reset(&m);
     let sleeps = env.sleeps.lock().unwrap().clone();
     assert_eq!(sleeps.len(), 1, "{sleeps:?}");
-    // The window (1.5 s from the first request) had ended when the retry arrived.
-    assert!(journal[3].at - journal[0].at >= Duration::from_millis(1500));
     // And the wait came from the reset header (whole seconds), not from the 5 ms backoff.
     assert!(sleeps[0].1 > Duration::from_millis(40), "{sleeps:?}");
 }
@@ -383,51 +253,22 @@ fn a_rate_limited_call_waits_for_the_window_to_reset() {
 #[test]
 fn a_body_over_the_cap_is_a_typed_error() {
     let m = mock(MockBuilder::new());
-    let big = m
-        .insert_task(serde_json::json!({
-            "name": "big",
-            "status": "COMPLETED",
-            "description": "x".repeat(300_000),
-        }))
-        .unwrap();
+    let big = insert_big_task(&m);
     let small = m
         .insert_task(serde_json::json!({"name": "small", "status": "COMPLETED"}))
         .unwrap();
     let c = client_with(settings(&m), transport_for(&m).max_body_size(100_000));
-    let e = c.get(&GetTask::new(big.parse().unwrap())).unwrap_err();
-    assert_eq!(
-        e.transport_kind(),
-        Some(TransportErrorKind::BodyTooLarge),
-        "{e}"
-    );
-    assert_eq!(count(&m, Route::GetTask), 1, "not retried");
+    check_body_too_large(&m, &c.get(&GetTask::new(big)).unwrap_err());
     assert!(c.get(&GetTask::new(small.parse().unwrap())).is_ok());
 }
 
 #[test]
 fn a_slow_server_times_out() {
     let m = mock(MockBuilder::new().seed_examples(true));
-    m.inject(
-        Fault::Delay(Duration::from_secs(3)),
-        Scope::Route(Route::GetTask),
-    );
+    slow_gets(&m);
     let transport = transport_for(&m).timeout(Some(Duration::from_millis(300)));
     let c = client_with(settings(&m), transport).with_retry(fast_retry().with_max_attempts(2));
-    let e = c
-        .get(&GetTask::new(examples::GET_TASK_ID.parse().unwrap()))
-        .unwrap_err();
-    match &e {
-        Error::RetriesExhausted {
-            attempts: 2, last, ..
-        } => {
-            assert_eq!(
-                last.transport_kind(),
-                Some(TransportErrorKind::Timeout),
-                "{e}"
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    check_timed_out_twice(&c.get(&get_example()).unwrap_err());
 }
 
 #[test]
@@ -462,54 +303,11 @@ fn connection_refused_is_retried_then_reported() {
 
 #[test]
 fn a_redirect_to_another_host_does_not_carry_the_token() {
-    // "Another host": a second loopback server that records whatever reaches it.
-    let other = TcpListener::bind("127.0.0.1:0").unwrap();
-    other.set_nonblocking(true).unwrap();
-    let other_addr = other.local_addr().unwrap();
-    let redirector = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}/v2", redirector.local_addr().unwrap());
-    let seen_by_redirector = std::thread::spawn(move || {
-        let (mut s, _) = redirector.accept().unwrap();
-        let mut buf = vec![0u8; 8192];
-        let n = s.read(&mut buf).unwrap();
-        let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-        let answer = format!(
-            "HTTP/1.1 302 Found\r\nLocation: http://{other_addr}/v2/tasks/stolen\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        );
-        s.write_all(answer.as_bytes()).unwrap();
-        head
-    });
-    let mut settings = Settings::new(config(&base));
+    let redirector = Redirector::start("302 Found");
+    let mut settings = Settings::new(config(redirector.base_url()));
     settings.retry = fast_retry();
     let c = client_with(settings, UreqTransport::builder().proxy_from_env(false));
-    let e = c.get(&GetTask::new("t1".parse().unwrap())).unwrap_err();
-    match &e {
-        Error::Redirect { status, location } => {
-            assert_eq!(*status, 302);
-            assert!(location.contains(&other_addr.to_string()));
-        }
-        other => panic!("{other:?}"),
-    }
-    let head = seen_by_redirector.join().unwrap();
-    assert!(
-        head.to_ascii_lowercase().contains("x-sbg-auth-token"),
-        "{head}"
-    );
-    assert_eq!(
-        head.to_ascii_lowercase().matches("\r\nhost:").count(),
-        1,
-        "one Host header: {head}"
-    );
-    // Nothing ever connected to the other host.
-    match other.accept() {
-        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock),
-        Ok((mut s, _)) => {
-            let mut got = String::new();
-            let _ = s.read_to_string(&mut got);
-            panic!("the other host was contacted: {got}");
-        }
-    }
-    assert!(!e.to_string().contains(TOKEN));
+    redirector.check(&c.get(&GetTask::new("t1".parse().unwrap())).unwrap_err());
 }
 
 #[test]
@@ -530,8 +328,5 @@ fn a_closure_transport_drives_the_same_client() {
     let original = draft(&m, "closure");
     let before = m.task_count();
     let copy = c.rerun(&RerunTask::new(original.clone())).unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
-    assert_eq!(m.task_count(), before + 1);
-    assert_eq!(count(&m, Route::CloneTask), 1);
-    assert_ne!(copy.value.id.as_deref(), Some(original.as_str()));
+    check_closure_rerun(&m, &calls, before, &original, &copy.value);
 }

@@ -4,10 +4,9 @@ use super::{BlockingEnv, CallMachine, Error, Settings, Step, TaskIter};
 use crate::endpoint::{Answer, Endpoint};
 use crate::endpoints::{GetTask, ListTasks, PageLimit, RerunTask, RunTask};
 use crate::model::Task;
-use crate::retry::RetryPolicy;
 use crate::transport::HttpTransport;
 use crate::wait::{Progress, WaitPolicy, WaitState, WaitStep};
-use crate::{Config, Decoding, TaskId};
+use crate::TaskId;
 
 /// A blocking client of the Tasks API over transport `T` in environment `E`.
 ///
@@ -20,54 +19,9 @@ pub struct Client<T, E> {
     env: E,
 }
 
+client_common!(Client where T: HttpTransport, E: BlockingEnv);
+
 impl<T: HttpTransport, E: BlockingEnv> Client<T, E> {
-    /// A client with default settings for `config` (see [`Settings::new`]).
-    pub fn new(config: Config, transport: T, env: E) -> Self {
-        Self::with_settings(Settings::new(config), transport, env)
-    }
-
-    /// A client with `settings`.
-    pub fn with_settings(settings: Settings, transport: T, env: E) -> Self {
-        Self {
-            settings,
-            transport,
-            env,
-        }
-    }
-
-    /// Replaces the retry policy.
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.settings.retry = retry;
-        self
-    }
-
-    /// Replaces the default wait policy.
-    pub fn with_wait(mut self, wait: WaitPolicy) -> Self {
-        self.settings.wait = wait;
-        self
-    }
-
-    /// Sets strict or lenient decoding.
-    pub fn with_decoding(mut self, decoding: Decoding) -> Self {
-        self.settings.decoding = decoding;
-        self
-    }
-
-    /// The settings.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    /// The transport.
-    pub fn transport(&self) -> &T {
-        &self.transport
-    }
-
-    /// The environment.
-    pub fn env(&self) -> &E {
-        &self.env
-    }
-
     /// Makes any call ([`Endpoint`]), with retries: the decoded value, the answer's metadata
     /// and the decoding report.
     pub fn call<P: Endpoint + ?Sized>(&self, endpoint: &P) -> Result<Answer<P::Output>, Error> {

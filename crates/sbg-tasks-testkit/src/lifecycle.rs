@@ -1,7 +1,6 @@
-//! Setup and checks of the lifecycle end-to-end tests, shared by both transports' tests
-//! (`sbg-tasks-ureq/tests/lifecycle.rs` and `sbg-tasks-hyper/tests/lifecycle.rs`, which
-//! includes this file by path): the transports differ only in how they make the calls.
-#![allow(unreachable_pub)]
+//! Setup and checks of the lifecycle end-to-end tests (`tests/lifecycle.rs` of both
+//! transports): create, abort, lazy listing across pages, batch children, execution details
+//! and the rate limit. The transports differ only in how they make the calls.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -12,14 +11,15 @@ use sbg_tasks_proto::endpoints::{CreateOutcome, CreateTask, ListTasks, PageLimit
 use sbg_tasks_proto::model::{
     BatchBy, ExecutionDetails, FileRef, IssueKind, JobStatus, RateLimitInfo, TaskStatus,
 };
-use sbg_tasks_proto::{
-    AllowHttp, Answer, AuthToken, BaseUrl, Config, Error, ErrorCode, FieldName, Task, TaskId,
-};
+use sbg_tasks_proto::{Answer, Error, ErrorCode, FieldName, Task, TaskId};
 
-pub const TOKEN: &str = "5ecret5ecret5ecret5ecret5ecret00";
+use crate::{config, TOKEN};
+
+/// The project of the paged walks.
 pub const PROJECT: &str = "me/paged";
 /// Tasks [`seed_list`] makes match, and the page size of the walks.
 pub const MATCHING: usize = 23;
+/// The page size of the walks.
 pub const LIMIT: u64 = 5;
 /// How many tasks have been taken when the journal is checked, and the list requests
 /// expected by then: ⌈k / LIMIT⌉.
@@ -37,11 +37,12 @@ pub fn builder() -> MockBuilder {
         .known_files(["known", "f0", "f1", "f2"])
 }
 
+/// The default settings (retries, waits) for the mock at `base`.
 pub fn settings(base: &str) -> Settings {
-    let base = BaseUrl::parse_with(base, AllowHttp::Loopback).unwrap();
-    Settings::new(Config::new(base, AuthToken::new(TOKEN).unwrap()))
+    Settings::new(config(base))
 }
 
+/// A draft task of app `{project}/app/1` in `project`.
 pub fn create(project: &str) -> CreateTask {
     CreateTask::new(
         project.parse().unwrap(),
@@ -49,6 +50,7 @@ pub fn create(project: &str) -> CreateTask {
     )
 }
 
+/// The task's id (it must have one).
 pub fn id_of(task: &Task) -> TaskId {
     task.id.as_deref().expect("an id").parse().unwrap()
 }
@@ -97,6 +99,7 @@ pub fn insert_in_front(m: &MockControl) {
     }
 }
 
+/// How many list requests the mock has seen.
 pub fn list_requests(m: &MockControl) -> usize {
     m.requests_to(Route::ListTasks)
 }

@@ -1,0 +1,80 @@
+//! Setup and checks shared by the end-to-end tests of both transports (the `tests/` of
+//! `sbg-tasks-ureq` and of `sbg-tasks-hyper`), so that neither crate's tests reach into the
+//! other's directory. The transports differ only in how they make the calls (blocking or
+//! async): the mock they run against, the settings, the transport options and the checks of
+//! what the mock saw are written here once. A dev-dependency only; not published.
+//!
+//! # In scope
+//! - Setup: [`TOKEN`], [`mock_builder`], [`config`], [`fast_retry`], [`fast_settings`],
+//!   [`transport_options`], [`draft`].
+//! - [`faults`]: checks of the fault, retry, cap, redirect and closure-transport tests
+//!   (`tests/mock.rs`).
+//! - [`lifecycle`]: setup and checks of the lifecycle tests (`tests/lifecycle.rs`).
+//!
+//! # Out of scope
+//! - Making the calls: each transport's tests do that, blocking or async.
+
+use std::time::Duration;
+
+use sbg_tasks_mock::{MockBuilder, MockControl};
+use sbg_tasks_proto::client::Settings;
+use sbg_tasks_proto::retry::RetryPolicy;
+use sbg_tasks_proto::transport::TransportOptions;
+use sbg_tasks_proto::wait::WaitPolicy;
+use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, TaskId};
+
+pub mod faults;
+pub mod lifecycle;
+
+/// The token the mocks accept and the clients send.
+pub const TOKEN: &str = "5ecret5ecret5ecret5ecret5ecret00";
+
+/// `b` with [`TOKEN`] and a rate-limit window of one second (and a budget no test reaches),
+/// so that a forced 429 (whose reset is the window's end) costs at most a second or two.
+pub fn mock_builder(b: MockBuilder) -> MockBuilder {
+    b.token(TOKEN).rate_limit(100_000, Duration::from_secs(1))
+}
+
+/// The configuration for the mock at `base` (http allowed on loopback) with [`TOKEN`].
+pub fn config(base: &str) -> Config {
+    let base = BaseUrl::parse_with(base, AllowHttp::Loopback).unwrap();
+    Config::new(base, AuthToken::new(TOKEN).unwrap())
+}
+
+/// Quick retries (5 ms to 40 ms), so fault tests run fast.
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy::default().with_backoff(Duration::from_millis(5), Duration::from_millis(40))
+}
+
+/// Settings for the mock at `base`: [`fast_retry`] and polls every 5 ms.
+pub fn fast_settings(base: &str) -> Settings {
+    let mut s = Settings::new(config(base));
+    s.retry = fast_retry();
+    s.wait = WaitPolicy::default()
+        .with_interval(Duration::from_millis(5))
+        .with_backoff(1.0);
+    s
+}
+
+/// Transport options for mock `m`: a 10 s timeout, and the mock's certificate as the only
+/// root when it speaks TLS.
+pub fn transport_options(m: &MockControl) -> TransportOptions {
+    let options = TransportOptions::default().timeout(Some(Duration::from_secs(10)));
+    match m.cert_pem() {
+        Some(pem) => options.root_certificates_pem(pem.as_bytes()),
+        None => options,
+    }
+}
+
+/// Inserts a DRAFT task named `name` into the mock; its id.
+pub fn draft(m: &MockControl, name: &str) -> TaskId {
+    m.insert_task(serde_json::json!({
+        "name": name,
+        "status": "DRAFT",
+        "project": "mock-user/demo",
+        "app": "mock-user/demo/app/1",
+    }))
+    .unwrap()
+    .parse()
+    .unwrap()
+}
