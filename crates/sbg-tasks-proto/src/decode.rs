@@ -197,8 +197,10 @@ pub fn decode_strict<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError>
         BodyShape::Html | BodyShape::Text => {
             // Still let serde_json have a go (a bare number or `true` is JSON), but report an
             // HTML page as what it is.
-            if let Ok(v) = serde_json::from_slice(body) {
-                return Ok(v);
+            // JSON after all (`true`, `12`), just not of the expected shape? (`404 Not Found`
+            // starts like a number but is text.)
+            if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+                return serde_json::from_slice(body).map_err(|e| DecodeError::from_serde(body, &e));
             }
             return Err(DecodeError::NotJson {
                 shape: BodyShape::sniff(body),
@@ -235,24 +237,27 @@ where
         Err(e) => e,
     };
     // Valid JSON with a member of an unexpected type: type it leniently, no byte repair.
+    // (Also the way for a repeated member, which strict decoding refuses: it is reported.)
     if first.classify() == serde_json::error::Category::Data {
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
-            return typed(v, RepairReport::default());
+        if let Ok((v, dups)) = crate::model::untyped::parse(body) {
+            return typed(v, dups, RepairReport::default());
         }
     }
     let repaired = lenient::repair(body, policy)?;
-    let v: serde_json::Value = serde_json::from_slice(&repaired.json).map_err(|e| {
+    let (v, dups) = crate::model::untyped::parse(&repaired.json).map_err(|e| {
         // The repair pass promises valid JSON; if it ever breaks that promise, say so plainly.
         DecodeError::from_serde(&repaired.json, &e)
     })?;
-    typed(v, repaired.report)
+    typed(v, dups, repaired.report)
 }
 
 fn typed<T: FromLenient>(
     v: serde_json::Value,
+    duplicates: Vec<crate::model::Coercion>,
     repairs: RepairReport,
 ) -> Result<Decoded<T>, DecodeError> {
     let mut cx = LenientCx::new();
+    cx.coercions = duplicates;
     match T::from_lenient(v, &mut cx) {
         Ok(value) => Ok(Decoded {
             value,

@@ -185,6 +185,13 @@ impl BaseUrl {
         if host_of(authority.as_str()) != authority.as_str() && authority.port_u16().is_none() {
             return Err(not_abs("the port is not a number from 0 to 65535"));
         }
+        // `http` reads authorities liberally (`h:[::1]x:1` parses); a base URL must be exactly
+        // `host[:port]` with a valid host, so what we send as `Host` is what we connect to.
+        if !is_valid_host(host_of(authority.as_str())) {
+            return Err(not_abs(
+                "the host is not a DNS name, an IPv4 address or a bracketed IPv6 address",
+            ));
+        }
         let scheme = if scheme.eq_ignore_ascii_case("https") {
             "https"
         } else if scheme.eq_ignore_ascii_case("http") {
@@ -283,6 +290,17 @@ fn host_of(authority: &str) -> &str {
     } else {
         authority.rsplit_once(':').map_or(authority, |(h, _)| h)
     }
+}
+
+/// A DNS name (letters, digits, `-`, `_`, `.`), an IPv4 address, or an IPv6 address in brackets.
+fn is_valid_host(host: &str) -> bool {
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return inner.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// Whether a host names the loopback interface: `localhost`, `127.0.0.0/8` or `[::1]`.

@@ -366,3 +366,32 @@ fn ids_and_tokens_say_what_is_wrong() {
         })
     ));
 }
+
+#[test]
+fn a_base_url_is_exactly_scheme_host_port_and_path() {
+    // `http` alone would read this authority's host as 127.0.0.180 while we would send
+    // `127.0.0.180:[::1]localhost:988` as Host (found by the request_inputs fuzz target).
+    for bad in [
+        "http://127.0.0.180:[::1]localhost:988/v2",
+        "https://exa mple.com/v2",
+        "https://[::1/v2",
+        "https://[nope]:80/v2",
+        "https://h!st/v2",
+    ] {
+        assert!(
+            BaseUrl::parse_with(bad, AllowHttp::Always).is_err(),
+            "{bad} was accepted"
+        );
+    }
+    for good in [
+        "https://api.sbgenomics.com/v2",
+        "http://[::1]:8080/v2",
+        "http://127.0.0.1:1/v2",
+        "https://my_host.internal/v2",
+    ] {
+        assert!(
+            BaseUrl::parse_with(good, AllowHttp::Always).is_ok(),
+            "{good}"
+        );
+    }
+}

@@ -218,3 +218,62 @@ fn an_html_page_is_an_error_that_says_what_it_is() {
         Err(DecodeError::WrongType { .. })
     ));
 }
+
+#[test]
+fn a_repeated_member_is_reported_with_the_value_set_aside() {
+    let body = br#"{"id": "first", "name": "a", "execution_status": {"message": "x", "message": "y"}, "id": "second"}"#;
+    // Strict decoding refuses it...
+    assert!(decode::<Task>(body, &Decoding::Strict).is_err());
+    // ...lenient keeps the last value, as JavaScript does, and says what it set aside.
+    let d = decode::<Task>(body, &Decoding::default()).unwrap();
+    assert_eq!(d.value.id.as_deref(), Some("second"));
+    assert_eq!(
+        d.value.execution_status.unwrap().message.as_deref(),
+        Some("y")
+    );
+    let dups: Vec<_> = d
+        .report
+        .coercions
+        .iter()
+        .map(|c| (c.pointer.as_str(), c.kind.clone()))
+        .collect();
+    assert_eq!(
+        dups,
+        [
+            (
+                "/execution_status/message",
+                CoercionKind::DuplicateMember {
+                    dropped: "x".into()
+                }
+            ),
+            (
+                "/id",
+                CoercionKind::DuplicateMember {
+                    dropped: "first".into()
+                }
+            ),
+        ]
+    );
+    assert!(!d.report.is_clean());
+    // The same holds after a byte repair.
+    let d = decode::<Task>(br#"{"id": 'a', "id": "b",}"#, &Decoding::default()).unwrap();
+    assert_eq!(d.value.id.as_deref(), Some("b"));
+    assert!(d.report.coercions.iter().any(|c| c.kind
+        == CoercionKind::DuplicateMember {
+            dropped: "a".into()
+        }));
+}
+
+#[test]
+fn json_scalars_are_shape_errors_not_text() {
+    for body in [&b"true"[..], b"12", b"null", b" \"text\" "] {
+        match decode::<Task>(body, &Decoding::Strict) {
+            Err(DecodeError::Shape { .. }) => {}
+            other => panic!("{:?}: {other:?}", String::from_utf8_lossy(body)),
+        }
+    }
+    assert!(matches!(
+        decode::<Task>(b"404 Not Found", &Decoding::Strict),
+        Err(DecodeError::NotJson { .. })
+    ));
+}

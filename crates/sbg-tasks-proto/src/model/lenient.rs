@@ -17,6 +17,12 @@ pub enum CoercionKind {
     StringToBool,
     /// A number was used where the model keeps exact decimal text (e.g. a price amount).
     NumberToDecimalText,
+    /// An object had this member more than once: the last value was kept (as JavaScript and
+    /// most JSON readers do), and this earlier one was set aside here.
+    DuplicateMember {
+        /// The earlier value, not used.
+        dropped: serde_json::Value,
+    },
     /// The member had a type that could not be used; it was kept in the object's `extra` bag
     /// instead of failing the whole task.
     MovedToExtra {
@@ -33,6 +39,17 @@ impl fmt::Display for CoercionKind {
             CoercionKind::StringToNumber => f.write_str("number given as a string"),
             CoercionKind::StringToBool => f.write_str("boolean given as a string"),
             CoercionKind::NumberToDecimalText => f.write_str("decimal amount given as a number"),
+            CoercionKind::DuplicateMember { dropped } => {
+                write!(
+                    f,
+                    "member repeated; the last value is used, this one was set aside: "
+                )?;
+                let text = dropped.to_string();
+                match text.char_indices().nth(80) {
+                    Some((cut, _)) => write!(f, "{}…", &text[..cut]),
+                    None => f.write_str(&text),
+                }
+            }
             CoercionKind::MovedToExtra { expected, found } => {
                 write!(f, "expected {expected}, found {found}; kept in `extra`")
             }
@@ -84,13 +101,7 @@ impl LenientCx {
             return None;
         }
         let len = self.pointer.len();
-        self.pointer.push('/');
-        if key.contains(['~', '/']) {
-            self.pointer
-                .push_str(&key.replace('~', "~0").replace('/', "~1"));
-        } else {
-            self.pointer.push_str(key);
-        }
+        super::untyped::push_key(&mut self.pointer, key);
         let mark = self.coercions.len();
         let out = match T::from_lenient(v, self) {
             Ok(t) => Some(t),
@@ -110,10 +121,7 @@ impl LenientCx {
 
     fn index<T: FromLenient>(&mut self, i: usize, v: Value) -> Result<T, Value> {
         let len = self.pointer.len();
-        {
-            use std::fmt::Write as _;
-            let _ = write!(self.pointer, "/{i}");
-        }
+        super::untyped::push_index(&mut self.pointer, i);
         let out = T::from_lenient(v, self);
         self.pointer.truncate(len);
         out

@@ -17,6 +17,7 @@ mod status;
 mod task;
 mod task_page;
 mod timestamp;
+pub(crate) mod untyped;
 mod validation;
 mod value;
 
