@@ -12,6 +12,8 @@
 //!   [`TransportErrorKind::BodyTooLarge`] past it, never an unbounded read); redirects never
 //!   followed, so the token never reaches another host; custom root certificates (PEM); the
 //!   proxy from the environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, as ureq reads them).
+//! - [`InlineResolver`]: the transport's ureq resolver; IP literals at once, names on the
+//!   calling thread (ureq's default starts a thread per call once a timeout is set).
 //! - [`StdEnv`]: the standard clocks, `thread::sleep` and a random jitter source.
 //! - [`BlockingClient`] and [`client`]: the proto [`Client`] over both.
 //!
@@ -31,10 +33,12 @@
 
 mod env;
 mod error;
+mod resolver;
 mod transport;
 
 pub use env::StdEnv;
 pub use error::{BuildError, UreqError};
+pub use resolver::InlineResolver;
 pub use transport::{UreqTransport, UreqTransportBuilder};
 
 pub use sbg_tasks_proto;

@@ -5,11 +5,15 @@ use std::sync::Arc;
 use sbg_tasks_proto::http::{Request, Response};
 use sbg_tasks_proto::transport::{announces_more_than, HttpTransport, TransportOptions};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
+use ureq::unversioned::transport::DefaultConnector;
 
 use crate::error::{BuildError, UreqError};
+use crate::resolver::InlineResolver;
 
 /// A blocking transport on a ureq `Agent`: keep-alive connection pool, rustls (ring), web PKI
 /// roots (or the roots you give), timeouts, a body cap, no redirects, https only unless told.
+/// Host names are resolved by an [`InlineResolver`]: no thread per call, no lookup for an IP
+/// literal.
 ///
 /// Cloning is cheap and shares the pool.
 #[derive(Clone)]
@@ -152,8 +156,14 @@ impl UreqTransportBuilder {
         if !self.proxy_from_env {
             config = config.proxy(None);
         }
+        // Our resolver: ureq's default one starts a thread per call once a timeout is set.
+        let agent = ureq::Agent::with_parts(
+            config.build(),
+            DefaultConnector::new(),
+            InlineResolver::new(),
+        );
         UreqTransport {
-            agent: config.build().new_agent(),
+            agent,
             max_body: options.max_body_size,
         }
     }
