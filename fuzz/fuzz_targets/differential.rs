@@ -1,0 +1,170 @@
+//! Differential: on valid JSON the lenient and strict paths agree.
+//!
+//! Inputs are either raw bytes (used only when `serde_json` accepts them) or, after a first
+//! byte 0xC0..=0xFF, generated JSON (free-form or task-shaped) written compact or pretty. Properties: the repair pass returns
+//! valid JSON byte for byte with an empty report; decoding a task (and a free-form value) in
+//! lenient mode gives exactly the strict result, with a clean report, whenever strict
+//! succeeds; when strict rejects valid JSON for its shape, lenient either types it with
+//! reported coercions or says the top level has the wrong type.
+#![no_main]
+
+use arbitrary::{Arbitrary, Unstructured};
+use libfuzzer_sys::fuzz_target;
+use sbg_tasks_fuzz::{ArbJson, ArbTask};
+use sbg_tasks_proto::decode::{decode, decode_strict};
+use sbg_tasks_proto::lenient::{repair, Policy};
+use sbg_tasks_proto::model::Task;
+use sbg_tasks_proto::{DecodeError, Decoding};
+
+fuzz_target!(|data: &[u8]| {
+    let owned;
+    let body: &[u8] = match data.split_first() {
+        Some((&sel, _)) if sel < 0xC0 => data,
+        Some((&sel, rest)) => {
+            let mut u = Unstructured::new(rest);
+            let value = if sel & 1 == 0 {
+                match ArbTask::arbitrary(&mut u) {
+                    Ok(t) => t.to_value(),
+                    Err(_) => return,
+                }
+            } else {
+                match ArbJson::arbitrary(&mut u) {
+                    Ok(v) => v.0,
+                    Err(_) => return,
+                }
+            };
+            owned = if sel & 2 == 0 {
+                serde_json::to_vec(&value).unwrap()
+            } else {
+                serde_json::to_vec_pretty(&value).unwrap()
+            };
+            &owned
+        }
+        None => return,
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return;
+    };
+
+    // The repair pass: valid JSON back, byte for byte, clean.
+    let fixed = repair(body, &Policy::default()).expect("valid JSON refused by the repair pass");
+    assert!(
+        fixed.report.is_empty(),
+        "valid JSON reported repairs: {}",
+        fixed.report
+    );
+    assert_eq!(fixed.json, body, "valid JSON was changed");
+
+    // A task: strict and lenient agree.
+    let lenient = Decoding::default();
+    match decode_strict::<Task>(body) {
+        Ok(strict) => {
+            let l = decode::<Task>(body, &lenient).expect("strict Ok, lenient Err");
+            assert_eq!(l.value, strict, "lenient and strict differ");
+            assert!(l.report.is_clean(), "clean body, report {}", l.report);
+            let s2 = decode::<Task>(body, &Decoding::Strict).expect("decode(Strict) differs");
+            assert_eq!(s2.value, strict);
+        }
+        Err(DecodeError::Shape { .. }) => match decode::<Task>(body, &lenient) {
+            Ok(l) => {
+                // Something had to be coerced or set aside, and it was reported.
+                if !(l.report.coercions.is_empty() && known_duplicate_skip(body)) {
+                    assert!(
+                        !l.report.coercions.is_empty(),
+                        "strict refused this valid JSON ({}) yet lenient decoded it with a clean \
+                         report",
+                        decode_strict::<Task>(body).unwrap_err()
+                    );
+                }
+                assert!(
+                    l.report.repairs.is_empty(),
+                    "valid JSON needed byte repairs"
+                );
+            }
+            Err(DecodeError::WrongType { .. }) => assert!(!value.is_object()),
+            Err(e) => panic!("valid JSON: strict shape error, lenient {e:?}"),
+        },
+        Err(e @ DecodeError::NotJson { .. }) if known_scalar_skip(&value) => drop(e),
+        Err(e) => panic!("serde_json accepts it, strict says {e:?}"),
+    }
+
+    // A free-form value: both paths give serde_json's own value.
+    let v = decode::<serde_json::Value>(body, &lenient).expect("lenient Value");
+    assert_eq!(v.value, value);
+    assert!(v.report.is_clean());
+    assert_eq!(
+        decode_strict::<serde_json::Value>(body).expect("strict Value"),
+        value
+    );
+});
+
+fn skip_known() -> bool {
+    static SKIP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SKIP.get_or_init(|| std::env::var_os("SBG_FUZZ_SKIP_KNOWN").is_some_and(|v| v == "1"))
+}
+
+// Known open findings, skipped only when `SBG_FUZZ_SKIP_KNOWN=1` so that long exploratory runs
+// can go on past them. `fuzz/run` never sets it: the committed reproducers
+// (seeds/differential/crash-*) keep failing until the findings are fixed.
+
+/// Duplicate members: strict refuses them (or fails on an earlier copy of a member), lenient
+/// keeps the last one and reports nothing (seeds/differential/crash-duplicate-members).
+fn known_duplicate_skip(body: &[u8]) -> bool {
+    skip_known() && serde_json::from_slice::<NoDuplicates>(body).is_err()
+}
+
+/// Deserializes any JSON, failing on an object with a member name twice.
+struct NoDuplicates;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicates {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicatesVisitor)
+    }
+}
+
+struct NoDuplicatesVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicatesVisitor {
+    type Value = NoDuplicates;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON without duplicate members")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_unit<E>(self) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<NoDuplicates, A::Error> {
+        while a.next_element::<NoDuplicates>()?.is_some() {}
+        Ok(NoDuplicates)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<NoDuplicates, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(k) = a.next_key::<String>()? {
+            if !seen.insert(k) {
+                return Err(serde::de::Error::custom("duplicate member"));
+            }
+            a.next_value::<NoDuplicates>()?;
+        }
+        Ok(NoDuplicates)
+    }
+}
+
+/// A valid top-level scalar (`true`, `1`): strict calls it "plain text, not JSON" instead of
+/// a shape error.
+fn known_scalar_skip(value: &serde_json::Value) -> bool {
+    skip_known() && !value.is_object() && !value.is_array() && !value.is_string()
+}
