@@ -149,11 +149,9 @@ pub(crate) struct GetArgs {
     pub(crate) net: NetArgs,
 }
 
-/// `run`.
+/// The options `run` and `rerun` share.
 #[derive(Debug, Args)]
-pub(crate) struct RunArgs {
-    /// The task id (a DRAFT).
-    pub(crate) id: String,
+pub(crate) struct RunFlags {
     /// Disable the default batching of a batch task (`batch=false`).
     #[arg(long)]
     pub(crate) no_batch: bool,
@@ -163,6 +161,15 @@ pub(crate) struct RunArgs {
     /// Only these fields in the answer.
     #[arg(long, value_name = "F1,F2|_all")]
     pub(crate) fields: Option<String>,
+}
+
+/// `run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The task id (a DRAFT).
+    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) options: RunFlags,
     #[command(flatten)]
     pub(crate) out: OutArgs,
     #[command(flatten)]
@@ -177,15 +184,8 @@ pub(crate) struct RerunArgs {
     /// Run the copy at once (`action=run`).
     #[arg(long)]
     pub(crate) run: bool,
-    /// Disable the default batching of a batch task (`batch=false`).
-    #[arg(long)]
-    pub(crate) no_batch: bool,
-    /// Allow (true) or forbid (false) interruptible (spot) instances.
-    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
-    pub(crate) interruptible: Option<bool>,
-    /// Only these fields in the answer.
-    #[arg(long, value_name = "F1,F2|_all")]
-    pub(crate) fields: Option<String>,
+    #[command(flatten)]
+    pub(crate) options: RunFlags,
     #[command(flatten)]
     pub(crate) out: OutArgs,
     #[command(flatten)]

@@ -13,10 +13,12 @@ use sbg_tasks_proto::endpoints::{
 use sbg_tasks_proto::model::{BatchBy, PortValue, Task, TaskStatus};
 use sbg_tasks_proto::pager::Pager;
 use sbg_tasks_proto::wait::{Progress, WaitPolicy};
-use sbg_tasks_proto::{Decoding, Fields, GetTask, RerunTask, RunTask, TaskId};
+use sbg_tasks_proto::{Decoding, Fields, GetTask, RerunTask, RunOptions, RunTask, TaskId};
 
 use crate::api::Api;
-use crate::cli::{CreateArgs, GetArgs, IdArgs, ListArgs, ParseArgs, RerunArgs, RunArgs, WaitArgs};
+use crate::cli::{
+    CreateArgs, GetArgs, IdArgs, ListArgs, ParseArgs, RerunArgs, RunArgs, RunFlags, WaitArgs,
+};
 use crate::error::CliError;
 use crate::output::{self, out, print_task, report_lines, warn_report};
 
@@ -79,18 +81,24 @@ pub(crate) fn get(api: &dyn Api, args: &GetArgs) -> Result<(), CliError> {
     print_task(&answer.value, args.out.json)
 }
 
+/// The run options the flags ask for.
+fn run_options(flags: &RunFlags) -> Result<RunOptions, CliError> {
+    let mut options = RunOptions::new();
+    if flags.no_batch {
+        options = options.batch(false);
+    }
+    if let Some(b) = flags.interruptible {
+        options = options.use_interruptible_instances(b);
+    }
+    if let Some(f) = fields(flags.fields.as_deref())? {
+        options = options.fields(f);
+    }
+    Ok(options)
+}
+
 /// `run`.
 pub(crate) fn run(api: &dyn Api, args: &RunArgs) -> Result<(), CliError> {
-    let mut call = RunTask::new(task_id(&args.id)?);
-    if args.no_batch {
-        call = call.batch(false);
-    }
-    if let Some(b) = args.interruptible {
-        call = call.use_interruptible_instances(b);
-    }
-    if let Some(f) = fields(args.fields.as_deref())? {
-        call = call.fields(f);
-    }
+    let call = RunTask::new(task_id(&args.id)?).options(run_options(&args.options)?);
     let answer = api.run(&call).map_err(from_client)?;
     warn_answer(api, &answer.report);
     print_task(&answer.value, args.out.json)
@@ -98,16 +106,9 @@ pub(crate) fn run(api: &dyn Api, args: &RunArgs) -> Result<(), CliError> {
 
 /// `rerun`.
 pub(crate) fn rerun(api: &dyn Api, args: &RerunArgs) -> Result<(), CliError> {
-    let mut call = RerunTask::new(task_id(&args.id)?).run(args.run);
-    if args.no_batch {
-        call = call.batch(false);
-    }
-    if let Some(b) = args.interruptible {
-        call = call.use_interruptible_instances(b);
-    }
-    if let Some(f) = fields(args.fields.as_deref())? {
-        call = call.fields(f);
-    }
+    let call = RerunTask::new(task_id(&args.id)?)
+        .run(args.run)
+        .options(run_options(&args.options)?);
     let answer = api.rerun(&call).map_err(from_client)?;
     warn_answer(api, &answer.report);
     print_task(&answer.value, args.out.json)

@@ -84,7 +84,7 @@ pub use endpoints::{
     AbortTask, AppId, CreateOutcome, CreateTask, GetExecutionDetails, GetRateLimit, ListParamError,
     ListTasks, NameError, NewTask, PageLimit, ProjectId, SortOrder, TimeBound,
 };
-pub use endpoints::{GetTask, RerunTask, RunTask};
+pub use endpoints::{GetTask, RerunTask, RunOptions, RunTask};
 pub use excerpt::{BodyExcerpt, BodyShape, EXCERPT_LEN};
 pub use fields::{FieldName, Fields, FieldsError};
 pub use id::{TaskId, TaskIdError, MAX_TASK_ID_LEN};

@@ -395,3 +395,37 @@ fn a_base_url_is_exactly_scheme_host_port_and_path() {
         );
     }
 }
+
+#[test]
+fn run_options_are_shared_by_run_and_rerun_and_the_follow_up_read_keeps_the_fields() {
+    use sbg_tasks_proto::RunOptions;
+    let id: TaskId = "b0bbeda6-153b-4801-92ad-82bc0e58bdb6".parse().unwrap();
+    let cfg = sbg_tasks_proto::Config::new(Platform::Cavatica, AuthToken::new("t").unwrap());
+    let options = RunOptions::new()
+        .batch(false)
+        .use_interruptible_instances(true)
+        .fields("id,status".parse().unwrap());
+    let one_by_one = RunTask::new(id.clone())
+        .batch(false)
+        .use_interruptible_instances(true)
+        .fields("id,status".parse().unwrap());
+    let at_once = RunTask::new(id.clone()).options(options.clone());
+    assert_eq!(one_by_one, at_once);
+    let q = |r: http::Request<Vec<u8>>| r.uri().query().map(str::to_owned);
+    let expected = "batch=false&use_interruptible_instances=true&fields=id,status";
+    assert_eq!(
+        q(at_once.prepare_request(&cfg).unwrap()),
+        Some(expected.into())
+    );
+    let rerun = sbg_tasks_proto::RerunTask::new(id.clone())
+        .run(true)
+        .options(options);
+    assert_eq!(
+        q(rerun.prepare_request(&cfg).unwrap()),
+        Some(format!("action=run&{expected}"))
+    );
+    let get = at_once.as_get().prepare_request(&cfg).unwrap();
+    assert_eq!(get.method(), http::Method::GET);
+    assert_eq!(get.uri().path(), format!("/v2/tasks/{id}"));
+    assert_eq!(q(get), Some("fields=id,status".into()));
+}

@@ -69,9 +69,7 @@ where
     /// attempt's answer was lost, the task is fetched and returned: the run happened once.
     pub async fn run(&self, call: &RunTask) -> Result<Answer<Task>, Error> {
         match self.call(call).await {
-            Err(Error::RunAlreadyAccepted { .. }) => {
-                self.get(&GetTask::new(call.id().clone())).await
-            }
+            Err(Error::RunAlreadyAccepted { .. }) => self.get(&call.as_get()).await,
             other => other,
         }
     }

@@ -54,7 +54,7 @@ impl<T: HttpTransport, E: BlockingEnv> Client<T, E> {
     /// attempt's answer was lost, the task is fetched and returned: the run happened once.
     pub fn run(&self, call: &RunTask) -> Result<Answer<Task>, Error> {
         match self.call(call) {
-            Err(Error::RunAlreadyAccepted { .. }) => self.get(&GetTask::new(call.id().clone())),
+            Err(Error::RunAlreadyAccepted { .. }) => self.get(&call.as_get()),
             other => other,
         }
     }

@@ -35,6 +35,56 @@ pub(crate) fn task_path(id: &TaskId, action: Option<&str>) -> String {
     p
 }
 
+/// The options run and rerun share: batching, spot instances, and the answer's fields.
+///
+/// Build one and hand it to [`RunTask::options`] or [`RerunTask::options`], or use their
+/// one-option methods. Options not set are not sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RunOptions {
+    /// `batch=`: `false` disables the default batching of a batch task.
+    pub batch: Option<bool>,
+    /// `use_interruptible_instances=`: allow (or forbid) spot instances.
+    pub use_interruptible_instances: Option<bool>,
+    /// `fields=`: only these fields in the answer.
+    pub fields: Option<Fields>,
+}
+
+impl RunOptions {
+    /// No options: the platform's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `batch=`.
+    pub fn batch(mut self, batch: bool) -> Self {
+        self.batch = Some(batch);
+        self
+    }
+
+    /// Sets `use_interruptible_instances=`.
+    pub fn use_interruptible_instances(mut self, yes: bool) -> Self {
+        self.use_interruptible_instances = Some(yes);
+        self
+    }
+
+    /// Sets `fields=`.
+    pub fn fields(mut self, fields: Fields) -> Self {
+        self.fields = Some(fields);
+        self
+    }
+
+    /// Adds the parameters that are set, in a fixed order.
+    pub(crate) fn push_query(&self, q: &mut Vec<(&'static str, String)>) {
+        task_query(
+            q,
+            self.fields.as_ref(),
+            self.batch,
+            self.use_interruptible_instances,
+        );
+    }
+}
+
 /// Adds the query parameters shared by the task calls, in a fixed order.
 pub(crate) fn task_query(
     q: &mut Vec<(&'static str, String)>,

@@ -2,7 +2,7 @@
 
 use http::Method;
 
-use super::{decode_task, task_path, task_query};
+use super::{decode_task, task_path, RunOptions};
 use crate::endpoint::{CallKind, Endpoint};
 use crate::model::Task;
 use crate::{Fields, TaskId};
@@ -16,9 +16,7 @@ use crate::{Fields, TaskId};
 pub struct RerunTask {
     id: TaskId,
     run: bool,
-    fields: Option<Fields>,
-    batch: Option<bool>,
-    interruptible: Option<bool>,
+    options: RunOptions,
 }
 
 impl RerunTask {
@@ -27,9 +25,7 @@ impl RerunTask {
         Self {
             id,
             run: false,
-            fields: None,
-            batch: None,
-            interruptible: None,
+            options: RunOptions::default(),
         }
     }
 
@@ -41,20 +37,31 @@ impl RerunTask {
 
     /// `batch=`: `false` disables the default batching.
     pub fn batch(mut self, batch: bool) -> Self {
-        self.batch = Some(batch);
+        self.options.batch = Some(batch);
         self
     }
 
     /// `use_interruptible_instances=`: allow (or forbid) spot instances.
     pub fn use_interruptible_instances(mut self, yes: bool) -> Self {
-        self.interruptible = Some(yes);
+        self.options.use_interruptible_instances = Some(yes);
         self
     }
 
     /// Only these fields in the answer.
     pub fn fields(mut self, fields: Fields) -> Self {
-        self.fields = Some(fields);
+        self.options.fields = Some(fields);
         self
+    }
+
+    /// Replaces all options at once.
+    pub fn options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options set.
+    pub fn get_options(&self) -> &RunOptions {
+        &self.options
     }
 
     /// The id of the task copied.
@@ -88,7 +95,7 @@ impl Endpoint for RerunTask {
         if self.run {
             q.push(("action", "run".to_owned()));
         }
-        task_query(&mut q, self.fields.as_ref(), self.batch, self.interruptible);
+        self.options.push_query(&mut q);
         q
     }
 

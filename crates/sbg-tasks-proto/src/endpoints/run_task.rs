@@ -2,7 +2,7 @@
 
 use http::Method;
 
-use super::{decode_task, task_path, task_query};
+use super::{decode_task, task_path, RunOptions};
 use crate::endpoint::{CallKind, Endpoint};
 use crate::model::Task;
 use crate::{Fields, TaskId};
@@ -11,9 +11,7 @@ use crate::{Fields, TaskId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunTask {
     id: TaskId,
-    fields: Option<Fields>,
-    batch: Option<bool>,
-    interruptible: Option<bool>,
+    options: RunOptions,
 }
 
 impl RunTask {
@@ -21,28 +19,47 @@ impl RunTask {
     pub fn new(id: TaskId) -> Self {
         Self {
             id,
-            fields: None,
-            batch: None,
-            interruptible: None,
+            options: RunOptions::default(),
         }
     }
 
     /// `batch=`: `false` disables the default batching of a batch task.
     pub fn batch(mut self, batch: bool) -> Self {
-        self.batch = Some(batch);
+        self.options.batch = Some(batch);
         self
     }
 
     /// `use_interruptible_instances=`: allow (or forbid) spot instances.
     pub fn use_interruptible_instances(mut self, yes: bool) -> Self {
-        self.interruptible = Some(yes);
+        self.options.use_interruptible_instances = Some(yes);
         self
     }
 
     /// Only these fields in the answer.
     pub fn fields(mut self, fields: Fields) -> Self {
-        self.fields = Some(fields);
+        self.options.fields = Some(fields);
         self
+    }
+
+    /// Replaces all options at once.
+    pub fn options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options set.
+    pub fn get_options(&self) -> &RunOptions {
+        &self.options
+    }
+
+    /// The read that tells what a run did: the same task, with the same `fields`. Clients use it
+    /// when a retried run answers 7007 (the first attempt had already started the task).
+    pub fn as_get(&self) -> crate::GetTask {
+        let get = crate::GetTask::new(self.id.clone());
+        match &self.options.fields {
+            Some(f) => get.fields(f.clone()),
+            None => get,
+        }
     }
 
     /// The task id.
@@ -68,7 +85,7 @@ impl Endpoint for RunTask {
 
     fn query(&self) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
-        task_query(&mut q, self.fields.as_ref(), self.batch, self.interruptible);
+        self.options.push_query(&mut q);
         q
     }
 
