@@ -125,7 +125,7 @@ fuzz_target!(|data: &[u8]| {
                         allow != AllowHttp::Never,
                         "http accepted without permission"
                     );
-                    if allow == AllowHttp::Loopback && !known_authority_skip(&b) {
+                    if allow == AllowHttp::Loopback {
                         assert!(
                             sbg_tasks_proto::is_loopback_host(b.host()),
                             "http allowed for {:?}, whose host {:?} is not loopback",
@@ -297,13 +297,3 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
-
-/// Known open finding (seeds/request_inputs/crash-loopback-malformed-authority):
-/// `BaseUrl::parse_with` accepts an authority that is not `host[:port]`
-/// (`127.0.0.180:[::1]localhost:988`, which `http::Uri` reads as host `127.0.0.180`), so
-/// `BaseUrl::host()` disagrees with the URI's host. Skipped only with `SBG_FUZZ_SKIP_KNOWN=1`.
-fn known_authority_skip(b: &BaseUrl) -> bool {
-    std::env::var_os("SBG_FUZZ_SKIP_KNOWN").is_some_and(|v| v == "1")
-        && b.host().contains(':')
-        && !b.host().starts_with('[')
-}
