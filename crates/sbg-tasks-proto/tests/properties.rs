@@ -333,7 +333,18 @@ fn inject(
         .get(i + 1)
         .is_some_and(|n| n.trim_start().starts_with(['}', ']']));
     let opens = line.ends_with('{') || line.ends_with('[');
+    // Lines this generator inserted itself are left as they are: a comma added to a comment
+    // line is part of the comment, not a trailing comma (a case CI found).
+    let inserted = line.trim_start().starts_with("//") || line.trim() == "<snip>";
     match defect {
+        Defect::TrailingComma
+        | Defect::MissingComma
+        | Defect::SingleQuotes
+        | Defect::PythonLiteral
+            if inserted =>
+        {
+            None
+        }
         Defect::TrailingComma if next_closes && !opens && !line.ends_with(',') => {
             lines[i].push(',');
             Some(K::TrailingComma)
