@@ -15,7 +15,9 @@ use sbg_tasks_benches::{GET_TASK, GET_TASK_BATCH_MALFORMED};
 use sbg_tasks_proto::decode::decode;
 use sbg_tasks_proto::lenient::{repair, Policy};
 use sbg_tasks_proto::model::Task;
-use sbg_tasks_proto::{AuthToken, Config, Decoding, Endpoint, GetTask, Platform};
+use sbg_tasks_proto::{
+    AuthToken, Config, Decoding, Endpoint, Fields, GetTask, Platform, RerunTask, RunTask,
+};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -27,7 +29,14 @@ fn main() {
         Platform::Cgc,
         AuthToken::new("3259c50e1ac5426ea8f1273259740f74").unwrap(),
     );
-    let get = GetTask::new("08c5ce64-1551-4b7d-b054-63a1517bc7bb".parse().unwrap());
+    let id: sbg_tasks_proto::TaskId = "08c5ce64-1551-4b7d-b054-63a1517bc7bb".parse().unwrap();
+    // The same requests as the `request_build` bench.
+    let get = GetTask::new(id.clone());
+    let get_fields = GetTask::new(id.clone()).fields("id,status,inputs".parse::<Fields>().unwrap());
+    let run = RunTask::new(id.clone()).batch(true);
+    let rerun = RerunTask::new(id)
+        .run(true)
+        .use_interruptible_instances(false);
     for _ in 0..n {
         match op.as_str() {
             "typed" => drop(black_box(serde_json::from_slice::<Task>(black_box(
@@ -50,6 +59,9 @@ fn main() {
                 &Policy::default(),
             ))),
             "request" => drop(black_box(black_box(&get).prepare_request(&config))),
+            "request_fields" => drop(black_box(black_box(&get_fields).prepare_request(&config))),
+            "request_run" => drop(black_box(black_box(&run).prepare_request(&config))),
+            "request_rerun" => drop(black_box(black_box(&rerun).prepare_request(&config))),
             other => panic!("unknown operation {other}"),
         }
     }

@@ -29,6 +29,11 @@ pub struct Config {
     auth: (http::HeaderName, http::HeaderValue),
     scheme: http::uri::Scheme,
     authority: http::uri::Authority,
+    /// `Host`, auth, `Accept` and `User-Agent`, ready to be cloned into each request.
+    headers: http::HeaderMap,
+    /// The same and `Content-Length: 0`, for the calls that send an empty body (run, rerun,
+    /// abort): cloning it is cheaper than growing a clone of `headers`.
+    headers_empty_body: http::HeaderMap,
 }
 
 impl Config {
@@ -55,14 +60,49 @@ impl Config {
             auth,
             scheme,
             authority,
+            headers: http::HeaderMap::new(),
+            headers_empty_body: http::HeaderMap::new(),
         }
+        .with_headers()
+    }
+
+    /// Fills the headers every request starts with from the fields (after any change to them).
+    fn with_headers(mut self) -> Self {
+        let mut h = http::HeaderMap::with_capacity(4);
+        h.insert(http::header::HOST, self.host.clone());
+        h.insert(self.auth.0.clone(), self.auth.1.clone());
+        h.insert(
+            http::header::ACCEPT,
+            http::HeaderValue::from_static("application/json"),
+        );
+        h.insert(http::header::USER_AGENT, self.user_agent.clone());
+        let mut with_len = h.clone();
+        with_len.insert(
+            http::header::CONTENT_LENGTH,
+            http::HeaderValue::from_static("0"),
+        );
+        self.headers = h;
+        self.headers_empty_body = with_len;
+        self
+    }
+
+    /// The headers every request carries: `Host`, the auth header (marked sensitive),
+    /// `Accept: application/json` and `User-Agent`.
+    pub fn headers(&self) -> &http::HeaderMap {
+        &self.headers
+    }
+
+    /// [`Config::headers`] and `Content-Length: 0`, for a request with a method that has a
+    /// body (POST) and an empty one.
+    pub(crate) fn headers_empty_body(&self) -> &http::HeaderMap {
+        &self.headers_empty_body
     }
 
     /// Sends the token with `scheme` instead.
     pub fn with_auth_scheme(mut self, scheme: AuthScheme) -> Self {
         self.auth_scheme = scheme;
         self.auth = make_auth_header(scheme, &self.token);
-        self
+        self.with_headers()
     }
 
     /// The base URL's scheme, parsed once.
@@ -87,7 +127,7 @@ impl Config {
         product: &str,
     ) -> Result<Self, http::header::InvalidHeaderValue> {
         self.user_agent = http::HeaderValue::from_str(&format!("{product} {DEFAULT_USER_AGENT}"))?;
-        Ok(self)
+        Ok(self.with_headers())
     }
 
     /// The base URL.

@@ -131,15 +131,18 @@ pub trait Endpoint {
         decoding: &Decoding,
     ) -> Result<Decoded<Self::Output>, DecodeError>;
 
+    /// Appends the request target that follows the base URL's path prefix to `out`:
+    /// [`Endpoint::path`], then [`Endpoint::query`] percent-encoded (`,` and `:` kept).
+    ///
+    /// The provided method does exactly that. The task calls override it to write in place,
+    /// without the intermediate strings; the bytes are the same either way (tested).
+    fn write_target(&self, out: &mut String) {
+        crate::request::default_target(self, out);
+    }
+
     /// Builds the request: method, full URL, `Host`, auth, `Accept`, `User-Agent` and the body.
     fn prepare_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
-        crate::request::build(
-            config,
-            self.method(),
-            &self.path(),
-            &self.query(),
-            self.body()?,
-        )
+        crate::request::build(config, self)
     }
 
     /// Reads an answer: 2xx → the decoded value with metadata; anything else → the API error.

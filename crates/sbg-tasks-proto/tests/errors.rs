@@ -264,7 +264,22 @@ fn query_parameters_are_sent_only_when_given_and_in_order() {
         .with_auth_scheme(sbg_tasks_proto::AuthScheme::Bearer);
     let r = GetTask::new(id).prepare_request(&bearer).unwrap();
     assert_eq!(r.headers()["authorization"], "Bearer t");
+    assert!(r.headers()["authorization"].is_sensitive());
     assert!(r.headers().get("x-sbg-auth-token").is_none());
+    // Every change to the config reaches the headers of the requests built after it.
+    let named = bearer.with_user_agent_prefix("my-runtime/1.2").unwrap();
+    let r = rerun.prepare_request(&named).unwrap();
+    assert_eq!(
+        r.headers()["user-agent"],
+        format!("my-runtime/1.2 {}", sbg_tasks_proto::DEFAULT_USER_AGENT).as_str()
+    );
+    assert_eq!(r.headers()["authorization"], "Bearer t");
+    let mut names: Vec<&str> = r.headers().keys().map(|k| k.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["accept", "authorization", "content-length", "host", "user-agent"]
+    );
 }
 
 #[test]

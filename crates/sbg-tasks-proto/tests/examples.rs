@@ -85,6 +85,15 @@ fn check<E: Endpoint>(doc: &DocRequest, endpoint: &E) {
         .unwrap()
         .starts_with("sbg-tasks/"));
     assert!(req.body().is_empty());
+    // Nothing else is sent but the length of the empty body of a POST.
+    let mut names: Vec<&str> = req.headers().keys().map(|k| k.as_str()).collect();
+    names.sort_unstable();
+    let mut expected = vec!["accept", "host", "user-agent", "x-sbg-auth-token"];
+    if doc.method == "POST" {
+        assert_eq!(req.headers()["content-length"], "0");
+        expected.insert(1, "content-length");
+    }
+    assert_eq!(names, expected);
 }
 
 #[test]

@@ -2,9 +2,10 @@
 
 use http::Method;
 
-use super::{decode_task, task_path, task_query};
+use super::{decode_task, task_query, task_target};
 use crate::endpoint::{CallKind, Endpoint};
 use crate::model::Task;
+use crate::request::QuerySink;
 use crate::{Fields, TaskId};
 
 /// Get the details of a task.
@@ -44,6 +45,13 @@ impl GetTask {
     }
 }
 
+impl GetTask {
+    /// Lists the query parameters that are set, in the order sent.
+    fn params(&self, q: &mut impl QuerySink) {
+        task_query(q, self.fields.as_ref(), None, None);
+    }
+}
+
 impl Endpoint for GetTask {
     type Output = Task;
 
@@ -55,15 +63,7 @@ impl Endpoint for GetTask {
         Method::GET
     }
 
-    fn path(&self) -> String {
-        task_path(&self.id, None)
-    }
-
-    fn query(&self) -> Vec<(&'static str, String)> {
-        let mut q = Vec::new();
-        task_query(&mut q, self.fields.as_ref(), None, None);
-        q
-    }
+    task_target!(None);
 
     decode_task!();
 }

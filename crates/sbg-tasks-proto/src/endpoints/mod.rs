@@ -21,19 +21,48 @@ pub use list_tasks::{ListParamError, ListTasks, PageLimit, SortOrder, TimeBound}
 pub use names::{AppId, NameError, ProjectId, MAX_NAME_LEN};
 pub use rate_limit::GetRateLimit;
 
+use crate::request::QuerySink;
 use crate::{Fields, TaskId};
 
 /// `/tasks/{id}` and `/tasks/{id}/actions/{action}`.
 pub(crate) fn task_path(id: &TaskId, action: Option<&str>) -> String {
     let mut p = String::with_capacity(7 + id.as_str().len() + 24);
-    p.push_str("/tasks/");
-    p.push_str(id.as_str());
-    if let Some(a) = action {
-        p.push_str("/actions/");
-        p.push_str(a);
-    }
+    push_task_path(&mut p, id, action);
     p
 }
+
+/// Appends `/tasks/{id}` and `/actions/{action}` to `out`.
+pub(crate) fn push_task_path(out: &mut String, id: &TaskId, action: Option<&str>) {
+    out.push_str("/tasks/");
+    out.push_str(id.as_str());
+    if let Some(a) = action {
+        out.push_str("/actions/");
+        out.push_str(a);
+    }
+}
+
+/// Implements [`Endpoint::path`](crate::Endpoint::path), [`Endpoint::query`](crate::Endpoint::query)
+/// and [`Endpoint::write_target`](crate::Endpoint::write_target) for a task call from its
+/// action and an inherent `params(&self, &mut impl QuerySink)` listing its parameters once.
+macro_rules! task_target {
+    ($action:expr) => {
+        fn path(&self) -> String {
+            $crate::endpoints::task_path(&self.id, $action)
+        }
+
+        fn query(&self) -> Vec<(&'static str, String)> {
+            let mut q = Vec::new();
+            self.params(&mut q);
+            q
+        }
+
+        fn write_target(&self, out: &mut String) {
+            $crate::endpoints::push_task_path(out, &self.id, $action);
+            self.params(&mut $crate::request::QueryWriter::new(out));
+        }
+    };
+}
+pub(crate) use task_target;
 
 /// The options run and rerun share: batching, spot instances, and the answer's fields.
 ///
@@ -75,7 +104,7 @@ impl RunOptions {
     }
 
     /// Adds the parameters that are set, in a fixed order.
-    pub(crate) fn push_query(&self, q: &mut Vec<(&'static str, String)>) {
+    pub(crate) fn push_query(&self, q: &mut impl QuerySink) {
         task_query(
             q,
             self.fields.as_ref(),
@@ -87,24 +116,28 @@ impl RunOptions {
 
 /// Adds the query parameters shared by the task calls, in a fixed order.
 pub(crate) fn task_query(
-    q: &mut Vec<(&'static str, String)>,
+    q: &mut impl QuerySink,
     fields: Option<&Fields>,
     batch: Option<bool>,
     interruptible: Option<bool>,
 ) {
     if let Some(b) = batch {
-        q.push(("batch", bool_str(b)));
+        q.param("batch", bool_str(b));
     }
     if let Some(b) = interruptible {
-        q.push(("use_interruptible_instances", bool_str(b)));
+        q.param("use_interruptible_instances", bool_str(b));
     }
     if let Some(f) = fields {
-        q.push(("fields", f.to_string()));
+        q.fields("fields", f);
     }
 }
 
-fn bool_str(b: bool) -> String {
-    if b { "true" } else { "false" }.to_owned()
+fn bool_str(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
+    }
 }
 
 /// Implements [`Endpoint::decode`](crate::Endpoint::decode) for endpoints answering a task.

@@ -2,9 +2,10 @@
 
 use http::Method;
 
-use super::{decode_task, task_path, RunOptions};
+use super::{decode_task, task_target, RunOptions};
 use crate::endpoint::{CallKind, Endpoint};
 use crate::model::Task;
+use crate::request::QuerySink;
 use crate::{Fields, TaskId};
 
 /// Rerun a task: the platform copies it into a NEW task (a DRAFT, or run at once with
@@ -75,6 +76,16 @@ impl RerunTask {
     }
 }
 
+impl RerunTask {
+    /// Lists the query parameters that are set, in the order sent.
+    fn params(&self, q: &mut impl QuerySink) {
+        if self.run {
+            q.param("action", "run");
+        }
+        self.options.push_query(q);
+    }
+}
+
 impl Endpoint for RerunTask {
     type Output = Task;
 
@@ -86,18 +97,7 @@ impl Endpoint for RerunTask {
         Method::POST
     }
 
-    fn path(&self) -> String {
-        task_path(&self.id, Some("clone"))
-    }
-
-    fn query(&self) -> Vec<(&'static str, String)> {
-        let mut q = Vec::new();
-        if self.run {
-            q.push(("action", "run".to_owned()));
-        }
-        self.options.push_query(&mut q);
-        q
-    }
+    task_target!(Some("clone"));
 
     decode_task!();
 }

@@ -2,9 +2,10 @@
 
 use http::Method;
 
-use super::{decode_task, task_path, RunOptions};
+use super::{decode_task, task_target, RunOptions};
 use crate::endpoint::{CallKind, Endpoint};
 use crate::model::Task;
+use crate::request::QuerySink;
 use crate::{Fields, TaskId};
 
 /// Run a DRAFT task. The answer is the task, now QUEUED or RUNNING.
@@ -68,6 +69,13 @@ impl RunTask {
     }
 }
 
+impl RunTask {
+    /// Lists the query parameters that are set, in the order sent.
+    fn params(&self, q: &mut impl QuerySink) {
+        self.options.push_query(q);
+    }
+}
+
 impl Endpoint for RunTask {
     type Output = Task;
 
@@ -79,15 +87,7 @@ impl Endpoint for RunTask {
         Method::POST
     }
 
-    fn path(&self) -> String {
-        task_path(&self.id, Some("run"))
-    }
-
-    fn query(&self) -> Vec<(&'static str, String)> {
-        let mut q = Vec::new();
-        self.options.push_query(&mut q);
-        q
-    }
+    task_target!(Some("run"));
 
     decode_task!();
 }
