@@ -45,6 +45,10 @@ fn main() {
             "value" => drop(black_box(serde_json::from_slice::<serde_json::Value>(
                 black_box(GET_TASK),
             ))),
+            "value_str" => drop(black_box(
+                std::str::from_utf8(black_box(GET_TASK))
+                    .map(serde_json::from_str::<serde_json::Value>),
+            )),
             "ignored" => drop(black_box(serde_json::from_slice::<serde::de::IgnoredAny>(
                 black_box(GET_TASK),
             ))),

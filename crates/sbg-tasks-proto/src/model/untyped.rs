@@ -12,9 +12,20 @@ use super::{Coercion, CoercionKind};
 /// Parses `body` (valid JSON) into a `Value`. Where an object repeats a member, the last value
 /// is kept (as JavaScript and most JSON readers do) and each earlier one is reported as a
 /// [`CoercionKind::DuplicateMember`] holding the value set aside.
+///
+/// A UTF-8 body is read as text (one UTF-8 check for the whole body instead of one per
+/// string, as in [`crate::decode`]); any other is read as bytes, for the error's position.
 pub(crate) fn parse(body: &[u8]) -> Result<(Value, Vec<Coercion>), serde_json::Error> {
+    match std::str::from_utf8(body) {
+        Ok(text) => parse_with(serde_json::Deserializer::from_str(text)),
+        Err(_) => parse_with(serde_json::Deserializer::from_slice(body)),
+    }
+}
+
+fn parse_with<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+) -> Result<(Value, Vec<Coercion>), serde_json::Error> {
     let mut dups = Vec::new();
-    let mut de = serde_json::Deserializer::from_slice(body);
     let v = Seed {
         pointer: &mut String::new(),
         dups: &mut dups,
