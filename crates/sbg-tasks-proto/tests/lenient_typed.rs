@@ -264,6 +264,108 @@ fn a_repeated_member_is_reported_with_the_value_set_aside() {
         }));
 }
 
+/// A repeated member anywhere — inside inputs and outputs, file objects, nested records,
+/// unknown members, `origin`, batch group fields, job logs — is never dropped silently: strict
+/// decoding refuses it with a shape error naming it, lenient keeps the last value and reports
+/// the one set aside at its JSON pointer.
+#[test]
+fn a_repeated_member_deep_in_the_untyped_parts_is_never_dropped_silently() {
+    use sbg_tasks_proto::model::{ExecutionDetails, TaskPage};
+    let many: String = (0..40).map(|i| format!(r#""k{i}": {i}, "#)).collect();
+    let task_cases: Vec<(String, &str, serde_json::Value)> =
+        vec![
+        (r#"{"inputs": {"a": 1, "a": 2}}"#.into(), "/inputs/a", 1.into()),
+        (
+            r#"{"outputs": {"f": {"class": "File", "path": "x", "path": "y"}}}"#.into(),
+            "/outputs/f/path",
+            "x".into(),
+        ),
+        (
+            r#"{"inputs": {"f": {"class": "File", "size": 1, "size": 2}}}"#.into(),
+            "/inputs/f/size",
+            1.into(),
+        ),
+        (
+            r#"{"inputs": {"r": [{"x": {"y": true, "y": false}}]}}"#.into(),
+            "/inputs/r/0/x/y",
+            true.into(),
+        ),
+        (
+            format!(r#"{{"inputs": {{"big": {{{many}"k7": "again"}}}}}}"#),
+            "/inputs/big/k7",
+            7.into(),
+        ),
+        (
+            r#"{"unknown": {"deep": [{"z": 1, "z": 2}]}}"#.into(),
+            "/unknown/deep/0/z",
+            1.into(),
+        ),
+        (r#"{"origin": {"a": "x", "a": "y"}}"#.into(), "/origin/a", "x".into()),
+        (
+            r#"{"output_location": {"a": 0, "a": 1}}"#.into(),
+            "/output_location/a",
+            0.into(),
+        ),
+        (
+            r#"{"batch_group": {"value": "v", "fields": {"sample_id": "s1", "sample_id": "s2"}}}"#
+                .into(),
+            "/batch_group/fields/sample_id",
+            "s1".into(),
+        ),
+    ];
+    fn check<
+        T: serde::de::DeserializeOwned + sbg_tasks_proto::model::FromLenient + std::fmt::Debug,
+    >(
+        body: &str,
+        pointer: &str,
+        dropped: &serde_json::Value,
+    ) {
+        match decode::<T>(body.as_bytes(), &Decoding::Strict) {
+            Err(DecodeError::Shape { message, .. }) => {
+                assert!(message.contains("duplicate member"), "{body}: {message}")
+            }
+            other => panic!("strict decoding of {body} gave {other:?}"),
+        }
+        let d = decode::<T>(body.as_bytes(), &Decoding::default()).unwrap();
+        let dups: Vec<_> = d
+            .report
+            .coercions
+            .iter()
+            .map(|c| (c.pointer.as_str(), c.kind.clone()))
+            .collect();
+        assert_eq!(
+            dups,
+            [(
+                pointer,
+                CoercionKind::DuplicateMember {
+                    dropped: dropped.clone()
+                }
+            )],
+            "{body}"
+        );
+    }
+    for (body, pointer, dropped) in &task_cases {
+        check::<Task>(body, pointer, dropped);
+    }
+    // The last value is the one kept.
+    let d = decode::<Task>(task_cases[0].0.as_bytes(), &Decoding::default()).unwrap();
+    assert_eq!(d.value.inputs.unwrap()["a"], PortValue::from(2));
+    // In a page of tasks and in execution details too.
+    check::<TaskPage>(
+        r#"{"items": [{"id": "t", "inputs": {"a": 1, "a": 2}}]}"#,
+        "/items/0/inputs/a",
+        &1.into(),
+    );
+    check::<ExecutionDetails>(
+        r#"{"jobs": [{"name": "j", "logs": {"job.log": "f1", "job.log": "f2"}}]}"#,
+        "/jobs/0/logs/job.log",
+        &"f1".into(),
+    );
+    // Many members, none repeated: no error, nothing reported.
+    let body = format!(r#"{{"inputs": {{"big": {{{many}"last": 0}}}}}}"#);
+    assert!(decode::<Task>(body.as_bytes(), &Decoding::Strict).is_ok());
+}
+
 #[test]
 fn json_scalars_are_shape_errors_not_text() {
     for body in [&b"true"[..], b"12", b"null", b" \"text\" "] {

@@ -26,6 +26,6 @@ model_struct! {
         /// The group's value, e.g. `C18-146.fastq` or `hg19, E18127-pool40-L2355`.
         value: String = "value",
         /// The metadata field values of the group.
-        fields: crate::model::Extra = "fields",
+        fields: crate::model::Extra = "fields" as super::strict::StrictObject,
     }
 }

@@ -162,7 +162,7 @@ model_struct! {
         /// The Docker image it ran in.
         docker: JobDocker = "docker",
         /// Its logs.
-        logs: JobLogs = "logs",
+        logs: JobLogs = "logs" as super::strict::StrictMap<LogRef>,
     }
 }
 

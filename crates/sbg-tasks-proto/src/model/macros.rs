@@ -4,10 +4,18 @@
 //! `Serialize` that omits absent members and re-emits unknown ones, and the lenient conversion.
 
 macro_rules! model_struct {
+    // A member's value: through its own `Deserialize`, or through a strict reader (see
+    // `model::strict`) whose `.0` is the member's type.
+    (@read $map:ident, $ty:ty) => {
+        $map.next_value::<Option<$ty>>()?
+    };
+    (@read $map:ident, $ty:ty, $strict:ty) => {
+        $map.next_value::<Option<$strict>>()?.map(|s| s.0)
+    };
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
-            $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $key:literal, )*
+            $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $key:literal $(as $strict:ty)?, )*
         }
     ) => {
         $(#[$meta])*
@@ -77,10 +85,10 @@ macro_rules! model_struct {
                                 if out.$field.is_some() {
                                     return Err(de::Error::duplicate_field($key));
                                 }
-                                out.$field = map.next_value()?;
+                                out.$field = model_struct!(@read map, $ty $(, $strict)?);
                             } )*
                             __Field::__Other(k) => {
-                                let v: serde_json::Value = map.next_value()?;
+                                let $crate::model::strict::StrictValue(v) = map.next_value()?;
                                 if out.extra.contains_key(&k) {
                                     return Err(de::Error::custom(format_args!("duplicate member `{k}`")));
                                 }

@@ -14,6 +14,7 @@ mod price;
 mod rate_limit;
 mod settings;
 mod status;
+mod strict;
 mod task;
 mod task_page;
 mod timestamp;

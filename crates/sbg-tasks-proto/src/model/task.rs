@@ -58,17 +58,17 @@ model_struct! {
         /// Validation warnings.
         warnings: Vec<ValidationIssue> = "warnings",
         /// Inputs, port id → value.
-        inputs: PortMap = "inputs",
+        inputs: PortMap = "inputs" as super::strict::StrictMap<super::PortValue>,
         /// Outputs, port id → value.
-        outputs: PortMap = "outputs",
+        outputs: PortMap = "outputs" as super::strict::StrictMap<super::PortValue>,
         /// Whether spot (interruptible) instances may be used.
         use_interruptible_instances: bool = "use_interruptible_instances",
         /// How the task is run.
         execution_settings: ExecutionSettings = "execution_settings",
         /// Where outputs are written (kept as sent).
-        output_location: serde_json::Value = "output_location",
+        output_location: serde_json::Value = "output_location" as super::strict::StrictValue,
         /// Where the task came from (kept as sent).
-        origin: serde_json::Value = "origin",
+        origin: serde_json::Value = "origin" as super::strict::StrictValue,
     }
 }
 

@@ -296,6 +296,9 @@ impl<'de> serde::Deserialize<'de> for PortValue {
                 while let Some(entry) = map.next_entry::<String, PortValue>()? {
                     members.push(entry);
                 }
+                if let Some(k) = super::strict::first_repeated(&members) {
+                    return Err(super::strict::duplicate(k));
+                }
                 Ok(classify(members))
             }
         }
