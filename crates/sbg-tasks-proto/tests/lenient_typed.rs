@@ -219,6 +219,15 @@ fn an_html_page_is_an_error_that_says_what_it_is() {
     ));
 }
 
+/// The coercions of a report as (JSON pointer, kind).
+fn coercions(report: &sbg_tasks_proto::ParseReport) -> Vec<(&str, CoercionKind)> {
+    report
+        .coercions
+        .iter()
+        .map(|c| (c.pointer.as_str(), c.kind.clone()))
+        .collect()
+}
+
 #[test]
 fn a_repeated_member_is_reported_with_the_value_set_aside() {
     let body = br#"{"id": "first", "name": "a", "execution_status": {"message": "x", "message": "y"}, "id": "second"}"#;
@@ -231,14 +240,8 @@ fn a_repeated_member_is_reported_with_the_value_set_aside() {
         d.value.execution_status.unwrap().message.as_deref(),
         Some("y")
     );
-    let dups: Vec<_> = d
-        .report
-        .coercions
-        .iter()
-        .map(|c| (c.pointer.as_str(), c.kind.clone()))
-        .collect();
     assert_eq!(
-        dups,
+        coercions(&d.report),
         [
             (
                 "/execution_status/message",
@@ -327,14 +330,8 @@ fn a_repeated_member_deep_in_the_untyped_parts_is_never_dropped_silently() {
             other => panic!("strict decoding of {body} gave {other:?}"),
         }
         let d = decode::<T>(body.as_bytes(), &Decoding::default()).unwrap();
-        let dups: Vec<_> = d
-            .report
-            .coercions
-            .iter()
-            .map(|c| (c.pointer.as_str(), c.kind.clone()))
-            .collect();
         assert_eq!(
-            dups,
+            coercions(&d.report),
             [(
                 pointer,
                 CoercionKind::DuplicateMember {
