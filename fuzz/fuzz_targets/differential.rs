@@ -10,7 +10,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use sbg_tasks_fuzz::{ArbJson, ArbTask};
+use sbg_tasks_fuzz::{count_members, ArbJson, ArbTask};
 use sbg_tasks_proto::decode::{decode, decode_strict};
 use sbg_tasks_proto::lenient::{repair, Policy};
 use sbg_tasks_proto::model::Task;
@@ -64,6 +64,15 @@ fuzz_target!(|data: &[u8]| {
             assert!(l.report.is_clean(), "clean body, report {}", l.report);
             let s2 = decode::<Task>(body, &Decoding::Strict).expect("decode(Strict) differs");
             assert_eq!(s2.value, strict);
+            // Lossless: every member with a value is still there once the task is encoded
+            // again (a member named twice, kept once, would show here).
+            let again = serde_json::to_vec(&strict).expect("a task encodes");
+            assert_eq!(
+                count_members(body),
+                count_members(&again),
+                "members lost or made up: {}",
+                String::from_utf8_lossy(&again)
+            );
         }
         Err(DecodeError::Shape { .. }) => match decode::<Task>(body, &lenient) {
             Ok(l) => {

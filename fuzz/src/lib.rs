@@ -835,3 +835,68 @@ pub fn check_report_ranges(input: &[u8], report: &sbg_tasks_proto::lenient::Repa
         last = r.range.start;
     }
 }
+
+/// The number of object members with a value other than `null`, at every depth of a JSON body
+/// that `serde_json` accepts — counted as written, so a member named twice counts twice.
+///
+/// A lossless decode keeps this number through decode → encode: known members that are `null`
+/// become absent (every member of the model is optional), nothing else may appear or vanish.
+pub fn count_members(body: &[u8]) -> usize {
+    let mut n = 0;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde::de::DeserializeSeed::deserialize(Count(&mut n), &mut de).expect("valid JSON");
+    n
+}
+
+/// Counts members below one value; yields whether the value was `null`.
+struct Count<'a>(&'a mut usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Count<'_> {
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Count<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> std::result::Result<bool, E> {
+        Ok(true)
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<bool, A::Error> {
+        while seq.next_element_seed(Count(&mut *self.0))?.is_some() {}
+        Ok(false)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<bool, A::Error> {
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            if !map.next_value_seed(Count(&mut *self.0))? {
+                *self.0 += 1;
+            }
+        }
+        Ok(false)
+    }
+}
