@@ -278,7 +278,13 @@ fn query_parameters_are_sent_only_when_given_and_in_order() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["accept", "authorization", "content-length", "host", "user-agent"]
+        [
+            "accept",
+            "authorization",
+            "content-length",
+            "host",
+            "user-agent"
+        ]
     );
 }
 
