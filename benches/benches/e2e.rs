@@ -75,7 +75,11 @@ fn on_threads(threads: u64, iters: u64, f: &(dyn Fn() + Sync)) -> Duration {
 
 fn e2e_ureq(c: &mut Criterion) {
     let s = setup();
-    let client = sbg_tasks_ureq::client(s.config.clone());
+    // Loopback: straight to the mock whatever proxy the environment names (as the raw agent).
+    let client = sbg_tasks_ureq::client_with(
+        sbg_tasks_ureq::Settings::new(s.config.clone()),
+        sbg_tasks_ureq::UreqTransport::builder().proxy_from_env(false),
+    );
     let first = client.get(&s.call).expect("the ureq client gets the task");
     assert_eq!(first.value.id.as_deref(), Some(GET_TASK_ID));
 
@@ -154,7 +158,13 @@ fn e2e_hyper(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     let _guard = rt.enter();
-    let client = Arc::new(sbg_tasks_hyper::client(s.config.clone()).expect("hyper client"));
+    let client = Arc::new(
+        sbg_tasks_hyper::client_with(
+            sbg_tasks_hyper::Settings::new(s.config.clone()),
+            sbg_tasks_hyper::HyperTransport::builder().proxy_from_env(false),
+        )
+        .expect("hyper client"),
+    );
     let call = Arc::new(s.call.clone());
     let first = rt
         .block_on(client.get(&call))

@@ -111,6 +111,7 @@ pub(crate) fn connect(config: Config, opts: &ConnectOpts) -> Result<Box<dyn Api>
                 .map_err(|e| CliError::Io(format!("cannot start the async runtime: {e}")))?;
             let mut b = sbg_tasks_hyper::HyperTransport::builder()
                 .allow_http(allow_http)
+                .proxy_from_env(proxy)
                 .timeout(Some(opts.request_timeout))
                 .connect_timeout(Some(opts.request_timeout.min(Duration::from_secs(30))));
             if let Some(pem) = &pem {

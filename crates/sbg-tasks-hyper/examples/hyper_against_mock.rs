@@ -28,7 +28,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_interval(Duration::from_millis(100))
         .with_timeout(Some(Duration::from_secs(30)));
     let pem = mock.cert_pem().ok_or("the mock serves TLS")?;
-    let transport = HyperTransport::builder().root_certificates_pem(pem.as_bytes())?;
+    let transport = HyperTransport::builder()
+        .proxy_from_env(false)
+        .root_certificates_pem(pem.as_bytes())?;
     let client = Arc::new(client_with(settings, transport)?);
 
     let mut ids = Vec::new();

@@ -151,6 +151,12 @@ pub enum BuildError {
     /// rustls refused the configuration.
     #[error("the TLS configuration was refused: {0}")]
     Tls(#[from] rustls::Error),
+    /// The proxy given cannot be used (the URL itself is not repeated: it may hold a password).
+    #[error("the proxy cannot be used: {reason}")]
+    Proxy {
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 #[cfg(test)]

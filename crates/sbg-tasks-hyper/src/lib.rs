@@ -12,13 +12,15 @@
 //!   `Send` futures. HTTP statuses are answers, not errors; connect and per-call timeouts; a
 //!   body cap (16 MiB by default) read through `http_body_util::Limited`, a typed
 //!   [`TransportErrorKind::BodyTooLarge`] past it; redirects never followed, so the token never
-//!   reaches another host; custom root certificates (PEM).
+//!   reaches another host; custom root certificates (PEM); the proxy from the environment
+//!   (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, … by curl's rules) or one given, as CONNECT
+//!   tunnels with TLS inside.
 //! - [`TokioEnv`]: tokio's clock and timer (so paused test time works) and a jitter source.
 //! - [`HyperClient`] and [`client`]: the proto [`AsyncClient`] over both.
 //!
 //! # Out of scope
-//! - Proxies (use `sbg-tasks-ureq`, which reads the proxy from the environment, or wrap your
-//!   own connector in a closure transport); response decompression.
+//! - https:// and SOCKS proxies (wrap your own connector in a closure transport); response
+//!   decompression.
 //!
 //! # Example
 //! ```no_run
@@ -34,6 +36,7 @@
 
 mod env;
 mod error;
+mod proxy;
 mod transport;
 
 pub use env::TokioEnv;

@@ -15,7 +15,9 @@ use sbg_tasks_testkit::lifecycle::*;
 
 async fn start() -> (MockServer, HyperClient) {
     let m = builder().start().await.expect("mock starts");
-    let transport = HyperTransport::builder().timeout(Some(Duration::from_secs(10)));
+    let transport = HyperTransport::builder()
+        .proxy_from_env(false)
+        .timeout(Some(Duration::from_secs(10)));
     let c = client_with(settings(m.base_url()), transport).unwrap();
     (m, c)
 }

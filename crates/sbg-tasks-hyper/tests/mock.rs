@@ -25,7 +25,9 @@ async fn mock(b: MockBuilder) -> MockServer {
 }
 
 fn transport_for(m: &MockServer) -> HyperTransportBuilder {
-    HyperTransportBuilder::from_options(transport_options(m)).unwrap()
+    HyperTransportBuilder::from_options(transport_options(m))
+        .unwrap()
+        .proxy_from_env(false)
 }
 
 fn client(m: &MockServer) -> HyperClient {
@@ -84,12 +86,19 @@ async fn every_operation_end_to_end_over_tls_with_the_mock_certificate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_without_the_mock_certificate_is_a_tls_error_and_plain_http_needs_permission() {
     let m = mock(MockBuilder::new().seed_examples(true).tls(true)).await;
-    let c = client_with(settings(m.base_url()), HyperTransport::builder()).unwrap();
+    let c = client_with(
+        settings(m.base_url()),
+        HyperTransport::builder().proxy_from_env(false),
+    )
+    .unwrap();
     let e = c.get(&get_example()).await.unwrap_err();
     check_refused_before_sending(&m, &e, TransportErrorKind::Tls);
 
     let plain = mock(MockBuilder::new().seed_examples(true)).await;
-    let strict = HyperTransport::builder().build().unwrap();
+    let strict = HyperTransport::builder()
+        .proxy_from_env(false)
+        .build()
+        .unwrap();
     let c = AsyncClient::with_settings(settings(plain.base_url()), strict, TokioEnv::new());
     let e = c.get(&get_example()).await.unwrap_err();
     check_refused_before_sending(&plain, &e, TransportErrorKind::InsecureScheme);
@@ -193,7 +202,11 @@ async fn a_slow_server_times_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_to_another_host_does_not_carry_the_token() {
     let redirector = Redirector::start("307 Temporary Redirect");
-    let c = client_with(settings(redirector.base_url()), HyperTransport::builder()).unwrap();
+    let c = client_with(
+        settings(redirector.base_url()),
+        HyperTransport::builder().proxy_from_env(false),
+    )
+    .unwrap();
     let e = c
         .get(&GetTask::new("t1".parse().unwrap()))
         .await
