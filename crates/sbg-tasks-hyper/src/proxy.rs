@@ -22,7 +22,7 @@ use crate::error::BuildError;
 type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// Which proxy the transport uses.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub(crate) enum ProxyChoice {
     /// The proxy the environment names, by curl's rules (`ALL_PROXY`, `HTTPS_PROXY`,
     /// `HTTP_PROXY`, `NO_PROXY`, upper or lower case), read when the transport is built.

@@ -123,7 +123,7 @@ impl Default for HyperTransportBuilder {
             roots: None,
             http2: true,
             pool_idle_timeout: Duration::from_secs(90),
-            proxy: ProxyChoice::FromEnv,
+            proxy: ProxyChoice::default(),
         }
     }
 }
