@@ -1,4 +1,4 @@
-//! Shared by the client tests: a scripted closure transport, a fake environment, answers.
+//! Shared by the tests: a scripted closure transport, a fake environment, answers, configs.
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
 pub use std::collections::VecDeque;
@@ -134,4 +134,30 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
 
 pub fn assert_send<T: Send>(t: T) -> T {
     t
+}
+
+/// A config for the Seven Bridges platform (its public base URL) with [`TOKEN`].
+pub fn platform_config() -> Config {
+    Config::new(
+        sbg_tasks_proto::Platform::SevenBridges,
+        AuthToken::new(TOKEN).unwrap(),
+    )
+}
+
+pub fn project() -> sbg_tasks_proto::ProjectId {
+    "rfranklin/my-project".parse().unwrap()
+}
+
+pub fn app() -> sbg_tasks_proto::AppId {
+    "rfranklin/my-project/bwa-mem/3".parse().unwrap()
+}
+
+/// A 200 answer with `body`.
+pub fn ok(body: &[u8]) -> Response<Vec<u8>> {
+    Response::builder().status(200).body(body.to_vec()).unwrap()
+}
+
+/// A request's body as JSON.
+pub fn body_json<B: AsRef<[u8]>>(req: &Request<B>) -> serde_json::Value {
+    serde_json::from_slice(req.body().as_ref()).unwrap()
 }
