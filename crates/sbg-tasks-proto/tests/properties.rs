@@ -376,14 +376,18 @@ fn inject(
     defect: Defect,
 ) -> Option<sbg_tasks_proto::lenient::RepairKind> {
     use sbg_tasks_proto::lenient::RepairKind as K;
-    let line = lines[i].clone();
-    let next_closes = lines
-        .get(i + 1)
-        .is_some_and(|n| n.trim_start().starts_with(['}', ']']));
-    let opens = line.ends_with('{') || line.ends_with('[');
     // Lines this generator inserted itself are left as they are: a comma added to a comment
     // line is part of the comment, not a trailing comma (a case CI found).
-    let inserted = line.trim_start().starts_with("//") || line.trim() == "<snip>";
+    let is_inserted = |l: &str| l.trim_start().starts_with("//") || l.trim() == "<snip>";
+    let line = lines[i].clone();
+    // The next line of the document itself: a comment inserted after a trailing comma must
+    // not make a later defect take that comma for an ordinary separator and remove it.
+    let next_closes = lines[i + 1..]
+        .iter()
+        .find(|n| !is_inserted(n))
+        .is_some_and(|n| n.trim_start().starts_with(['}', ']']));
+    let opens = line.ends_with('{') || line.ends_with('[');
+    let inserted = is_inserted(&line);
     match defect {
         Defect::TrailingComma
         | Defect::MissingComma
