@@ -41,8 +41,8 @@ impl Server {
     }
 
     fn page_json(&self, call: &ListTasks) -> Value {
-        let o = call.get_offset().unwrap_or(0) as usize;
-        let l = call.get_limit().map_or(50, |l| l.get() as usize);
+        let o = call.offset.unwrap_or(0) as usize;
+        let l = call.limit.map_or(50, |l| l.get() as usize);
         let items: Vec<Value> = self
             .list
             .iter()
@@ -121,7 +121,7 @@ fn ids(range: std::ops::Range<usize>) -> Vec<String> {
 }
 
 fn offsets(server: &Server) -> Vec<Option<u64>> {
-    server.calls.iter().map(ListTasks::get_offset).collect()
+    server.calls.iter().map(|c| c.offset).collect()
 }
 
 #[test]
@@ -239,7 +239,7 @@ fn pager_follows_same_origin_next_links() {
     let rest = walk(&mut pager, &mut server, &cfg, |_, _| {}).unwrap();
     assert_eq!(rest, ids(2..9));
     assert_eq!(offsets(&server), [None, Some(1), Some(5)]);
-    assert_eq!(server.calls[1].get_limit(), PageLimit::new(4).ok());
+    assert_eq!(server.calls[1].limit, PageLimit::new(4).ok());
     assert_eq!(pager.ignored_links().0, 0);
     // Without a total, the last page (no next link) ends the walk.
     assert!(pager.is_done());
@@ -321,11 +321,7 @@ fn pager_ignores_links_it_cannot_use() {
         assert_eq!(count, 1, "{href}");
         assert_eq!(last.unwrap().reason, reason, "{href}");
         // Offset arithmetic instead.
-        assert_eq!(
-            pager.next_request(&cfg).unwrap().get_offset(),
-            Some(2),
-            "{href}"
-        );
+        assert_eq!(pager.next_request(&cfg).unwrap().offset, Some(2), "{href}");
     }
 }
 
@@ -400,10 +396,10 @@ fn pager_adds_id_to_a_fields_selector() {
     let cfg = platform_config();
     let mut pager = Pager::new(ListTasks::new().fields(Fields::only(["name"]).unwrap()));
     let call = pager.next_request(&cfg).unwrap();
-    assert_eq!(call.get_fields().unwrap().to_string(), "name,id");
+    assert_eq!(call.fields.as_ref().unwrap().to_string(), "name,id");
     let mut pager = Pager::new(ListTasks::new().fields(Fields::All));
     assert_eq!(
-        pager.next_request(&cfg).unwrap().get_fields(),
+        pager.next_request(&cfg).unwrap().fields.as_ref(),
         Some(&Fields::All)
     );
 }
@@ -483,8 +479,8 @@ fn pager_gives_up_when_pages_bring_nothing_new() {
     assert_eq!(
         err,
         PagerError::Stalled {
-            pages: sbg_tasks_proto::pager::MAX_STALLED_PAGES,
-            offset: 2 * u64::from(sbg_tasks_proto::pager::MAX_STALLED_PAGES),
+            pages: sbg_tasks_proto::machine::pager::MAX_STALLED_PAGES,
+            offset: 2 * u64::from(sbg_tasks_proto::machine::pager::MAX_STALLED_PAGES),
         }
     );
     assert!(pager.is_done());

@@ -6,15 +6,17 @@ pub use std::future::Future;
 pub use std::sync::Mutex;
 pub use std::time::Duration;
 
-pub use sbg_tasks_proto::client::{AsyncClient, Client, FakeEnv};
+pub use sbg_tasks_proto::env::FakeEnv;
 pub use sbg_tasks_proto::http::{Request, Response};
+pub use sbg_tasks_proto::machine::retry::RetryPolicy;
+pub use sbg_tasks_proto::machine::wait::WaitPolicy;
 pub use sbg_tasks_proto::model::TaskStatus;
-pub use sbg_tasks_proto::retry::RetryPolicy;
 pub use sbg_tasks_proto::transport::{TransportErrorKind, TransportFailure};
-pub use sbg_tasks_proto::wait::WaitPolicy;
 pub use sbg_tasks_proto::{
-    AllowHttp, AuthToken, BaseUrl, Config, Decoding, Error, GetTask, RerunTask, RunTask, TaskId,
+    AllowHttp, AuthToken, BaseUrl, ClientError, Config, Decoding, GetTask, RerunTask, RunTask,
+    TaskId,
 };
+pub use sbg_tasks_proto::{AsyncClient, BlockingClient};
 
 pub const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 pub const ID: &str = "08c5ce64-1551-4b7d-b054-63a1517bc7bb";
@@ -107,8 +109,8 @@ pub fn env() -> FakeEnv {
 pub fn client<'s>(
     script: &'s Script,
     env: &'s FakeEnv,
-) -> Client<impl Fn(Request<Vec<u8>>) -> Outcome + 's, &'s FakeEnv> {
-    Client::new(config(), move |r| script.send(r), env)
+) -> BlockingClient<impl Fn(Request<Vec<u8>>) -> Outcome + 's, &'s FakeEnv> {
+    BlockingClient::with_env(config(), move |r| script.send(r), env)
         .with_retry(RetryPolicy::default().with_jitter(0.0))
 }
 
