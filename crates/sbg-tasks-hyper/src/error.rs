@@ -137,10 +137,17 @@ mod tests {
         );
         assert_eq!(
             big.to_string(),
-            "the answer's body is larger than the cap of 7 bytes"
+            "body-too-large error (the request may have reached the server): \
+             the answer's body is larger than the cap of 7 bytes"
         );
         let cut = from_body(Box::new(io::Error::from(io::ErrorKind::UnexpectedEof)), 7);
         assert_eq!(cut.kind(), TransportErrorKind::Io);
+        // The kind is named once, by the failure itself.
+        assert_eq!(
+            cut.to_string(),
+            "io error (the request may have reached the server): \
+             reading the answer's body failed: unexpected end of file"
+        );
         let insecure = insecure("http");
         assert_eq!(
             (insecure.kind(), insecure.request_sent()),
