@@ -78,8 +78,9 @@ fn e2e_ureq(c: &mut Criterion) {
     // Loopback: straight to the mock whatever proxy the environment names (as the raw agent).
     let client = sbg_tasks_ureq::client_with(
         sbg_tasks_ureq::Settings::new(s.config.clone()),
-        sbg_tasks_ureq::UreqTransport::builder().proxy_from_env(false),
-    );
+        sbg_tasks_ureq::TransportOptions::default().proxy(sbg_tasks_ureq::Proxy::Off),
+    )
+    .expect("ureq client");
     let first = client.get(&s.call).expect("the ureq client gets the task");
     assert_eq!(first.value.id.as_deref(), Some(GET_TASK_ID));
 
@@ -161,7 +162,7 @@ fn e2e_hyper(c: &mut Criterion) {
     let client = Arc::new(
         sbg_tasks_hyper::client_with(
             sbg_tasks_hyper::Settings::new(s.config.clone()),
-            sbg_tasks_hyper::HyperTransport::builder().proxy_from_env(false),
+            sbg_tasks_hyper::TransportOptions::default().proxy(sbg_tasks_hyper::Proxy::Off),
         )
         .expect("hyper client"),
     );

@@ -151,7 +151,7 @@ fuzz_target!(|input: Input| {
             "filters lost: {query}"
         );
         assert!(
-            call.get_offset().unwrap_or(0) >= start,
+            call.offset.unwrap_or(0) >= start,
             "stepped before the start: {query}"
         );
 

@@ -5,39 +5,39 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use sbg_tasks_proto::client::{AsyncClient, AsyncEnv, BlockingEnv, Client, Error};
 use sbg_tasks_proto::endpoints::{
     AbortTask, CreateOutcome, CreateTask, GetExecutionDetails, ListTasks,
 };
 use sbg_tasks_proto::http::{Request, Response};
+use sbg_tasks_proto::machine::wait::{Progress, WaitPolicy};
 use sbg_tasks_proto::model::{ExecutionDetails, TaskPage};
 use sbg_tasks_proto::transport::{AsyncHttpTransport, HttpTransport};
-use sbg_tasks_proto::wait::{Progress, WaitPolicy};
 use sbg_tasks_proto::{Answer, Config, GetTask, RerunTask, RunTask, Task, TaskId};
+use sbg_tasks_proto::{AsyncClient, AsyncEnv, BlockingClient, BlockingEnv, ClientError};
 
 /// The operations the commands use, the same for both transports.
 pub(crate) trait Api {
     /// `GET /tasks/{id}`.
-    fn get(&self, call: &GetTask) -> Result<Answer<Task>, Error>;
+    fn get(&self, call: &GetTask) -> Result<Answer<Task>, ClientError>;
     /// `POST /tasks/{id}/actions/run`.
-    fn run(&self, call: &RunTask) -> Result<Answer<Task>, Error>;
+    fn run(&self, call: &RunTask) -> Result<Answer<Task>, ClientError>;
     /// `POST /tasks/{id}/actions/clone`.
-    fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, Error>;
+    fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, ClientError>;
     /// `POST /tasks/{id}/actions/abort`.
-    fn abort(&self, call: &AbortTask) -> Result<Answer<Task>, Error>;
+    fn abort(&self, call: &AbortTask) -> Result<Answer<Task>, ClientError>;
     /// `POST /tasks`.
-    fn create(&self, call: &CreateTask) -> Result<Answer<CreateOutcome>, Error>;
+    fn create(&self, call: &CreateTask) -> Result<Answer<CreateOutcome>, ClientError>;
     /// `GET /tasks` (one page).
-    fn list_page(&self, call: &ListTasks) -> Result<Answer<TaskPage>, Error>;
+    fn list_page(&self, call: &ListTasks) -> Result<Answer<TaskPage>, ClientError>;
     /// `GET /tasks/{id}/execution_details`.
-    fn details(&self, call: &GetExecutionDetails) -> Result<Answer<ExecutionDetails>, Error>;
+    fn details(&self, call: &GetExecutionDetails) -> Result<Answer<ExecutionDetails>, ClientError>;
     /// Polls until the task ends.
     fn wait(
         &self,
         id: &TaskId,
         policy: &WaitPolicy,
         progress: &mut (dyn FnMut(&Progress<'_>) + Send),
-    ) -> Result<Task, Error>;
+    ) -> Result<Task, ClientError>;
     /// What the transport saw.
     fn trace(&self) -> &Trace;
     /// Base URL and token.
@@ -199,30 +199,30 @@ impl<T: AsyncHttpTransport + Sync> AsyncHttpTransport for Traced<T> {
 
 /// The blocking client behind [`Api`].
 pub(crate) struct BlockingApi<T, E> {
-    pub(crate) client: Client<Traced<T>, E>,
+    pub(crate) client: BlockingClient<Traced<T>, E>,
     pub(crate) trace: Arc<Trace>,
 }
 
 impl<T: HttpTransport, E: BlockingEnv> Api for BlockingApi<T, E> {
-    fn get(&self, call: &GetTask) -> Result<Answer<Task>, Error> {
+    fn get(&self, call: &GetTask) -> Result<Answer<Task>, ClientError> {
         self.client.get(call)
     }
-    fn run(&self, call: &RunTask) -> Result<Answer<Task>, Error> {
+    fn run(&self, call: &RunTask) -> Result<Answer<Task>, ClientError> {
         self.client.run(call)
     }
-    fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, Error> {
+    fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, ClientError> {
         self.client.rerun(call)
     }
-    fn abort(&self, call: &AbortTask) -> Result<Answer<Task>, Error> {
+    fn abort(&self, call: &AbortTask) -> Result<Answer<Task>, ClientError> {
         self.client.call(call)
     }
-    fn create(&self, call: &CreateTask) -> Result<Answer<CreateOutcome>, Error> {
+    fn create(&self, call: &CreateTask) -> Result<Answer<CreateOutcome>, ClientError> {
         self.client.call(call)
     }
-    fn list_page(&self, call: &ListTasks) -> Result<Answer<TaskPage>, Error> {
+    fn list_page(&self, call: &ListTasks) -> Result<Answer<TaskPage>, ClientError> {
         self.client.call(call)
     }
-    fn details(&self, call: &GetExecutionDetails) -> Result<Answer<ExecutionDetails>, Error> {
+    fn details(&self, call: &GetExecutionDetails) -> Result<Answer<ExecutionDetails>, ClientError> {
         self.client.call(call)
     }
     fn wait(
@@ -230,7 +230,7 @@ impl<T: HttpTransport, E: BlockingEnv> Api for BlockingApi<T, E> {
         id: &TaskId,
         policy: &WaitPolicy,
         progress: &mut (dyn FnMut(&Progress<'_>) + Send),
-    ) -> Result<Task, Error> {
+    ) -> Result<Task, ClientError> {
         self.client.wait_with(id, policy, progress)
     }
     fn trace(&self) -> &Trace {
@@ -253,25 +253,25 @@ where
     T: AsyncHttpTransport + Sync,
     E: AsyncEnv + Sync,
 {
-    fn get(&self, call: &GetTask) -> Result<Answer<Task>, Error> {
+    fn get(&self, call: &GetTask) -> Result<Answer<Task>, ClientError> {
         self.runtime.block_on(self.client.get(call))
     }
-    fn run(&self, call: &RunTask) -> Result<Answer<Task>, Error> {
+    fn run(&self, call: &RunTask) -> Result<Answer<Task>, ClientError> {
         self.runtime.block_on(self.client.run(call))
     }
-    fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, Error> {
+    fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, ClientError> {
         self.runtime.block_on(self.client.rerun(call))
     }
-    fn abort(&self, call: &AbortTask) -> Result<Answer<Task>, Error> {
+    fn abort(&self, call: &AbortTask) -> Result<Answer<Task>, ClientError> {
         self.runtime.block_on(self.client.call(call))
     }
-    fn create(&self, call: &CreateTask) -> Result<Answer<CreateOutcome>, Error> {
+    fn create(&self, call: &CreateTask) -> Result<Answer<CreateOutcome>, ClientError> {
         self.runtime.block_on(self.client.call(call))
     }
-    fn list_page(&self, call: &ListTasks) -> Result<Answer<TaskPage>, Error> {
+    fn list_page(&self, call: &ListTasks) -> Result<Answer<TaskPage>, ClientError> {
         self.runtime.block_on(self.client.call(call))
     }
-    fn details(&self, call: &GetExecutionDetails) -> Result<Answer<ExecutionDetails>, Error> {
+    fn details(&self, call: &GetExecutionDetails) -> Result<Answer<ExecutionDetails>, ClientError> {
         self.runtime.block_on(self.client.call(call))
     }
     fn wait(
@@ -279,7 +279,7 @@ where
         id: &TaskId,
         policy: &WaitPolicy,
         progress: &mut (dyn FnMut(&Progress<'_>) + Send),
-    ) -> Result<Task, Error> {
+    ) -> Result<Task, ClientError> {
         self.runtime
             .block_on(self.client.wait_with(id, policy, progress))
     }

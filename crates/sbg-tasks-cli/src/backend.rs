@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sbg_tasks_proto::client::Settings;
-use sbg_tasks_proto::retry::RetryPolicy;
+use sbg_tasks_proto::machine::retry::RetryPolicy;
+use sbg_tasks_proto::transport::{Proxy, TransportOptions};
+use sbg_tasks_proto::Settings;
 use sbg_tasks_proto::{is_loopback_host, Config};
 
 use crate::api::{Api, AsyncApi, BlockingApi, Trace, Traced};
@@ -79,24 +80,24 @@ pub(crate) fn connect(config: Config, opts: &ConnectOpts) -> Result<Box<dyn Api>
     let proxy = !is_loopback_host(base.host());
     let mut settings = Settings::new(config);
     settings.retry = opts.retry.clone();
+    let mut options = TransportOptions::default()
+        .allow_http(allow_http)
+        .proxy(if proxy { Proxy::FromEnv } else { Proxy::Off })
+        .timeout(Some(opts.request_timeout))
+        .connect_timeout(Some(opts.request_timeout.min(Duration::from_secs(30))));
+    if let Some(pem) = pem {
+        options = options.root_certificates_pem(pem);
+    }
     match opts.transport {
         Transport::Blocking => {
-            let mut b = sbg_tasks_ureq::UreqTransport::builder()
-                .allow_http(allow_http)
-                .proxy_from_env(proxy)
-                .timeout(Some(opts.request_timeout))
-                .connect_timeout(Some(opts.request_timeout.min(Duration::from_secs(30))));
-            if let Some(pem) = &pem {
-                b = b
-                    .root_certificates_pem(pem)
-                    .map_err(|e| CliError::Usage(format!("--ca-cert: {e}")))?;
-            }
+            let inner = sbg_tasks_ureq::UreqTransport::new(options)
+                .map_err(|e| CliError::Usage(format!("cannot build the transport: {e}")))?;
             let transport = Traced {
-                inner: b.build(),
+                inner,
                 trace: trace.clone(),
             };
             Ok(Box::new(BlockingApi {
-                client: sbg_tasks_proto::Client::with_settings(
+                client: sbg_tasks_proto::BlockingClient::with_settings(
                     settings,
                     transport,
                     sbg_tasks_ureq::StdEnv::new(),
@@ -109,20 +110,10 @@ pub(crate) fn connect(config: Config, opts: &ConnectOpts) -> Result<Box<dyn Api>
                 .enable_all()
                 .build()
                 .map_err(|e| CliError::Io(format!("cannot start the async runtime: {e}")))?;
-            let mut b = sbg_tasks_hyper::HyperTransport::builder()
-                .allow_http(allow_http)
-                .proxy_from_env(proxy)
-                .timeout(Some(opts.request_timeout))
-                .connect_timeout(Some(opts.request_timeout.min(Duration::from_secs(30))));
-            if let Some(pem) = &pem {
-                b = b
-                    .root_certificates_pem(pem)
-                    .map_err(|e| CliError::Usage(format!("--ca-cert: {e}")))?;
-            }
             // The hyper client's pool lives on the runtime it is built in.
             let inner = {
                 let _guard = runtime.enter();
-                b.build()
+                sbg_tasks_hyper::HyperTransport::new(options)
                     .map_err(|e| CliError::Usage(format!("cannot build the transport: {e}")))?
             };
             let transport = Traced {

@@ -4,15 +4,15 @@ use std::io::{IsTerminal as _, Read as _};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sbg_tasks_proto::client::Error;
 use sbg_tasks_proto::decode::{decode, decode_strict};
 use sbg_tasks_proto::endpoints::{
     AbortTask, AppId, CreateOutcome, CreateTask, GetExecutionDetails, ListTasks, PageLimit,
     ProjectId,
 };
+use sbg_tasks_proto::machine::pager::Pager;
+use sbg_tasks_proto::machine::wait::{Progress, WaitPolicy};
 use sbg_tasks_proto::model::{BatchBy, PortValue, Task, TaskStatus};
-use sbg_tasks_proto::pager::Pager;
-use sbg_tasks_proto::wait::{Progress, WaitPolicy};
+use sbg_tasks_proto::ClientError as Error;
 use sbg_tasks_proto::{Decoding, Fields, GetTask, RerunTask, RunOptions, RunTask, TaskId};
 
 use crate::api::Api;

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use sbg_tasks_mock::examples::{BATCH_TASK_ID, GET_TASK_ID, RUN_TASK_REQUEST_ID};
 use sbg_tasks_mock::{Fault, MockServer, Route, Schedule, Scope};
+use sbg_tasks_proto::machine::retry::RetryPolicy;
+use sbg_tasks_proto::machine::wait::WaitPolicy;
 use sbg_tasks_proto::model::TaskStatus;
-use sbg_tasks_proto::retry::RetryPolicy;
-use sbg_tasks_proto::wait::WaitPolicy;
 use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask};
 
 use crate::api::Api;

@@ -15,7 +15,7 @@ fn json_task(o: &std::process::Output) -> Task {
 /// A direct get through the library (blocking client), for comparison.
 fn direct_get(mock: &sbg_tasks_mock::MockHandle, id: &str) -> Task {
     let base = BaseUrl::parse_with(mock.base_url(), AllowHttp::Loopback).unwrap();
-    let client = sbg_tasks_ureq::client(Config::new(base, AuthToken::new(TOKEN).unwrap()));
+    let client = sbg_tasks_ureq::client(Config::new(base, AuthToken::new(TOKEN).unwrap())).unwrap();
     client
         .get(&GetTask::new(id.parse().unwrap()))
         .expect("direct get")

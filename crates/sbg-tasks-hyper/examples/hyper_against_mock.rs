@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sbg_tasks_hyper::{client_with, HyperTransport, Settings};
+use sbg_tasks_hyper::machine::wait::WaitPolicy;
+use sbg_tasks_hyper::{client_with, Proxy, Settings, TransportOptions};
+use sbg_tasks_hyper::{AllowHttp, AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask, TaskId};
 use sbg_tasks_mock::{MockBuilder, Schedule};
-use sbg_tasks_proto::wait::WaitPolicy;
-use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask, TaskId};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,9 +28,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_interval(Duration::from_millis(100))
         .with_timeout(Some(Duration::from_secs(30)));
     let pem = mock.cert_pem().ok_or("the mock serves TLS")?;
-    let transport = HyperTransport::builder()
-        .proxy_from_env(false)
-        .root_certificates_pem(pem.as_bytes())?;
+    let transport = TransportOptions::default()
+        .proxy(Proxy::Off)
+        .root_certificates_pem(pem.as_bytes());
     let client = Arc::new(client_with(settings, transport)?);
 
     let mut ids = Vec::new();
@@ -50,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         jobs.push(tokio::spawn(async move {
             client.run(&RunTask::new(id.clone())).await?;
             client
-                .wait(&id, |p| {
+                .wait_with_progress(&id, |p| {
                     if p.poll == 1 {
                         println!("  {} poll 1: {:?}", id, p.status());
                     }

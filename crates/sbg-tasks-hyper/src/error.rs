@@ -1,4 +1,5 @@
-//! The transport's errors.
+//! hyper's errors as [`TransportFailure`]s, with messages that do not repeat the kind (the
+//! failure's `Display` names it).
 
 use std::error::Error as StdError;
 use std::io;
@@ -8,85 +9,65 @@ use sbg_tasks_proto::transport::{TransportErrorKind, TransportFailure};
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
-sbg_tasks_proto::transport_error_type! {
-    /// A failed exchange: no (complete) answer was received. Says whether the request may have
-    /// reached the server (kind, whether sent, message and source are a
-    /// [`TransportFailure`]'s; it displays the message alone). Never contains the request's
-    /// headers.
-    pub struct HyperError;
+fn failure(kind: TransportErrorKind, sent: bool, message: String) -> TransportFailure {
+    TransportFailure::new(kind, message).with_request_sent(sent)
 }
 
-impl HyperError {
-    fn new(kind: TransportErrorKind, sent: bool, message: String) -> Self {
-        Self::from(TransportFailure::new(kind, message).with_request_sent(sent))
-    }
+/// A request the transport may not send: plain http when not allowed.
+pub(crate) fn insecure(scheme: &str) -> TransportFailure {
+    let message = format!(
+        "refusing to send a {scheme}:// request: plain http is not allowed for this transport"
+    );
+    failure(TransportErrorKind::InsecureScheme, false, message)
+}
 
-    pub(crate) fn insecure(scheme: &str) -> Self {
-        let message = format!(
-            "refusing to send a {scheme}:// request: plain http is not allowed for this transport"
-        );
-        Self::new(TransportErrorKind::InsecureScheme, false, message)
-    }
+/// No complete answer within the per-call timeout.
+pub(crate) fn timeout(after: Duration) -> TransportFailure {
+    let message = format!("no complete answer within {after:?}");
+    failure(TransportErrorKind::Timeout, true, message)
+}
 
-    pub(crate) fn timeout(after: Duration) -> Self {
-        let message = format!("no complete answer within {after:?}");
-        Self::new(TransportErrorKind::Timeout, true, message)
-    }
-
-    pub(crate) fn body_too_large(limit: u64) -> Self {
-        Self::from(TransportFailure::body_too_large(limit))
-    }
-
-    /// Classifies an error of hyper-util's client (no answer head received).
-    pub(crate) fn from_client(e: hyper_util::client::legacy::Error) -> Self {
-        use TransportErrorKind as K;
-        let (kind, sent) = if e.is_connect() {
-            if chain_has::<rustls::Error>(&e) {
-                (K::Tls, false)
-            } else if chain_io_kind(&e).is_some_and(|k| k == io::ErrorKind::TimedOut)
-                || chain_message_contains(&e, "timed out")
-            {
-                (K::Timeout, false)
-            } else {
-                (K::Connect, false)
-            }
-        } else if let Some(h) = find::<hyper::Error>(&e) {
-            if h.is_user() {
-                (K::Other, false)
-            } else if h.is_timeout() {
-                (K::Timeout, true)
-            } else {
-                (K::Io, true)
-            }
+/// Classifies an error of hyper-util's client (no answer head received).
+pub(crate) fn from_client(e: hyper_util::client::legacy::Error) -> TransportFailure {
+    use TransportErrorKind as K;
+    let (kind, sent) = if e.is_connect() {
+        if chain_has::<rustls::Error>(&e) {
+            (K::Tls, false)
+        } else if chain_io_kind(&e).is_some_and(|k| k == io::ErrorKind::TimedOut)
+            || chain_message_contains(&e, "timed out")
+        {
+            (K::Timeout, false)
+        } else {
+            (K::Connect, false)
+        }
+    } else if let Some(h) = find::<hyper::Error>(&e) {
+        if h.is_user() {
+            (K::Other, false)
+        } else if h.is_timeout() {
+            (K::Timeout, true)
         } else {
             (K::Io, true)
-        };
-        let message = describe(&e);
-        Self::from(
-            TransportFailure::new(kind, message)
-                .with_request_sent(sent)
-                .with_source(e),
-        )
-    }
-
-    /// Classifies an error while reading the answer's body.
-    pub(crate) fn from_body(e: BoxError, limit: u64) -> Self {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return Self::body_too_large(limit);
         }
-        let timeout = find::<hyper::Error>(&*e).is_some_and(hyper::Error::is_timeout);
-        let kind = if timeout {
-            TransportErrorKind::Timeout
-        } else {
-            TransportErrorKind::Io
-        };
-        let message = format!("reading the answer's body failed: {}", describe(&*e));
-        Self::from(
-            TransportFailure::new(kind, message)
-                .with_request_sent(true)
-                .with_source(e),
-        )
+    } else {
+        (K::Io, true)
+    };
+    let message = describe(&e);
+    failure(kind, sent, message).with_source(e)
+}
+
+/// Classifies an error while reading the answer's body.
+pub(crate) fn from_body(e: BoxError, limit: u64) -> TransportFailure {
+    if e.is::<http_body_util::LengthLimitError>() {
+        return TransportFailure::body_too_large(limit);
     }
+    let timeout = find::<hyper::Error>(&*e).is_some_and(hyper::Error::is_timeout);
+    let kind = if timeout {
+        TransportErrorKind::Timeout
+    } else {
+        TransportErrorKind::Io
+    };
+    let message = format!("reading the answer's body failed: {}", describe(&*e));
+    failure(kind, true, message).with_source(e)
 }
 
 fn find<'a, T: StdError + 'static>(e: &'a (dyn StdError + 'static)) -> Option<&'a T> {
@@ -138,31 +119,9 @@ fn describe(e: &(dyn StdError + 'static)) -> String {
     out
 }
 
-/// Why a transport (or client) could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// The PEM given as root certificates could not be read.
-    #[error("the root certificate PEM could not be read: {0}")]
-    Pem(String),
-    /// The PEM given as root certificates holds no usable certificate.
-    #[error("the root certificate PEM holds no usable certificate")]
-    NoCertificate,
-    /// rustls refused the configuration.
-    #[error("the TLS configuration was refused: {0}")]
-    Tls(#[from] rustls::Error),
-    /// The proxy given cannot be used (the URL itself is not repeated: it may hold a password).
-    #[error("the proxy cannot be used: {reason}")]
-    Proxy {
-        /// What is wrong with it.
-        reason: String,
-    },
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sbg_tasks_proto::transport::TransportError;
 
     #[tokio::test]
     async fn body_errors_are_classified() {
@@ -171,18 +130,25 @@ mod tests {
             .collect()
             .await
             .unwrap_err();
-        let big = HyperError::from_body(over, 7);
+        let big = from_body(over, 7);
         assert_eq!(
             (big.kind(), big.request_sent()),
             (TransportErrorKind::BodyTooLarge, true)
         );
         assert_eq!(
             big.to_string(),
-            "the answer's body is larger than the cap of 7 bytes"
+            "body-too-large error (the request may have reached the server): \
+             the answer's body is larger than the cap of 7 bytes"
         );
-        let cut = HyperError::from_body(Box::new(io::Error::from(io::ErrorKind::UnexpectedEof)), 7);
+        let cut = from_body(Box::new(io::Error::from(io::ErrorKind::UnexpectedEof)), 7);
         assert_eq!(cut.kind(), TransportErrorKind::Io);
-        let insecure = HyperError::insecure("http");
+        // The kind is named once, by the failure itself.
+        assert_eq!(
+            cut.to_string(),
+            "io error (the request may have reached the server): \
+             reading the answer's body failed: unexpected end of file"
+        );
+        let insecure = insecure("http");
         assert_eq!(
             (insecure.kind(), insecure.request_sent()),
             (TransportErrorKind::InsecureScheme, false)

@@ -5,18 +5,23 @@
 //! crate moves bytes, enforces timeouts and a body cap, refuses plain http unless allowed, and
 //! sleeps on tokio's timer when the client says so.
 //!
+//! This crate is the one to depend on for async use: it re-exports everything of
+//! `sbg-tasks-proto` (the endpoints, the model, the errors, the policies), so every name below
+//! is `sbg_tasks_hyper::Name`.
+//!
 //! # In scope
-//! - [`HyperTransport`]: an [`AsyncHttpTransport`](sbg_tasks_proto::AsyncHttpTransport) on
-//!   hyper-util's pooled client: HTTP/1.1 keep-alive and HTTP/2 (negotiated with ALPN over
-//!   TLS), one pool shared by every clone, so thousands of concurrent calls share connections.
-//!   `Send` futures. HTTP statuses are answers, not errors; connect and per-call timeouts; a
-//!   body cap (16 MiB by default) read through `http_body_util::Limited`, a typed
+//! - [`HyperTransport`]: an [`AsyncHttpTransport`] on hyper-util's pooled client built from
+//!   [`TransportOptions`]: HTTP/1.1 keep-alive and HTTP/2 (negotiated with ALPN over TLS), one
+//!   pool shared by every clone, so thousands of concurrent calls share connections. `Send`
+//!   futures. HTTP statuses are answers, not errors; connect and per-call timeouts; a body cap
+//!   (16 MiB by default) read through `http_body_util::Limited`, a typed
 //!   [`TransportErrorKind::BodyTooLarge`] past it; redirects never followed, so the token never
 //!   reaches another host; custom root certificates (PEM); the proxy from the environment
-//!   (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, … by curl's rules) or one given, as CONNECT
-//!   tunnels with TLS inside.
-//! - [`TokioEnv`]: tokio's clock and timer (so paused test time works) and a jitter source.
-//! - [`HyperClient`] and [`client`]: the proto [`AsyncClient`] over both.
+//!   (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, … by curl's rules), none, or one given, as
+//!   CONNECT tunnels with TLS inside. Failures are [`TransportFailure`]s.
+//! - [`TokioEnv`]: tokio's clock and timer (so paused test time works), with the wall clock
+//!   and jitter of the standard environment.
+//! - [`HyperClient`] and [`client`]: the [`AsyncClient`] over both.
 //!
 //! # Out of scope
 //! - https:// and SOCKS proxies (wrap your own connector in a closure transport); response
@@ -25,47 +30,46 @@
 //! # Example
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use sbg_tasks_proto::{AuthToken, Config, GetTask, Platform};
+//! use sbg_tasks_hyper::{AuthToken, Config, GetTask, Platform};
 //!
 //! let config = Config::new(Platform::Cgc, AuthToken::new(std::env::var("SB_AUTH_TOKEN")?)?);
 //! let client = sbg_tasks_hyper::client(config)?;
 //! let task = client.get(&GetTask::new("08c5ce64-1551-4b7d-b054-63a1517bc7bb".parse()?)).await?;
 //! println!("{:?}", task.value.status);
+//! let done = client.wait(&task.value.task_id()?).await?;
+//! println!("{:?}", done.status);
 //! # Ok(()) }
 //! ```
 
-mod env;
 mod error;
+mod pool;
 mod proxy;
-mod transport;
+mod tokio_env;
 
-pub use env::TokioEnv;
-pub use error::{BuildError, HyperError};
-pub use transport::{HyperTransport, HyperTransportBuilder};
+pub use pool::{HyperTransport, HyperTransportBuilder};
+pub use tokio_env::TokioEnv;
 
-pub use sbg_tasks_proto;
-pub use sbg_tasks_proto::client::{AsyncClient, Settings};
-pub use sbg_tasks_proto::transport::{TransportErrorKind, TransportOptions, DEFAULT_MAX_BODY_SIZE};
+pub use sbg_tasks_proto::*;
 
-/// The async client over hyper.
+/// The async client over hyper, on tokio.
 pub type HyperClient = AsyncClient<HyperTransport, TokioEnv>;
 
 /// An async client for `config` with the default settings (retries on, lenient decoding) and
-/// a default transport; plain http is allowed only when `config`'s base URL is http (which
-/// [`BaseUrl`](sbg_tasks_proto::BaseUrl) only accepts when told to).
-pub fn client(config: sbg_tasks_proto::Config) -> Result<HyperClient, BuildError> {
-    client_with(Settings::new(config), HyperTransport::builder())
+/// the default transport options; plain http is allowed only when `config`'s base URL is http
+/// (which [`BaseUrl`] only accepts when told to).
+pub fn client(config: Config) -> Result<HyperClient, TransportBuildError> {
+    client_with(Settings::new(config), TransportOptions::default())
 }
 
-/// An async client with `settings` and a transport built from `transport`. Plain http is
-/// allowed only when the settings' base URL is http.
+/// An async client with `settings` and a transport with `options` (for HTTP/2 or the pool's
+/// idle timeout, build a [`HyperTransport`] and use [`AsyncClient::with_settings`]). Plain
+/// http is allowed only when the settings' base URL is http.
 pub fn client_with(
     settings: Settings,
-    transport: HyperTransportBuilder,
-) -> Result<HyperClient, BuildError> {
-    let transport = transport
-        .allow_http(settings.config.base_url().is_http())
-        .build()?;
+    options: TransportOptions,
+) -> Result<HyperClient, TransportBuildError> {
+    let allow_http = settings.config.base_url().is_http();
+    let transport = HyperTransport::new(options.allow_http(allow_http))?;
     Ok(AsyncClient::with_settings(
         settings,
         transport,

@@ -3,7 +3,6 @@
 //! sees the host and port it is asked to connect to and nothing of the requests (nor the token).
 
 use std::error::Error as StdError;
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -17,53 +16,30 @@ use sbg_tasks_proto::http::Uri;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::error::BuildError;
+use sbg_tasks_proto::transport::{Proxy, TransportBuildError};
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
-/// Which proxy the transport uses.
-#[derive(Clone, Default)]
-pub(crate) enum ProxyChoice {
-    /// The proxy the environment names, by curl's rules (`ALL_PROXY`, `HTTPS_PROXY`,
-    /// `HTTP_PROXY`, `NO_PROXY`, upper or lower case), read when the transport is built.
-    #[default]
-    FromEnv,
-    /// Straight to the server.
-    Off,
-    /// Every connection through this proxy (`http://[user:password@]host:port`).
-    Url(String),
-}
-
-impl fmt::Debug for ProxyChoice {
-    // A proxy URL may carry a password: never shown.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ProxyChoice::FromEnv => "FromEnv",
-            ProxyChoice::Off => "Off",
-            ProxyChoice::Url(_) => "Url(..)",
-        })
-    }
-}
-
-impl ProxyChoice {
-    /// The rules, or `None` when no connection goes through a proxy.
-    pub(crate) fn matcher(&self) -> Result<Option<Matcher>, BuildError> {
-        match self {
-            ProxyChoice::Off => Ok(None),
-            ProxyChoice::FromEnv => Ok(Some(Matcher::from_env())),
-            ProxyChoice::Url(url) => {
-                let uri: Uri = url.parse().map_err(|_| BuildError::Proxy {
-                    reason: "the proxy is not a valid URL".into(),
-                })?;
-                if uri.scheme_str() != Some("http") || uri.host().is_none() {
-                    return Err(BuildError::Proxy {
-                        reason: "only an http:// proxy with a host is supported (CONNECT tunnels)"
-                            .into(),
-                    });
-                }
-                Ok(Some(Matcher::builder().all(url.clone()).build()))
+/// The proxy rules for `proxy`, or `None` when no connection goes through a proxy.
+pub(crate) fn matcher(proxy: &Proxy) -> Result<Option<Matcher>, TransportBuildError> {
+    match proxy {
+        Proxy::Off => Ok(None),
+        Proxy::FromEnv => Ok(Some(Matcher::from_env())),
+        Proxy::Url(url) => {
+            let uri: Uri = url.parse().map_err(|_| TransportBuildError::Proxy {
+                reason: "the proxy is not a valid URL".into(),
+            })?;
+            if uri.scheme_str() != Some("http") || uri.host().is_none() {
+                return Err(TransportBuildError::Proxy {
+                    reason: "only an http:// proxy with a host is supported (CONNECT tunnels)"
+                        .into(),
+                });
             }
+            Ok(Some(Matcher::builder().all(url.clone()).build()))
         }
+        _ => Err(TransportBuildError::Proxy {
+            reason: "this proxy setting is not supported by the hyper transport".into(),
+        }),
     }
 }
 

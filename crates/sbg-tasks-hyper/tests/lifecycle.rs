@@ -6,23 +6,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
-use sbg_tasks_hyper::{client_with, HyperClient, HyperTransport};
+use sbg_tasks_hyper::endpoints::{AbortTask, GetExecutionDetails, GetRateLimit};
+use sbg_tasks_hyper::model::FileRef;
+use sbg_tasks_hyper::{client_with, HyperClient, Proxy, TransportOptions};
+use sbg_tasks_hyper::{GetTask, RunTask, Task};
 use sbg_tasks_mock::{examples, MockServer};
-use sbg_tasks_proto::endpoints::{AbortTask, GetExecutionDetails, GetRateLimit};
-use sbg_tasks_proto::model::FileRef;
-use sbg_tasks_proto::{GetTask, RunTask, Task};
 use sbg_tasks_testkit::lifecycle::*;
 
 async fn start() -> (MockServer, HyperClient) {
     let m = builder().start().await.expect("mock starts");
-    let transport = HyperTransport::builder()
-        .proxy_from_env(false)
+    let transport = TransportOptions::default()
+        .proxy(Proxy::Off)
         .timeout(Some(Duration::from_secs(10)));
     let c = client_with(settings(m.base_url()), transport).unwrap();
     (m, c)
 }
 
-fn id(t: Result<Task, sbg_tasks_proto::Error>) -> String {
+fn id(t: Result<Task, sbg_tasks_hyper::ClientError>) -> String {
     t.unwrap().id.unwrap()
 }
 

@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use sbg_tasks_hyper::endpoints::{AbortTask, GetRateLimit};
+use sbg_tasks_hyper::model::TaskStatus;
+use sbg_tasks_hyper::transport::{AsyncHttpTransport, TransportFailure};
 use sbg_tasks_hyper::{
-    client_with, AsyncClient, HyperClient, HyperTransport, HyperTransportBuilder, TokioEnv,
+    client_with, AsyncClient, HyperClient, HyperTransport, Proxy, TokioEnv, TransportOptions,
 };
+use sbg_tasks_hyper::{ClientError, Decoding, GetTask, RerunTask, RunTask, TransportErrorKind};
 use sbg_tasks_mock::{examples, Fault, Malformed, MockBuilder, MockServer, Route, Schedule, Scope};
-use sbg_tasks_proto::endpoints::{AbortTask, GetRateLimit};
-use sbg_tasks_proto::model::TaskStatus;
-use sbg_tasks_proto::transport::{AsyncHttpTransport, TransportError, TransportFailure};
-use sbg_tasks_proto::{Decoding, Error, GetTask, RerunTask, RunTask, TransportErrorKind};
 use sbg_tasks_testkit::faults::*;
 use sbg_tasks_testkit::{draft, fast_retry, fast_settings as settings, transport_options, TOKEN};
 
@@ -24,10 +24,13 @@ async fn mock(b: MockBuilder) -> MockServer {
         .expect("mock starts")
 }
 
-fn transport_for(m: &MockServer) -> HyperTransportBuilder {
-    HyperTransportBuilder::from_options(transport_options(m))
-        .unwrap()
-        .proxy_from_env(false)
+fn transport_for(m: &MockServer) -> TransportOptions {
+    transport_options(m)
+}
+
+/// The default options without the environment's proxy (the servers are on loopback).
+fn no_proxy() -> TransportOptions {
+    TransportOptions::default().proxy(Proxy::Off)
 }
 
 fn client(m: &MockServer) -> HyperClient {
@@ -54,7 +57,7 @@ async fn every_operation(tls: bool) {
     assert!(ran.value.status.as_ref().is_some_and(TaskStatus::is_active));
     let mut polls = Vec::new();
     let done = c
-        .wait(&id, |p| polls.push((p.poll, p.status().cloned())))
+        .wait_with_progress(&id, |p| polls.push((p.poll, p.status().cloned())))
         .await
         .unwrap();
     assert_eq!(done.status, Some(TaskStatus::Completed));
@@ -86,19 +89,12 @@ async fn every_operation_end_to_end_over_tls_with_the_mock_certificate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_without_the_mock_certificate_is_a_tls_error_and_plain_http_needs_permission() {
     let m = mock(MockBuilder::new().seed_examples(true).tls(true)).await;
-    let c = client_with(
-        settings(m.base_url()),
-        HyperTransport::builder().proxy_from_env(false),
-    )
-    .unwrap();
+    let c = client_with(settings(m.base_url()), no_proxy()).unwrap();
     let e = c.get(&get_example()).await.unwrap_err();
     check_refused_before_sending(&m, &e, TransportErrorKind::Tls);
 
     let plain = mock(MockBuilder::new().seed_examples(true)).await;
-    let strict = HyperTransport::builder()
-        .proxy_from_env(false)
-        .build()
-        .unwrap();
+    let strict = HyperTransport::new(no_proxy()).unwrap();
     let c = AsyncClient::with_settings(settings(plain.base_url()), strict, TokioEnv::new());
     let e = c.get(&get_example()).await.unwrap_err();
     check_refused_before_sending(&plain, &e, TransportErrorKind::InsecureScheme);
@@ -129,7 +125,10 @@ async fn final_faults_give_typed_errors_without_retrying() {
     let repaired = c.get(&get).await.unwrap();
     assert!(!repaired.report.is_clean());
     let strict = client(&m).with_decoding(Decoding::Strict);
-    assert!(matches!(strict.get(&get).await, Err(Error::Decode { .. })));
+    assert!(matches!(
+        strict.get(&get).await,
+        Err(ClientError::Decode { .. })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,11 +201,7 @@ async fn a_slow_server_times_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_to_another_host_does_not_carry_the_token() {
     let redirector = Redirector::start("307 Temporary Redirect");
-    let c = client_with(
-        settings(redirector.base_url()),
-        HyperTransport::builder().proxy_from_env(false),
-    )
-    .unwrap();
+    let c = client_with(settings(redirector.base_url()), no_proxy()).unwrap();
     let e = c
         .get(&GetTask::new("t1".parse().unwrap()))
         .await
@@ -217,7 +212,7 @@ async fn a_redirect_to_another_host_does_not_carry_the_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closure_transport_drives_the_same_client() {
     let m = mock(MockBuilder::new()).await;
-    let real = transport_for(&m).allow_http(true).build().unwrap();
+    let real = HyperTransport::new(transport_for(&m).allow_http(true)).unwrap();
     let calls = Arc::new(AtomicU32::new(0));
     let flaky = {
         let calls = calls.clone();
@@ -228,9 +223,7 @@ async fn a_closure_transport_drives_the_same_client() {
                 if first {
                     return Err(TransportFailure::connect("scripted: connection refused"));
                 }
-                real.send(req)
-                    .await
-                    .map_err(|e| TransportFailure::new(e.kind(), e.to_string()))
+                real.send(req).await
             }
         }
     };

@@ -3,10 +3,12 @@
 
 mod support;
 
-use sbg_tasks_hyper::{client_with, BuildError, HyperTransportBuilder};
+use sbg_tasks_hyper::transport::AsyncHttpTransport;
+use sbg_tasks_hyper::{
+    client_with, HyperTransport, Proxy as ProxyOption, TransportBuildError, TransportOptions,
+};
+use sbg_tasks_hyper::{Endpoint, GetTask, TransportErrorKind};
 use sbg_tasks_mock::{examples, MockBuilder, MockServer};
-use sbg_tasks_proto::transport::{AsyncHttpTransport, TransportError};
-use sbg_tasks_proto::{Endpoint, GetTask, TransportErrorKind};
 use sbg_tasks_testkit::{config, fast_settings as settings, transport_options, TOKEN};
 use support::Proxy;
 
@@ -17,10 +19,8 @@ async fn tls_mock() -> MockServer {
         .unwrap()
 }
 
-fn transport_for(m: &MockServer) -> HyperTransportBuilder {
-    HyperTransportBuilder::from_options(transport_options(m))
-        .unwrap()
-        .proxy_from_env(false)
+fn transport_for(m: &MockServer) -> TransportOptions {
+    transport_options(m)
 }
 
 fn get_example() -> GetTask {
@@ -31,7 +31,11 @@ fn get_example() -> GetTask {
 async fn the_proxy_tunnels_tls_and_sees_neither_requests_nor_the_token() {
     let m = tls_mock().await;
     let proxy = Proxy::start(None).await;
-    let c = client_with(settings(m.base_url()), transport_for(&m).proxy(proxy.url())).unwrap();
+    let c = client_with(
+        settings(m.base_url()),
+        transport_for(&m).proxy(ProxyOption::Url(proxy.url())),
+    )
+    .unwrap();
     for _ in 0..3 {
         let got = c.get(&get_example()).await.unwrap();
         assert_eq!(got.value.id.as_deref(), Some(examples::GET_TASK_ID));
@@ -66,7 +70,7 @@ async fn proxy_credentials_go_on_the_connect_request_only() {
     let m = tls_mock().await;
     let proxy = Proxy::start(None).await;
     let url = format!("http://user:s3cr3t@{}", proxy.addr);
-    let builder = transport_for(&m).proxy(url);
+    let builder = transport_for(&m).proxy(ProxyOption::Url(url));
     assert!(!format!("{builder:?}").contains("s3cr3t"), "{builder:?}");
     let c = client_with(settings(m.base_url()), builder).unwrap();
     c.get(&get_example()).await.unwrap();
@@ -82,7 +86,8 @@ async fn proxy_credentials_go_on_the_connect_request_only() {
 async fn a_proxy_that_refuses_is_a_connect_error_before_anything_is_sent() {
     let m = tls_mock().await;
     let proxy = Proxy::start(Some("HTTP/1.1 407 Proxy Authentication Required")).await;
-    let transport = transport_for(&m).proxy(proxy.url()).build().unwrap();
+    let transport =
+        HyperTransport::new(transport_for(&m).proxy(ProxyOption::Url(proxy.url()))).unwrap();
     let request = get_example()
         .prepare_request(&config(m.base_url()))
         .unwrap();
@@ -101,15 +106,20 @@ async fn only_usable_proxies_are_accepted_and_the_proxy_can_be_turned_off() {
         "https://proxy.example:3128",
         "not a url",
     ] {
-        match HyperTransportBuilder::default().proxy(bad).build() {
-            Err(e @ BuildError::Proxy { .. }) => assert!(!e.to_string().contains(bad), "{e}"),
+        let options = TransportOptions::default().proxy(ProxyOption::Url(bad.into()));
+        match HyperTransport::new(options) {
+            Err(e @ TransportBuildError::Proxy { .. }) => {
+                assert!(!e.to_string().contains(bad), "{e}")
+            }
             other => panic!("{bad}: {other:?}"),
         }
     }
-    // Off: straight to the server, the proxy given before is dropped.
+    // Off: straight to the server, the proxy set before is replaced.
     let m = tls_mock().await;
     let proxy = Proxy::start(None).await;
-    let builder = transport_for(&m).proxy(proxy.url()).proxy_from_env(false);
+    let builder = transport_for(&m)
+        .proxy(ProxyOption::Url(proxy.url()))
+        .proxy(ProxyOption::Off);
     let c = client_with(settings(m.base_url()), builder).unwrap();
     c.get(&get_example()).await.unwrap();
     assert!(proxy.heads().is_empty());

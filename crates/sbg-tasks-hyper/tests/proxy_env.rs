@@ -3,9 +3,9 @@
 
 mod support;
 
-use sbg_tasks_hyper::{client_with, HyperTransportBuilder};
+use sbg_tasks_hyper::GetTask;
+use sbg_tasks_hyper::{client_with, Proxy as ProxyOption};
 use sbg_tasks_mock::{examples, MockBuilder};
-use sbg_tasks_proto::GetTask;
 use sbg_tasks_testkit::{fast_settings as settings, transport_options};
 use support::Proxy;
 
@@ -17,7 +17,7 @@ async fn the_environment_names_the_proxy_and_no_proxy_bypasses_it() {
         .unwrap();
     let proxy = Proxy::start(None).await;
     let get = GetTask::new(examples::GET_TASK_ID.parse().unwrap());
-    let transport = || HyperTransportBuilder::from_options(transport_options(&m)).unwrap();
+    let transport = || transport_options(&m).proxy(ProxyOption::FromEnv);
     for var in [
         "ALL_PROXY",
         "all_proxy",
@@ -49,12 +49,8 @@ async fn the_environment_names_the_proxy_and_no_proxy_bypasses_it() {
     );
 
     std::env::remove_var("NO_PROXY");
-    let c = client_with(settings(m.base_url()), transport().proxy_from_env(false)).unwrap();
+    let c = client_with(settings(m.base_url()), transport().proxy(ProxyOption::Off)).unwrap();
     c.get(&get).await.unwrap();
-    assert_eq!(
-        proxy.heads().len(),
-        1,
-        "proxy_from_env(false) ignores HTTPS_PROXY"
-    );
+    assert_eq!(proxy.heads().len(), 1, "Proxy::Off ignores HTTPS_PROXY");
     std::env::remove_var("HTTPS_PROXY");
 }

@@ -25,7 +25,7 @@ use crate::fault::{Fault, FaultTable, Malformed, Route};
 use crate::journal::{AuthScheme, Journal, JournalEntry};
 use crate::query;
 use crate::ratelimit::{Limiter, RateInfo};
-use crate::store::{is_uuid, CloneOpts, Fields, ListQuery, RunOpts, Store};
+use crate::store::{is_uuid, CloneOpts, DraftAction, Fields, ListQuery, RunOpts, Store};
 
 /// Largest request body read (create bodies are small).
 const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -327,10 +327,12 @@ impl Shared {
                         Ok(ok(store.view(id, &params.fields(), now)?))
                     }
                     "clone" => {
+                        let batch = params.bool("batch")?;
+                        let interruptible = params.bool("use_interruptible_instances")?;
                         let opts = CloneOpts {
-                            action: params.get("action").map(str::to_owned),
-                            batch: params.bool("batch")?,
-                            interruptible: params.bool("use_interruptible_instances")?,
+                            action: DraftAction::parse(params.get("action"))?,
+                            batch,
+                            interruptible,
                         };
                         let mut store = lock(&self.store);
                         let new = store.clone_task(id, &opts, user, now)?;
@@ -361,8 +363,9 @@ impl Shared {
                         "An error occurred during the decoding of the request content.",
                     )
                 })?;
+                let action = DraftAction::parse(params.get("action"))?;
                 let mut store = lock(&self.store);
-                let id = store.create(&req, params.get("action"), user, now)?;
+                let id = store.create(&req, action, user, now)?;
                 let b = store.view(&id, &params.fields(), now)?;
                 Ok(Answer::json(StatusCode::CREATED, b))
             }

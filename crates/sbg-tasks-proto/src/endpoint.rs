@@ -1,10 +1,11 @@
 //! The common shape of every call: build a request, parse its answer.
 
-use http::{Method, Request, Response};
+use http::{header, HeaderValue, Method, Request, Response};
 
 use crate::api_error::ApiError;
 use crate::decode::{DecodeError, Decoded, Decoding, ParseReport};
 use crate::meta::ResponseMeta;
+use crate::target::Target;
 use crate::Config;
 
 /// What kind of call an endpoint is, for retry decisions.
@@ -83,7 +84,7 @@ impl ResponseError {
 /// Why a request could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum BuildError {
+pub enum RequestBuildError {
     /// The URL built was rejected by `http` (should not happen with validated parts).
     #[error("the request URL {url:?} is invalid: {reason}")]
     Url {
@@ -112,15 +113,12 @@ pub trait Endpoint {
     /// The HTTP method.
     fn method(&self) -> Method;
 
-    /// The path after the base URL's prefix, starting with `/` (e.g. `/tasks/ID`).
-    fn path(&self) -> String;
-
-    /// Query parameters in the order sent; parameters not set are not sent. Values are
-    /// percent-encoded by [`Endpoint::prepare_request`].
-    fn query(&self) -> Vec<(&'static str, String)>;
+    /// Writes the request target that follows the base URL's path prefix: the path (e.g.
+    /// `/tasks/ID/actions/run`), then the query parameters that are set, in the order sent.
+    fn write_target(&self, target: &mut Target<'_>);
 
     /// The JSON body, for calls that have one.
-    fn body(&self) -> Result<Option<Vec<u8>>, BuildError> {
+    fn body(&self) -> Result<Option<Vec<u8>>, RequestBuildError> {
         Ok(None)
     }
 
@@ -131,18 +129,9 @@ pub trait Endpoint {
         decoding: &Decoding,
     ) -> Result<Decoded<Self::Output>, DecodeError>;
 
-    /// Appends the request target that follows the base URL's path prefix to `out`:
-    /// [`Endpoint::path`], then [`Endpoint::query`] percent-encoded (`,` and `:` kept).
-    ///
-    /// The provided method does exactly that. The task calls override it to write in place,
-    /// without the intermediate strings; the bytes are the same either way (tested).
-    fn write_target(&self, out: &mut String) {
-        crate::request::default_target(self, out);
-    }
-
     /// Builds the request: method, full URL, `Host`, auth, `Accept`, `User-Agent` and the body.
-    fn prepare_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
-        crate::request::build(config, self)
+    fn prepare_request(&self, config: &Config) -> Result<Request<Vec<u8>>, RequestBuildError> {
+        build(config, self)
     }
 
     /// Reads an answer: 2xx → the decoded value with metadata; anything else → the API error.
@@ -186,4 +175,59 @@ pub trait Endpoint {
             }),
         }
     }
+}
+
+/// Builds `endpoint`'s request against `config`.
+///
+/// Scheme, authority and every fixed header value are parsed once, in [`Config`]; only the
+/// path and query are new per request, written by [`Endpoint::write_target`] into one buffer.
+fn build<E: Endpoint + ?Sized>(
+    config: &Config,
+    endpoint: &E,
+) -> Result<Request<Vec<u8>>, RequestBuildError> {
+    let body = endpoint.body()?;
+    let prefix = config.base_url().path_prefix();
+    let mut pq = String::with_capacity(prefix.len() + 128);
+    pq.push_str(prefix);
+    endpoint.write_target(&mut Target::new(&mut pq));
+    // The error path writes the target again rather than keep a copy on the fast path.
+    let url_error = |e: &dyn std::fmt::Display| {
+        let mut target = String::new();
+        endpoint.write_target(&mut Target::new(&mut target));
+        RequestBuildError::Url {
+            url: format!("{}{target}", config.base_url()),
+            reason: e.to_string(),
+        }
+    };
+    let path_and_query = http::uri::PathAndQuery::from_maybe_shared(pq)
+        .map_err(|e: http::uri::InvalidUri| url_error(&e))?;
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(config.scheme().clone());
+    parts.authority = Some(config.authority().clone());
+    parts.path_and_query = Some(path_and_query);
+    let uri = http::Uri::from_parts(parts).map_err(|e| url_error(&e))?;
+
+    let method = endpoint.method();
+    let has_body = body.is_some();
+    let mut req = Request::new(body.unwrap_or_default());
+    *req.method_mut() = method;
+    *req.uri_mut() = uri;
+    // The fixed headers were made once, in `Config`: a clone is cheaper than inserting them.
+    let bodyless = matches!(*req.method(), Method::GET | Method::HEAD);
+    *req.headers_mut() = match (bodyless, has_body) {
+        (true, false) => config.headers().clone(),
+        (false, false) => config.headers_empty_body().clone(),
+        (_, true) => {
+            let mut headers = config.headers().clone();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            if !bodyless {
+                headers.insert(header::CONTENT_LENGTH, HeaderValue::from(req.body().len()));
+            }
+            headers
+        }
+    };
+    Ok(req)
 }

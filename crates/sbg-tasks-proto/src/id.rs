@@ -25,6 +25,10 @@ pub struct TaskId(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TaskIdError {
+    /// A task from the platform has no `id` (the answer left it out, e.g. a `fields`
+    /// selector without `id`).
+    #[error("the task has no id (the answer did not include one)")]
+    Missing,
     /// The id is empty.
     #[error("the task id is empty")]
     Empty,

@@ -20,14 +20,17 @@
 //! - Rate-limit and request-id metadata ([`ResponseMeta`]).
 //! - Lenient decoding of malformed bodies with a report of every repair ([`lenient`],
 //!   [`Decoding`]).
-//! - Transport traits, blocking and async, also implemented for closures ([`transport`]).
-//! - Retry decisions ([`retry`]) and polling until a task ends ([`wait`]) as plain state
-//!   machines with time passed in, and the clients that drive them ([`Client`],
-//!   [`AsyncClient`]) over any transport and environment ([`client::Env`]).
+//! - Transport traits, blocking and async, also implemented for closures, the options every
+//!   transport has and the one failure type they report ([`transport`]).
+//! - The [machines](machine), with time passed in: one call with its retries ([`CallMachine`],
+//!   [`machine::retry`]), polling until a task ends ([`machine::wait`]), paging
+//!   ([`Pager`]); and the clients that drive them ([`BlockingClient`], [`AsyncClient`]), with a
+//!   method per call, over any transport and environment ([`env`]; [`StdEnv`] is the
+//!   standard library's, kept apart from the machines).
 //!
 //! # Out of scope
-//! - Any I/O: sockets, TLS, timeouts, size caps, sleeping, clocks. Those belong to transports
-//!   and their environments.
+//! - Any I/O: sockets, TLS, timeouts, size caps. Those belong to transports. Clocks and sleeping
+//!   belong to environments ([`env`]): the machines never touch them.
 //! - Following redirects (transports refuse to carry the token to another host).
 //!
 //! # Example
@@ -61,36 +64,45 @@ mod config;
 pub mod decode;
 mod endpoint;
 pub mod endpoints;
+pub mod env;
+mod error;
 mod excerpt;
 mod fields;
 mod id;
 pub mod lenient;
+pub mod machine;
 mod meta;
 pub mod model;
-pub mod pager;
 mod platform;
-mod request;
-pub mod retry;
+mod target;
 mod token;
 pub mod transport;
-pub mod wait;
 
 pub use api_error::{ApiError, ErrorCode};
-pub use client::{AsyncClient, Client, Error};
+pub use client::{AsyncClient, BlockingClient, TaskIter, TaskStream};
 pub use config::{AuthScheme, Config, DEFAULT_USER_AGENT};
 pub use decode::{DecodeError, Decoded, Decoding, ParseReport};
-pub use endpoint::{Answer, BuildError, CallKind, Endpoint, ResponseError};
+pub use endpoint::{Answer, CallKind, Endpoint, RequestBuildError, ResponseError};
 pub use endpoints::{
-    AbortTask, AppId, CreateOutcome, CreateTask, GetExecutionDetails, GetRateLimit, ListParamError,
-    ListTasks, NameError, NewTask, PageLimit, ProjectId, SortOrder, TimeBound,
+    AbortTask, AppId, CreateOutcome, CreateTask, GetExecutionDetails, GetRateLimit, GetTask,
+    ListParamError, ListTasks, NameError, NewTask, PageLimit, ProjectId, RerunTask, RunOptions,
+    RunTask, SortOrder, TimeBound,
 };
-pub use endpoints::{GetTask, RerunTask, RunOptions, RunTask};
+pub use env::{AsyncEnv, BlockingEnv, Env, StdEnv};
+pub use error::{ClientError, PagerError};
 pub use excerpt::{BodyExcerpt, BodyShape, EXCERPT_LEN};
 pub use fields::{FieldName, Fields, FieldsError};
 pub use id::{TaskId, TaskIdError, MAX_TASK_ID_LEN};
+pub use machine::pager::{IgnoredLink, IgnoredLinkReason, Pager};
+pub use machine::retry::RetryPolicy;
+pub use machine::wait::{Progress, WaitPolicy};
+pub use machine::{CallMachine, CallStep, Settings};
 pub use meta::{RateLimit, ResponseMeta, RetryAfter};
 pub use model::Task;
-pub use pager::{IgnoredLink, IgnoredLinkReason, Pager, PagerError};
 pub use platform::{is_loopback_host, AllowHttp, BaseUrl, BaseUrlError, Platform, UnknownPlatform};
+pub use target::Target;
 pub use token::{AuthToken, TokenError, MAX_TOKEN_LEN};
-pub use transport::{AsyncHttpTransport, HttpTransport, TransportError, TransportErrorKind};
+pub use transport::{
+    AsyncHttpTransport, HttpTransport, Proxy, TransportBuildError, TransportError,
+    TransportErrorKind, TransportFailure, TransportOptions,
+};

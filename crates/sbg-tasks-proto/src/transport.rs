@@ -25,7 +25,9 @@ use http::{Request, Response};
 
 mod options;
 
-pub use options::{announces_more_than, TransportOptions, DEFAULT_MAX_BODY_SIZE};
+pub use options::{
+    announces_more_than, Proxy, TransportBuildError, TransportOptions, DEFAULT_MAX_BODY_SIZE,
+};
 
 /// What went wrong in a transport, as far as retry decisions care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -166,9 +168,44 @@ impl TransportFailure {
     }
 }
 
+impl TransportFailure {
+    /// Any transport's error as a `TransportFailure`: the same value when it is one already,
+    /// else its kind, whether it was sent and its message, keeping it as the source.
+    pub fn from_error<E: TransportError>(error: E) -> Self {
+        let any: Box<dyn std::any::Any> = Box::new(error);
+        match any.downcast::<TransportFailure>() {
+            Ok(failure) => *failure,
+            Err(any) => match any.downcast::<E>() {
+                Ok(e) => Self::new(e.kind(), e.to_string())
+                    .with_request_sent(e.request_sent())
+                    .with_source(*e),
+                // The box holds an `E`: the first downcast to it cannot fail.
+                Err(_) => Self::new(TransportErrorKind::Other, "unreadable transport error"),
+            },
+        }
+    }
+
+    /// Whether the request may have reached the server.
+    pub fn request_sent(&self) -> bool {
+        self.sent
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+}
+
+/// `{kind} error: {message}`, with `(the request may have reached the server)` after the kind
+/// when it may have: the kind is named once, by this type, so messages never repeat it.
 impl fmt::Display for TransportFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} error: {}", self.kind, self.message)
+        let sent = if self.sent {
+            " (the request may have reached the server)"
+        } else {
+            ""
+        };
+        write!(f, "{} error{sent}: {}", self.kind, self.message)
     }
 }
 
@@ -271,6 +308,11 @@ mod tests {
         assert_eq!(f.kind(), TransportErrorKind::Timeout);
         assert!(!f.request_sent());
         assert_eq!(f.to_string(), "timeout error: connect timed out");
+        let reset = TransportFailure::new(TransportErrorKind::Io, "connection reset by peer");
+        assert_eq!(
+            reset.to_string(),
+            "io error (the request may have reached the server): connection reset by peer"
+        );
         assert!(std::error::Error::source(&f).is_some());
         assert!(TransportFailure::new(TransportErrorKind::Io, "reset").request_sent());
     }

@@ -52,7 +52,7 @@ fn connection_errors_are_retried_then_exhausted() {
     let env = env();
     let c = client(&script, &env).with_retry(RetryPolicy::default().with_max_attempts(3));
     match c.get(&GetTask::new(id())) {
-        Err(Error::RetriesExhausted { attempts, last, .. }) => {
+        Err(ClientError::RetriesExhausted { attempts, last, .. }) => {
             assert_eq!(attempts, 3);
             assert_eq!(last.transport_kind(), Some(TransportErrorKind::Io));
         }
@@ -71,7 +71,7 @@ fn final_errors_are_returned_at_once_with_their_code() {
         (api.status, api.code.map(|c| c.as_i64())),
         (404, Some(7002))
     );
-    assert!(matches!(e, Error::Api(_)));
+    assert!(matches!(e, ClientError::Api(_)));
     assert_eq!(script.seen().len(), 1);
 }
 
@@ -80,7 +80,7 @@ fn the_off_switch_returns_the_first_failure() {
     let script = Script::new(vec![error(503, 0)]);
     let env = env();
     let c = client(&script, &env).with_retry(RetryPolicy::off());
-    assert!(matches!(c.get(&GetTask::new(id())), Err(Error::Api(a)) if a.status == 503));
+    assert!(matches!(c.get(&GetTask::new(id())), Err(ClientError::Api(a)) if a.status == 503));
     assert_eq!(script.left(), 0);
 }
 
@@ -120,7 +120,7 @@ fn a_rerun_is_never_sent_twice_once_it_may_have_arrived() {
         let e = client(&script, &env)
             .rerun(&RerunTask::new(id()).run(true))
             .unwrap_err();
-        assert!(!matches!(e, Error::RetriesExhausted { .. }), "{e}");
+        assert!(!matches!(e, ClientError::RetriesExhausted { .. }), "{e}");
         assert_eq!(script.seen().len(), 1, "{e}");
         assert_eq!(script.left(), 1);
     }
@@ -156,7 +156,10 @@ fn a_first_run_answered_7007_is_an_error() {
     let script = Script::new(vec![error(400, 7007)]);
     let env = env();
     let e = client(&script, &env).run(&RunTask::new(id())).unwrap_err();
-    assert!(matches!(&e, Error::Api(a) if a.is_only_for_draft()), "{e}");
+    assert!(
+        matches!(&e, ClientError::Api(a) if a.is_only_for_draft()),
+        "{e}"
+    );
     assert_eq!(script.seen(), [post("run")]);
 }
 
@@ -170,7 +173,7 @@ fn redirects_are_not_followed() {
     let env = env();
     let e = client(&script, &env).get(&GetTask::new(id())).unwrap_err();
     match &e {
-        Error::Redirect { status, location } => {
+        ClientError::Redirect { status, location } => {
             assert_eq!(
                 (*status, location.as_str()),
                 (302, "http://evil.example/steal")
@@ -192,7 +195,10 @@ fn decoding_is_lenient_by_default_and_strict_on_request() {
     let strict = client(&script, &env)
         .with_decoding(Decoding::Strict)
         .get(&GetTask::new(id()));
-    assert!(matches!(strict, Err(Error::Decode { status: 200, .. })));
+    assert!(matches!(
+        strict,
+        Err(ClientError::Decode { status: 200, .. })
+    ));
 }
 
 #[test]
@@ -216,7 +222,7 @@ fn wait_polls_with_backoff_reports_progress_and_returns_the_terminal_task() {
     let mut seen = Vec::new();
     let done = client(&script, &env)
         .with_wait(policy)
-        .wait(&id(), |p| {
+        .wait_with_progress(&id(), |p| {
             seen.push((p.poll, p.status().map(|s| s.as_str().to_owned()), p.steps()))
         })
         .unwrap();
@@ -244,8 +250,8 @@ fn wait_polls_with_backoff_reports_progress_and_returns_the_terminal_task() {
 fn waiting_for_a_draft_fails_at_once_and_a_timeout_keeps_the_last_task() {
     let script = Script::new(vec![task("DRAFT")]);
     let env = env();
-    let e = client(&script, &env).wait(&id(), |_| {}).unwrap_err();
-    assert!(matches!(&e, Error::NotStarted { .. }), "{e}");
+    let e = client(&script, &env).wait(&id()).unwrap_err();
+    assert!(matches!(&e, ClientError::NotStarted { .. }), "{e}");
     assert!(e.to_string().contains("DRAFT"), "{e}");
     assert_eq!(script.seen().len(), 1);
 
@@ -256,10 +262,11 @@ fn waiting_for_a_draft_fails_at_once_and_a_timeout_keeps_the_last_task() {
         .with_backoff(1.0)
         .with_timeout(Some(Duration::from_secs(60)));
     let e = client(&script, &env)
-        .wait_with(&id(), &policy, |_| {})
+        .with_wait(policy)
+        .wait(&id())
         .unwrap_err();
     match &e {
-        Error::Timeout { polls, last, .. } => {
+        ClientError::Timeout { polls, last, .. } => {
             assert_eq!(*polls, 3);
             assert_eq!(last.status, Some(TaskStatus::Running));
         }
@@ -300,14 +307,14 @@ fn the_async_client_shares_the_logic_and_its_futures_are_send() {
         let out = script.send(req);
         async move { out }
     };
-    let c = AsyncClient::new(config(), transport, &env)
+    let c = AsyncClient::with_env(config(), transport, &env)
         .with_retry(RetryPolicy::default().with_jitter(0.0))
         .with_wait(WaitPolicy::default().with_interval(Duration::from_secs(3)));
     let run = RunTask::new(id());
     let ran = block_on(assert_send(c.run(&run))).unwrap();
     assert_eq!(ran.value.status, Some(TaskStatus::Running));
     let mut polls = 0;
-    let done = block_on(assert_send(c.wait(&id(), |_| polls += 1))).unwrap();
+    let done = block_on(assert_send(c.wait_with_progress(&id(), |_| polls += 1))).unwrap();
     assert_eq!((done.status, polls), (Some(TaskStatus::Completed), 1));
     let rerun = RerunTask::new(id());
     let e = block_on(assert_send(c.rerun(&rerun))).unwrap_err();

@@ -262,7 +262,12 @@ fn rerun_task_example_decodes_as_is_despite_href_id_mismatch() {
     ] {
         assert_eq!(outputs[port], PortValue::Map(Default::default()));
     }
-    assert!(t.task_id().unwrap().unwrap().is_uuid());
+    assert!(t.task_id().unwrap().is_uuid());
+    let without: Task = serde_json::from_str(r#"{"name": "no id"}"#).unwrap();
+    assert_eq!(
+        without.task_id(),
+        Err(sbg_tasks_proto::TaskIdError::Missing)
+    );
 }
 
 #[test]

@@ -9,7 +9,8 @@ use sbg_tasks_proto::model::{
     PortValue, Price, PriceBreakdown, Task, TaskStatus, Timestamp, ValidationIssue,
 };
 use sbg_tasks_proto::{
-    AuthToken, Config, Decoding, Endpoint, GetTask, Platform, RerunTask, RunTask, TaskId,
+    AuthToken, Config, Decoding, Endpoint, GetTask, Platform, RerunTask, ResponseError, RunTask,
+    TaskId, TaskIdError,
 };
 
 fn config() -> Config {
@@ -32,7 +33,33 @@ proptest! {
 
     #[test]
     fn an_accepted_id_never_changes_the_path(s in id_like()) {
-        let Ok(id) = TaskId::new(s.clone()) else { return Ok(()) };
+        let id = match TaskId::new(s.clone()) {
+            Ok(id) => id,
+            // A rejected id is rejected for a defect it really has.
+            Err(TaskIdError::Empty) => {
+                prop_assert!(s.is_empty());
+                return Ok(());
+            }
+            Err(TaskIdError::InvalidChar { ch, position }) => {
+                prop_assert_eq!(s[position..].chars().next(), Some(ch));
+                prop_assert!(!(ch.is_ascii_alphanumeric() || "-._~".contains(ch)), "{:?}", ch);
+                return Ok(());
+            }
+            Err(TaskIdError::TooLong { len, max }) => {
+                prop_assert_eq!(len, s.len());
+                prop_assert!(len > max);
+                return Ok(());
+            }
+            Err(TaskIdError::DotSegment(d)) => {
+                prop_assert!(s == "." || s == "..");
+                prop_assert_eq!(d, s);
+                return Ok(());
+            }
+            Err(e) => {
+                prop_assert!(false, "{:?}: unexpected {:?}", s, e);
+                return Ok(());
+            }
+        };
         let cfg = config();
         let get = GetTask::new(id.clone()).prepare_request(&cfg).unwrap();
         prop_assert_eq!(get.uri().path(), format!("/v2/tasks/{s}"));
@@ -74,8 +101,29 @@ proptest! {
     ) {
         let resp = Response::builder().status(status).body(body).unwrap();
         let get = GetTask::new("x".parse().unwrap());
-        let _ = get.parse_response(&resp, &Decoding::Strict);
-        let _ = get.parse_response(&resp, &Decoding::default());
+        for decoding in [Decoding::Strict, Decoding::default()] {
+            let got = get.parse_response(&resp, &decoding);
+            if (200..300).contains(&status) {
+                // 2xx: the decoded value, or a decode error naming this status.
+                match got {
+                    Ok(answer) => prop_assert_eq!(answer.meta.status, status),
+                    Err(ResponseError::Decode { status: s, meta, .. }) => {
+                        prop_assert_eq!(s, status);
+                        prop_assert_eq!(meta.status, status);
+                    }
+                    Err(other) => prop_assert!(false, "HTTP {} gave {:?}", status, other),
+                }
+            } else {
+                // Anything else: the API error, carrying this status, whatever the body.
+                match got {
+                    Err(ResponseError::Api(e)) => {
+                        prop_assert_eq!(e.status, status);
+                        prop_assert_eq!(e.meta.status, status);
+                    }
+                    other => prop_assert!(false, "HTTP {} gave {:?}", status, other),
+                }
+            }
+        }
     }
 }
 
@@ -328,14 +376,18 @@ fn inject(
     defect: Defect,
 ) -> Option<sbg_tasks_proto::lenient::RepairKind> {
     use sbg_tasks_proto::lenient::RepairKind as K;
-    let line = lines[i].clone();
-    let next_closes = lines
-        .get(i + 1)
-        .is_some_and(|n| n.trim_start().starts_with(['}', ']']));
-    let opens = line.ends_with('{') || line.ends_with('[');
     // Lines this generator inserted itself are left as they are: a comma added to a comment
     // line is part of the comment, not a trailing comma (a case CI found).
-    let inserted = line.trim_start().starts_with("//") || line.trim() == "<snip>";
+    let is_inserted = |l: &str| l.trim_start().starts_with("//") || l.trim() == "<snip>";
+    let line = lines[i].clone();
+    // The next line of the document itself: a comment inserted after a trailing comma must
+    // not make a later defect take that comma for an ordinary separator and remove it.
+    let next_closes = lines[i + 1..]
+        .iter()
+        .find(|n| !is_inserted(n))
+        .is_some_and(|n| n.trim_start().starts_with(['}', ']']));
+    let opens = line.ends_with('{') || line.ends_with('[');
+    let inserted = is_inserted(&line);
     match defect {
         Defect::TrailingComma
         | Defect::MissingComma

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sbg_tasks_mock::{examples, Fault, MockBuilder, MockControl, Route, Scope};
 use sbg_tasks_proto::{
-    Error, Fields, GetTask, RerunTask, RunTask, Task, TaskId, TransportErrorKind,
+    ClientError, Fields, GetTask, RerunTask, RunTask, Task, TaskId, TransportErrorKind,
 };
 
 use crate::TOKEN;
@@ -41,7 +41,7 @@ pub fn inject_twice_on_get(m: &MockControl, fault: &Fault) {
 }
 
 /// A get that met `fault` twice ([`inject_twice_on_get`]) succeeded on the third request.
-pub fn check_read_retried<T: Debug>(m: &MockControl, fault: &Fault, got: &Result<T, Error>) {
+pub fn check_read_retried<T: Debug>(m: &MockControl, fault: &Fault, got: &Result<T, ClientError>) {
     assert!(got.is_ok(), "{fault:?}: {got:?}");
     assert_eq!(
         m.requests_to(Route::GetTask),
@@ -83,16 +83,10 @@ pub fn check_every_operation_journal(m: &MockControl) {
 
 /// A request refused before anything was sent (`kind`: TLS, plain http): a transport error
 /// that says so, and nothing reached the mock.
-pub fn check_refused_before_sending(m: &MockControl, e: &Error, kind: TransportErrorKind) {
+pub fn check_refused_before_sending(m: &MockControl, e: &ClientError, kind: TransportErrorKind) {
     assert_eq!(e.transport_kind(), Some(kind), "{e}");
     assert!(
-        matches!(
-            e,
-            Error::Transport {
-                request_sent: false,
-                ..
-            }
-        ),
+        matches!(e, ClientError::Transport(f) if !f.request_sent()),
         "{e}"
     );
     assert_eq!(m.request_count(), 0);
@@ -104,7 +98,7 @@ pub fn inject_api_error_once(m: &MockControl, status: u16, code: u32) {
 }
 
 /// An API error with `code` for a get, not retried.
-pub fn check_api_error_not_retried(m: &MockControl, e: &Error, code: i64) {
+pub fn check_api_error_not_retried(m: &MockControl, e: &ClientError, code: i64) {
     assert_eq!(e.api().and_then(|a| a.code).map(|c| c.as_i64()), Some(code));
     assert_eq!(m.requests_to(Route::GetTask), 1);
 }
@@ -119,9 +113,9 @@ pub fn inject_once_on_rerun(m: &MockControl, fault: &Fault) -> usize {
 /// A rerun that met `fault`, where the platform may have acted ([`inject_once_on_rerun`],
 /// which counted `before` tasks): a typed error after one attempt, and a copy only if the
 /// platform made one (the answer was lost after it acted).
-pub fn check_rerun_sent_once(m: &MockControl, fault: &Fault, before: usize, e: &Error) {
+pub fn check_rerun_sent_once(m: &MockControl, fault: &Fault, before: usize, e: &ClientError) {
     assert!(
-        !matches!(e, Error::RetriesExhausted { .. }),
+        !matches!(e, ClientError::RetriesExhausted { .. }),
         "{fault:?}: {e}"
     );
     assert_eq!(m.requests_to(Route::CloneTask), 1, "{fault:?}: sent once");
@@ -179,7 +173,7 @@ pub fn insert_big_task(m: &MockControl) -> TaskId {
 }
 
 /// A get of an answer over the cap: a typed error, not retried.
-pub fn check_body_too_large(m: &MockControl, e: &Error) {
+pub fn check_body_too_large(m: &MockControl, e: &ClientError) {
     assert_eq!(
         e.transport_kind(),
         Some(TransportErrorKind::BodyTooLarge),
@@ -197,9 +191,9 @@ pub fn slow_gets(m: &MockControl) {
 }
 
 /// A get that timed out twice and was given up.
-pub fn check_timed_out_twice(e: &Error) {
+pub fn check_timed_out_twice(e: &ClientError) {
     match e {
-        Error::RetriesExhausted {
+        ClientError::RetriesExhausted {
             attempts: 2, last, ..
         } => assert_eq!(
             last.transport_kind(),
@@ -257,9 +251,9 @@ impl Redirector {
     /// The call's error `e`: the redirect, not followed. The redirector got the token in one
     /// request with one Host header, the other host was never contacted, and the error does
     /// not hold the token.
-    pub fn check(self, e: &Error) {
+    pub fn check(self, e: &ClientError) {
         match e {
-            Error::Redirect { status, location } => {
+            ClientError::Redirect { status, location } => {
                 assert_eq!(*status, self.status);
                 assert!(location.contains(&self.other_addr.to_string()));
             }

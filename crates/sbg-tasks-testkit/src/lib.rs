@@ -17,10 +17,10 @@
 use std::time::Duration;
 
 use sbg_tasks_mock::{MockBuilder, MockControl};
-use sbg_tasks_proto::client::Settings;
-use sbg_tasks_proto::retry::RetryPolicy;
-use sbg_tasks_proto::transport::TransportOptions;
-use sbg_tasks_proto::wait::WaitPolicy;
+use sbg_tasks_proto::machine::retry::RetryPolicy;
+use sbg_tasks_proto::machine::wait::WaitPolicy;
+use sbg_tasks_proto::transport::{Proxy, TransportOptions};
+use sbg_tasks_proto::Settings;
 use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, TaskId};
 
 pub mod faults;
@@ -56,10 +56,12 @@ pub fn fast_settings(base: &str) -> Settings {
     s
 }
 
-/// Transport options for mock `m`: a 10 s timeout, and the mock's certificate as the only
+/// Transport options for mock `m`: a 10 s timeout, no proxy (the mock is on loopback), and the mock's certificate as the only
 /// root when it speaks TLS.
 pub fn transport_options(m: &MockControl) -> TransportOptions {
-    let options = TransportOptions::default().timeout(Some(Duration::from_secs(10)));
+    let options = TransportOptions::default()
+        .timeout(Some(Duration::from_secs(10)))
+        .proxy(Proxy::Off);
     match m.cert_pem() {
         Some(pem) => options.root_certificates_pem(pem.as_bytes()),
         None => options,

@@ -6,12 +6,12 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use sbg_tasks_mock::{MockBuilder, MockControl, Route, Schedule};
-use sbg_tasks_proto::client::Settings;
 use sbg_tasks_proto::endpoints::{CreateOutcome, CreateTask, ListTasks, PageLimit, SortOrder};
 use sbg_tasks_proto::model::{
     BatchBy, ExecutionDetails, FileRef, IssueKind, JobStatus, RateLimitInfo, TaskStatus,
 };
-use sbg_tasks_proto::{Answer, Error, ErrorCode, FieldName, Task, TaskId};
+use sbg_tasks_proto::Settings;
+use sbg_tasks_proto::{Answer, ClientError, ErrorCode, FieldName, Task, TaskId};
 
 use crate::{config, TOKEN};
 
@@ -198,7 +198,7 @@ pub fn check_creates(
 
 /// An abort of a running task (`aborted`, then read again as `now`), then two more of
 /// finished tasks (`refused`): 400 with code 7008, not retried.
-pub fn check_aborts(m: &MockControl, aborted: &Task, now: &Task, refused: [Error; 2]) {
+pub fn check_aborts(m: &MockControl, aborted: &Task, now: &Task, refused: [ClientError; 2]) {
     assert_eq!(aborted.status, Some(TaskStatus::Aborted));
     assert_eq!(now.status, Some(TaskStatus::Aborted));
     for e in refused {

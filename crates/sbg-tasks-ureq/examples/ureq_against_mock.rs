@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use sbg_tasks_mock::{examples, Fault, MockBuilder, Route, Schedule, Scope};
-use sbg_tasks_proto::wait::WaitPolicy;
-use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask};
-use sbg_tasks_ureq::{client_with, Settings, UreqTransport};
+use sbg_tasks_ureq::machine::wait::WaitPolicy;
+use sbg_tasks_ureq::{client_with, Settings, TransportOptions};
+use sbg_tasks_ureq::{AllowHttp, AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let token = "demo-token-0123456789abcdef0123";
@@ -26,8 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_interval(Duration::from_millis(200))
         .with_timeout(Some(Duration::from_secs(30)));
     let pem = mock.cert_pem().ok_or("the mock serves TLS")?;
-    let transport = UreqTransport::builder().root_certificates_pem(pem.as_bytes())?;
-    let client = client_with(settings, transport);
+    let transport = TransportOptions::default().root_certificates_pem(pem.as_bytes());
+    let client = client_with(settings, transport)?;
 
     // Two maintenance answers first: the client backs off and retries.
     mock.inject(Fault::Maintenance, Scope::RouteNext(Route::GetTask, 2));
@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ran = client.run(&RunTask::new(draft))?;
     println!("run: now {:?}", ran.value.status);
 
-    let done = client.wait(&examples::RUN_TASK_REQUEST_ID.parse()?, |p| {
+    let done = client.wait_with_progress(&examples::RUN_TASK_REQUEST_ID.parse()?, |p| {
         println!(
             "  poll {} after {:?}: {:?} steps {:?}",
             p.poll,

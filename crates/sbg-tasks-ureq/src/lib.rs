@@ -2,66 +2,73 @@
 //! the web PKI roots, and a ready blocking client.
 //!
 //! All protocol logic (requests, answers, retries, waiting) lives in `sbg-tasks-proto`; this
-//! crate moves bytes, enforces timeouts and a body cap, refuses redirects and plain http, and
-//! sleeps when the client says so.
+//! crate moves bytes, enforces timeouts and a body cap, and refuses redirects and plain http.
+//!
+//! This crate is the one to depend on for blocking use: it re-exports everything of
+//! `sbg-tasks-proto` (the endpoints, the model, the errors, the policies), so every name below
+//! is `sbg_tasks_ureq::Name`.
 //!
 //! # In scope
-//! - [`UreqTransport`]: a [`HttpTransport`](sbg_tasks_proto::HttpTransport) on a ureq `Agent`
-//!   (pooled keep-alive connections; clone it freely). HTTP statuses are answers, not errors;
+//! - [`UreqTransport`]: a [`HttpTransport`] on a ureq `Agent` (pooled keep-alive connections;
+//!   clone it freely) built from [`TransportOptions`]. HTTP statuses are answers, not errors;
 //!   connect and per-call timeouts; a response body cap (16 MiB by default, a typed
 //!   [`TransportErrorKind::BodyTooLarge`] past it, never an unbounded read); redirects never
 //!   followed, so the token never reaches another host; custom root certificates (PEM); the
-//!   proxy from the environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, as ureq reads them).
+//!   proxy from the environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, as ureq reads them),
+//!   none, or one given. Failures are [`TransportFailure`]s.
 //! - [`InlineResolver`]: the transport's ureq resolver; IP literals at once, names on the
 //!   calling thread (ureq's default starts a thread per call once a timeout is set).
-//! - [`StdEnv`]: the standard clocks, `thread::sleep` and a random jitter source.
-//! - [`BlockingClient`] and [`client`]: the proto [`Client`] over both.
+//! - [`UreqClient`] and [`client`]: the [`BlockingClient`] over it, in the standard
+//!   environment ([`StdEnv`]).
 //!
 //! # Out of scope
 //! - Anything async (see `sbg-tasks-hyper`), HTTP/2, response decompression.
 //!
 //! # Example
 //! ```no_run
-//! use sbg_tasks_proto::{AuthToken, Config, GetTask, Platform};
+//! use sbg_tasks_ureq::{AuthToken, Config, GetTask, Platform};
 //!
 //! let config = Config::new(Platform::Cgc, AuthToken::new(std::env::var("SB_AUTH_TOKEN")?)?);
-//! let client = sbg_tasks_ureq::client(config);
+//! let client = sbg_tasks_ureq::client(config)?;
 //! let task = client.get(&GetTask::new("08c5ce64-1551-4b7d-b054-63a1517bc7bb".parse()?))?;
 //! println!("{:?}", task.value.status);
+//! let done = client.wait(&task.value.task_id()?)?;
+//! println!("{:?}", done.status);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod env;
+mod agent;
 mod error;
 mod resolver;
-mod transport;
 
-pub use env::StdEnv;
-pub use error::{BuildError, UreqError};
+pub use agent::{UreqTransport, UreqTransportBuilder};
 pub use resolver::InlineResolver;
-pub use transport::{UreqTransport, UreqTransportBuilder};
 
-pub use sbg_tasks_proto;
-pub use sbg_tasks_proto::client::{Client, Settings};
-pub use sbg_tasks_proto::transport::{TransportErrorKind, TransportOptions, DEFAULT_MAX_BODY_SIZE};
+pub use sbg_tasks_proto::*;
 
-/// The blocking client over ureq.
-pub type BlockingClient = Client<UreqTransport, StdEnv>;
+/// The blocking client over ureq, in the standard environment.
+pub type UreqClient = BlockingClient<UreqTransport, StdEnv>;
 
 /// A blocking client for `config` with the default settings (retries on, lenient decoding)
-/// and a default transport; plain http is allowed only when `config`'s base URL is http (which
-/// [`BaseUrl`](sbg_tasks_proto::BaseUrl) only accepts when told to).
-pub fn client(config: sbg_tasks_proto::Config) -> BlockingClient {
-    client_with(Settings::new(config), UreqTransport::builder())
+/// and the default transport options; plain http is allowed only when `config`'s base URL is
+/// http (which [`BaseUrl`] only accepts when told to).
+pub fn client(config: Config) -> Result<UreqClient, TransportBuildError> {
+    client_with(Settings::new(config), TransportOptions::default())
 }
 
-/// A blocking client with `settings` and a transport built from `transport`. Plain http is
-/// allowed only when the settings' base URL is http.
-pub fn client_with(settings: Settings, transport: UreqTransportBuilder) -> BlockingClient {
-    let transport = transport
-        .allow_http(settings.config.base_url().is_http())
-        .build();
-    Client::with_settings(settings, transport, StdEnv::new())
+/// A blocking client with `settings` and a transport with `options`. Plain http is allowed
+/// only when the settings' base URL is http.
+pub fn client_with(
+    settings: Settings,
+    options: TransportOptions,
+) -> Result<UreqClient, TransportBuildError> {
+    let allow_http = settings.config.base_url().is_http();
+    let transport = UreqTransport::new(options.allow_http(allow_http))?;
+    Ok(BlockingClient::with_settings(
+        settings,
+        transport,
+        StdEnv::new(),
+    ))
 }
 
 /// The README's Rust example, compiled as a doctest so it cannot rot.

@@ -5,18 +5,18 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use sbg_tasks_mock::{examples, MockHandle};
-use sbg_tasks_proto::endpoints::{AbortTask, GetExecutionDetails, GetRateLimit};
-use sbg_tasks_proto::model::FileRef;
-use sbg_tasks_proto::{GetTask, RunTask};
 use sbg_tasks_testkit::lifecycle::*;
-use sbg_tasks_ureq::{client_with, BlockingClient, UreqTransport};
+use sbg_tasks_ureq::endpoints::{AbortTask, GetExecutionDetails, GetRateLimit};
+use sbg_tasks_ureq::model::FileRef;
+use sbg_tasks_ureq::{client_with, Proxy, TransportOptions, UreqClient};
+use sbg_tasks_ureq::{GetTask, RunTask};
 
-fn start() -> (MockHandle, BlockingClient) {
+fn start() -> (MockHandle, UreqClient) {
     let m = builder().start_blocking().expect("mock starts");
-    let transport = UreqTransport::builder()
-        .proxy_from_env(false)
+    let transport = TransportOptions::default()
+        .proxy(Proxy::Off)
         .timeout(Some(Duration::from_secs(10)));
-    let c = client_with(settings(m.base_url()), transport);
+    let c = client_with(settings(m.base_url()), transport).unwrap();
     (m, c)
 }
 

@@ -8,18 +8,19 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use sbg_tasks_mock::{examples, Fault, Malformed, MockBuilder, MockHandle, Route, Schedule, Scope};
-use sbg_tasks_proto::client::{BlockingEnv, Env};
-use sbg_tasks_proto::endpoints::{AbortTask, GetRateLimit};
-use sbg_tasks_proto::model::TaskStatus;
-use sbg_tasks_proto::transport::{HttpTransport, TransportFailure};
-use sbg_tasks_proto::{Decoding, Error, GetTask, RerunTask, RunTask, TransportErrorKind};
 use sbg_tasks_testkit::faults::*;
 use sbg_tasks_testkit::{
     config, draft, fast_retry, fast_settings, mock_builder, transport_options,
 };
+use sbg_tasks_ureq::endpoints::{AbortTask, GetRateLimit};
+use sbg_tasks_ureq::env::{BlockingEnv, Env};
+use sbg_tasks_ureq::model::TaskStatus;
+use sbg_tasks_ureq::transport::{HttpTransport, TransportFailure};
 use sbg_tasks_ureq::{
-    client_with, BlockingClient, Client, Settings, StdEnv, UreqTransport, UreqTransportBuilder,
+    client_with, BlockingClient, Proxy, Settings, StdEnv, TransportOptions, UreqClient,
+    UreqTransport,
 };
+use sbg_tasks_ureq::{ClientError, Decoding, GetTask, RerunTask, RunTask, TransportErrorKind};
 
 fn mock(b: MockBuilder) -> MockHandle {
     mock_builder(b).start_blocking().expect("mock starts")
@@ -29,14 +30,17 @@ fn settings(m: &MockHandle) -> Settings {
     fast_settings(m.base_url())
 }
 
-fn transport_for(m: &MockHandle) -> UreqTransportBuilder {
-    UreqTransportBuilder::from_options(transport_options(m))
-        .unwrap()
-        .proxy_from_env(false)
+fn transport_for(m: &MockHandle) -> TransportOptions {
+    transport_options(m)
 }
 
-fn client(m: &MockHandle) -> BlockingClient {
-    client_with(settings(m), transport_for(m))
+fn client(m: &MockHandle) -> UreqClient {
+    client_with(settings(m), transport_for(m)).unwrap()
+}
+
+/// The default options without the environment's proxy (the servers are on loopback).
+fn no_proxy() -> TransportOptions {
+    TransportOptions::default().proxy(Proxy::Off)
 }
 
 fn count(m: &MockHandle, route: Route) -> usize {
@@ -68,7 +72,7 @@ fn every_operation(tls: bool) {
     );
     let mut polls = Vec::new();
     let done = c
-        .wait(&id, |p| {
+        .wait_with_progress(&id, |p| {
             polls.push((p.poll, p.status().cloned(), p.steps()))
         })
         .unwrap();
@@ -103,7 +107,7 @@ fn every_operation_end_to_end_over_tls_with_the_mock_certificate() {
 #[test]
 fn tls_without_the_mock_certificate_fails_with_a_tls_error_and_is_not_retried() {
     let m = mock(MockBuilder::new().seed_examples(true).tls(true));
-    let c = client_with(settings(&m), UreqTransport::builder().proxy_from_env(false));
+    let c = client_with(settings(&m), no_proxy()).unwrap();
     let e = c.get(&get_example()).unwrap_err();
     check_refused_before_sending(&m, &e, TransportErrorKind::Tls);
 }
@@ -111,8 +115,8 @@ fn tls_without_the_mock_certificate_fails_with_a_tls_error_and_is_not_retried() 
 #[test]
 fn plain_http_is_refused_unless_allowed() {
     let m = mock(MockBuilder::new().seed_examples(true));
-    let strict = UreqTransport::builder().proxy_from_env(false).build();
-    let c = Client::with_settings(settings(&m), strict, StdEnv::new());
+    let strict = UreqTransport::new(no_proxy()).unwrap();
+    let c = BlockingClient::with_settings(settings(&m), strict, StdEnv::new());
     let e = c.get(&get_example()).unwrap_err();
     check_refused_before_sending(&m, &e, TransportErrorKind::InsecureScheme);
 }
@@ -140,7 +144,7 @@ fn final_faults_give_typed_errors_without_retrying() {
     m.inject(Fault::MalformedBody(Malformed::NotJson), Scope::Next(1));
     assert!(matches!(
         c.get(&get),
-        Err(Error::Decode { status: 200, .. })
+        Err(ClientError::Decode { status: 200, .. })
     ));
     assert_eq!(count(&m, Route::GetTask), 1);
 
@@ -153,14 +157,14 @@ fn final_faults_give_typed_errors_without_retrying() {
     assert!(!repaired.report.is_clean());
     assert_eq!(repaired.value.id.as_deref(), Some(examples::GET_TASK_ID));
     let strict = client(&m).with_decoding(Decoding::Strict);
-    assert!(matches!(strict.get(&get), Err(Error::Decode { .. })));
+    assert!(matches!(strict.get(&get), Err(ClientError::Decode { .. })));
 
     // Retries run out: a typed error with the attempts and the last failure.
     m.clear_journal();
     m.inject(Fault::Maintenance, Scope::Route(Route::GetTask));
     let c3 = client(&m).with_retry(fast_retry().with_max_attempts(3));
     match c3.get(&get) {
-        Err(Error::RetriesExhausted { attempts, last, .. }) => {
+        Err(ClientError::RetriesExhausted { attempts, last, .. }) => {
             assert_eq!(attempts, 3);
             assert!(last.api().is_some_and(|a| a.is_maintenance()));
         }
@@ -238,8 +242,8 @@ impl BlockingEnv for Recording {
 fn a_rate_limited_call_waits_for_the_window_to_reset() {
     let m = rate_limited_mock().start_blocking().unwrap();
     let env = Recording::default();
-    let transport = transport_for(&m).allow_http(true).build();
-    let c = Client::with_settings(settings(&m), transport, &env);
+    let transport = UreqTransport::new(transport_for(&m).allow_http(true)).unwrap();
+    let c = BlockingClient::with_settings(settings(&m), transport, &env);
     for _ in 0..3 {
         c.get(&get_example()).unwrap();
     }
@@ -257,7 +261,7 @@ fn a_body_over_the_cap_is_a_typed_error() {
     let small = m
         .insert_task(serde_json::json!({"name": "small", "status": "COMPLETED"}))
         .unwrap();
-    let c = client_with(settings(&m), transport_for(&m).max_body_size(100_000));
+    let c = client_with(settings(&m), transport_for(&m).max_body_size(100_000)).unwrap();
     check_body_too_large(&m, &c.get(&GetTask::new(big)).unwrap_err());
     assert!(c.get(&GetTask::new(small.parse().unwrap())).is_ok());
 }
@@ -267,7 +271,9 @@ fn a_slow_server_times_out() {
     let m = mock(MockBuilder::new().seed_examples(true));
     slow_gets(&m);
     let transport = transport_for(&m).timeout(Some(Duration::from_millis(300)));
-    let c = client_with(settings(&m), transport).with_retry(fast_retry().with_max_attempts(2));
+    let c = client_with(settings(&m), transport)
+        .unwrap()
+        .with_retry(fast_retry().with_max_attempts(2));
     check_timed_out_twice(&c.get(&get_example()).unwrap_err());
 }
 
@@ -282,19 +288,16 @@ fn connection_refused_is_retried_then_reported() {
         s.retry = fast_retry().with_max_attempts(3);
         s
     };
-    let c = client_with(settings, UreqTransport::builder().proxy_from_env(false));
+    let c = client_with(settings, no_proxy()).unwrap();
     let e = c.rerun(&RerunTask::new("x".parse().unwrap())).unwrap_err();
     match &e {
-        Error::RetriesExhausted {
+        ClientError::RetriesExhausted {
             attempts: 3, last, ..
         } => {
             assert!(matches!(
-                **last,
-                Error::Transport {
-                    kind: TransportErrorKind::Connect,
-                    request_sent: false,
-                    ..
-                }
+                &**last,
+                ClientError::Transport(f)
+                    if f.kind() == TransportErrorKind::Connect && !f.request_sent()
             ));
         }
         other => panic!("{other:?}"),
@@ -306,25 +309,23 @@ fn a_redirect_to_another_host_does_not_carry_the_token() {
     let redirector = Redirector::start("302 Found");
     let mut settings = Settings::new(config(redirector.base_url()));
     settings.retry = fast_retry();
-    let c = client_with(settings, UreqTransport::builder().proxy_from_env(false));
+    let c = client_with(settings, no_proxy()).unwrap();
     redirector.check(&c.get(&GetTask::new("t1".parse().unwrap())).unwrap_err());
 }
 
 #[test]
 fn a_closure_transport_drives_the_same_client() {
     let m = mock(MockBuilder::new());
-    let real = transport_for(&m).allow_http(true).build();
+    let real = UreqTransport::new(transport_for(&m).allow_http(true)).unwrap();
     let calls = AtomicU32::new(0);
     // The first attempt "cannot connect"; the rest go through the real transport.
     let flaky = |req| -> Result<_, TransportFailure> {
         if calls.fetch_add(1, Ordering::SeqCst) == 0 {
             return Err(TransportFailure::connect("scripted: connection refused"));
         }
-        real.send(req).map_err(|e| {
-            TransportFailure::new(sbg_tasks_proto::TransportError::kind(&e), e.to_string())
-        })
+        real.send(req)
     };
-    let c = Client::with_settings(settings(&m), flaky, StdEnv::new());
+    let c = BlockingClient::with_settings(settings(&m), flaky, StdEnv::new());
     let original = draft(&m, "closure");
     let before = m.task_count();
     let copy = c.rerun(&RerunTask::new(original.clone())).unwrap();

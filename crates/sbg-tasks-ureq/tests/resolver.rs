@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::time::Duration as StdDuration;
 
 use sbg_tasks_mock::MockBuilder;
-use sbg_tasks_proto::model::TaskStatus;
 use sbg_tasks_testkit::faults::get_example;
 use sbg_tasks_testkit::{fast_settings, mock_builder, transport_options};
-use sbg_tasks_ureq::{client_with, InlineResolver, UreqTransportBuilder};
+use sbg_tasks_ureq::model::TaskStatus;
+use sbg_tasks_ureq::{client_with, InlineResolver};
 use ureq::config::{Config, IpFamily};
 use ureq::unversioned::resolver::Resolver;
 use ureq::unversioned::transport::time::Duration;
@@ -125,10 +125,7 @@ fn the_transport_reaches_the_mock_through_a_name() {
         .unwrap();
     let by_name = m.base_url().replace("127.0.0.1", "localhost");
     assert!(by_name.contains("://localhost:"), "{by_name}");
-    let transport = UreqTransportBuilder::from_options(transport_options(&m))
-        .unwrap()
-        .proxy_from_env(false);
-    let c = client_with(fast_settings(&by_name), transport);
+    let c = client_with(fast_settings(&by_name), transport_options(&m)).unwrap();
     for _ in 0..3 {
         let got = c.get(&get_example()).unwrap();
         assert_eq!(got.value.status, Some(TaskStatus::Completed));

@@ -1,8 +1,8 @@
-//! What the blocking and the async client share besides the machines: construction, the
-//! builder-style setters and the accessors. Both clients are `{ settings, transport, env }`;
-//! [`client_common!`] writes these methods once for either of them.
+//! What the blocking and the async client share besides the machines, written once for both:
+//! construction, settings and accessors ([`client_common!`]), and every call method
+//! ([`client_methods!`]), whose bodies differ only by `.await`.
 
-/// Writes the constructors, `with_*` setters and accessors of a client struct
+/// Writes the `with_*` constructors and setters and the accessors of a client struct
 /// `$client<T, E> { settings: Settings, transport: T, env: E }`, in an
 /// `impl<T, E> $client<T, E> where $bounds` block (the bounds keep type inference for
 /// closure transports what it was).
@@ -12,12 +12,13 @@ macro_rules! client_common {
         where
             $($bounds)*
         {
-            /// A client with default settings for `config` (see [`Settings::new`]).
-            pub fn new(config: $crate::Config, transport: T, env: E) -> Self {
+            /// A client with `config`, the default settings otherwise (see
+            /// [`Settings::new`]), over `transport` in environment `env`.
+            pub fn with_env(config: $crate::Config, transport: T, env: E) -> Self {
                 Self::with_settings(Settings::new(config), transport, env)
             }
 
-            /// A client with `settings`.
+            /// A client with `settings`, over `transport` in environment `env`.
             pub fn with_settings(settings: Settings, transport: T, env: E) -> Self {
                 Self {
                     settings,
@@ -27,13 +28,13 @@ macro_rules! client_common {
             }
 
             /// Replaces the retry policy.
-            pub fn with_retry(mut self, retry: $crate::retry::RetryPolicy) -> Self {
+            pub fn with_retry(mut self, retry: $crate::RetryPolicy) -> Self {
                 self.settings.retry = retry;
                 self
             }
 
-            /// Replaces the default wait policy.
-            pub fn with_wait(mut self, wait: $crate::wait::WaitPolicy) -> Self {
+            /// Replaces the wait policy (how `wait` polls).
+            pub fn with_wait(mut self, wait: $crate::WaitPolicy) -> Self {
                 self.settings.wait = wait;
                 self
             }
@@ -58,6 +59,127 @@ macro_rules! client_common {
             pub fn env(&self) -> &E {
                 &self.env
             }
+        }
+    };
+}
+
+/// Writes a method per API call for a client that has `call` (async or not): `$async` is
+/// `async` or nothing, `$await` is `.await` or nothing, `$send` is `+ Send` or nothing (the
+/// bound on a progress callback held across an await), `$listing` the client's lazy listing.
+macro_rules! client_methods {
+    (async = [$($async:ident)?], await = [$($await:tt)*], send = [$($send:tt)*], listing = $listing:ident) => {
+        /// Gets a task (`GET /tasks/{id}`).
+        pub $($async)? fn get(
+            &self,
+            call: &$crate::GetTask,
+        ) -> Result<$crate::Answer<$crate::Task>, $crate::ClientError> {
+            self.call(call) $($await)*
+        }
+
+        /// Runs a DRAFT task (`POST /tasks/{id}/actions/run`). When a retry finds the task
+        /// already running because an earlier attempt's answer was lost, the task is fetched
+        /// (with the call's `fields`) and returned: the run happened once.
+        pub $($async)? fn run(
+            &self,
+            call: &$crate::RunTask,
+        ) -> Result<$crate::Answer<$crate::Task>, $crate::ClientError> {
+            match self.call(call) $($await)* {
+                Err($crate::ClientError::RunAlreadyAccepted { .. }) => {
+                    self.get(&call.as_get()) $($await)*
+                }
+                other => other,
+            }
+        }
+
+        /// Reruns (copies) a task (`POST /tasks/{id}/actions/clone`); the answer is the NEW
+        /// task. Never retried once the request may have reached the platform, so at most
+        /// one copy is made.
+        pub $($async)? fn rerun(
+            &self,
+            call: &$crate::RerunTask,
+        ) -> Result<$crate::Answer<$crate::Task>, $crate::ClientError> {
+            self.call(call) $($await)*
+        }
+
+        /// Creates a task (`POST /tasks`), as a DRAFT or run at once. A task the platform
+        /// created but cannot run (validation errors) is
+        /// [`CreateOutcome::CreatedWithErrors`](crate::CreateOutcome::CreatedWithErrors),
+        /// not an error. Never retried once the request may have reached the platform.
+        pub $($async)? fn create(
+            &self,
+            call: &$crate::CreateTask,
+        ) -> Result<$crate::Answer<$crate::CreateOutcome>, $crate::ClientError> {
+            self.call(call) $($await)*
+        }
+
+        /// Aborts a QUEUED or RUNNING task (`POST /tasks/{id}/actions/abort`).
+        pub $($async)? fn abort(
+            &self,
+            call: &$crate::AbortTask,
+        ) -> Result<$crate::Answer<$crate::Task>, $crate::ClientError> {
+            self.call(call) $($await)*
+        }
+
+        /// The execution details of a task (`GET /tasks/{id}/execution_details`): its jobs,
+        /// their instances and logs.
+        pub $($async)? fn execution_details(
+            &self,
+            call: &$crate::GetExecutionDetails,
+        ) -> Result<$crate::Answer<$crate::model::ExecutionDetails>, $crate::ClientError> {
+            self.call(call) $($await)*
+        }
+
+        /// The caller's rate limit (`GET /rate_limit`), which the platform does not count.
+        pub $($async)? fn rate_limit(
+            &self,
+        ) -> Result<$crate::Answer<$crate::model::RateLimitInfo>, $crate::ClientError> {
+            self.call(&$crate::GetRateLimit::new()) $($await)*
+        }
+
+        /// Polls task `id` until it ends, as the client's
+        /// [`WaitPolicy`](crate::WaitPolicy) says. Ends with the terminal task,
+        /// [`ClientError::NotStarted`](crate::ClientError::NotStarted) for a DRAFT, or
+        /// [`ClientError::Timeout`](crate::ClientError::Timeout) with the last task seen.
+        pub $($async)? fn wait(
+            &self,
+            id: &$crate::TaskId,
+        ) -> Result<$crate::Task, $crate::ClientError> {
+            self.wait_with_progress(id, |_| {}) $($await)*
+        }
+
+        /// [`wait`](Self::wait), calling `progress` after each poll (status, poll count,
+        /// elapsed time, a batch's counts).
+        pub $($async)? fn wait_with_progress(
+            &self,
+            id: &$crate::TaskId,
+            progress: impl FnMut(&$crate::Progress<'_>) $($send)*,
+        ) -> Result<$crate::Task, $crate::ClientError> {
+            self.wait_with(id, &self.settings.wait, progress) $($await)*
+        }
+
+        /// [`wait_with_progress`](Self::wait_with_progress) with another policy than the
+        /// client's (an interval or a timeout for this one wait).
+        pub $($async)? fn wait_with(
+            &self,
+            id: &$crate::TaskId,
+            policy: &$crate::WaitPolicy,
+            mut progress: impl FnMut(&$crate::Progress<'_>) $($send)*,
+        ) -> Result<$crate::Task, $crate::ClientError> {
+            use $crate::machine::wait::{WaitState, WaitStep};
+            let get = $crate::GetTask::new(id.clone());
+            let mut wait = WaitState::new(policy.clone(), self.env.now());
+            loop {
+                let task = self.call(&get) $($await)* ?.value;
+                match wait.on_task(task, self.env.now(), &mut progress) {
+                    WaitStep::Sleep(d) => self.env.sleep(d) $($await)*,
+                    WaitStep::Done(result) => return result,
+                }
+            }
+        }
+
+        /// The children of batch task `parent`, 100 a page (a `list` with `parent=`).
+        pub fn children(&self, parent: &$crate::TaskId) -> $listing<'_, T, E> {
+            self.list(&$crate::ListTasks::children_of(parent.clone()).limit($crate::PageLimit::MAX))
         }
     };
 }

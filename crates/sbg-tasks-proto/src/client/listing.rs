@@ -13,10 +13,12 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use super::{AsyncClient, AsyncEnv, BlockingEnv, Client, Error};
+use super::{AsyncClient, BlockingClient};
 use crate::endpoint::Answer;
+use crate::env::{AsyncEnv, BlockingEnv};
+use crate::error::ClientError;
+use crate::machine::pager::Pager;
 use crate::model::{Task, TaskPage};
-use crate::pager::Pager;
 use crate::transport::{AsyncHttpTransport, HttpTransport};
 use crate::{Config, ListTasks};
 
@@ -25,11 +27,11 @@ use crate::{Config, ListTasks};
 #[allow(clippy::large_enum_variant)]
 enum Want {
     /// Hand this out.
-    Yield(Result<Task, Error>),
+    Yield(Result<Task, ClientError>),
     /// Make this call and feed its answer to [`Listing::on_answer`].
     Fetch(ListTasks),
     /// The listing is over.
-    End,
+    Done,
 }
 
 /// The buffer/pager bookkeeping of a lazy listing.
@@ -37,7 +39,7 @@ enum Want {
 struct Listing {
     pager: Pager,
     buffer: VecDeque<Task>,
-    error: Option<Error>,
+    error: Option<ClientError>,
     over: bool,
 }
 
@@ -60,19 +62,19 @@ impl Listing {
             return Want::Yield(Err(e));
         }
         if self.over {
-            return Want::End;
+            return Want::Done;
         }
         match self.pager.next_request(config) {
             Some(call) => Want::Fetch(call),
             None => {
                 self.over = true;
-                Want::End
+                Want::Done
             }
         }
     }
 
-    fn on_answer(&mut self, answer: Result<Answer<TaskPage>, Error>) {
-        match answer.and_then(|a| self.pager.on_page(a).map_err(Error::Pager)) {
+    fn on_answer(&mut self, answer: Result<Answer<TaskPage>, ClientError>) {
+        match answer.and_then(|a| self.pager.on_page(a).map_err(ClientError::Pager)) {
             Ok(tasks) => self.buffer.extend(tasks),
             Err(e) => self.error = Some(e),
         }
@@ -100,18 +102,18 @@ macro_rules! listing_accessors {
     };
 }
 
-/// The tasks of a list, fetched page by page as they are consumed: see [`Client::list`].
+/// The tasks of a list, fetched page by page as they are consumed: see [`BlockingClient::list`].
 ///
 /// Yields each task once (see [`Pager`] for the guarantees when the list changes meanwhile);
 /// the first error is yielded and ends the iteration.
 #[derive(Debug)]
 pub struct TaskIter<'a, T, E> {
-    client: &'a Client<T, E>,
+    client: &'a BlockingClient<T, E>,
     listing: Listing,
 }
 
 impl<'a, T: HttpTransport, E: BlockingEnv> TaskIter<'a, T, E> {
-    pub(super) fn new(client: &'a Client<T, E>, call: &ListTasks) -> Self {
+    pub(super) fn new(client: &'a BlockingClient<T, E>, call: &ListTasks) -> Self {
         Self {
             client,
             listing: Listing::new(call),
@@ -122,14 +124,14 @@ impl<'a, T: HttpTransport, E: BlockingEnv> TaskIter<'a, T, E> {
 }
 
 impl<T: HttpTransport, E: BlockingEnv> Iterator for TaskIter<'_, T, E> {
-    type Item = Result<Task, Error>;
+    type Item = Result<Task, ClientError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             match self.listing.want(&self.client.settings().config) {
                 Want::Yield(item) => return Some(item),
                 Want::Fetch(call) => self.listing.on_answer(self.client.call(&call)),
-                Want::End => return None,
+                Want::Done => return None,
             }
         }
     }
@@ -137,7 +139,8 @@ impl<T: HttpTransport, E: BlockingEnv> Iterator for TaskIter<'_, T, E> {
 
 impl<T: HttpTransport, E: BlockingEnv> FusedIterator for TaskIter<'_, T, E> {}
 
-type PageFuture<'a> = Pin<Box<dyn Future<Output = Result<Answer<TaskPage>, Error>> + Send + 'a>>;
+type PageFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Answer<TaskPage>, ClientError>> + Send + 'a>>;
 
 /// The tasks of a list, fetched page by page as they are consumed: see [`AsyncClient::list`].
 ///
@@ -179,7 +182,7 @@ where
     T: AsyncHttpTransport + Sync,
     E: AsyncEnv + Sync,
 {
-    type Item = Result<Task, Error>;
+    type Item = Result<Task, ClientError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -195,7 +198,7 @@ where
                     let client: &'a AsyncClient<T, E> = this.client;
                     this.in_flight = Some(Box::pin(async move { client.call(&call).await }));
                 }
-                Want::End => return Poll::Ready(None),
+                Want::Done => return Poll::Ready(None),
             }
         }
     }
@@ -209,9 +212,9 @@ mod tests {
     use http::{Request, Response};
 
     use super::*;
-    use crate::client::FakeEnv;
-    use crate::retry::RetryPolicy;
+    use crate::env::FakeEnv;
     use crate::transport::TransportFailure;
+    use crate::RetryPolicy;
     use crate::{AllowHttp, AuthToken, BaseUrl, PageLimit};
 
     const IDS: [&str; 5] = ["a", "b", "c", "d", "e"];
@@ -253,7 +256,7 @@ mod tests {
             .unwrap()
     }
 
-    fn ids(items: impl IntoIterator<Item = Result<Task, Error>>) -> Vec<String> {
+    fn ids(items: impl IntoIterator<Item = Result<Task, ClientError>>) -> Vec<String> {
         items.into_iter().map(|t| t.unwrap().id.unwrap()).collect()
     }
 
@@ -263,7 +266,7 @@ mod tests {
         let transport = |req: Request<Vec<u8>>| -> Result<_, TransportFailure> {
             Ok(serve(&req, &pages, None))
         };
-        let client = Client::new(config(), transport, FakeEnv::new(Duration::ZERO));
+        let client = BlockingClient::with_env(config(), transport, FakeEnv::new(Duration::ZERO));
         let mut it = client.list(&ListTasks::new().limit(PageLimit::new(2).unwrap()));
         assert_eq!((it.total(), it.pages()), (None, 0));
         assert_eq!(
@@ -288,7 +291,7 @@ mod tests {
         let transport = |req: Request<Vec<u8>>| -> Result<_, TransportFailure> {
             Ok(serve(&req, &pages, Some(1)))
         };
-        let client = Client::new(config(), transport, FakeEnv::new(Duration::ZERO))
+        let client = BlockingClient::with_env(config(), transport, FakeEnv::new(Duration::ZERO))
             .with_retry(RetryPolicy::default().with_max_attempts(1));
         let items: Vec<_> = client
             .list(&ListTasks::new().limit(PageLimit::new(2).unwrap()))
@@ -310,7 +313,7 @@ mod tests {
             let answer = serve(&req, &pages, None);
             async move { Ok::<_, TransportFailure>(answer) }
         };
-        let client = AsyncClient::new(config(), transport, FakeEnv::new(Duration::ZERO));
+        let client = AsyncClient::with_env(config(), transport, FakeEnv::new(Duration::ZERO));
         let mut stream = client.children(&"p".parse().unwrap());
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let mut got = Vec::new();

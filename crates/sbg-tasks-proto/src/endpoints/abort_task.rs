@@ -5,6 +5,7 @@ use http::Method;
 use super::{decode_task, task_path};
 use crate::endpoint::{CallKind, Endpoint};
 use crate::model::Task;
+use crate::target::Target;
 use crate::TaskId;
 
 /// Abort a task that is QUEUED or RUNNING. The answer is the task, now ABORTING or ABORTED.
@@ -52,12 +53,8 @@ impl Endpoint for AbortTask {
         Method::POST
     }
 
-    fn path(&self) -> String {
-        task_path(&self.id, Some("abort"))
-    }
-
-    fn query(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
+    fn write_target(&self, target: &mut Target<'_>) {
+        task_path(target, &self.id, Some("abort"));
     }
 
     decode_task!();

@@ -5,11 +5,12 @@ use serde::Serialize;
 
 use super::{AppId, ProjectId};
 use crate::decode::{DecodeError, Decoded, Decoding};
-use crate::endpoint::{BuildError, CallKind, Endpoint};
+use crate::endpoint::{CallKind, Endpoint, RequestBuildError};
 use crate::model::{
     BatchBy, BatchByType, ExecutionSettings, FromLenient, LenientCx, PortMap, PortValue, Task,
     ValidationIssue,
 };
+use crate::target::Target;
 
 /// The JSON body of a create call. Only the members that were set are sent.
 ///
@@ -280,22 +281,17 @@ impl Endpoint for CreateTask {
         Method::POST
     }
 
-    fn path(&self) -> String {
-        "/tasks".to_owned()
-    }
-
-    fn query(&self) -> Vec<(&'static str, String)> {
+    fn write_target(&self, target: &mut Target<'_>) {
+        target.path("/tasks");
         if self.run {
-            vec![("action", "run".to_owned())]
-        } else {
-            Vec::new()
+            target.param("action", "run");
         }
     }
 
-    fn body(&self) -> Result<Option<Vec<u8>>, BuildError> {
+    fn body(&self) -> Result<Option<Vec<u8>>, RequestBuildError> {
         serde_json::to_vec(&self.body)
             .map(Some)
-            .map_err(|e| BuildError::Body(e.to_string()))
+            .map_err(|e| RequestBuildError::Body(e.to_string()))
     }
 
     fn decode(

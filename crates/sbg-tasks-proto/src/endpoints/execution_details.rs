@@ -6,6 +6,7 @@ use super::task_path;
 use crate::decode::{DecodeError, Decoded, Decoding};
 use crate::endpoint::{CallKind, Endpoint};
 use crate::model::ExecutionDetails;
+use crate::target::Target;
 use crate::TaskId;
 
 /// Get the execution details of a task: its jobs with status, times, instance, command line
@@ -48,14 +49,9 @@ impl Endpoint for GetExecutionDetails {
         Method::GET
     }
 
-    fn path(&self) -> String {
-        let mut p = task_path(&self.id, None);
-        p.push_str("/execution_details");
-        p
-    }
-
-    fn query(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
+    fn write_target(&self, target: &mut Target<'_>) {
+        task_path(target, &self.id, None);
+        target.path("/execution_details");
     }
 
     fn decode(

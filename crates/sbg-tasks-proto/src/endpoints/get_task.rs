@@ -2,10 +2,10 @@
 
 use http::Method;
 
-use super::{decode_task, task_query, task_target};
+use super::{decode_task, task_path, task_query};
 use crate::endpoint::{CallKind, Endpoint};
 use crate::model::Task;
-use crate::request::QuerySink;
+use crate::target::Target;
 use crate::{Fields, TaskId};
 
 /// Get the details of a task.
@@ -47,7 +47,7 @@ impl GetTask {
 
 impl GetTask {
     /// Lists the query parameters that are set, in the order sent.
-    fn params(&self, q: &mut impl QuerySink) {
+    fn params(&self, q: &mut Target<'_>) {
         task_query(q, self.fields.as_ref(), None, None);
     }
 }
@@ -63,7 +63,10 @@ impl Endpoint for GetTask {
         Method::GET
     }
 
-    task_target!(None);
+    fn write_target(&self, target: &mut Target<'_>) {
+        task_path(target, &self.id, None);
+        self.params(target);
+    }
 
     decode_task!();
 }

@@ -10,6 +10,7 @@ use super::ProjectId;
 use crate::decode::{DecodeError, Decoded, Decoding};
 use crate::endpoint::{Answer, CallKind, Endpoint};
 use crate::model::{TaskPage, TaskStatus, Timestamp};
+use crate::target::Target;
 use crate::{FieldName, Fields, TaskId};
 
 /// A page size for [`ListTasks`]: 1 to [`PageLimit::MAX`] (100) tasks.
@@ -166,21 +167,36 @@ impl SortOrder {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ListTasks {
-    project: Option<ProjectId>,
-    parent: Option<TaskId>,
-    status: Option<TaskStatus>,
-    created_from: Option<TimeBound>,
-    created_to: Option<TimeBound>,
-    started_from: Option<TimeBound>,
-    started_to: Option<TimeBound>,
-    ended_from: Option<TimeBound>,
-    ended_to: Option<TimeBound>,
-    order_by: Option<FieldName>,
-    order: Option<SortOrder>,
-    offset: Option<u64>,
-    limit: Option<PageLimit>,
-    fields: Option<Fields>,
+    /// `project=`: only tasks of this project.
+    pub project: Option<ProjectId>,
+    /// `parent=`: only the children of this batch task.
+    pub parent: Option<TaskId>,
+    /// `status=`: only tasks in this status.
+    pub status: Option<TaskStatus>,
+    /// `created_from=`
+    pub created_from: Option<TimeBound>,
+    /// `created_to=`
+    pub created_to: Option<TimeBound>,
+    /// `started_from=`
+    pub started_from: Option<TimeBound>,
+    /// `started_to=`
+    pub started_to: Option<TimeBound>,
+    /// `ended_from=`
+    pub ended_from: Option<TimeBound>,
+    /// `ended_to=`
+    pub ended_to: Option<TimeBound>,
+    /// `order_by=`: the field to sort by.
+    pub order_by: Option<FieldName>,
+    /// `order=`: ascending or descending.
+    pub order: Option<SortOrder>,
+    /// `offset=`: tasks to skip.
+    pub offset: Option<u64>,
+    /// `limit=`: the page size.
+    pub limit: Option<PageLimit>,
+    /// `fields=`: only these fields of each task.
+    pub fields: Option<Fields>,
 }
 
 impl ListTasks {
@@ -277,36 +293,6 @@ impl ListTasks {
         self.fields = Some(fields);
         self
     }
-
-    /// The offset sent, if any.
-    pub fn get_offset(&self) -> Option<u64> {
-        self.offset
-    }
-
-    /// The page size sent, if any.
-    pub fn get_limit(&self) -> Option<PageLimit> {
-        self.limit
-    }
-
-    /// The fields selector sent, if any.
-    pub fn get_fields(&self) -> Option<&Fields> {
-        self.fields.as_ref()
-    }
-
-    /// The project filter, if any.
-    pub fn get_project(&self) -> Option<&ProjectId> {
-        self.project.as_ref()
-    }
-
-    /// The parent filter, if any.
-    pub fn get_parent(&self) -> Option<&TaskId> {
-        self.parent.as_ref()
-    }
-
-    /// The status filter, if any.
-    pub fn get_status(&self) -> Option<&TaskStatus> {
-        self.status.as_ref()
-    }
 }
 
 impl Endpoint for ListTasks {
@@ -320,20 +306,16 @@ impl Endpoint for ListTasks {
         Method::GET
     }
 
-    fn path(&self) -> String {
-        "/tasks".to_owned()
-    }
-
-    fn query(&self) -> Vec<(&'static str, String)> {
-        let mut q = Vec::new();
+    fn write_target(&self, target: &mut Target<'_>) {
+        target.path("/tasks");
         if let Some(p) = &self.project {
-            q.push(("project", p.as_str().to_owned()));
+            target.param("project", p.as_str());
         }
         if let Some(p) = &self.parent {
-            q.push(("parent", p.as_str().to_owned()));
+            target.param("parent", p.as_str());
         }
         if let Some(s) = &self.status {
-            q.push(("status", s.as_str().to_owned()));
+            target.param("status", s.as_str());
         }
         let times = [
             ("created_from", self.created_from),
@@ -345,25 +327,24 @@ impl Endpoint for ListTasks {
         ];
         for (k, t) in times {
             if let Some(t) = t {
-                q.push((k, t.to_rfc3339()));
+                target.param(k, &t.to_rfc3339());
             }
         }
         if let Some(f) = &self.order_by {
-            q.push(("order_by", f.as_str().to_owned()));
+            target.param("order_by", f.as_str());
         }
         if let Some(o) = self.order {
-            q.push(("order", o.as_str().to_owned()));
+            target.param("order", o.as_str());
         }
         if let Some(o) = self.offset {
-            q.push(("offset", o.to_string()));
+            target.number_param("offset", o);
         }
         if let Some(l) = self.limit {
-            q.push(("limit", l.to_string()));
+            target.number_param("limit", l.get().into());
         }
         if let Some(f) = &self.fields {
-            q.push(("fields", f.to_string()));
+            target.fields("fields", f);
         }
-        q
     }
 
     fn decode(&self, body: &[u8], decoding: &Decoding) -> Result<Decoded<TaskPage>, DecodeError> {

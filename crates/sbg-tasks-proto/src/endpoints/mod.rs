@@ -21,48 +21,18 @@ pub use list_tasks::{ListParamError, ListTasks, PageLimit, SortOrder, TimeBound}
 pub use names::{AppId, NameError, ProjectId, MAX_NAME_LEN};
 pub use rate_limit::GetRateLimit;
 
-use crate::request::QuerySink;
+use crate::target::Target;
 use crate::{Fields, TaskId};
 
-/// `/tasks/{id}` and `/tasks/{id}/actions/{action}`.
-pub(crate) fn task_path(id: &TaskId, action: Option<&str>) -> String {
-    let mut p = String::with_capacity(7 + id.as_str().len() + 24);
-    push_task_path(&mut p, id, action);
-    p
-}
-
-/// Appends `/tasks/{id}` and `/actions/{action}` to `out`.
-pub(crate) fn push_task_path(out: &mut String, id: &TaskId, action: Option<&str>) {
-    out.push_str("/tasks/");
-    out.push_str(id.as_str());
+/// Writes `/tasks/{id}` and `/actions/{action}`.
+pub(crate) fn task_path(target: &mut Target<'_>, id: &TaskId, action: Option<&str>) {
+    target.path("/tasks/");
+    target.path(id.as_str());
     if let Some(a) = action {
-        out.push_str("/actions/");
-        out.push_str(a);
+        target.path("/actions/");
+        target.path(a);
     }
 }
-
-/// Implements [`Endpoint::path`](crate::Endpoint::path), [`Endpoint::query`](crate::Endpoint::query)
-/// and [`Endpoint::write_target`](crate::Endpoint::write_target) for a task call from its
-/// action and an inherent `params(&self, &mut impl QuerySink)` listing its parameters once.
-macro_rules! task_target {
-    ($action:expr) => {
-        fn path(&self) -> String {
-            $crate::endpoints::task_path(&self.id, $action)
-        }
-
-        fn query(&self) -> Vec<(&'static str, String)> {
-            let mut q = Vec::new();
-            self.params(&mut q);
-            q
-        }
-
-        fn write_target(&self, out: &mut String) {
-            $crate::endpoints::push_task_path(out, &self.id, $action);
-            self.params(&mut $crate::request::QueryWriter::new(out));
-        }
-    };
-}
-pub(crate) use task_target;
 
 /// The options run and rerun share: batching, spot instances, and the answer's fields.
 ///
@@ -104,7 +74,7 @@ impl RunOptions {
     }
 
     /// Adds the parameters that are set, in a fixed order.
-    pub(crate) fn push_query(&self, q: &mut impl QuerySink) {
+    pub(crate) fn push_query(&self, q: &mut Target<'_>) {
         task_query(
             q,
             self.fields.as_ref(),
@@ -116,27 +86,19 @@ impl RunOptions {
 
 /// Adds the query parameters shared by the task calls, in a fixed order.
 pub(crate) fn task_query(
-    q: &mut impl QuerySink,
+    q: &mut Target<'_>,
     fields: Option<&Fields>,
     batch: Option<bool>,
     interruptible: Option<bool>,
 ) {
     if let Some(b) = batch {
-        q.param("batch", bool_str(b));
+        q.bool_param("batch", b);
     }
     if let Some(b) = interruptible {
-        q.param("use_interruptible_instances", bool_str(b));
+        q.bool_param("use_interruptible_instances", b);
     }
     if let Some(f) = fields {
         q.fields("fields", f);
-    }
-}
-
-fn bool_str(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
     }
 }
 

@@ -5,6 +5,7 @@ use http::Method;
 use crate::decode::{DecodeError, Decoded, Decoding};
 use crate::endpoint::{CallKind, Endpoint};
 use crate::model::RateLimitInfo;
+use crate::target::Target;
 
 /// Get the caller's rate limit and instance limit ([`RateLimitInfo`]).
 ///
@@ -38,12 +39,8 @@ impl Endpoint for GetRateLimit {
         Method::GET
     }
 
-    fn path(&self) -> String {
-        "/rate_limit".to_owned()
-    }
-
-    fn query(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
+    fn write_target(&self, target: &mut Target<'_>) {
+        target.path("/rate_limit");
     }
 
     fn decode(

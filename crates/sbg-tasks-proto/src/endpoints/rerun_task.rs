@@ -2,10 +2,10 @@
 
 use http::Method;
 
-use super::{decode_task, task_target, RunOptions};
+use super::{decode_task, task_path, RunOptions};
 use crate::endpoint::{CallKind, Endpoint};
 use crate::model::Task;
-use crate::request::QuerySink;
+use crate::target::Target;
 use crate::{Fields, TaskId};
 
 /// Rerun a task: the platform copies it into a NEW task (a DRAFT, or run at once with
@@ -60,11 +60,6 @@ impl RerunTask {
         self
     }
 
-    /// The options set.
-    pub fn get_options(&self) -> &RunOptions {
-        &self.options
-    }
-
     /// The id of the task copied.
     pub fn id(&self) -> &TaskId {
         &self.id
@@ -78,7 +73,7 @@ impl RerunTask {
 
 impl RerunTask {
     /// Lists the query parameters that are set, in the order sent.
-    fn params(&self, q: &mut impl QuerySink) {
+    fn params(&self, q: &mut Target<'_>) {
         if self.run {
             q.param("action", "run");
         }
@@ -97,7 +92,10 @@ impl Endpoint for RerunTask {
         Method::POST
     }
 
-    task_target!(Some("clone"));
+    fn write_target(&self, target: &mut Target<'_>) {
+        task_path(target, &self.id, Some("clone"));
+        self.params(target);
+    }
 
     decode_task!();
 }

@@ -2,10 +2,10 @@
 
 use http::Method;
 
-use super::{decode_task, task_target, RunOptions};
+use super::{decode_task, task_path, RunOptions};
 use crate::endpoint::{CallKind, Endpoint};
 use crate::model::Task;
-use crate::request::QuerySink;
+use crate::target::Target;
 use crate::{Fields, TaskId};
 
 /// Run a DRAFT task. The answer is the task, now QUEUED or RUNNING.
@@ -48,11 +48,6 @@ impl RunTask {
         self
     }
 
-    /// The options set.
-    pub fn get_options(&self) -> &RunOptions {
-        &self.options
-    }
-
     /// The read that tells what a run did: the same task, with the same `fields`. Clients use it
     /// when a retried run answers 7007 (the first attempt had already started the task).
     pub fn as_get(&self) -> crate::GetTask {
@@ -71,7 +66,7 @@ impl RunTask {
 
 impl RunTask {
     /// Lists the query parameters that are set, in the order sent.
-    fn params(&self, q: &mut impl QuerySink) {
+    fn params(&self, q: &mut Target<'_>) {
         self.options.push_query(q);
     }
 }
@@ -87,7 +82,10 @@ impl Endpoint for RunTask {
         Method::POST
     }
 
-    task_target!(Some("run"));
+    fn write_target(&self, target: &mut Target<'_>) {
+        task_path(target, &self.id, Some("run"));
+        self.params(target);
+    }
 
     decode_task!();
 }

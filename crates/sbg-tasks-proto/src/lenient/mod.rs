@@ -69,7 +69,8 @@
 //! - The output is always valid JSON that `serde_json::from_slice::<serde_json::Value>`
 //!   accepts (with the default `max_depth`), or the result is an error; no input makes it
 //!   panic.
-//! - One forward pass, an explicit stack (no recursion), linear time: [`repair_counting`]
+//! - One forward pass, an explicit stack (no recursion), linear time: `repair_counting`
+//!   (feature `test-util`)
 //!   returns the number of steps taken, which is at most a small constant times the input
 //!   length. Depth and number of repairs are capped by the [`Policy`].
 //! - Report ranges lie inside the input and are sorted by start.
@@ -99,19 +100,21 @@ pub struct Repaired {
 /// [`RepairError`] when the input is empty, is not JSON-like at all, cannot be trusted, nests
 /// too deep, or needs more repairs (or other kinds of repair) than `policy` allows.
 pub fn repair(input: &[u8], policy: &Policy) -> Result<Repaired, RepairError> {
-    repair_counting(input, policy).0
+    finish(repair::run(input, policy).0)
+}
+
+fn finish(r: Result<(Vec<u8>, Vec<Repair>), RepairError>) -> Result<Repaired, RepairError> {
+    r.map(|(json, repairs)| Repaired {
+        json,
+        report: RepairReport { repairs },
+    })
 }
 
 /// [`repair`], also returning the number of steps the pass took: one per byte examined, per
 /// token, and per output byte moved. It grows linearly with the input; tests use it to check
 /// that without timing anything.
+#[cfg(any(test, feature = "test-util"))]
 pub fn repair_counting(input: &[u8], policy: &Policy) -> (Result<Repaired, RepairError>, u64) {
     let (r, steps) = repair::run(input, policy);
-    (
-        r.map(|(json, repairs)| Repaired {
-            json,
-            report: RepairReport { repairs },
-        }),
-        steps,
-    )
+    (finish(r), steps)
 }

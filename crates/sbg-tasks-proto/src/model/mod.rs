@@ -7,9 +7,9 @@
 mod macros;
 
 mod batch;
+mod coerce;
 mod execution;
 mod execution_details;
-mod lenient;
 mod price;
 mod rate_limit;
 mod settings;
@@ -26,11 +26,11 @@ mod value;
 pub type Extra = serde_json::Map<String, serde_json::Value>;
 
 pub use batch::{BatchBy, BatchByType, BatchGroup};
+pub use coerce::{kind_of, Coercion, CoercionKind, FromLenient, LenientCx};
 pub use execution::{BatchCounts, ExecutionStatus};
 pub use execution_details::{
     ExecutionDetails, Job, JobDocker, JobInstance, JobLogs, JobStatus, LogRef,
 };
-pub use lenient::{kind_of, Coercion, CoercionKind, FromLenient, LenientCx};
 pub use price::{Amount, Price, PriceBreakdown};
 pub use rate_limit::{InstanceLimit, RateLimitInfo, RateWindow};
 pub use settings::ExecutionSettings;

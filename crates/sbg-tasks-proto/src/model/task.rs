@@ -73,9 +73,10 @@ model_struct! {
 }
 
 impl Task {
-    /// The id as a validated [`TaskId`] (`None` when absent).
-    pub fn task_id(&self) -> Option<Result<TaskId, TaskIdError>> {
-        self.id.as_deref().map(TaskId::new)
+    /// The id as a validated [`TaskId`]: [`TaskIdError::Missing`] when the answer had none,
+    /// another [`TaskIdError`] when it is not a usable id.
+    pub fn task_id(&self) -> Result<TaskId, TaskIdError> {
+        TaskId::new(self.id.as_deref().ok_or(TaskIdError::Missing)?)
     }
 
     /// Whether the task has ended (COMPLETED, ABORTED, FAILED). `false` when status is absent.

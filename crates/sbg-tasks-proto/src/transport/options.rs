@@ -1,6 +1,5 @@
-//! [`TransportOptions`]: the settings every transport has, as plain data, and the macros that
-//! give the workspace's two transports (`sbg-tasks-ureq`, `sbg-tasks-hyper`) one builder and
-//! one error shape.
+//! [`TransportOptions`]: the settings every transport has, as plain data, and
+//! [`TransportBuildError`], why a transport could not be built from them.
 
 use std::fmt;
 use std::time::Duration;
@@ -15,7 +14,8 @@ pub const DEFAULT_MAX_BODY_SIZE: u64 = 16 * 1024 * 1024;
 /// read by the transport's TLS stack when it is handed over).
 ///
 /// Defaults: connect timeout 10 s, per-call timeout 60 s (the whole exchange, body included),
-/// body cap [`DEFAULT_MAX_BODY_SIZE`], the web PKI roots (no PEM), https only.
+/// body cap [`DEFAULT_MAX_BODY_SIZE`], the web PKI roots (no PEM), https only, the proxy from
+/// the environment.
 ///
 /// ```
 /// use std::time::Duration;
@@ -44,6 +44,56 @@ pub struct TransportOptions {
     pub root_certificates_pem: Option<Vec<u8>>,
     /// Whether plain `http://` requests may be sent.
     pub allow_http: bool,
+    /// Which proxy to go through.
+    pub proxy: Proxy,
+}
+
+/// Which proxy a transport goes through.
+///
+/// A proxy URL may hold a password: `Debug` never shows it, and neither does any error.
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Proxy {
+    /// The proxy the environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+    /// `NO_PROXY`, upper or lower case), read when the transport is built. The default, as
+    /// in curl.
+    #[default]
+    FromEnv,
+    /// No proxy, whatever the environment says.
+    Off,
+    /// Every connection through this proxy (`http://[user:password@]host:port`).
+    Url(String),
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Proxy::FromEnv => f.write_str("FromEnv"),
+            Proxy::Off => f.write_str("Off"),
+            Proxy::Url(_) => f.write_str("Url(<hidden>)"),
+        }
+    }
+}
+
+/// Why a transport could not be built from its [`TransportOptions`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportBuildError {
+    /// The PEM given as root certificates could not be read.
+    #[error("the root certificate PEM could not be read: {0}")]
+    Pem(String),
+    /// The PEM given as root certificates holds no usable certificate.
+    #[error("the root certificate PEM holds no usable certificate")]
+    NoCertificate,
+    /// The TLS stack refused the configuration.
+    #[error("the TLS configuration was refused: {0}")]
+    Tls(String),
+    /// The proxy given cannot be used (the URL itself is not repeated: it may hold a password).
+    #[error("the proxy cannot be used: {reason}")]
+    Proxy {
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl Default for TransportOptions {
@@ -54,6 +104,7 @@ impl Default for TransportOptions {
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             root_certificates_pem: None,
             allow_http: false,
+            proxy: Proxy::FromEnv,
         }
     }
 }
@@ -69,6 +120,7 @@ impl fmt::Debug for TransportOptions {
                 &self.root_certificates_pem.as_ref().map(Vec::len),
             )
             .field("allow_http", &self.allow_http)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }
@@ -111,6 +163,11 @@ impl TransportOptions {
             ..self
         }
     }
+
+    /// Sets [`proxy`](Self::proxy).
+    pub fn proxy(self, proxy: Proxy) -> Self {
+        Self { proxy, ..self }
+    }
 }
 
 /// Whether an answer's `Content-Length` announces more than `limit` bytes, so that its body
@@ -122,121 +179,6 @@ pub fn announces_more_than(headers: &HeaderMap, limit: u64) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .is_some_and(|n| n > limit)
-}
-
-/// Writes the builder methods the workspace's transports share, in an `impl` block of a
-/// builder that has the fields `options: TransportOptions` and `roots: Option<R>` (the roots
-/// parsed from `options.root_certificates_pem`), implements `Default`, and has a function
-/// `$parse(&[u8]) -> Result<R, $error>` reading PEM with its TLS stack.
-///
-/// The methods: `connect_timeout`, `timeout`, `max_body_size`, `allow_http` (setting the
-/// options), `root_certificates_pem` (parsed at once: a bad PEM is an error there),
-/// `from_options` and `options`. For transport crates; not a stable API.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! transport_builder_common {
-    (error = $error:ty, parse = $parse:path) => {
-        /// Time to open a connection (see the builder's defaults for what it covers).
-        /// `None`: no limit.
-        pub fn connect_timeout(self, timeout: Option<::std::time::Duration>) -> Self {
-            let options = self.options.connect_timeout(timeout);
-            Self { options, ..self }
-        }
-
-        /// Time for a whole exchange (connecting, TLS, sending, the answer and its body).
-        /// `None`: no limit.
-        pub fn timeout(self, timeout: Option<::std::time::Duration>) -> Self {
-            let options = self.options.timeout(timeout);
-            Self { options, ..self }
-        }
-
-        /// The largest answer body accepted, in bytes; a larger one fails with
-        /// [`TransportErrorKind::BodyTooLarge`](sbg_tasks_proto::TransportErrorKind::BodyTooLarge)
-        /// without being read whole.
-        pub fn max_body_size(self, bytes: u64) -> Self {
-            let options = self.options.max_body_size(bytes);
-            Self { options, ..self }
-        }
-
-        /// Allows plain `http://` requests. Off by default: the token must not travel in clear
-        /// text. ([`client`](crate::client) turns it on only for an http base URL, which
-        /// [`BaseUrl`](sbg_tasks_proto::BaseUrl) accepts only when explicitly allowed.)
-        pub fn allow_http(self, allow: bool) -> Self {
-            let options = self.options.allow_http(allow);
-            Self { options, ..self }
-        }
-
-        /// Trusts only the certificates in `pem` (instead of the web PKI roots), e.g. a test
-        /// server's self-signed certificate. The PEM is read here: a bad one is an error now.
-        pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, $error> {
-            self.roots = Some($parse(pem)?);
-            self.options.root_certificates_pem = Some(pem.to_vec());
-            Ok(self)
-        }
-
-        /// A builder with `options` (the transport's own settings at their defaults). Fails
-        /// only if the options' root certificate PEM cannot be read.
-        pub fn from_options(options: $crate::transport::TransportOptions) -> Result<Self, $error> {
-            let roots = match &options.root_certificates_pem {
-                Some(pem) => Some($parse(pem)?),
-                None => None,
-            };
-            Ok(Self {
-                options,
-                roots,
-                ..Self::default()
-            })
-        }
-
-        /// The settings every transport has, as set so far.
-        pub fn options(&self) -> &$crate::transport::TransportOptions {
-            &self.options
-        }
-    };
-}
-
-/// Declares the error type of one of the workspace's transports: a newtype over
-/// [`TransportFailure`](crate::transport::TransportFailure) (kind, whether the request may
-/// have been sent, message, source) that displays its message alone, with `From`,
-/// `Display`, `Error` (its source is the failure's source) and
-/// [`TransportError`](crate::transport::TransportError). For transport crates; not a stable
-/// API.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! transport_error_type {
-    ($(#[$attr:meta])* $vis:vis struct $name:ident;) => {
-        $(#[$attr])*
-        #[derive(Debug)]
-        $vis struct $name($crate::transport::TransportFailure);
-
-        impl ::std::convert::From<$crate::transport::TransportFailure> for $name {
-            fn from(failure: $crate::transport::TransportFailure) -> Self {
-                Self(failure)
-            }
-        }
-
-        impl ::std::fmt::Display for $name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.0.message())
-            }
-        }
-
-        impl ::std::error::Error for $name {
-            fn source(&self) -> Option<&(dyn ::std::error::Error + 'static)> {
-                ::std::error::Error::source(&self.0)
-            }
-        }
-
-        impl $crate::transport::TransportError for $name {
-            fn kind(&self) -> $crate::transport::TransportErrorKind {
-                $crate::transport::TransportError::kind(&self.0)
-            }
-
-            fn request_sent(&self) -> bool {
-                $crate::transport::TransportError::request_sent(&self.0)
-            }
-        }
-    };
 }
 
 #[cfg(test)]
@@ -261,7 +203,9 @@ mod tests {
             (o.connect_timeout, o.timeout, o.max_body_size, o.allow_http),
             (None, Some(Duration::from_millis(5)), 7, true)
         );
+        let o = o.proxy(Proxy::Url("http://user:secret@127.0.0.1:3128".into()));
         let debug = format!("{o:?}");
+        assert!(!debug.contains("secret"), "{debug}");
         assert!(
             debug.contains("root_certificates_pem_len: Some(27)"),
             "{debug}"

@@ -1,4 +1,4 @@
-//! Shared by the client tests: a scripted closure transport, a fake environment, answers.
+//! Shared by the tests: a scripted closure transport, a fake environment, answers, configs.
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
 pub use std::collections::VecDeque;
@@ -6,15 +6,17 @@ pub use std::future::Future;
 pub use std::sync::Mutex;
 pub use std::time::Duration;
 
-pub use sbg_tasks_proto::client::{AsyncClient, Client, FakeEnv};
+pub use sbg_tasks_proto::env::FakeEnv;
 pub use sbg_tasks_proto::http::{Request, Response};
+pub use sbg_tasks_proto::machine::retry::RetryPolicy;
+pub use sbg_tasks_proto::machine::wait::WaitPolicy;
 pub use sbg_tasks_proto::model::TaskStatus;
-pub use sbg_tasks_proto::retry::RetryPolicy;
 pub use sbg_tasks_proto::transport::{TransportErrorKind, TransportFailure};
-pub use sbg_tasks_proto::wait::WaitPolicy;
 pub use sbg_tasks_proto::{
-    AllowHttp, AuthToken, BaseUrl, Config, Decoding, Error, GetTask, RerunTask, RunTask, TaskId,
+    AllowHttp, AuthToken, BaseUrl, ClientError, Config, Decoding, GetTask, RerunTask, RunTask,
+    TaskId,
 };
+pub use sbg_tasks_proto::{AsyncClient, BlockingClient};
 
 pub const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 pub const ID: &str = "08c5ce64-1551-4b7d-b054-63a1517bc7bb";
@@ -107,8 +109,8 @@ pub fn env() -> FakeEnv {
 pub fn client<'s>(
     script: &'s Script,
     env: &'s FakeEnv,
-) -> Client<impl Fn(Request<Vec<u8>>) -> Outcome + 's, &'s FakeEnv> {
-    Client::new(config(), move |r| script.send(r), env)
+) -> BlockingClient<impl Fn(Request<Vec<u8>>) -> Outcome + 's, &'s FakeEnv> {
+    BlockingClient::with_env(config(), move |r| script.send(r), env)
         .with_retry(RetryPolicy::default().with_jitter(0.0))
 }
 
@@ -134,4 +136,30 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
 
 pub fn assert_send<T: Send>(t: T) -> T {
     t
+}
+
+/// A config for the Seven Bridges platform (its public base URL) with [`TOKEN`].
+pub fn platform_config() -> Config {
+    Config::new(
+        sbg_tasks_proto::Platform::SevenBridges,
+        AuthToken::new(TOKEN).unwrap(),
+    )
+}
+
+pub fn project() -> sbg_tasks_proto::ProjectId {
+    "rfranklin/my-project".parse().unwrap()
+}
+
+pub fn app() -> sbg_tasks_proto::AppId {
+    "rfranklin/my-project/bwa-mem/3".parse().unwrap()
+}
+
+/// A 200 answer with `body`.
+pub fn ok(body: &[u8]) -> Response<Vec<u8>> {
+    Response::builder().status(200).body(body.to_vec()).unwrap()
+}
+
+/// A request's body as JSON.
+pub fn body_json<B: AsRef<[u8]>>(req: &Request<B>) -> serde_json::Value {
+    serde_json::from_slice(req.body().as_ref()).unwrap()
 }

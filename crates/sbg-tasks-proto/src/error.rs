@@ -1,22 +1,21 @@
-//! The one error type of the clients.
+//! [`ClientError`], the one error type of the clients, and [`PagerError`].
 
 use std::time::Duration;
 
 use crate::api_error::ApiError;
 use crate::decode::DecodeError;
-use crate::endpoint::{BuildError, ResponseError};
+use crate::endpoint::{RequestBuildError, ResponseError};
 use crate::meta::ResponseMeta;
 use crate::model::Task;
-use crate::pager::PagerError;
-use crate::transport::{TransportError, TransportErrorKind};
+use crate::transport::{TransportError, TransportErrorKind, TransportFailure};
 
 /// Why a client operation failed. Never contains the token.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ClientError {
     /// The request could not be built.
     #[error("the request could not be built: {0}")]
-    Build(#[from] BuildError),
+    Build(#[from] RequestBuildError),
 
     /// The platform (or a proxy in front of it) answered with an error status: status, code,
     /// message, request id, and an excerpt of a body that was not the platform's error JSON.
@@ -34,17 +33,10 @@ pub enum Error {
         error: DecodeError,
     },
 
-    /// The transport failed: no answer was received.
-    #[error("{kind} error{}: {source}", if *request_sent { " (the request may have reached the server)" } else { "" })]
-    Transport {
-        /// What kind of failure.
-        kind: TransportErrorKind,
-        /// Whether the request may have reached the server.
-        request_sent: bool,
-        /// The transport's error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync + 'static>,
-    },
+    /// The transport failed: no answer was received. Says what kind of failure and whether
+    /// the request may have reached the server.
+    #[error(transparent)]
+    Transport(TransportFailure),
 
     /// The platform answered with a redirect. Redirects are never followed, so that the token
     /// never goes to another host.
@@ -64,7 +56,7 @@ pub enum Error {
         /// Time spent, waits included.
         elapsed: Duration,
         /// The last attempt's error.
-        last: Box<Error>,
+        last: Box<ClientError>,
     },
 
     /// A run was retried after an attempt whose answer was lost, and the platform now says the
@@ -123,33 +115,29 @@ fn status_name(t: &Task) -> &str {
     t.status.as_ref().map_or("(none)", |s| s.as_str())
 }
 
-impl Error {
+impl ClientError {
     /// Wraps a transport's error.
     pub fn transport<E: TransportError>(error: E) -> Self {
-        Error::Transport {
-            kind: error.kind(),
-            request_sent: error.request_sent(),
-            source: Box::new(error),
-        }
+        ClientError::Transport(TransportFailure::from_error(error))
     }
 
     /// The API error, if the platform answered with one (looking through
-    /// [`Error::RetriesExhausted`]).
+    /// [`ClientError::RetriesExhausted`]).
     pub fn api(&self) -> Option<&ApiError> {
         match self {
-            Error::Api(e) => Some(e),
-            Error::RunAlreadyAccepted { answer, .. } => Some(answer),
-            Error::RetriesExhausted { last, .. } => last.api(),
+            ClientError::Api(e) => Some(e),
+            ClientError::RunAlreadyAccepted { answer, .. } => Some(answer),
+            ClientError::RetriesExhausted { last, .. } => last.api(),
             _ => None,
         }
     }
 
     /// The transport failure's kind, if the transport failed (looking through
-    /// [`Error::RetriesExhausted`]).
+    /// [`ClientError::RetriesExhausted`]).
     pub fn transport_kind(&self) -> Option<TransportErrorKind> {
         match self {
-            Error::Transport { kind, .. } => Some(*kind),
-            Error::RetriesExhausted { last, .. } => last.transport_kind(),
+            ClientError::Transport(failure) => Some(failure.kind()),
+            ClientError::RetriesExhausted { last, .. } => last.transport_kind(),
             _ => None,
         }
     }
@@ -157,31 +145,33 @@ impl Error {
     /// The HTTP status of the answer behind this error, if there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Decode { status, .. } | Error::Redirect { status, .. } => Some(*status),
-            Error::RetriesExhausted { last, .. } => last.status(),
+            ClientError::Decode { status, .. } | ClientError::Redirect { status, .. } => {
+                Some(*status)
+            }
+            ClientError::RetriesExhausted { last, .. } => last.status(),
             _ => self.api().map(|a| a.status),
         }
     }
 
-    /// The last task seen, for [`Error::Timeout`] and [`Error::NotStarted`].
+    /// The last task seen, for [`ClientError::Timeout`] and [`ClientError::NotStarted`].
     pub fn task(&self) -> Option<&Task> {
         match self {
-            Error::Timeout { last, .. } => Some(last),
-            Error::NotStarted { task } => Some(task),
+            ClientError::Timeout { last, .. } => Some(last),
+            ClientError::NotStarted { task } => Some(task),
             _ => None,
         }
     }
 }
 
-impl From<ResponseError> for Error {
+impl From<ResponseError> for ClientError {
     fn from(e: ResponseError) -> Self {
         match e {
-            ResponseError::Api(a) => Error::Api(a),
+            ResponseError::Api(a) => ClientError::Api(a),
             ResponseError::Decode {
                 status,
                 meta,
                 error,
-            } => Error::Decode {
+            } => ClientError::Decode {
                 status,
                 meta,
                 error,
@@ -193,23 +183,22 @@ impl From<ResponseError> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::TransportFailure;
 
     #[test]
     fn errors_are_send_sync_and_say_what_happened() {
         fn assert_send_sync<T: Send + Sync + 'static>() {}
-        assert_send_sync::<Error>();
+        assert_send_sync::<ClientError>();
 
-        let e = Error::transport(TransportFailure::new(
+        let e = ClientError::transport(TransportFailure::new(
             TransportErrorKind::Io,
             "reset by peer",
         ));
         assert_eq!(
             e.to_string(),
-            "io error (the request may have reached the server): io error: reset by peer"
+            "io error (the request may have reached the server): reset by peer"
         );
         assert_eq!(e.transport_kind(), Some(TransportErrorKind::Io));
-        let wrapped = Error::RetriesExhausted {
+        let wrapped = ClientError::RetriesExhausted {
             attempts: 3,
             elapsed: Duration::from_secs(2),
             last: Box::new(e),
@@ -220,7 +209,7 @@ mod tests {
             .starts_with("gave up after 3 attempts in 2s: io error"));
 
         let t: Task = serde_json::from_str(r#"{"id":"t1","status":"RUNNING"}"#).unwrap();
-        let timeout = Error::Timeout {
+        let timeout = ClientError::Timeout {
             waited: Duration::from_secs(60),
             polls: 7,
             last: Box::new(t),
@@ -231,4 +220,29 @@ mod tests {
         );
         assert_eq!(timeout.task().and_then(|t| t.id.as_deref()), Some("t1"));
     }
+}
+
+/// Why the pager cannot go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PagerError {
+    /// [`Pager::on_page`](crate::Pager::on_page) was called without a request from [`Pager::next_request`] pending.
+    #[error("a page was fed to the pager without a pending request")]
+    NoRequestPending,
+    /// The page's `items` member was sent but is not a list of task objects (a lenient decode
+    /// kept it in the page's `extra`). The walk stops rather than take the page for empty.
+    #[error("the page at offset {offset} has an `items` member that is not a list of tasks")]
+    UnusableItems {
+        /// The offset of the page.
+        offset: u64,
+    },
+    /// Too many consecutive pages brought nothing new (the list changes faster than it can be
+    /// read, or the total header is inconsistent).
+    #[error("{pages} consecutive pages up to offset {offset} brought no new task; giving up")]
+    Stalled {
+        /// How many pages in a row.
+        pages: u32,
+        /// The offset of the last one.
+        offset: u64,
+    },
 }

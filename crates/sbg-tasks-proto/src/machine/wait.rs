@@ -7,7 +7,7 @@
 //! ```
 //! use std::time::Duration;
 //! use sbg_tasks_proto::model::Task;
-//! use sbg_tasks_proto::wait::{WaitPolicy, WaitState, WaitStep};
+//! use sbg_tasks_proto::machine::wait::{WaitPolicy, WaitState, WaitStep};
 //!
 //! let policy = WaitPolicy::default().with_interval(Duration::from_secs(2));
 //! let mut wait = WaitState::new(policy, Duration::ZERO);
@@ -16,13 +16,13 @@
 //! assert!(matches!(step, WaitStep::Sleep(d) if d == Duration::from_secs(2)));
 //! let done: Task = serde_json::from_str(r#"{"id": "t", "status": "COMPLETED"}"#)?;
 //! let step = wait.on_task(done, Duration::from_secs(2), &mut |_| {});
-//! assert!(matches!(step, WaitStep::Finished(Ok(t)) if t.is_terminal()));
+//! assert!(matches!(step, WaitStep::Done(Ok(t)) if t.is_terminal()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::time::Duration;
 
-use crate::client::Error;
+use crate::error::ClientError;
 use crate::model::{BatchCounts, Task, TaskStatus};
 
 /// How to poll a task until it ends.
@@ -111,15 +111,15 @@ impl Progress<'_> {
 }
 
 /// What the driver does next.
-// `Finished` is large (a task), but a step lives only until the driver matches it.
+// `Done` is large (a task), but a step lives only until the driver matches it.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WaitStep {
     /// Sleep this long, then get the task again and call [`WaitState::on_task`].
     Sleep(Duration),
-    /// Waiting is over: the terminal task, or [`Error::NotStarted`] / [`Error::Timeout`].
-    Finished(Result<Task, Error>),
+    /// Waiting is over: the terminal task, or [`ClientError::NotStarted`] / [`ClientError::Timeout`].
+    Done(Result<Task, ClientError>),
 }
 
 /// The state of one wait.
@@ -151,8 +151,8 @@ impl WaitState {
     /// Hands over the task polled at monotonic time `now`: calls `progress`, then decides.
     ///
     /// A terminal task ends the wait. A DRAFT task ends it at once with
-    /// [`Error::NotStarted`]: a draft never moves on its own. Past the timeout the wait ends with
-    /// [`Error::Timeout`] holding this task. Otherwise: sleep the current interval (never past
+    /// [`ClientError::NotStarted`]: a draft never moves on its own. Past the timeout the wait ends with
+    /// [`ClientError::Timeout`] holding this task. Otherwise: sleep the current interval (never past
     /// the timeout), which then grows by the backoff factor up to the maximum.
     pub fn on_task(
         &mut self,
@@ -168,10 +168,10 @@ impl WaitState {
             elapsed,
         });
         if task.is_terminal() {
-            return WaitStep::Finished(Ok(task));
+            return WaitStep::Done(Ok(task));
         }
         if task.status == Some(TaskStatus::Draft) {
-            return WaitStep::Finished(Err(Error::NotStarted {
+            return WaitStep::Done(Err(ClientError::NotStarted {
                 task: Box::new(task),
             }));
         }
@@ -179,7 +179,7 @@ impl WaitState {
         if let Some(limit) = self.policy.timeout {
             let left = limit.saturating_sub(elapsed);
             if left.is_zero() {
-                return WaitStep::Finished(Err(Error::Timeout {
+                return WaitStep::Done(Err(ClientError::Timeout {
                     waited: elapsed,
                     polls: self.polls,
                     last: Box::new(task),
@@ -229,14 +229,14 @@ mod tests {
                     sleeps.push(d.as_secs());
                     now += d;
                 }
-                WaitStep::Finished(r) => panic!("ended early: {r:?}"),
+                WaitStep::Done(r) => panic!("ended early: {r:?}"),
             }
         }
         assert_eq!(sleeps, [2, 4, 8, 10, 10]);
         assert_eq!(seen[0], (1, S(0), Some((1, 4))));
         assert_eq!(seen[2], (3, S(6), Some((1, 4))));
         match w.on_task(task(r#"{"id":"t","status":"FAILED"}"#), now, &mut |_| {}) {
-            WaitStep::Finished(Ok(t)) => assert_eq!(t.status, Some(TaskStatus::Failed)),
+            WaitStep::Done(Ok(t)) => assert_eq!(t.status, Some(TaskStatus::Failed)),
             other => panic!("{other:?}"),
         }
         assert_eq!(w.polls(), 6);
@@ -246,7 +246,7 @@ mod tests {
     fn a_draft_fails_at_once() {
         let mut w = WaitState::new(WaitPolicy::default(), S(0));
         match w.on_task(task(r#"{"id":"d","status":"DRAFT"}"#), S(0), &mut |_| {}) {
-            WaitStep::Finished(Err(Error::NotStarted { task })) => {
+            WaitStep::Done(Err(ClientError::NotStarted { task })) => {
                 assert_eq!(task.id.as_deref(), Some("d"));
             }
             other => panic!("{other:?}"),
@@ -269,7 +269,7 @@ mod tests {
                     sleeps.push(d.as_secs());
                     now += d;
                 }
-                WaitStep::Finished(Err(Error::Timeout {
+                WaitStep::Done(Err(ClientError::Timeout {
                     waited,
                     polls,
                     last,
@@ -277,7 +277,7 @@ mod tests {
                     assert_eq!((waited, polls), (S(10), 4));
                     break last;
                 }
-                WaitStep::Finished(other) => panic!("{other:?}"),
+                WaitStep::Done(other) => panic!("{other:?}"),
             }
         };
         assert_eq!(sleeps, [4, 4, 2]);

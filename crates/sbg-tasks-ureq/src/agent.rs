@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use sbg_tasks_proto::http::{Request, Response};
-use sbg_tasks_proto::transport::{announces_more_than, HttpTransport, TransportOptions};
+use sbg_tasks_proto::transport::{
+    announces_more_than, HttpTransport, Proxy, TransportBuildError, TransportFailure,
+    TransportOptions,
+};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::transport::DefaultConnector;
 
-use crate::error::{BuildError, UreqError};
+use crate::error::from_ureq;
 use crate::resolver::InlineResolver;
 
 /// A blocking transport on a ureq `Agent`: keep-alive connection pool, rustls (ring), web PKI
@@ -30,19 +33,13 @@ impl std::fmt::Debug for UreqTransport {
     }
 }
 
-impl Default for UreqTransport {
-    fn default() -> Self {
-        Self::builder().build()
-    }
-}
-
 impl UreqTransport {
-    /// A transport with the defaults (see [`UreqTransportBuilder`]).
-    pub fn new() -> Self {
-        Self::default()
+    /// A transport with `options` (see [`UreqTransportBuilder`] for what they cover here).
+    pub fn new(options: TransportOptions) -> Result<Self, TransportBuildError> {
+        Self::builder().options(options).build()
     }
 
-    /// A builder with the defaults.
+    /// A builder with the default options.
     pub fn builder() -> UreqTransportBuilder {
         UreqTransportBuilder::default()
     }
@@ -54,96 +51,75 @@ impl UreqTransport {
 }
 
 impl HttpTransport for UreqTransport {
-    type Error = UreqError;
+    type Error = TransportFailure;
 
-    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, UreqError> {
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportFailure> {
         let limit = self.max_body;
         let response = self
             .agent
             .run(request)
-            .map_err(|e| UreqError::from_ureq(e, limit, false))?;
+            .map_err(|e| from_ureq(e, limit, false))?;
         let (parts, mut body) = response.into_parts();
         if announces_more_than(&parts.headers, limit) {
-            return Err(UreqError::body_too_large(limit));
+            return Err(TransportFailure::body_too_large(limit));
         }
         let bytes = body
             .with_config()
             .limit(limit)
             .read_to_vec()
-            .map_err(|e| UreqError::from_ureq(e, limit, true))?;
+            .map_err(|e| from_ureq(e, limit, true))?;
         Ok(Response::from_parts(parts, bytes))
     }
 }
 
-/// Settings of a [`UreqTransport`]: the [`TransportOptions`] every transport has, and the
-/// proxy.
+/// Builds a [`UreqTransport`] from the [`TransportOptions`] every transport has.
 ///
-/// Defaults: connect timeout 10 s (DNS, TCP and TLS), per-call timeout 60 s (the whole
-/// exchange, body included), body cap [`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE),
-/// the web PKI roots, https only, the proxy from the environment.
-#[derive(Clone)]
+/// What the options mean here: the connect timeout covers DNS, TCP and TLS; the per-call
+/// timeout the whole exchange, body included; the proxy is ureq's reading of the environment
+/// (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, …) unless turned off or given (`http://`,
+/// `socks5://`, … as ureq supports them). Defaults: [`TransportOptions::default`].
+#[derive(Debug, Clone, Default)]
 pub struct UreqTransportBuilder {
     options: TransportOptions,
-    /// Parsed from `options.root_certificates_pem`.
-    roots: Option<Arc<Vec<Certificate<'static>>>>,
-    proxy_from_env: bool,
-}
-
-impl Default for UreqTransportBuilder {
-    fn default() -> Self {
-        Self {
-            options: TransportOptions::default(),
-            roots: None,
-            proxy_from_env: true,
-        }
-    }
-}
-
-impl std::fmt::Debug for UreqTransportBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UreqTransportBuilder")
-            .field("options", &self.options)
-            .field("custom_roots", &self.roots.as_ref().map(|r| r.len()))
-            .field("proxy_from_env", &self.proxy_from_env)
-            .finish()
-    }
 }
 
 /// The certificates in `pem`: at least one.
-fn parse_roots(pem: &[u8]) -> Result<Arc<Vec<Certificate<'static>>>, BuildError> {
+fn parse_roots(pem: &[u8]) -> Result<Arc<Vec<Certificate<'static>>>, TransportBuildError> {
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(pem) {
-        if let PemItem::Certificate(c) = item.map_err(|e| BuildError::Pem(e.to_string()))? {
+        let item = item.map_err(|e| TransportBuildError::Pem(e.to_string()))?;
+        if let PemItem::Certificate(c) = item {
             certs.push(c);
         }
     }
     if certs.is_empty() {
-        return Err(BuildError::NoCertificate);
+        return Err(TransportBuildError::NoCertificate);
     }
     Ok(Arc::new(certs))
 }
 
 impl UreqTransportBuilder {
-    sbg_tasks_proto::transport_builder_common!(error = BuildError, parse = parse_roots);
-
-    /// Whether to use the proxy named by the environment (`HTTPS_PROXY`, `ALL_PROXY`, ...,
-    /// honouring `NO_PROXY`), as ureq reads it. On by default.
-    pub fn proxy_from_env(mut self, yes: bool) -> Self {
-        self.proxy_from_env = yes;
-        self
+    /// Replaces the options.
+    pub fn options(self, options: TransportOptions) -> Self {
+        Self { options }
     }
 
-    /// Builds the transport.
-    pub fn build(self) -> UreqTransport {
-        let roots = match self.roots {
-            Some(certs) => RootCerts::Specific(certs),
+    /// The options set so far.
+    pub fn current_options(&self) -> &TransportOptions {
+        &self.options
+    }
+
+    /// Builds the transport: reads the root certificates' PEM and the proxy.
+    pub fn build(self) -> Result<UreqTransport, TransportBuildError> {
+        let options = self.options;
+        let roots = match &options.root_certificates_pem {
+            Some(pem) => RootCerts::Specific(parse_roots(pem)?),
             None => RootCerts::WebPki,
         };
         let tls = TlsConfig::builder()
             .provider(TlsProvider::Rustls)
             .root_certs(roots)
             .build();
-        let options = self.options;
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -153,8 +129,21 @@ impl UreqTransportBuilder {
             .tls_config(tls)
             .timeout_connect(options.connect_timeout)
             .timeout_global(options.timeout);
-        if !self.proxy_from_env {
-            config = config.proxy(None);
+        match &options.proxy {
+            Proxy::FromEnv => {}
+            Proxy::Off => config = config.proxy(None),
+            Proxy::Url(url) => {
+                // ureq's message may quote the URL, which may hold a password: not repeated.
+                let proxy = ureq::Proxy::new(url).map_err(|_| TransportBuildError::Proxy {
+                    reason: "ureq cannot read the proxy URL".to_owned(),
+                })?;
+                config = config.proxy(Some(proxy));
+            }
+            _ => {
+                return Err(TransportBuildError::Proxy {
+                    reason: "this proxy setting is not supported by the ureq transport".to_owned(),
+                })
+            }
         }
         // Our resolver: ureq's default one starts a thread per call once a timeout is set.
         let agent = ureq::Agent::with_parts(
@@ -162,9 +151,9 @@ impl UreqTransportBuilder {
             DefaultConnector::new(),
             InlineResolver::new(),
         );
-        UreqTransport {
+        Ok(UreqTransport {
             agent,
             max_body: options.max_body_size,
-        }
+        })
     }
 }

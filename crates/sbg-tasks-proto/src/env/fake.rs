@@ -1,42 +1,17 @@
-//! The environment a client runs in: clocks, sleeping and randomness, supplied by the transport
-//! crate (or a test) so that this crate never reads a clock or sleeps.
+//! [`FakeEnv`]: time that moves only when the client sleeps.
 
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Clocks and a jitter source.
-pub trait Env {
-    /// A monotonic reading: time since an origin of the environment's choosing. Never goes
-    /// back.
-    fn now(&self) -> Duration;
-
-    /// The wall clock: time since the Unix epoch (for `X-RateLimit-Reset` and `Retry-After`
-    /// dates).
-    fn unix_now(&self) -> Duration;
-
-    /// A random number, for backoff jitter.
-    fn random(&self) -> u64;
-}
-
-/// An [`Env`] that can block the current thread.
-pub trait BlockingEnv: Env {
-    /// Blocks for `duration`.
-    fn sleep(&self, duration: Duration);
-}
-
-/// An [`Env`] with an async timer.
-pub trait AsyncEnv: Env {
-    /// Completes after `duration`.
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send;
-}
+use super::{AsyncEnv, BlockingEnv, Env};
 
 /// A fake environment for tests: time stands still except when the client sleeps, which
 /// returns at once and moves both clocks forward. Randomness is a fixed xorshift sequence.
 ///
 /// ```
 /// use std::time::Duration;
-/// use sbg_tasks_proto::client::{BlockingEnv, Env, FakeEnv};
+/// use sbg_tasks_proto::env::{BlockingEnv, Env, FakeEnv};
 /// let env = FakeEnv::new(Duration::from_secs(1_700_000_000));
 /// env.sleep(Duration::from_secs(3));
 /// assert_eq!(env.now(), Duration::from_secs(3));
@@ -126,53 +101,5 @@ impl AsyncEnv for FakeEnv {
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
         self.record_sleep(duration);
         std::future::ready(())
-    }
-}
-
-impl<T: Env + ?Sized> Env for &T {
-    fn now(&self) -> Duration {
-        (**self).now()
-    }
-    fn unix_now(&self) -> Duration {
-        (**self).unix_now()
-    }
-    fn random(&self) -> u64 {
-        (**self).random()
-    }
-}
-
-impl<T: BlockingEnv + ?Sized> BlockingEnv for &T {
-    fn sleep(&self, duration: Duration) {
-        (**self).sleep(duration);
-    }
-}
-
-impl<T: Env + ?Sized> Env for std::sync::Arc<T> {
-    fn now(&self) -> Duration {
-        (**self).now()
-    }
-    fn unix_now(&self) -> Duration {
-        (**self).unix_now()
-    }
-    fn random(&self) -> u64 {
-        (**self).random()
-    }
-}
-
-impl<T: BlockingEnv + ?Sized> BlockingEnv for std::sync::Arc<T> {
-    fn sleep(&self, duration: Duration) {
-        (**self).sleep(duration);
-    }
-}
-
-impl<T: AsyncEnv + Sync + Send + ?Sized> AsyncEnv for std::sync::Arc<T> {
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
-        (**self).sleep(duration)
-    }
-}
-
-impl<T: AsyncEnv + Sync + ?Sized> AsyncEnv for &T {
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
-        (**self).sleep(duration)
     }
 }

@@ -13,10 +13,13 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 use sbg_tasks_proto::http::{Request, Response};
-use sbg_tasks_proto::transport::{announces_more_than, AsyncHttpTransport, TransportOptions};
+use sbg_tasks_proto::transport::{
+    announces_more_than, AsyncHttpTransport, TransportBuildError, TransportFailure,
+    TransportOptions,
+};
 
-use crate::error::{BuildError, HyperError};
-use crate::proxy::{ProxyChoice, ProxyConnector};
+use crate::error::{from_body, from_client, insecure, timeout};
+use crate::proxy::{matcher, ProxyConnector};
 
 type Pool = Client<HttpsConnector<ProxyConnector>, Full<Bytes>>;
 
@@ -44,9 +47,9 @@ impl std::fmt::Debug for HyperTransport {
 }
 
 impl HyperTransport {
-    /// A transport with the defaults (see [`HyperTransportBuilder`]).
-    pub fn new() -> Result<Self, BuildError> {
-        Self::builder().build()
+    /// A transport with `options` and the defaults of [`HyperTransportBuilder`] otherwise.
+    pub fn new(options: TransportOptions) -> Result<Self, TransportBuildError> {
+        Self::builder().options(options).build()
     }
 
     /// A builder with the defaults.
@@ -59,100 +62,93 @@ impl HyperTransport {
         self.max_body
     }
 
-    async fn exchange(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, HyperError> {
+    async fn exchange(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>, TransportFailure> {
         let request = request.map(|b| Full::new(Bytes::from(b)));
-        let response = self
-            .pool
-            .request(request)
-            .await
-            .map_err(HyperError::from_client)?;
+        let response = self.pool.request(request).await.map_err(from_client)?;
         let (parts, body) = response.into_parts();
         let limit = self.max_body;
         if announces_more_than(&parts.headers, limit) {
-            return Err(HyperError::body_too_large(limit));
+            return Err(TransportFailure::body_too_large(limit));
         }
         let cap = usize::try_from(limit).unwrap_or(usize::MAX);
         let bytes = Limited::new(body, cap)
             .collect()
             .await
-            .map_err(|e| HyperError::from_body(e, limit))?
+            .map_err(|e| from_body(e, limit))?
             .to_bytes();
         Ok(Response::from_parts(parts, Vec::from(bytes)))
     }
 }
 
 impl AsyncHttpTransport for HyperTransport {
-    type Error = HyperError;
+    type Error = TransportFailure;
 
-    async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, HyperError> {
+    async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportFailure> {
         if let Some(scheme) = request.uri().scheme_str() {
             if !scheme.eq_ignore_ascii_case("https") && !self.allow_http {
-                return Err(HyperError::insecure(scheme));
+                return Err(insecure(scheme));
             }
         }
         match self.timeout {
             Some(t) => tokio::time::timeout(t, self.exchange(request))
                 .await
-                .unwrap_or_else(|_| Err(HyperError::timeout(t))),
+                .unwrap_or_else(|_| Err(timeout(t))),
             None => self.exchange(request).await,
         }
     }
 }
 
-/// Settings of a [`HyperTransport`]: the [`TransportOptions`] every transport has, HTTP/2 and
+/// Builds a [`HyperTransport`] from the [`TransportOptions`] every transport has, HTTP/2 and
 /// the pool's idle timeout.
 ///
-/// Defaults: connect timeout 10 s (opening the TCP connection), per-call timeout 60 s (the
-/// whole exchange, body included), body cap [`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE),
-/// the web PKI roots, https only, HTTP/1.1 and HTTP/2, idle pooled connections closed after
-/// 90 s, the proxy named by the environment.
-#[derive(Clone)]
+/// What the options mean here: the connect timeout covers opening the TCP connection; the
+/// per-call timeout the whole exchange, body included; the proxy (from the environment by
+/// curl's rules — `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` — none, or one given)
+/// is used through CONNECT tunnels with TLS inside, end to end with the server, so the proxy
+/// sees the host and port, never a request or the token; only `http://` proxies are
+/// supported. Defaults: [`TransportOptions::default`], HTTP/1.1 and HTTP/2, idle pooled
+/// connections closed after 90 s.
+#[derive(Debug, Clone)]
 pub struct HyperTransportBuilder {
     options: TransportOptions,
-    /// Parsed from `options.root_certificates_pem`.
-    roots: Option<Vec<CertificateDer<'static>>>,
     http2: bool,
     pool_idle_timeout: Duration,
-    proxy: ProxyChoice,
 }
 
 impl Default for HyperTransportBuilder {
     fn default() -> Self {
         Self {
             options: TransportOptions::default(),
-            roots: None,
             http2: true,
             pool_idle_timeout: Duration::from_secs(90),
-            proxy: ProxyChoice::default(),
         }
     }
 }
 
-impl std::fmt::Debug for HyperTransportBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HyperTransportBuilder")
-            .field("options", &self.options)
-            .field("custom_roots", &self.roots.as_ref().map(Vec::len))
-            .field("http2", &self.http2)
-            .field("pool_idle_timeout", &self.pool_idle_timeout)
-            .field("proxy", &self.proxy)
-            .finish()
-    }
-}
-
 /// The certificates in `pem`: at least one.
-fn parse_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, BuildError> {
+fn parse_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, TransportBuildError> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| BuildError::Pem(e.to_string()))?;
+        .map_err(|e| TransportBuildError::Pem(e.to_string()))?;
     if certs.is_empty() {
-        return Err(BuildError::NoCertificate);
+        return Err(TransportBuildError::NoCertificate);
     }
     Ok(certs)
 }
 
 impl HyperTransportBuilder {
-    sbg_tasks_proto::transport_builder_common!(error = BuildError, parse = parse_roots);
+    /// Replaces the options.
+    pub fn options(self, options: TransportOptions) -> Self {
+        Self { options, ..self }
+    }
+
+    /// The options set so far.
+    pub fn current_options(&self) -> &TransportOptions {
+        &self.options
+    }
 
     /// Whether to offer HTTP/2 over TLS (ALPN). On by default.
     pub fn http2(mut self, yes: bool) -> Self {
@@ -166,47 +162,23 @@ impl HyperTransportBuilder {
         self
     }
 
-    /// Whether to use the proxy the environment names, by curl's rules: `HTTPS_PROXY` (for
-    /// https), `HTTP_PROXY` (for http), `ALL_PROXY`, `NO_PROXY` (upper or lower case), read
-    /// when the transport is built. On by default, as in `sbg-tasks-ureq`; `false` connects
-    /// straight to the server (and drops a proxy set with [`proxy`](Self::proxy)).
-    ///
-    /// Connections go through the proxy as CONNECT tunnels with TLS inside, end to end with
-    /// the server: the proxy sees the host and port, never a request or the token. Only
-    /// `http://` proxies are supported; a destination the rules send to another kind of
-    /// proxy fails to connect with an error that says so.
-    pub fn proxy_from_env(mut self, yes: bool) -> Self {
-        self.proxy = if yes {
-            ProxyChoice::FromEnv
-        } else {
-            ProxyChoice::Off
-        };
-        self
-    }
-
-    /// Sends every connection through this proxy (`http://[user:password@]host:port`,
-    /// the credentials sent as `Proxy-Authorization: Basic` on the CONNECT request), whatever
-    /// the environment says. Checked by [`build`](Self::build); never shown by `Debug`.
-    pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.proxy = ProxyChoice::Url(url.into());
-        self
-    }
-
-    /// Builds the transport. No runtime is needed to build it; sending needs tokio.
-    pub fn build(self) -> Result<HyperTransport, BuildError> {
+    /// Builds the transport: reads the root certificates' PEM and the proxy. No runtime is
+    /// needed to build it; sending needs tokio.
+    pub fn build(self) -> Result<HyperTransport, TransportBuildError> {
         let mut roots = RootCertStore::empty();
-        match self.roots {
-            Some(certs) => {
-                let (added, _ignored) = roots.add_parsable_certificates(certs);
+        match &self.options.root_certificates_pem {
+            Some(pem) => {
+                let (added, _ignored) = roots.add_parsable_certificates(parse_roots(pem)?);
                 if added == 0 {
-                    return Err(BuildError::NoCertificate);
+                    return Err(TransportBuildError::NoCertificate);
                 }
             }
             None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TransportBuildError::Tls(e.to_string()))?
             .with_root_certificates(roots)
             .with_no_client_auth();
         let mut http = HttpConnector::new();
@@ -217,7 +189,7 @@ impl HyperTransportBuilder {
             .with_tls_config(tls)
             .https_or_http()
             .enable_http1();
-        let tcp = ProxyConnector::new(http, self.proxy.matcher()?);
+        let tcp = ProxyConnector::new(http, matcher(&self.options.proxy)?);
         let https = if self.http2 {
             https.enable_http2().wrap_connector(tcp)
         } else {

@@ -4,23 +4,25 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
-use super::{Env, Error, Settings};
+use super::retry::{Decision, Failure, RetryState, StopReason};
+use super::Settings;
 use crate::endpoint::{Answer, Endpoint, ResponseError};
-use crate::retry::{Decision, Failure, RetryState, StopReason};
+use crate::env::Env;
+use crate::error::ClientError;
 use crate::transport::TransportError;
 
 /// What the driver of a [`CallMachine`] does next.
 #[derive(Debug)]
 #[must_use]
 #[non_exhaustive]
-pub enum Step<T> {
+pub enum CallStep<T> {
     /// Send this request with the transport, then call [`CallMachine::on_response`] or
     /// [`CallMachine::on_transport_error`].
     Send(Request<Vec<u8>>),
     /// Sleep this long, then call [`CallMachine::resume`].
     Sleep(Duration),
     /// The call is over.
-    Done(Result<Answer<T>, Error>),
+    Done(Result<Answer<T>, ClientError>),
 }
 
 /// One call of an [`Endpoint`] with its retries: builds each attempt's request, reads each
@@ -29,25 +31,27 @@ pub enum Step<T> {
 /// A driver loop is all a client adds:
 ///
 /// ```
-/// # use sbg_tasks_proto::client::{BlockingEnv, CallMachine, Error, Settings, Step};
+/// # use sbg_tasks_proto::env::BlockingEnv;
+/// # use sbg_tasks_proto::machine::{CallMachine, CallStep, Settings};
+/// # use sbg_tasks_proto::ClientError;
 /// # use sbg_tasks_proto::transport::HttpTransport;
 /// # use sbg_tasks_proto::{Answer, Endpoint};
 /// fn call<P: Endpoint>(
 ///     settings: &Settings, endpoint: &P, transport: &impl HttpTransport, env: &impl BlockingEnv,
-/// ) -> Result<Answer<P::Output>, Error> {
+/// ) -> Result<Answer<P::Output>, ClientError> {
 ///     let mut machine = CallMachine::new(settings, endpoint, env);
 ///     let mut step = machine.resume(env);
 ///     loop {
 ///         step = match step {
-///             Step::Send(request) => match transport.send(request) {
+///             CallStep::Send(request) => match transport.send(request) {
 ///                 Ok(response) => machine.on_response(response, env),
 ///                 Err(e) => machine.on_transport_error(e, env),
 ///             },
-///             Step::Sleep(d) => {
+///             CallStep::Sleep(d) => {
 ///                 env.sleep(d);
 ///                 machine.resume(env)
 ///             }
-///             Step::Done(result) => return result,
+///             CallStep::Done(result) => return result,
 ///             _ => unreachable!(),
 ///         }
 ///     }
@@ -76,7 +80,7 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
             retry: RetryState::new(endpoint.kind(), env.now()),
             sent_at: Duration::ZERO,
             method: endpoint.method(),
-            path: format!("{}{}", base.path_prefix(), endpoint.path()),
+            path: target_path(base.path_prefix(), endpoint),
         }
     }
 
@@ -91,14 +95,14 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
     }
 
     /// Starts the next attempt: builds its request.
-    pub fn resume(&mut self, env: &impl Env) -> Step<P::Output> {
+    pub fn resume(&mut self, env: &impl Env) -> CallStep<P::Output> {
         match self.endpoint.prepare_request(&self.settings.config) {
             Ok(request) => {
                 self.retry.begin_attempt();
                 self.sent_at = env.now();
-                Step::Send(request)
+                CallStep::Send(request)
             }
-            Err(e) => Step::Done(Err(Error::Build(e))),
+            Err(e) => CallStep::Done(Err(ClientError::Build(e))),
         }
     }
 
@@ -107,7 +111,11 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
     }
 
     /// Reads the answer to the current attempt.
-    pub fn on_response(&mut self, response: Response<Vec<u8>>, env: &impl Env) -> Step<P::Output> {
+    pub fn on_response(
+        &mut self,
+        response: Response<Vec<u8>>,
+        env: &impl Env,
+    ) -> CallStep<P::Output> {
         let status = response.status();
         let attempt = self.retry.attempts();
         tracing::debug!(
@@ -129,7 +137,7 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
                         .collect()
                 })
                 .unwrap_or_default();
-            return Step::Done(Err(Error::Redirect {
+            return CallStep::Done(Err(ClientError::Redirect {
                 status: status.as_u16(),
                 location,
             }));
@@ -142,12 +150,12 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
                 if !answer.report.is_clean() {
                     tracing::debug!(path = %self.path, report = %answer.report, "answer repaired");
                 }
-                Step::Done(Ok(answer))
+                CallStep::Done(Ok(answer))
             }
             Err(ResponseError::Api(api)) => {
                 if self.retry.run_already_accepted(&api) {
                     tracing::info!(path = %self.path, attempt, "run already accepted by an earlier attempt");
-                    return Step::Done(Err(Error::RunAlreadyAccepted {
+                    return CallStep::Done(Err(ClientError::RunAlreadyAccepted {
                         attempts: attempt,
                         answer: api,
                     }));
@@ -159,9 +167,9 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
                     env.unix_now(),
                     env.random(),
                 );
-                self.decide(decision, Error::Api(api), env)
+                self.decide(decision, ClientError::Api(api), env)
             }
-            Err(e) => Step::Done(Err(e.into())),
+            Err(e) => CallStep::Done(Err(e.into())),
         }
     }
 
@@ -170,7 +178,7 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
         &mut self,
         error: E,
         env: &impl Env,
-    ) -> Step<P::Output> {
+    ) -> CallStep<P::Output> {
         let (kind, request_sent) = (error.kind(), error.request_sent());
         tracing::debug!(
             method = %self.method,
@@ -188,10 +196,15 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
             env.unix_now(),
             env.random(),
         );
-        self.decide(decision, Error::transport(error), env)
+        self.decide(decision, ClientError::transport(error), env)
     }
 
-    fn decide(&mut self, decision: Decision, error: Error, env: &impl Env) -> Step<P::Output> {
+    fn decide(
+        &mut self,
+        decision: Decision,
+        error: ClientError,
+        env: &impl Env,
+    ) -> CallStep<P::Output> {
         match decision {
             Decision::Retry { after, reason } => {
                 tracing::info!(
@@ -202,7 +215,7 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
                     wait_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
                     "retrying"
                 );
-                Step::Sleep(after)
+                CallStep::Sleep(after)
             }
             Decision::Stop(reason) => {
                 let attempts = self.retry.attempts();
@@ -213,15 +226,27 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
                     );
                 }
                 if reason.is_exhausted() && attempts > 1 {
-                    Step::Done(Err(Error::RetriesExhausted {
+                    CallStep::Done(Err(ClientError::RetriesExhausted {
                         attempts,
                         elapsed: self.retry.elapsed(env.now()),
                         last: Box::new(error),
                     }))
                 } else {
-                    Step::Done(Err(error))
+                    CallStep::Done(Err(error))
                 }
             }
         }
     }
+}
+
+/// The path of `endpoint`'s request target (no query: query values may name things a trace
+/// has no need of).
+fn target_path<P: Endpoint + ?Sized>(prefix: &str, endpoint: &P) -> String {
+    let mut path = String::with_capacity(prefix.len() + 64);
+    path.push_str(prefix);
+    endpoint.write_target(&mut crate::Target::new(&mut path));
+    if let Some(q) = path.find('?') {
+        path.truncate(q);
+    }
+    path
 }

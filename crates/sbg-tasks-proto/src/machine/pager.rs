@@ -51,7 +51,7 @@
 //! while let Some(call) = pager.next_request(&config) {
 //!     let request = call.prepare_request(&config)?;
 //!     // A transport sends `request`; here a canned server answers three tasks in all.
-//!     let offset = call.get_offset().unwrap_or(0);
+//!     let offset = call.offset.unwrap_or(0);
 //!     let items: Vec<_> = ["a", "b", "c"].iter().skip(offset as usize).take(2)
 //!         .map(|id| format!(r#"{{"id":"{id}"}}"#)).collect();
 //!     let response = http::Response::builder()
@@ -71,6 +71,7 @@
 use std::collections::HashSet;
 
 use crate::endpoint::Answer;
+use crate::error::PagerError;
 use crate::model::{Link, Task, TaskPage};
 use crate::{BaseUrl, Config, FieldName, Fields, ListTasks, PageLimit};
 
@@ -100,31 +101,6 @@ pub struct Pager {
     stalled: u32,
     ignored_links: u64,
     last_ignored_link: Option<IgnoredLink>,
-}
-
-/// Why the pager cannot go on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PagerError {
-    /// [`Pager::on_page`] was called without a request from [`Pager::next_request`] pending.
-    #[error("a page was fed to the pager without a pending request")]
-    NoRequestPending,
-    /// The page's `items` member was sent but is not a list of task objects (a lenient decode
-    /// kept it in the page's `extra`). The walk stops rather than take the page for empty.
-    #[error("the page at offset {offset} has an `items` member that is not a list of tasks")]
-    UnusableItems {
-        /// The offset of the page.
-        offset: u64,
-    },
-    /// Too many consecutive pages brought nothing new (the list changes faster than it can be
-    /// read, or the total header is inconsistent).
-    #[error("{pages} consecutive pages up to offset {offset} brought no new task; giving up")]
-    Stalled {
-        /// How many pages in a row.
-        pages: u32,
-        /// The offset of the last one.
-        offset: u64,
-    },
 }
 
 /// A `rel: next` link the pager did not use, and why.
@@ -158,9 +134,9 @@ impl Pager {
     /// page; `id` is added to a `fields` selector that lacks it).
     pub fn new(first: ListTasks) -> Self {
         let first = ensure_id_field(first);
-        let start_offset = first.get_offset().unwrap_or(0);
+        let start_offset = first.offset.unwrap_or(0);
         Self {
-            limit: first.get_limit(),
+            limit: first.limit,
             template: first,
             start_offset,
             offset: start_offset,
@@ -208,7 +184,7 @@ impl Pager {
         let call = self.in_flight.take().ok_or(PagerError::NoRequestPending)?;
         self.first = false;
         self.pages += 1;
-        let o = call.get_offset().unwrap_or(0);
+        let o = call.offset.unwrap_or(0);
         let total = answer.meta.total_matching;
         let page = answer.value;
         if page.items_unusable() {
@@ -365,7 +341,7 @@ impl Pager {
 
 /// Adds `id` to a `fields` selector that names fields but not `id`.
 fn ensure_id_field(list: ListTasks) -> ListTasks {
-    match list.get_fields() {
+    match list.fields.as_ref() {
         Some(Fields::Only(names)) if !names.iter().any(|n| n.as_str() == "id") => {
             let mut names = names.clone();
             if let Ok(id) = FieldName::new("id") {

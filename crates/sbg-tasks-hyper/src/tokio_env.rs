@@ -1,16 +1,18 @@
-//! The tokio environment: `tokio::time` clock and timer, `SystemTime`, `fastrand`.
+//! The tokio environment: tokio's clock and timer, and the standard environment's wall clock
+//! and jitter.
 
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use sbg_tasks_proto::client::{AsyncEnv, Env};
+use sbg_tasks_proto::env::{AsyncEnv, Env, StdEnv};
 use tokio::time::Instant;
 
-/// tokio's monotonic clock and timer (paused test time applies), the system wall clock and a
-/// random jitter source.
+/// tokio's monotonic clock and timer (so paused test time applies), with the wall clock and
+/// the random jitter source of the standard environment ([`StdEnv`]).
 #[derive(Debug, Clone, Copy)]
 pub struct TokioEnv {
     origin: Instant,
+    std: StdEnv,
 }
 
 impl TokioEnv {
@@ -18,6 +20,7 @@ impl TokioEnv {
     pub fn new() -> Self {
         Self {
             origin: Instant::now(),
+            std: StdEnv::new(),
         }
     }
 }
@@ -34,13 +37,11 @@ impl Env for TokioEnv {
     }
 
     fn unix_now(&self) -> Duration {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
+        self.std.unix_now()
     }
 
     fn random(&self) -> u64 {
-        fastrand::u64(..)
+        self.std.random()
     }
 }
 

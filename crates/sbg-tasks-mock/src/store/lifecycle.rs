@@ -1,0 +1,344 @@
+//! How a run advances: its schedule, its phases, and the parents of batch children.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+
+use super::pricing::{cents_of, price};
+use super::{Ctx, Store, TaskRecord};
+use crate::config::{Outcome, Schedule};
+
+/// Where a run is: its clock, its polls and its progress.
+pub(super) struct RunState {
+    pub(super) started: Instant,
+    pub(super) polls: u32,
+    pub(super) finish_polls: u32,
+    pub(super) finish_after: Duration,
+    pub(super) running_since: Option<Instant>,
+    pub(super) ended: Option<Instant>,
+    pub(super) steps_total: u64,
+    pub(super) steps_completed: u64,
+    pub(super) aborted: bool,
+}
+
+enum Phase {
+    Queued,
+    Running(u64),
+    Done,
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn phase_of(schedule: Schedule, run: &RunState, now: Instant) -> Phase {
+    let s = run.steps_total;
+    match schedule {
+        Schedule::Polls(_) => {
+            let (p, n) = (run.polls, run.finish_polls);
+            if p >= n {
+                Phase::Done
+            } else if p == 0 {
+                Phase::Queued
+            } else {
+                Phase::Running(u64::from(p) * s / u64::from(n))
+            }
+        }
+        Schedule::WallTime(_) => {
+            let d = run.finish_after;
+            let e = now.saturating_duration_since(run.started);
+            let q = d / 4;
+            if e >= d {
+                Phase::Done
+            } else if e < q {
+                Phase::Queued
+            } else {
+                let span = (d - q).as_nanos().max(1);
+                let done = (e - q).as_nanos() * u128::from(s) / span;
+                Phase::Running(u64::try_from(done).unwrap_or(s))
+            }
+        }
+    }
+}
+
+pub(super) fn exec_status(
+    run: &RunState,
+    now: Instant,
+    message: &str,
+    instance_init: bool,
+) -> Value {
+    let end = run.ended.unwrap_or(now);
+    let duration = end.saturating_duration_since(run.started);
+    let queued = run
+        .running_since
+        .unwrap_or(end)
+        .saturating_duration_since(run.started);
+    let running = run
+        .running_since
+        .map(|r| end.saturating_duration_since(r))
+        .unwrap_or_default();
+    json!({
+        "steps_completed": run.steps_completed,
+        "steps_total": run.steps_total,
+        "message": message,
+        "system_limit": false,
+        "account_limit": false,
+        "instance_init": instance_init,
+        "duration": ms(duration),
+        "queued_duration": ms(queued),
+        "running_duration": ms(running),
+        "execution_duration": ms(running),
+    })
+}
+
+fn default_outcome(name: &str) -> Outcome {
+    if name.to_ascii_lowercase().contains("fail") {
+        Outcome::Failed
+    } else {
+        Outcome::Completed
+    }
+}
+
+/// Fill the outputs of a completed task: every port without a value gets a file.
+fn fill_outputs(body: &mut Map<String, Value>) {
+    if let Some(Value::Object(outputs)) = body.get_mut("outputs") {
+        for (port, v) in outputs.iter_mut() {
+            let empty = v.is_null() || v.as_object().is_some_and(Map::is_empty);
+            if empty {
+                let path: String = uuid::Uuid::new_v4().simple().to_string()[..24].to_owned();
+                *v = json!({"class": "File", "path": path, "name": format!("{port}.out")});
+            }
+        }
+    }
+}
+
+impl Store {
+    pub(crate) fn set_outcome(&mut self, id: &str, outcome: Outcome) -> bool {
+        let Some(rec) = self.tasks.get_mut(id) else {
+            return false;
+        };
+        rec.outcome = Some(outcome);
+        let children = rec.children.clone();
+        for c in children {
+            if let Some(rec) = self.tasks.get_mut(&c) {
+                rec.outcome = Some(outcome);
+            }
+        }
+        true
+    }
+
+    /// Count `polls` polls of a task (and of its children) without a request.
+    pub(crate) fn advance(&mut self, id: &str, polls: u32, now: Instant) -> bool {
+        if !self.tasks.contains_key(id) {
+            return false;
+        }
+        self.count_polls(id, polls);
+        self.refresh(id, now);
+        true
+    }
+
+    pub(super) fn count_polls(&mut self, id: &str, polls: u32) {
+        let Some(rec) = self.tasks.get(id) else {
+            return;
+        };
+        let ids: Vec<String> = std::iter::once(id.to_owned())
+            .chain(rec.children.iter().cloned())
+            .collect();
+        for i in ids {
+            if let Some(run) = self.tasks.get_mut(&i).and_then(|r| r.run.as_mut()) {
+                if run.ended.is_none() {
+                    run.polls = run.polls.saturating_add(polls);
+                }
+            }
+        }
+    }
+
+    /// Bring a task (and its children) up to date.
+    pub(super) fn refresh(&mut self, id: &str, now: Instant) {
+        let Some(rec) = self.tasks.get(id) else {
+            return;
+        };
+        if rec.children.is_empty() {
+            if let Some(rec) = self.tasks.get_mut(id) {
+                Self::apply_single(&self.ctx, rec, now);
+            }
+            return;
+        }
+        let children = rec.children.clone();
+        let mut counts = [0u64; 5]; // queued, running, completed, failed, aborted
+        let mut cents = 0;
+        let mut all_done = true;
+        for c in &children {
+            if let Some(child) = self.tasks.get_mut(c) {
+                Self::apply_single(&self.ctx, child, now);
+                let i = match child.status() {
+                    "QUEUED" => 0,
+                    "RUNNING" => 1,
+                    "COMPLETED" => 2,
+                    "FAILED" => 3,
+                    _ => 4,
+                };
+                counts[i] += 1;
+                if let Some(run) = &child.run {
+                    all_done &= run.ended.is_some();
+                    cents += cents_of(run);
+                }
+            }
+        }
+        if let Some(rec) = self.tasks.get_mut(id) {
+            Self::apply_parent(&self.ctx, rec, now, counts, all_done, cents);
+        }
+    }
+
+    fn apply_parent(
+        ctx: &Ctx,
+        rec: &mut TaskRecord,
+        now: Instant,
+        c: [u64; 5],
+        all_done: bool,
+        cents: u64,
+    ) {
+        let Some(run) = rec.run.as_mut() else {
+            return;
+        };
+        if run.ended.is_some() {
+            return;
+        }
+        let status = if run.aborted {
+            "ABORTED"
+        } else if all_done {
+            if c[3] > 0 {
+                "FAILED"
+            } else if c[2] == 0 && c[4] > 0 {
+                "ABORTED"
+            } else {
+                "COMPLETED"
+            }
+        } else if c[1] > 0 || c[2] + c[3] + c[4] > 0 {
+            "RUNNING"
+        } else {
+            "QUEUED"
+        };
+        if status == "RUNNING" && run.running_since.is_none() {
+            run.running_since = Some(now);
+        }
+        let terminal = matches!(status, "COMPLETED" | "FAILED" | "ABORTED");
+        if terminal && run.ended.is_none() {
+            run.ended = Some(now);
+        }
+        let end = run.ended.unwrap_or(now);
+        let duration = ms(end.saturating_duration_since(run.started));
+        let queued = ms(run
+            .running_since
+            .unwrap_or(end)
+            .saturating_duration_since(run.started));
+        let running = run
+            .running_since
+            .map(|r| ms(end.saturating_duration_since(r)))
+            .unwrap_or(0);
+        let message = match status {
+            "QUEUED" => "Batch tasks list initialization.",
+            "RUNNING" => "Running",
+            "COMPLETED" => "Completed",
+            "FAILED" => "Failed",
+            _ => "Aborted",
+        };
+        let es = json!({
+            "duration": duration,
+            "running_duration": running,
+            "queued_duration": queued,
+            "message": message,
+            "queued": c[0],
+            "running": c[1],
+            "completed": c[2],
+            "failed": c[3],
+            "aborted": c[4],
+            "execution_duration": running,
+            "system_limit": false,
+            "account_limit": false,
+        });
+        let end_time = run.ended.map(|e| ctx.wall(e));
+        rec.set("status", status.into());
+        rec.set("execution_status", es);
+        if let Some(t) = end_time {
+            rec.set("end_time", t.into());
+            rec.set("price", price(cents));
+        }
+    }
+
+    fn apply_single(ctx: &Ctx, rec: &mut TaskRecord, now: Instant) {
+        let schedule = ctx.cfg.schedule;
+        let default = default_outcome(rec.name());
+        let outcome = rec.outcome.unwrap_or(default);
+        let Some(run) = rec.run.as_mut() else {
+            return;
+        };
+        if run.ended.is_some() {
+            return;
+        }
+        let (status, message, init) = match phase_of(schedule, run, now) {
+            Phase::Queued => ("QUEUED", "In queue", true),
+            Phase::Running(steps) => {
+                if run.running_since.is_none() {
+                    run.running_since = Some(now);
+                }
+                run.steps_completed = steps.min(run.steps_total.saturating_sub(1));
+                ("RUNNING", "Running", false)
+            }
+            Phase::Done => {
+                if run.running_since.is_none() {
+                    run.running_since = Some(now);
+                }
+                run.ended = Some(now);
+                match outcome {
+                    Outcome::Completed => {
+                        run.steps_completed = run.steps_total;
+                        ("COMPLETED", "Completed", false)
+                    }
+                    Outcome::Failed => {
+                        run.steps_completed = run.steps_total / 2;
+                        ("FAILED", "Failed", false)
+                    }
+                    Outcome::Aborted => ("ABORTED", "Aborted", false),
+                }
+            }
+        };
+        let es = exec_status(run, now, message, init);
+        let ended = run.ended.map(|e| (ctx.wall(e), cents_of(run)));
+        rec.set("status", status.into());
+        rec.set("execution_status", es);
+        if let Some((end_time, cents)) = ended {
+            rec.set("end_time", end_time.into());
+            rec.set("price", price(cents));
+            if status == "COMPLETED" {
+                fill_outputs(&mut rec.body);
+            }
+        }
+    }
+
+    pub(super) fn new_run(&self, started: Instant, steps_total: u64, index: u32) -> RunState {
+        let (finish_polls, finish_after) = match self.ctx.cfg.schedule {
+            Schedule::Polls(n) => (n.saturating_add(index), Duration::ZERO),
+            Schedule::WallTime(d) => (0, d + d / 4 * index),
+        };
+        RunState {
+            started,
+            polls: 0,
+            finish_polls,
+            finish_after,
+            running_since: None,
+            ended: None,
+            steps_total,
+            steps_completed: 0,
+            aborted: false,
+        }
+    }
+
+    pub(super) fn steps_of(&self, body: &Map<String, Value>) -> u64 {
+        body.get("execution_status")
+            .and_then(|e| e.get("steps_total"))
+            .and_then(Value::as_u64)
+            .filter(|s| *s > 0)
+            .unwrap_or(self.ctx.cfg.steps_total)
+    }
+}

@@ -1,0 +1,234 @@
+//! The tasks and their lifecycle. Pure state: the HTTP layer calls in with the time.
+//!
+//! Cut by concern: `fields` (selection and rendering), `validation` (a draft's `errors`),
+//! `pricing`, `lifecycle` (schedules, phases, batch parents), `actions` (run, abort), `drafts`
+//! (create, clone), `listing`, `details` (execution details) and `seed` (the documentation's
+//! examples). This file holds the records and the store's plain accessors.
+
+mod actions;
+mod details;
+mod drafts;
+mod fields;
+mod lifecycle;
+mod listing;
+mod pricing;
+mod seed;
+mod validation;
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Instant;
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::api_error::ApiError;
+use crate::config::{Outcome, Schedule};
+use lifecycle::RunState;
+
+pub(crate) use actions::RunOpts;
+pub(crate) use drafts::{CloneOpts, DraftAction};
+pub(crate) use fields::Fields;
+pub(crate) use listing::ListQuery;
+
+struct TaskRecord {
+    body: Map<String, Value>,
+    /// Verbatim answer (seeded examples) while the task is unchanged.
+    raw: Option<Bytes>,
+    /// Serialized `body`, dropped on every change.
+    cache: Option<Bytes>,
+    /// Served instead of everything else when malformed examples are on.
+    malformed: Option<Bytes>,
+    run: Option<RunState>,
+    outcome: Option<Outcome>,
+    children: Vec<String>,
+    seq: u64,
+}
+
+impl TaskRecord {
+    fn new(body: Map<String, Value>, seq: u64) -> Self {
+        TaskRecord {
+            body,
+            raw: None,
+            cache: None,
+            malformed: None,
+            run: None,
+            outcome: None,
+            children: Vec::new(),
+            seq,
+        }
+    }
+
+    fn status(&self) -> &str {
+        self.body
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    fn changed(&mut self) {
+        self.raw = None;
+        self.cache = None;
+        self.malformed = None;
+    }
+
+    fn set(&mut self, key: &str, value: Value) {
+        self.body.insert(key.to_owned(), value);
+        self.changed();
+    }
+
+    fn name(&self) -> &str {
+        self.body
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+pub(crate) struct StoreConfig {
+    pub(crate) schedule: Schedule,
+    pub(crate) steps_total: u64,
+    pub(crate) known_files: Option<BTreeSet<String>>,
+    /// e.g. `http://127.0.0.1:8080/v2`
+    pub(crate) base_url: String,
+    pub(crate) serve_malformed: bool,
+    pub(crate) base_instant: Instant,
+    pub(crate) base_wall: OffsetDateTime,
+}
+
+struct Ctx {
+    cfg: StoreConfig,
+}
+
+impl Ctx {
+    fn wall(&self, at: Instant) -> String {
+        let t = self.cfg.base_wall + at.saturating_duration_since(self.cfg.base_instant);
+        let t = t.replace_nanosecond(0).unwrap_or(t);
+        t.format(&Rfc3339).unwrap_or_default()
+    }
+
+    fn href(&self, id: &str) -> String {
+        format!("{}/tasks/{}", self.cfg.base_url, id)
+    }
+}
+
+/// All tasks.
+pub(crate) struct Store {
+    ctx: Ctx,
+    tasks: HashMap<String, TaskRecord>,
+    next_seq: u64,
+}
+
+/// Is `s` a UUID in its hyphenated form?
+pub(crate) fn is_uuid(s: &str) -> bool {
+    s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string()
+}
+
+impl Store {
+    pub(crate) fn new(cfg: StoreConfig) -> Self {
+        Store {
+            ctx: Ctx { cfg },
+            tasks: HashMap::new(),
+            next_seq: 0,
+        }
+    }
+
+    fn insert_record(&mut self, id: String, mut rec: TaskRecord) {
+        rec.seq = self.next_seq;
+        self.next_seq += 1;
+        self.tasks.insert(id, rec);
+    }
+
+    /// Insert a task given as JSON; returns its id (made up when missing).
+    pub(crate) fn insert(&mut self, task: Value) -> Result<String, String> {
+        let Value::Object(mut body) = task else {
+            return Err("a task must be a JSON object".into());
+        };
+        let id = match body.get("id") {
+            None => {
+                let id = new_id();
+                body.insert("id".into(), Value::String(id.clone()));
+                id
+            }
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(_) => return Err("`id` must be a non-empty string".into()),
+        };
+        if !body.contains_key("href") {
+            body.insert("href".into(), Value::String(self.ctx.href(&id)));
+        }
+        self.insert_record(id.clone(), TaskRecord::new(body, 0));
+        Ok(id)
+    }
+
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.tasks.contains_key(id)
+    }
+
+    pub(crate) fn ids(&self) -> Vec<String> {
+        let mut v: Vec<(&String, u64)> = self.tasks.iter().map(|(k, r)| (k, r.seq)).collect();
+        v.sort_by_key(|(_, s)| *s);
+        v.into_iter().map(|(k, _)| k.clone()).collect()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// The body as it is now (wall-time schedules are brought up to date, polls not counted).
+    pub(crate) fn snapshot(&mut self, id: &str, now: Instant) -> Option<Value> {
+        self.refresh(id, now);
+        self.tasks.get(id).map(|r| Value::Object(r.body.clone()))
+    }
+
+    /// `GET /v2/tasks/{id}`: counts a poll, then answers.
+    pub(crate) fn get(
+        &mut self,
+        id: &str,
+        fields: &Fields,
+        now: Instant,
+    ) -> Result<Bytes, ApiError> {
+        if !self.tasks.contains_key(id) {
+            return Err(ApiError::not_found_task());
+        }
+        self.count_polls(id, 1);
+        self.refresh(id, now);
+        let rec = self
+            .tasks
+            .get_mut(id)
+            .ok_or_else(ApiError::not_found_task)?;
+        Ok(rec.render(fields))
+    }
+
+    /// Answer for a task without counting a poll.
+    pub(crate) fn view(
+        &mut self,
+        id: &str,
+        fields: &Fields,
+        now: Instant,
+    ) -> Result<Bytes, ApiError> {
+        self.refresh(id, now);
+        let rec = self
+            .tasks
+            .get_mut(id)
+            .ok_or_else(ApiError::not_found_task)?;
+        Ok(rec.render(fields))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::examples;
+
+    #[test]
+    fn uuid_form_is_strict() {
+        assert!(is_uuid(examples::GET_TASK_ID));
+        assert!(!is_uuid("f586a3fbc9e44415b22b648a66969a37"));
+        assert!(!is_uuid("not-a-uuid"));
+    }
+}
