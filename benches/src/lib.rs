@@ -40,7 +40,7 @@ pub fn large_malformed_task(min_len: usize) -> Vec<u8> {
     let mut i = 0usize;
     while s.len() < min_len {
         // One port per 8 entries; each entry a small file object with one defect or two.
-        if i % 8 == 0 {
+        if i.is_multiple_of(8) {
             if i > 0 {
                 s.push_str("        ],\n");
             }
@@ -188,3 +188,9 @@ impl Pathological {
         out
     }
 }
+
+/// The workspace README's library example (it uses `sbg-tasks-ureq`, a dependency of this
+/// unpublished crate), compiled as a doctest so it cannot rot.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

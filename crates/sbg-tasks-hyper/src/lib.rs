@@ -76,3 +76,8 @@ pub fn client_with(
         TokioEnv::new(),
     ))
 }
+
+/// The crate README's example, compiled as a doctest so it cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -65,3 +65,8 @@ pub use error::MockError;
 pub use fault::{Fault, FaultSpec, Malformed, Route, Scope};
 pub use journal::{AuthScheme, JournalEntry};
 pub use serde_json;
+
+/// The crate README's example, compiled as a doctest so it cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

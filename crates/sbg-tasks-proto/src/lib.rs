@@ -106,3 +106,8 @@ pub use transport::{
     AsyncHttpTransport, HttpTransport, Proxy, TransportBuildError, TransportError,
     TransportErrorKind, TransportFailure, TransportOptions,
 };
+
+/// The crate README's example, compiled as a doctest so it cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

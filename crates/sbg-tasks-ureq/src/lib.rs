@@ -71,7 +71,7 @@ pub fn client_with(
     ))
 }
 
-/// The README's Rust example, compiled as a doctest so it cannot rot.
-#[doc = include_str!("../../../README.md")]
+/// The crate README's example, compiled as a doctest so it cannot rot.
+#[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
