@@ -435,6 +435,14 @@ fn exit_codes_for_usage_api_and_network_failures() {
         assert_code(&o, 4);
         assert!(stderr(&o).contains("connect"), "{}", stderr(&o));
         assert_no_token(&o);
+        // The transport named is the one that sent: hyper-util's connector words its failure
+        // its own way.
+        assert_eq!(
+            stderr(&o).contains("tcp connect error"),
+            t == "async",
+            "{t}: {}",
+            stderr(&o)
+        );
 
         // Plain http without the flag, or to a non-loopback host: refused, nothing sent.
         let o = sbg(
