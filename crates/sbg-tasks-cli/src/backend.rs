@@ -1,16 +1,77 @@
-//! Building the client a command runs on: the chosen transport, wrapped in the tracing layer.
+//! Building the client a command runs on: always the proto's blocking client (the CLI is a
+//! blocking program), over the transport `--transport` chose, wrapped in the tracing layer.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use sbg_tasks_hyper::HyperTransport;
+use sbg_tasks_proto::http::{Request, Response};
 use sbg_tasks_proto::machine::retry::RetryPolicy;
-use sbg_tasks_proto::transport::{Proxy, TransportOptions};
-use sbg_tasks_proto::Settings;
-use sbg_tasks_proto::{is_loopback_host, Config};
+use sbg_tasks_proto::transport::{
+    AsyncHttpTransport, HttpTransport, Proxy, TransportFailure, TransportOptions,
+};
+use sbg_tasks_proto::{is_loopback_host, BlockingClient, Config, Settings, StdEnv};
+use sbg_tasks_ureq::UreqTransport;
 
-use crate::api::{Api, AsyncApi, BlockingApi, Trace, Traced};
 use crate::cli::{NetArgs, Transport};
 use crate::error::CliError;
+use crate::trace::{Trace, Traced};
+
+/// The client every command runs on, whichever the transport.
+pub(crate) type Client = BlockingClient<Traced<CliTransport>, StdEnv>;
+
+/// The transport `--transport` chose, behind one blocking interface: the async one is driven
+/// to completion, one exchange at a time, on a runtime of its own.
+// One per process, built once: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum CliTransport {
+    /// `blocking`: ureq.
+    Ureq(UreqTransport),
+    /// `async`: hyper.
+    Hyper {
+        /// The transport; its pool was built in `runtime`, and is dropped before it (fields
+        /// drop in order).
+        transport: HyperTransport,
+        /// A current-thread runtime: each exchange is a `block_on`.
+        runtime: tokio::runtime::Runtime,
+    },
+}
+
+impl CliTransport {
+    /// The transport `kind` names, with `options`.
+    fn new(kind: Transport, options: TransportOptions) -> Result<Self, CliError> {
+        let build = |e| CliError::Usage(format!("cannot build the transport: {e}"));
+        match kind {
+            Transport::Blocking => Ok(Self::Ureq(UreqTransport::new(options).map_err(build)?)),
+            Transport::Async => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| CliError::Io(format!("cannot start the async runtime: {e}")))?;
+                // The hyper client's pool lives on the runtime it is built in.
+                let transport = {
+                    let _guard = runtime.enter();
+                    HyperTransport::new(options).map_err(build)?
+                };
+                Ok(Self::Hyper { transport, runtime })
+            }
+        }
+    }
+}
+
+impl HttpTransport for CliTransport {
+    type Error = TransportFailure;
+
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportFailure> {
+        match self {
+            Self::Ureq(transport) => transport.send(request),
+            Self::Hyper { transport, runtime } => {
+                runtime.block_on(AsyncHttpTransport::send(transport, request))
+            }
+        }
+    }
+}
 
 /// How to connect, beyond the base URL and token.
 #[derive(Debug, Clone)]
@@ -71,8 +132,7 @@ fn read_pem(path: &Option<PathBuf>) -> Result<Option<Vec<u8>>, CliError> {
 }
 
 /// The client for `config` over the chosen transport.
-pub(crate) fn connect(config: Config, opts: &ConnectOpts) -> Result<Box<dyn Api>, CliError> {
-    let trace = Trace::new(opts.verbose);
+pub(crate) fn connect(config: Config, opts: &ConnectOpts) -> Result<Client, CliError> {
     let pem = read_pem(&opts.ca_cert)?;
     let base = config.base_url();
     let allow_http = base.is_http();
@@ -88,47 +148,56 @@ pub(crate) fn connect(config: Config, opts: &ConnectOpts) -> Result<Box<dyn Api>
     if let Some(pem) = pem {
         options = options.root_certificates_pem(pem);
     }
-    match opts.transport {
-        Transport::Blocking => {
-            let inner = sbg_tasks_ureq::UreqTransport::new(options)
-                .map_err(|e| CliError::Usage(format!("cannot build the transport: {e}")))?;
-            let transport = Traced {
-                inner,
-                trace: trace.clone(),
+    let transport = Traced {
+        inner: CliTransport::new(opts.transport, options)?,
+        trace: Trace::new(opts.verbose),
+    };
+    Ok(BlockingClient::with_settings(
+        settings,
+        transport,
+        StdEnv::new(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use sbg_tasks_mock::examples::GET_TASK_ID;
+    use sbg_tasks_mock::MockServer;
+    use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, GetTask};
+
+    use super::*;
+
+    const TOKEN: &str = "backend-test-token";
+
+    #[test]
+    fn the_flag_picks_the_transport_that_sends() {
+        let mock = MockServer::builder()
+            .token(TOKEN)
+            .seed_examples(true)
+            .start_blocking()
+            .unwrap();
+        let base = BaseUrl::parse_with(mock.base_url(), AllowHttp::Loopback).unwrap();
+        for (kind, hyper) in [(Transport::Blocking, false), (Transport::Async, true)] {
+            let opts = ConnectOpts {
+                transport: kind,
+                ..ConnectOpts::default()
             };
-            Ok(Box::new(BlockingApi {
-                client: sbg_tasks_proto::BlockingClient::with_settings(
-                    settings,
-                    transport,
-                    sbg_tasks_ureq::StdEnv::new(),
-                ),
-                trace,
-            }))
-        }
-        Transport::Async => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| CliError::Io(format!("cannot start the async runtime: {e}")))?;
-            // The hyper client's pool lives on the runtime it is built in.
-            let inner = {
-                let _guard = runtime.enter();
-                sbg_tasks_hyper::HyperTransport::new(options)
-                    .map_err(|e| CliError::Usage(format!("cannot build the transport: {e}")))?
-            };
-            let transport = Traced {
-                inner,
-                trace: trace.clone(),
-            };
-            Ok(Box::new(AsyncApi {
-                runtime,
-                client: sbg_tasks_proto::AsyncClient::with_settings(
-                    settings,
-                    transport,
-                    sbg_tasks_hyper::TokioEnv::new(),
-                ),
-                trace,
-            }))
+            let config = Config::new(base.clone(), AuthToken::new(TOKEN).unwrap());
+            let client = connect(config, &opts).unwrap();
+            let inner = &client.transport().inner;
+            assert_eq!(
+                matches!(inner, CliTransport::Hyper { .. }),
+                hyper,
+                "{kind:?}: {inner:?}"
+            );
+            // Twice: the second exchange reuses the pool (hyper's, kept on its runtime).
+            for _ in 0..2 {
+                let task = client.get(&GetTask::new(GET_TASK_ID.parse().unwrap()));
+                assert_eq!(task.unwrap().value.id.as_deref(), Some(GET_TASK_ID));
+            }
+            let seen = client.transport().trace.exchanges();
+            assert_eq!(seen.len(), 2, "{kind:?}: {seen:?}");
+            assert!(seen.iter().all(|x| x.outcome == Ok(200)), "{seen:?}");
         }
     }
 }

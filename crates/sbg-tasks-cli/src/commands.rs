@@ -15,7 +15,7 @@ use sbg_tasks_proto::model::{BatchBy, PortValue, Task, TaskStatus};
 use sbg_tasks_proto::ClientError as Error;
 use sbg_tasks_proto::{Decoding, Fields, GetTask, RerunTask, RunOptions, RunTask, TaskId};
 
-use crate::api::Api;
+use crate::backend::Client;
 use crate::cli::{
     CreateArgs, GetArgs, IdArgs, ListArgs, ParseArgs, RerunArgs, RunArgs, RunFlags, WaitArgs,
 };
@@ -63,21 +63,21 @@ fn secs(s: f64, flag: &str) -> Result<Duration, CliError> {
 }
 
 /// Shows the repairs a lenient decode of the last answer made, as warnings on stderr.
-fn warn_answer(api: &dyn Api, report: &sbg_tasks_proto::ParseReport) {
+fn warn_answer(client: &Client, report: &sbg_tasks_proto::ParseReport) {
     if !report.is_clean() {
-        let body = api.trace().last_body();
+        let body = client.transport().trace.last_body();
         warn_report(report, Some(&body), "answer");
     }
 }
 
 /// `get`.
-pub(crate) fn get(api: &dyn Api, args: &GetArgs) -> Result<(), CliError> {
+pub(crate) fn get(client: &Client, args: &GetArgs) -> Result<(), CliError> {
     let mut call = GetTask::new(task_id(&args.id)?);
     if let Some(f) = fields(args.fields.as_deref())? {
         call = call.fields(f);
     }
-    let answer = api.get(&call).map_err(from_client)?;
-    warn_answer(api, &answer.report);
+    let answer = client.get(&call).map_err(from_client)?;
+    warn_answer(client, &answer.report);
     print_task(&answer.value, args.out.json)
 }
 
@@ -97,29 +97,29 @@ fn run_options(flags: &RunFlags) -> Result<RunOptions, CliError> {
 }
 
 /// `run`.
-pub(crate) fn run(api: &dyn Api, args: &RunArgs) -> Result<(), CliError> {
+pub(crate) fn run(client: &Client, args: &RunArgs) -> Result<(), CliError> {
     let call = RunTask::new(task_id(&args.id)?).options(run_options(&args.options)?);
-    let answer = api.run(&call).map_err(from_client)?;
-    warn_answer(api, &answer.report);
+    let answer = client.run(&call).map_err(from_client)?;
+    warn_answer(client, &answer.report);
     print_task(&answer.value, args.out.json)
 }
 
 /// `rerun`.
-pub(crate) fn rerun(api: &dyn Api, args: &RerunArgs) -> Result<(), CliError> {
+pub(crate) fn rerun(client: &Client, args: &RerunArgs) -> Result<(), CliError> {
     let call = RerunTask::new(task_id(&args.id)?)
         .run(args.run)
         .options(run_options(&args.options)?);
-    let answer = api.rerun(&call).map_err(from_client)?;
-    warn_answer(api, &answer.report);
+    let answer = client.rerun(&call).map_err(from_client)?;
+    warn_answer(client, &answer.report);
     print_task(&answer.value, args.out.json)
 }
 
 /// `abort`.
-pub(crate) fn abort(api: &dyn Api, args: &IdArgs) -> Result<(), CliError> {
-    let answer = api
+pub(crate) fn abort(client: &Client, args: &IdArgs) -> Result<(), CliError> {
+    let answer = client
         .abort(&AbortTask::new(task_id(&args.id)?))
         .map_err(from_client)?;
-    warn_answer(api, &answer.report);
+    warn_answer(client, &answer.report);
     print_task(&answer.value, args.out.json)
 }
 
@@ -187,25 +187,25 @@ impl WaitDisplay {
 
 /// Waits for a task, showing progress; the terminal task (any final status).
 pub(crate) fn wait_for(
-    api: &dyn Api,
+    client: &Client,
     id: &TaskId,
     policy: &WaitPolicy,
     display: &WaitDisplay,
 ) -> Result<Task, CliError> {
-    let result = api.wait(id, policy, &mut |p: &Progress<'_>| display.update(p));
+    let result = client.wait_with(id, policy, |p: &Progress<'_>| display.update(p));
     display.finish();
     result.map_err(from_client)
 }
 
 /// `wait`: exit 0 when COMPLETED, 5 when FAILED or ABORTED, 4 on timeout.
-pub(crate) fn wait(api: &dyn Api, args: &WaitArgs) -> Result<(), CliError> {
+pub(crate) fn wait(client: &Client, args: &WaitArgs) -> Result<(), CliError> {
     let id = task_id(&args.id)?;
     let policy = WaitPolicy::default()
         .with_interval(secs(args.interval, "--interval")?)
         .with_backoff(1.0)
         .with_timeout(args.timeout.map(|t| secs(t, "--timeout")).transpose()?);
     let display = WaitDisplay::new(false);
-    let task = wait_for(api, &id, &policy, &display)?;
+    let task = wait_for(client, &id, &policy, &display)?;
     print_task(&task, args.out.json)?;
     match &task.status {
         Some(s @ (TaskStatus::Failed | TaskStatus::Aborted)) => Err(CliError::TaskEnded {
@@ -236,7 +236,7 @@ fn input_value(raw: &str) -> Result<(String, PortValue), CliError> {
 }
 
 /// `create`.
-pub(crate) fn create(api: &dyn Api, args: &CreateArgs) -> Result<(), CliError> {
+pub(crate) fn create(client: &Client, args: &CreateArgs) -> Result<(), CliError> {
     let project: ProjectId = args
         .project
         .parse()
@@ -275,8 +275,8 @@ pub(crate) fn create(api: &dyn Api, args: &CreateArgs) -> Result<(), CliError> {
     if let Some(b) = args.interruptible {
         call = call.use_interruptible_instances(b);
     }
-    let answer = api.create(&call).map_err(from_client)?;
-    warn_answer(api, &answer.report);
+    let answer = client.create(&call).map_err(from_client)?;
+    warn_answer(client, &answer.report);
     if let CreateOutcome::CreatedWithErrors { errors, .. } = &answer.value {
         eprintln!(
             "warning: the task was created but cannot run: {} validation error(s){}",
@@ -289,7 +289,7 @@ pub(crate) fn create(api: &dyn Api, args: &CreateArgs) -> Result<(), CliError> {
 
 /// `list`: one page, or every page with `--all` (through the proto pager, which never hands
 /// out a task twice).
-pub(crate) fn list(api: &dyn Api, args: &ListArgs) -> Result<(), CliError> {
+pub(crate) fn list(client: &Client, args: &ListArgs) -> Result<(), CliError> {
     let mut call = ListTasks::new().limit(
         PageLimit::new(u64::from(args.limit))
             .map_err(|e| CliError::Usage(format!("invalid --limit: {e}")))?,
@@ -312,11 +312,13 @@ pub(crate) fn list(api: &dyn Api, args: &ListArgs) -> Result<(), CliError> {
     let mut tasks = Vec::new();
     let mut total = None;
     if args.all {
-        let config = api.config().clone();
+        // The pager driven here rather than `client.list`: its iterator keeps each page's
+        // decoding report to itself, and the repairs of every page are warned about.
+        let config = &client.settings().config;
         let mut pager = Pager::new(call);
-        while let Some(page_call) = pager.next_request(&config) {
-            let answer = api.list_page(&page_call).map_err(from_client)?;
-            warn_answer(api, &answer.report);
+        while let Some(page_call) = pager.next_request(config) {
+            let answer = client.call(&page_call).map_err(from_client)?;
+            warn_answer(client, &answer.report);
             total = answer.meta.total_matching.or(total);
             let new = pager.on_page(answer).map_err(|e| {
                 CliError::Other(format!("the task list could not be followed: {e}"))
@@ -324,8 +326,8 @@ pub(crate) fn list(api: &dyn Api, args: &ListArgs) -> Result<(), CliError> {
             tasks.extend(new);
         }
     } else {
-        let answer = api.list_page(&call).map_err(from_client)?;
-        warn_answer(api, &answer.report);
+        let answer = client.call(&call).map_err(from_client)?;
+        warn_answer(client, &answer.report);
         total = answer.meta.total_matching;
         tasks.extend(answer.value.items().iter().cloned());
     }
@@ -351,11 +353,11 @@ pub(crate) fn list(api: &dyn Api, args: &ListArgs) -> Result<(), CliError> {
 }
 
 /// `details`.
-pub(crate) fn details(api: &dyn Api, args: &IdArgs) -> Result<(), CliError> {
-    let answer = api
-        .details(&GetExecutionDetails::new(task_id(&args.id)?))
+pub(crate) fn details(client: &Client, args: &IdArgs) -> Result<(), CliError> {
+    let answer = client
+        .execution_details(&GetExecutionDetails::new(task_id(&args.id)?))
         .map_err(from_client)?;
-    warn_answer(api, &answer.report);
+    warn_answer(client, &answer.report);
     if args.out.json {
         let text = serde_json::to_string_pretty(&answer.value)
             .map_err(|e| CliError::Io(format!("cannot encode the details as JSON: {e}")))?;

@@ -10,8 +10,7 @@ use sbg_tasks_proto::machine::wait::WaitPolicy;
 use sbg_tasks_proto::model::TaskStatus;
 use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask};
 
-use crate::api::Api;
-use crate::backend::{self, ConnectOpts};
+use crate::backend::{self, Client, ConnectOpts};
 use crate::cli::DemoArgs;
 use crate::commands::{from_client, task_id, wait_for, WaitDisplay};
 use crate::error::CliError;
@@ -64,16 +63,15 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
             .with_backoff(Duration::from_millis(100), Duration::from_secs(1)),
         ..ConnectOpts::default()
     };
-    let api = backend::connect(Config::new(base, token), &opts)?;
-    let api = &*api;
+    let client = &backend::connect(Config::new(base, token), &opts)?;
 
-    get_example(api)?;
-    malformed_batch(api)?;
-    run_draft(api)?;
-    let copy = rerun_finished(api)?;
-    wait_copy(api, &copy, interval)?;
-    api_error(api)?;
-    survived_fault(api, &mock)?;
+    get_example(client)?;
+    malformed_batch(client)?;
+    run_draft(client)?;
+    let copy = rerun_finished(client)?;
+    wait_copy(client, &copy, interval)?;
+    api_error(client)?;
+    survived_fault(client, &mock)?;
 
     println!(
         "\nDone: every step behaved as documented; the mock served {} requests. Try `sbg-tasks --help`.",
@@ -83,12 +81,12 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
 }
 
 /// 1. The documentation's example task.
-fn get_example(api: &dyn Api) -> Result<(), CliError> {
+fn get_example(client: &Client) -> Result<(), CliError> {
     step(
         1,
         &format!("Get the documented example task: GET /v2/tasks/{GET_TASK_ID}"),
     );
-    let answer = api
+    let answer = client
         .get(&GetTask::new(task_id(GET_TASK_ID)?))
         .map_err(from_client)?;
     print!("{}", indent(&task_summary(&answer.value)));
@@ -105,17 +103,17 @@ fn get_example(api: &dyn Api) -> Result<(), CliError> {
 }
 
 /// 2. The documentation's malformed batch body, read leniently with its repair report.
-fn malformed_batch(api: &dyn Api) -> Result<(), CliError> {
+fn malformed_batch(client: &Client) -> Result<(), CliError> {
     step(
         2,
         &format!(
             "Read the documented batch answer, which is not valid JSON: GET /v2/tasks/{BATCH_TASK_ID}"
         ),
     );
-    let answer = api
+    let answer = client
         .get(&GetTask::new(task_id(BATCH_TASK_ID)?))
         .map_err(from_client)?;
-    let body = api.trace().last_body();
+    let body = client.transport().trace.last_body();
     let lines = report_lines(&answer.report, Some(&body));
     if lines.is_empty() {
         return Err(unexpected("the malformed example needed no repair"));
@@ -132,12 +130,12 @@ fn malformed_batch(api: &dyn Api) -> Result<(), CliError> {
 }
 
 /// 3. Run a draft.
-fn run_draft(api: &dyn Api) -> Result<(), CliError> {
+fn run_draft(client: &Client) -> Result<(), CliError> {
     step(
         3,
         &format!("Run a DRAFT task: POST /v2/tasks/{RUN_TASK_REQUEST_ID}/actions/run"),
     );
-    let answer = api
+    let answer = client
         .run(&RunTask::new(task_id(RUN_TASK_REQUEST_ID)?))
         .map_err(from_client)?;
     let status = answer.value.status.clone();
@@ -152,14 +150,14 @@ fn run_draft(api: &dyn Api) -> Result<(), CliError> {
 }
 
 /// 4. Rerun the finished example with `--run`; the answer is the new task.
-fn rerun_finished(api: &dyn Api) -> Result<String, CliError> {
+fn rerun_finished(client: &Client) -> Result<String, CliError> {
     step(
         4,
         &format!(
             "Rerun the finished example task and run the copy at once: POST /v2/tasks/{GET_TASK_ID}/actions/clone?action=run"
         ),
     );
-    let answer = api
+    let answer = client
         .rerun(&RerunTask::new(task_id(GET_TASK_ID)?).run(true))
         .map_err(from_client)?;
     let copy = answer
@@ -182,7 +180,7 @@ fn rerun_finished(api: &dyn Api) -> Result<String, CliError> {
 }
 
 /// 5. Wait for the copy, with progress.
-fn wait_copy(api: &dyn Api, copy: &str, interval: Duration) -> Result<(), CliError> {
+fn wait_copy(client: &Client, copy: &str, interval: Duration) -> Result<(), CliError> {
     step(
         5,
         &format!("Wait for task {copy} to end, polling every {interval:?}"),
@@ -192,7 +190,7 @@ fn wait_copy(api: &dyn Api, copy: &str, interval: Duration) -> Result<(), CliErr
         .with_backoff(1.0)
         .with_timeout(Some(Duration::from_secs(60)));
     let display = WaitDisplay::new(true);
-    let task = wait_for(api, &task_id(copy)?, &policy, &display)?;
+    let task = wait_for(client, &task_id(copy)?, &policy, &display)?;
     println!(
         "     ended {}{}",
         task.status.as_ref().map_or("(none)", TaskStatus::as_str),
@@ -207,12 +205,12 @@ fn wait_copy(api: &dyn Api, copy: &str, interval: Duration) -> Result<(), CliErr
 }
 
 /// 6. A typed API error: run a task that is not a DRAFT.
-fn api_error(api: &dyn Api) -> Result<(), CliError> {
+fn api_error(client: &Client) -> Result<(), CliError> {
     step(
         6,
         &format!("A typed API error: run the COMPLETED example task: POST /v2/tasks/{GET_TASK_ID}/actions/run"),
     );
-    match api.run(&RunTask::new(task_id(GET_TASK_ID)?)) {
+    match client.run(&RunTask::new(task_id(GET_TASK_ID)?)) {
         Ok(_) => Err(unexpected("running a COMPLETED task succeeded")),
         Err(e) => {
             let Some(err) = e.api() else {
@@ -238,17 +236,17 @@ fn api_error(api: &dyn Api) -> Result<(), CliError> {
 }
 
 /// 7. A survived fault: the mock answers 429 once; the client waits and tries again.
-fn survived_fault(api: &dyn Api, mock: &sbg_tasks_mock::MockHandle) -> Result<(), CliError> {
+fn survived_fault(client: &Client, mock: &sbg_tasks_mock::MockHandle) -> Result<(), CliError> {
     step(
         7,
         "A survived fault: the mock answers the next get with 429 (rate limit exceeded)",
     );
     mock.inject(Fault::RateLimited, Scope::RouteNext(Route::GetTask, 1));
-    api.trace().clear();
-    let answer = api
+    client.transport().trace.clear();
+    let answer = client
         .get(&GetTask::new(task_id(GET_TASK_ID)?))
         .map_err(from_client)?;
-    let exchanges = api.trace().exchanges();
+    let exchanges = client.transport().trace.exchanges();
     let t0 = exchanges.first().map(|x| x.at).unwrap_or_default();
     for (i, x) in exchanges.iter().enumerate() {
         println!(

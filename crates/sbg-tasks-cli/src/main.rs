@@ -17,7 +17,6 @@
 // Doc comments on the clap types are --help text, where a bare URL reads best.
 #![allow(rustdoc::bare_urls)]
 
-mod api;
 mod backend;
 mod cli;
 mod commands;
@@ -26,6 +25,7 @@ mod demo;
 mod error;
 mod mock;
 mod output;
+mod trace;
 
 use std::process::ExitCode;
 
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
 }
 
 /// Resolves the configuration and builds the client a network command runs on.
-fn connect(net: &NetArgs) -> Result<Box<dyn api::Api>, CliError> {
+fn connect(net: &NetArgs) -> Result<backend::Client, CliError> {
     let resolved = config::resolve(net, &config::ProcessEnv)?;
     if net.verbose {
         eprintln!(
@@ -62,14 +62,14 @@ fn connect(net: &NetArgs) -> Result<Box<dyn api::Api>, CliError> {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Get(a) => commands::get(&*connect(&a.net)?, &a),
-        Command::Run(a) => commands::run(&*connect(&a.net)?, &a),
-        Command::Rerun(a) => commands::rerun(&*connect(&a.net)?, &a),
-        Command::Wait(a) => commands::wait(&*connect(&a.net)?, &a),
-        Command::Abort(a) => commands::abort(&*connect(&a.net)?, &a),
-        Command::Create(a) => commands::create(&*connect(&a.net)?, &a),
-        Command::List(a) => commands::list(&*connect(&a.net)?, &a),
-        Command::Details(a) => commands::details(&*connect(&a.net)?, &a),
+        Command::Get(a) => commands::get(&connect(&a.net)?, &a),
+        Command::Run(a) => commands::run(&connect(&a.net)?, &a),
+        Command::Rerun(a) => commands::rerun(&connect(&a.net)?, &a),
+        Command::Wait(a) => commands::wait(&connect(&a.net)?, &a),
+        Command::Abort(a) => commands::abort(&connect(&a.net)?, &a),
+        Command::Create(a) => commands::create(&connect(&a.net)?, &a),
+        Command::List(a) => commands::list(&connect(&a.net)?, &a),
+        Command::Details(a) => commands::details(&connect(&a.net)?, &a),
         Command::Parse(a) => commands::parse(&a),
         Command::Mock(a) => mock::run(a),
         Command::Demo(a) => demo::run(&a),
