@@ -1,18 +1,24 @@
-//! Setup and checks shared by the end-to-end tests of both transports (the `tests/` of
-//! `sbg-tasks-ureq` and of `sbg-tasks-hyper`), so that neither crate's tests reach into the
-//! other's directory. The transports differ only in how they make the calls (blocking or
-//! async): the mock they run against, the settings, the transport options and the checks of
-//! what the mock saw are written here once. A dev-dependency only; not published.
+//! The end-to-end tests of both transports (the `tests/` of `sbg-tasks-ureq` and of
+//! `sbg-tasks-hyper`), written once: each scenario is a function of [`scenarios`] over a
+//! [`Harness`](driver::Harness), and [`scenarios!`] makes one `#[test]` per scenario in a
+//! transport's test file, which only says how that transport makes its clients. The setup
+//! (mock, settings, transport options) and the checks of what the mock saw are here too, for
+//! the tests that stay with one transport. A dev-dependency only; not published.
 //!
 //! # In scope
+//! - [`driver`]: [`Driver`](driver::Driver), the client's calls with blocking signatures,
+//!   for every `BlockingClient` and for an `AsyncClient` on a tokio runtime
+//!   ([`OnRuntime`](driver::OnRuntime)); [`Harness`](driver::Harness), how a transport makes
+//!   clients.
+//! - [`scenarios`] and [`scenarios!`]: every scenario both transports run.
 //! - Setup: [`TOKEN`], [`mock_builder`], [`config`], [`fast_retry`], [`fast_settings`],
 //!   [`transport_options`], [`draft`].
-//! - [`faults`]: checks of the fault, retry, cap, redirect and closure-transport tests
-//!   (`tests/mock.rs`).
-//! - [`lifecycle`]: setup and checks of the lifecycle tests (`tests/lifecycle.rs`).
+//! - [`faults`] and [`lifecycle`]: setup and checks of the scenarios, and of the tests that
+//!   stay with one transport (body cap, timeouts, TLS, redirects).
 //!
 //! # Out of scope
-//! - Making the calls: each transport's tests do that, blocking or async.
+//! - Tests about one transport (timeouts, caps, TLS roots, proxies, resolvers, many
+//!   concurrent calls): each transport's `tests/` keeps them.
 
 use std::time::Duration;
 
@@ -23,8 +29,44 @@ use sbg_tasks_proto::transport::{Proxy, TransportOptions};
 use sbg_tasks_proto::Settings;
 use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, TaskId};
 
+pub mod driver;
 pub mod faults;
 pub mod lifecycle;
+pub mod scenarios;
+
+/// One `#[test]` per scenario of [`scenarios`], each running it over the harness that
+/// `$harness` makes (evaluated afresh in each test), e.g.
+/// `sbg_tasks_testkit::scenarios!(Ureq);`. Every scenario is listed here, so no transport
+/// can leave one out (a test of this crate checks the list against [`scenarios`]).
+#[macro_export]
+macro_rules! scenarios {
+    ($harness:expr) => {
+        $crate::scenarios!(@each $harness;
+            every_operation_end_to_end_over_http,
+            every_operation_end_to_end_over_tls_with_the_mock_certificate,
+            faults_on_reads_are_retried_until_they_pass,
+            final_faults_give_typed_errors_without_retrying,
+            a_rerun_under_faults_makes_exactly_one_task,
+            a_run_whose_answer_was_lost_returns_the_running_task,
+            a_rate_limited_call_waits_for_the_window_to_reset,
+            wait_refuses_a_draft_and_follows_a_run_to_its_end,
+            a_closure_transport_drives_the_same_client,
+            create_surfaces_validation_errors_and_runs_with_action_run,
+            abort_ends_a_running_task_and_a_finished_one_is_a_typed_error,
+            listing_walks_every_page_lazily_with_filters_and_total,
+            batch_children_are_the_list_with_parent,
+            execution_details_are_typed_and_the_rate_limit_is_free,
+        );
+    };
+    (@each $harness:expr; $($name:ident,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::scenarios::$name(&$harness);
+            }
+        )*
+    };
+}
 
 /// The token the mocks accept and the clients send.
 pub const TOKEN: &str = "5ecret5ecret5ecret5ecret5ecret00";
@@ -79,4 +121,38 @@ pub fn draft(m: &MockControl, name: &str) -> TaskId {
     .unwrap()
     .parse()
     .unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every public function of `scenarios.rs` is in the list of [`scenarios!`], and the list
+    /// names nothing else.
+    #[test]
+    fn every_scenario_is_in_the_macro() {
+        let names = |src: &str, prefix: &str| -> Vec<String> {
+            src.lines()
+                .filter_map(|l| l.trim().strip_prefix(prefix))
+                .filter_map(|rest| {
+                    rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .next()
+                })
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let mut defined = names(include_str!("scenarios.rs"), "pub fn ");
+        let lib = include_str!("lib.rs");
+        let list = &lib[lib.find("@each $harness;").unwrap()..];
+        let list = &list[..list.find(");").unwrap()];
+        let mut listed: Vec<String> = list
+            .lines()
+            .skip(1)
+            .map(|l| l.trim().trim_end_matches(',').to_owned())
+            .filter(|l| !l.is_empty())
+            .collect();
+        defined.sort();
+        listed.sort();
+        assert!(!defined.is_empty());
+        assert_eq!(defined, listed);
+    }
 }
