@@ -1,11 +1,11 @@
-//! What a scenario ([`crate::scenarios`]) needs from a transport, so that it is written once
+//! What a scenario ([`crate::scenarios`](mod@crate::scenarios)) needs from a transport, so that it is written once
 //! and run over both: a [`Driver`] (the client's calls, with blocking signatures) and a
 //! [`Harness`] (how the transport's tests make one).
 //!
 //! [`Driver`] is implemented once for every [`BlockingClient`] (the calls are the client's own)
 //! and once for [`OnRuntime`], an [`AsyncClient`] with the tokio runtime that drives its
 //! futures to completion (`block_on`): the async client's code runs end to end, only the
-//! waiting for it is blocking. Both implementations are written by [`drive!`] from one list.
+//! waiting for it is blocking. Both implementations are written by `drive!` from one list.
 
 use std::future::poll_fn;
 use std::pin::Pin;

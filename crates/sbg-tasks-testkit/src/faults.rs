@@ -1,6 +1,7 @@
-//! Setup and checks of the tests of both transports against the mock (`tests/mock.rs`):
-//! every operation end to end, faults that are retried and faults that are not, the body cap,
-//! timeouts, rate limits, redirects and a closure transport.
+//! Setup and checks of the fault scenarios ([`scenarios`](mod@crate::scenarios): every
+//! operation end to end, faults that are retried and faults that are not, rate limits, a
+//! closure transport) and of the tests each transport keeps (`tests/transport.rs`: TLS roots,
+//! the body cap, timeouts, redirects).
 
 use std::fmt::Debug;
 use std::io::{Read, Write};

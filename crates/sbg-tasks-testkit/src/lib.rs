@@ -1,5 +1,5 @@
 //! The end-to-end tests of both transports (the `tests/` of `sbg-tasks-ureq` and of
-//! `sbg-tasks-hyper`), written once: each scenario is a function of [`scenarios`] over a
+//! `sbg-tasks-hyper`), written once: each scenario is a function of [`scenarios`](mod@scenarios) over a
 //! [`Harness`](driver::Harness), and [`scenarios!`] makes one `#[test]` per scenario in a
 //! transport's test file, which only says how that transport makes its clients. The setup
 //! (mock, settings, transport options) and the checks of what the mock saw are here too, for
@@ -10,7 +10,7 @@
 //!   for every `BlockingClient` and for an `AsyncClient` on a tokio runtime
 //!   ([`OnRuntime`](driver::OnRuntime)); [`Harness`](driver::Harness), how a transport makes
 //!   clients.
-//! - [`scenarios`] and [`scenarios!`]: every scenario both transports run.
+//! - [`scenarios`](mod@scenarios) and [`scenarios!`]: every scenario both transports run.
 //! - Setup: [`TOKEN`], [`mock_builder`], [`config`], [`fast_retry`], [`fast_settings`],
 //!   [`transport_options`], [`draft`].
 //! - [`faults`] and [`lifecycle`]: setup and checks of the scenarios, and of the tests that
@@ -34,10 +34,10 @@ pub mod faults;
 pub mod lifecycle;
 pub mod scenarios;
 
-/// One `#[test]` per scenario of [`scenarios`], each running it over the harness that
+/// One `#[test]` per scenario of [`scenarios`](mod@scenarios), each running it over the harness that
 /// `$harness` makes (evaluated afresh in each test), e.g.
 /// `sbg_tasks_testkit::scenarios!(Ureq);`. Every scenario is listed here, so no transport
-/// can leave one out (a test of this crate checks the list against [`scenarios`]).
+/// can leave one out (a test of this crate checks the list against [`scenarios`](mod@scenarios)).
 #[macro_export]
 macro_rules! scenarios {
     ($harness:expr) => {

@@ -1,6 +1,6 @@
-//! Setup and checks of the lifecycle end-to-end tests (`tests/lifecycle.rs` of both
-//! transports): create, abort, lazy listing across pages, batch children, execution details
-//! and the rate limit. The transports differ only in how they make the calls.
+//! Setup and checks of the lifecycle scenarios ([`scenarios`](mod@crate::scenarios)): create,
+//! abort, lazy listing across pages, batch children, execution details and the rate limit
+//! (and of the hyper test that drives a listing stream on another task).
 
 use std::collections::HashSet;
 use std::time::Duration;

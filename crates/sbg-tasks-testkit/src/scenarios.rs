@@ -134,7 +134,7 @@ pub fn final_faults_give_typed_errors_without_retrying(h: &impl Harness) {
     strict.decoding = Decoding::Strict;
     let strict = h.client(strict, transport_options(&m));
     for malformed in [Malformed::SingleQuotes, Malformed::Snip] {
-        m.inject(Fault::MalformedBody(malformed.clone()), Scope::Next(2));
+        m.inject(Fault::MalformedBody(malformed), Scope::Next(2));
         let repaired = c.get(&get).unwrap();
         assert!(!repaired.report.is_clean(), "{malformed:?}");
         assert_eq!(repaired.value.id.as_deref(), Some(examples::GET_TASK_ID));
