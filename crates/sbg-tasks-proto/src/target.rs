@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::Fields;
+use crate::{Fields, TaskId};
 
 /// The request target an [`Endpoint`](crate::Endpoint) writes after the base URL's path
 /// prefix: its path, then its query parameters, straight into the request's one buffer.
@@ -43,13 +43,32 @@ impl<'a> Target<'a> {
             !self.query_started,
             "path text written after a query parameter"
         );
-        for b in text.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-                self.out.push(b as char);
-            } else {
-                let _ = write!(self.out, "%{b:02X}");
-            }
-        }
+        push_encoded(self.out, text, |b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/')
+        });
+    }
+
+    /// Appends a task id. A [`TaskId`] holds unreserved characters only (checked when it was
+    /// made), so it is copied as it is.
+    pub fn task_id(&mut self, id: &TaskId) {
+        debug_assert!(
+            !self.query_started,
+            "path text written after a query parameter"
+        );
+        self.out.push_str(id.as_str());
+    }
+
+    /// Appends a fixed piece of path that this crate wrote itself (`/tasks/`, `/actions/run`):
+    /// nothing in it needs encoding.
+    pub(crate) fn literal(&mut self, text: &'static str) {
+        debug_assert!(
+            !self.query_started,
+            "path text written after a query parameter"
+        );
+        debug_assert!(text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b)));
+        self.out.push_str(text);
     }
 
     fn key(&mut self, key: &str) {
@@ -96,12 +115,29 @@ impl<'a> Target<'a> {
 
 /// Percent-encodes a query value: unreserved characters, `,` and `:` stay, all else is `%XX`.
 fn encode_query_value(out: &mut String, v: &str) {
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b',' | b':') {
-            out.push(b as char);
-        } else {
+    push_encoded(out, v, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b',' | b':')
+    });
+}
+
+/// Appends `text` to `out`, each byte that `keep` refuses as `%XX`; runs of kept bytes are
+/// copied at once (ids and names are usually nothing but kept bytes).
+fn push_encoded(out: &mut String, text: &str, keep: impl Fn(u8) -> bool) {
+    let bytes = text.as_bytes();
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !keep(b) {
+            // A non-empty run holds kept (ASCII) bytes only, so both its ends are character
+            // boundaries.
+            if i > run {
+                out.push_str(&text[run..i]);
+            }
             let _ = write!(out, "%{b:02X}");
+            run = i + 1;
         }
+    }
+    if run < bytes.len() {
+        out.push_str(&text[run..]);
     }
 }
 
@@ -121,5 +157,11 @@ mod tests {
             out,
             "/tasks/a%3Fb%23c%20d?batch=false&offset=42&fields=id,inputs.x"
         );
+        // Multi-byte characters are encoded byte by byte, whatever surrounds them.
+        let mut out = String::new();
+        let mut t = Target::new(&mut out);
+        t.path("é/x€");
+        t.param("q", "ü,ok");
+        assert_eq!(out, "%C3%A9/x%E2%82%AC?q=%C3%BC,ok");
     }
 }

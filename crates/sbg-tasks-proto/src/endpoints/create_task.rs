@@ -282,7 +282,7 @@ impl Endpoint for CreateTask {
     }
 
     fn write_target(&self, target: &mut Target<'_>) {
-        target.path("/tasks");
+        target.literal("/tasks");
         if self.run {
             target.param("action", "run");
         }

@@ -51,7 +51,7 @@ impl Endpoint for GetExecutionDetails {
 
     fn write_target(&self, target: &mut Target<'_>) {
         task_path(target, &self.id, None);
-        target.path("/execution_details");
+        target.literal("/execution_details");
     }
 
     fn decode(

@@ -307,7 +307,7 @@ impl Endpoint for ListTasks {
     }
 
     fn write_target(&self, target: &mut Target<'_>) {
-        target.path("/tasks");
+        target.literal("/tasks");
         if let Some(p) = &self.project {
             target.param("project", p.as_str());
         }

@@ -25,12 +25,12 @@ use crate::target::Target;
 use crate::{Fields, TaskId};
 
 /// Writes `/tasks/{id}` and `/actions/{action}`.
-pub(crate) fn task_path(target: &mut Target<'_>, id: &TaskId, action: Option<&str>) {
-    target.path("/tasks/");
-    target.path(id.as_str());
+pub(crate) fn task_path(target: &mut Target<'_>, id: &TaskId, action: Option<&'static str>) {
+    target.literal("/tasks/");
+    target.task_id(id);
     if let Some(a) = action {
-        target.path("/actions/");
-        target.path(a);
+        target.literal("/actions/");
+        target.literal(a);
     }
 }
 

@@ -40,7 +40,7 @@ impl Endpoint for GetRateLimit {
     }
 
     fn write_target(&self, target: &mut Target<'_>) {
-        target.path("/rate_limit");
+        target.literal("/rate_limit");
     }
 
     fn decode(
