@@ -24,6 +24,8 @@ pub mod codes {
     pub const ONLY_DRAFT: u32 = 7007;
     /// The action is only for RUNNING tasks: abort of a task that is not queued or running (HTTP 400).
     pub const ONLY_RUNNING: u32 = 7008;
+    /// Only a DRAFT task: delete of a task that is not a draft (HTTP 400).
+    pub const NOT_DRAFT: u32 = 7010;
     /// Invalid task action (HTTP 400).
     pub const INVALID_ACTION: u32 = 7013;
     /// Empty task action (HTTP 400).
@@ -42,6 +44,8 @@ pub mod codes {
     pub const BATCH_FIELDS_TOGETHER: u32 = 7023;
     /// Task cannot be started due to validation errors (HTTP 400).
     pub const VALIDATION_ERRORS: u32 = 7024;
+    /// A task that is not a DRAFT can only be renamed: any other change to it (HTTP 400).
+    pub const ONLY_RENAME: u32 = 7026;
     /// Generic bad request (HTTP 400).
     pub const BAD_REQUEST: u32 = 90000;
     /// Unauthorized: missing or wrong token (HTTP 401).

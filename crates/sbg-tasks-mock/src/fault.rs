@@ -81,6 +81,16 @@ pub enum Route {
     ExecutionDetails,
     /// `GET /v2/rate_limit`
     RateLimit,
+    /// `PATCH /v2/tasks/{id}`
+    ModifyTask,
+    /// `DELETE /v2/tasks/{id}`
+    DeleteTask,
+    /// `GET /v2/tasks/{id}/inputs`
+    GetInputs,
+    /// `PATCH /v2/tasks/{id}/inputs`
+    ModifyInputs,
+    /// `POST /v2/bulk/tasks/get`
+    BulkGet,
     /// Anything else (unknown path or method).
     Other,
 }
@@ -98,6 +108,11 @@ impl Route {
             Route::ListTasks => "list",
             Route::ExecutionDetails => "details",
             Route::RateLimit => "rate_limit",
+            Route::ModifyTask => "modify",
+            Route::DeleteTask => "delete",
+            Route::GetInputs => "inputs",
+            Route::ModifyInputs => "modify_inputs",
+            Route::BulkGet => "bulk_get",
             Route::Other => "other",
         }
     }
@@ -116,8 +131,8 @@ impl fmt::Display for Route {
 impl FromStr for Route {
     type Err = MockError;
     /// A short name (`get`, `run`, `clone`, `abort`, `create`, `list`, `details`, `rate_limit`,
-    /// `any`) or the documented form (`GET /v2/tasks/{id}`, `POST /v2/tasks/{id}/actions/run`,
-    /// ...).
+    /// `modify`, `delete`, `inputs`, `modify_inputs`, `bulk_get`, `any`) or the documented form
+    /// (`GET /v2/tasks/{id}`, `POST /v2/tasks/{id}/actions/run`, `POST /v2/bulk/tasks/get`, ...).
     fn from_str(s: &str) -> Result<Self, MockError> {
         let norm = s.trim().to_ascii_lowercase();
         let r = match norm.as_str() {
@@ -132,6 +147,11 @@ impl FromStr for Route {
                 Route::ExecutionDetails
             }
             "rate_limit" | "get /v2/rate_limit" => Route::RateLimit,
+            "modify" | "patch /v2/tasks/{id}" => Route::ModifyTask,
+            "delete" | "delete /v2/tasks/{id}" => Route::DeleteTask,
+            "inputs" | "get /v2/tasks/{id}/inputs" => Route::GetInputs,
+            "modify_inputs" | "patch /v2/tasks/{id}/inputs" => Route::ModifyInputs,
+            "bulk_get" | "bulk" | "post /v2/bulk/tasks/get" => Route::BulkGet,
             "other" => Route::Other,
             _ => return Err(MockError::parse("route", s, "unknown route")),
         };
