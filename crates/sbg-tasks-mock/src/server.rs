@@ -1,6 +1,6 @@
 //! The HTTP side: accepting connections, routing, answering, faults and the journal.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -29,6 +29,9 @@ use crate::store::{is_uuid, CloneOpts, DraftAction, Fields, ListQuery, RunOpts, 
 
 /// Largest request body read (create bodies are small).
 const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// Most ids a bulk call takes (the platform's bulk limit).
+pub(crate) const BULK_MAX: usize = 100;
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -60,6 +63,11 @@ enum Target {
     List,
     Create,
     Get(String),
+    Modify(String),
+    Delete(String),
+    Inputs(String),
+    ModifyInputs(String),
+    BulkGet,
     Action(String, String),
     Details(String),
     RateLimit,
@@ -73,6 +81,11 @@ impl Target {
             Target::List => Route::ListTasks,
             Target::Create => Route::CreateTask,
             Target::Get(_) => Route::GetTask,
+            Target::Modify(_) => Route::ModifyTask,
+            Target::Delete(_) => Route::DeleteTask,
+            Target::Inputs(_) => Route::GetInputs,
+            Target::ModifyInputs(_) => Route::ModifyInputs,
+            Target::BulkGet => Route::BulkGet,
             Target::Action(_, a) => match a.as_str() {
                 "run" => Route::RunTask,
                 "clone" => Route::CloneTask,
@@ -94,6 +107,7 @@ fn classify(method: &Method, path: &str) -> Target {
     let segs: Vec<&str> = rest.split('/').collect();
     let get = method == Method::GET;
     let post = method == Method::POST;
+    let patch = method == Method::PATCH;
     match segs.as_slice() {
         ["tasks"] | ["tasks", ""] => {
             if get {
@@ -105,10 +119,31 @@ fn classify(method: &Method, path: &str) -> Target {
             }
         }
         ["tasks", id] => {
+            let id = (*id).to_owned();
             if get {
-                Target::Get((*id).to_owned())
+                Target::Get(id)
+            } else if patch {
+                Target::Modify(id)
+            } else if method == Method::DELETE {
+                Target::Delete(id)
             } else {
                 Target::MethodNotAllowed(Route::GetTask)
+            }
+        }
+        ["tasks", id, "inputs"] => {
+            if get {
+                Target::Inputs((*id).to_owned())
+            } else if patch {
+                Target::ModifyInputs((*id).to_owned())
+            } else {
+                Target::MethodNotAllowed(Route::GetInputs)
+            }
+        }
+        ["bulk", "tasks", "get"] => {
+            if post {
+                Target::BulkGet
+            } else {
+                Target::MethodNotAllowed(Route::BulkGet)
             }
         }
         ["tasks", id, "actions"] | ["tasks", id, "actions", ""] => {
@@ -216,6 +251,12 @@ impl Shared {
     }
 
     fn check_id(&self, id: &str) -> Result<(), ApiError> {
+        self.check_id_in(&lock(&self.store), id)
+    }
+
+    /// 400/7004 for an empty id; for an id that is neither a UUID nor a task's, 400/7005 (or
+    /// 404/7002 as the malformed-id policy says).
+    fn check_id_in(&self, store: &Store, id: &str) -> Result<(), ApiError> {
         if id.is_empty() {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -223,7 +264,7 @@ impl Shared {
                 "Task ID must not be empty or null or an empty string.",
             ));
         }
-        if is_uuid(id) || lock(&self.store).contains(id) {
+        if is_uuid(id) || store.contains(id) {
             return Ok(());
         }
         Err(match self.malformed_id {
@@ -314,6 +355,37 @@ impl Shared {
                 let b = lock(&self.store).get(id, &params.fields(), now)?;
                 Ok(ok(b))
             }
+            Target::Modify(id) => {
+                self.check_id(id)?;
+                let mut store = lock(&self.store);
+                if !store.contains(id) {
+                    return Err(ApiError::not_found_task());
+                }
+                store.modify(id, &decode(body)?, now)?;
+                Ok(ok(store.view(id, &params.fields(), now)?))
+            }
+            Target::Delete(id) => {
+                self.check_id(id)?;
+                lock(&self.store).delete(id, now)?;
+                let mut a = Answer::json(StatusCode::NO_CONTENT, Bytes::new());
+                a.content_type = "";
+                Ok(a)
+            }
+            Target::Inputs(id) => {
+                self.check_id(id)?;
+                let v = lock(&self.store).inputs(id, &params.fields(), now)?;
+                Ok(ok(Bytes::from(serde_json::to_vec(&v).unwrap_or_default())))
+            }
+            Target::ModifyInputs(id) => {
+                self.check_id(id)?;
+                let mut store = lock(&self.store);
+                if !store.contains(id) {
+                    return Err(ApiError::not_found_task());
+                }
+                let v = store.modify_inputs(id, &decode(body)?, now)?;
+                Ok(ok(Bytes::from(serde_json::to_vec(&v).unwrap_or_default())))
+            }
+            Target::BulkGet => self.bulk_get(params, body, now),
             Target::Action(id, action) => {
                 self.check_id(id)?;
                 match action.as_str() {
@@ -356,16 +428,11 @@ impl Shared {
                 }
             }
             Target::Create => {
-                let req: Value = serde_json::from_slice(body).map_err(|_| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        codes::DECODE_ERROR,
-                        "An error occurred during the decoding of the request content.",
-                    )
-                })?;
+                let req = decode(body)?;
                 let action = DraftAction::parse(params.get("action"))?;
+                let batch = params.bool("batch")?;
                 let mut store = lock(&self.store);
-                let id = store.create(&req, action, user, now)?;
+                let id = store.create(&req, action, batch, user, now)?;
                 let b = store.view(&id, &params.fields(), now)?;
                 Ok(Answer::json(StatusCode::CREATED, b))
             }
@@ -396,6 +463,41 @@ impl Shared {
                 "Not found.",
             )),
         }
+    }
+
+    /// `POST /v2/bulk/tasks/get`: one item per id asked, in order. Each task found counts one
+    /// poll (as a GET does), however often it is asked for in the call.
+    fn bulk_get(&self, params: &Params, body: &Bytes, now: Instant) -> Result<Answer, ApiError> {
+        let ids = bulk_ids(&decode(body)?)?;
+        let fields = params.fields();
+        let mut store = lock(&self.store);
+        let mut polled = HashSet::new();
+        let mut out = b"{\"items\":[".to_vec();
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let task = self.check_id_in(&store, id).and_then(|()| {
+                if polled.insert(id.as_str()) {
+                    store.get(id, &fields, now)
+                } else {
+                    store.view(id, &fields, now)
+                }
+            });
+            match task {
+                Ok(b) => {
+                    out.extend_from_slice(b"{\"resource\":");
+                    out.extend_from_slice(&b);
+                }
+                Err(e) => {
+                    out.extend_from_slice(b"{\"error\":");
+                    out.extend_from_slice(&e.body());
+                }
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
+        Ok(Answer::json(StatusCode::OK, Bytes::from(out)))
     }
 
     fn list(&self, params: &Params, now: Instant) -> Result<Answer, ApiError> {
@@ -438,6 +540,8 @@ impl Shared {
             project: params.get("project").map(str::to_owned),
             status: params.get("status").map(str::to_owned),
             parent: params.get("parent").map(str::to_owned),
+            batch: params.bool("batch")?,
+            origin_id: params.get("origin_id").map(str::to_owned),
             ranges,
             order_by: params.get("order_by").map(str::to_owned),
             desc,
@@ -472,6 +576,41 @@ impl Shared {
         a.total = Some(total);
         Ok(a)
     }
+}
+
+/// The request body as JSON; 400/90009 when it is not JSON.
+fn decode(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::DECODE_ERROR,
+            "An error occurred during the decoding of the request content.",
+        )
+    })
+}
+
+/// The `task_ids` of a bulk body: 400/90000 unless it is an object whose `task_ids` is an
+/// array of at most [`BULK_MAX`] strings.
+fn bulk_ids(req: &Value) -> Result<Vec<String>, ApiError> {
+    let ids = req
+        .get("task_ids")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            ApiError::bad_request("Bad request: `task_ids` must be an array of task ids.")
+        })?;
+    if ids.len() > BULK_MAX {
+        return Err(ApiError::bad_request(format!(
+            "Bad request: a bulk call takes at most {BULK_MAX} ids, not {}.",
+            ids.len()
+        )));
+    }
+    ids.iter()
+        .map(|v| {
+            v.as_str().map(str::to_owned).ok_or_else(|| {
+                ApiError::bad_request("Bad request: every member of `task_ids` must be a string.")
+            })
+        })
+        .collect()
 }
 
 const PROXY_HTML: &str = "<html>\r\n<head><title>{S}</title></head>\r\n<body>\r\n<center><h1>{S}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
@@ -632,13 +771,18 @@ pub(crate) async fn handle(
     let mut resp = Response::new(body);
     *resp.status_mut() = answer.status;
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    if !answer.content_type.is_empty() {
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    }
     let announced = if fault == Some(Fault::TruncatedBody) {
         full_len.max(1)
     } else {
         full_len
     };
-    h.insert(CONTENT_LENGTH, header(announced));
+    // A 204 carries neither a body nor a `Content-Length` (RFC 9110, 8.6).
+    if answer.status != StatusCode::NO_CONTENT {
+        h.insert(CONTENT_LENGTH, header(announced));
+    }
     if let Some(r) = answer.rate {
         h.insert(
             HeaderName::from_static("x-ratelimit-limit"),
@@ -731,6 +875,31 @@ mod tests {
             Target::MethodNotAllowed(Route::RunTask)
         );
         assert_eq!(classify(&g, "/v2/rate_limit"), Target::RateLimit);
+        assert_eq!(
+            classify(&Method::PATCH, "/v2/tasks/x"),
+            Target::Modify("x".into())
+        );
+        assert_eq!(
+            classify(&Method::DELETE, "/v2/tasks/x"),
+            Target::Delete("x".into())
+        );
+        assert_eq!(
+            classify(&Method::PUT, "/v2/tasks/x"),
+            Target::MethodNotAllowed(Route::GetTask)
+        );
+        assert_eq!(
+            classify(&g, "/v2/tasks/x/inputs"),
+            Target::Inputs("x".into())
+        );
+        assert_eq!(
+            classify(&Method::PATCH, "/v2/tasks/x/inputs"),
+            Target::ModifyInputs("x".into())
+        );
+        assert_eq!(classify(&p, "/v2/bulk/tasks/get"), Target::BulkGet);
+        assert_eq!(
+            classify(&g, "/v2/bulk/tasks/get"),
+            Target::MethodNotAllowed(Route::BulkGet)
+        );
         assert_eq!(classify(&g, "/v1/tasks"), Target::NotFound);
     }
 

@@ -48,6 +48,60 @@ pub(crate) struct CloneOpts {
     pub(crate) interruptible: Option<bool>,
 }
 
+/// 400/7023: `batch_input` and `batch_by` come together or not at all.
+pub(super) fn batch_not_together() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        codes::BATCH_FIELDS_TOGETHER,
+        "Missing batch_by or batch_input fields. These fields must be included together.",
+    )
+}
+
+/// Check a `batch_input` and `batch_by` pair against the task's `inputs`: 400/7018 when the
+/// input is not one of them, 400/7020 for a type other than ITEM or CRITERIA, 400/7019 for
+/// CRITERIA without criteria.
+pub(super) fn check_batch(
+    inputs: Option<&Value>,
+    input: &Value,
+    by: &Value,
+) -> Result<(), ApiError> {
+    let batch_err = |code, msg: &str| ApiError::new(StatusCode::BAD_REQUEST, code, msg);
+    let input = input.as_str().unwrap_or_default();
+    let exists = inputs.and_then(|i| i.get(input)).is_some();
+    if input.is_empty() || !exists {
+        return Err(batch_err(
+            codes::BATCH_INPUT_INVALID,
+            "Batch input property should reference input identifier or omitted. Empty value is not allowed.",
+        ));
+    }
+    let kind = by
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    match kind.as_str() {
+        "ITEM" => Ok(()),
+        "CRITERIA" => {
+            let has = by
+                .get("criteria")
+                .and_then(Value::as_array)
+                .is_some_and(|c| !c.is_empty());
+            if has {
+                Ok(())
+            } else {
+                Err(batch_err(
+                    codes::BATCH_CRITERIA_MISSING,
+                    "Missing batch criteria.",
+                ))
+            }
+        }
+        _ => Err(batch_err(
+            codes::BATCH_TYPE_INVALID,
+            "Invalid batch type supplied. Allowed values: [criteria, item].",
+        )),
+    }
+}
+
 impl Store {
     /// `POST /v2/tasks/{id}/actions/clone`: returns the new id.
     pub(crate) fn clone_task(
@@ -154,11 +208,13 @@ impl Store {
         id
     }
 
-    /// `POST /v2/tasks`: returns the new id.
+    /// `POST /v2/tasks`: returns the new id. `batch == Some(false)` (the `batch=false` query)
+    /// makes the draft with batching off: `batch: false`, no `batch_input`/`batch_by`.
     pub(crate) fn create(
         &mut self,
         req: &Value,
         action: DraftAction,
+        batch: Option<bool>,
         user: &str,
         now: Instant,
     ) -> Result<String, ApiError> {
@@ -188,49 +244,10 @@ impl Store {
                 "Bad request: `inputs` must be an object.",
             ));
         }
-        let batch_err = |code, msg: &str| ApiError::new(StatusCode::BAD_REQUEST, code, msg);
         match (src.get("batch_input"), src.get("batch_by")) {
             (None, None) => {}
-            (Some(_), None) | (None, Some(_)) => return Err(batch_err(
-                codes::BATCH_FIELDS_TOGETHER,
-                "Missing batch_by or batch_input fields. These fields must be included together.",
-            )),
-            (Some(input), Some(by)) => {
-                let input = input.as_str().unwrap_or_default();
-                let exists = src.get("inputs").and_then(|i| i.get(input)).is_some();
-                if input.is_empty() || !exists {
-                    return Err(batch_err(
-                        codes::BATCH_INPUT_INVALID,
-                        "Batch input property should reference input identifier or omitted. Empty value is not allowed.",
-                    ));
-                }
-                let kind = by
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_ascii_uppercase();
-                match kind.as_str() {
-                    "ITEM" => {}
-                    "CRITERIA" => {
-                        let has = by
-                            .get("criteria")
-                            .and_then(Value::as_array)
-                            .is_some_and(|c| !c.is_empty());
-                        if !has {
-                            return Err(batch_err(
-                                codes::BATCH_CRITERIA_MISSING,
-                                "Missing batch criteria.",
-                            ));
-                        }
-                    }
-                    _ => {
-                        return Err(batch_err(
-                            codes::BATCH_TYPE_INVALID,
-                            "Invalid batch type supplied. Allowed values: [criteria, item].",
-                        ))
-                    }
-                }
-            }
+            (Some(_), None) | (None, Some(_)) => return Err(batch_not_together()),
+            (Some(input), Some(by)) => check_batch(src.get("inputs"), input, by)?,
         }
         let mut draft = src.clone();
         if !draft.contains_key("name") {
@@ -241,6 +258,11 @@ impl Store {
             );
         }
         draft.shift_remove("type");
+        if batch == Some(false) {
+            draft.insert("batch".into(), false.into());
+            draft.shift_remove("batch_input");
+            draft.shift_remove("batch_by");
+        }
         let id = self.add_draft(draft, user, now);
         let has_errors = self
             .tasks

@@ -21,12 +21,33 @@ const STATUSES: &[&str] = &[
     "FAILED",
 ];
 
+/// Is the task a batch parent (`batch: true`)?
+fn is_batch(body: &Map<String, Value>) -> bool {
+    body.get("batch").and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// The id of what made the task: `origin_id`, or `origin` as a string or as an object's `id`.
+fn origin_of(body: &Map<String, Value>) -> Option<&str> {
+    if let Some(o) = body.get("origin_id").and_then(Value::as_str) {
+        return Some(o);
+    }
+    match body.get("origin")? {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
 /// Filters and paging of a list.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ListQuery {
     pub(crate) project: Option<String>,
     pub(crate) status: Option<String>,
     pub(crate) parent: Option<String>,
+    /// `batch=true`: only batch parents; `batch=false`: only tasks that are not.
+    pub(crate) batch: Option<bool>,
+    /// Only tasks made by this origin (an automation run).
+    pub(crate) origin_id: Option<String>,
     /// (field, from, to)
     pub(crate) ranges: Vec<(&'static str, Option<String>, Option<String>)>,
     pub(crate) order_by: Option<String>,
@@ -63,6 +84,10 @@ impl Store {
                 q.project.as_deref().is_none_or(|p| s("project") == Some(p))
                     && q.status.as_deref().is_none_or(|p| s("status") == Some(p))
                     && q.parent.as_deref().is_none_or(|p| s("parent") == Some(p))
+                    && q.batch.is_none_or(|b| is_batch(&r.body) == b)
+                    && q.origin_id
+                        .as_deref()
+                        .is_none_or(|o| origin_of(&r.body) == Some(o))
                     && q.ranges.iter().all(|(field, from, to)| match s(field) {
                         None => false,
                         Some(v) => {

@@ -2,8 +2,8 @@
 //!
 //! Cut by concern: `fields` (selection and rendering), `validation` (a draft's `errors`),
 //! `pricing`, `lifecycle` (schedules, phases, batch parents), `actions` (run, abort), `drafts`
-//! (create, clone), `listing`, `details` (execution details) and `seed` (the documentation's
-//! examples). This file holds the records and the store's plain accessors.
+//! (create, clone), `modify` (modify, inputs, delete), `listing`, `details` (execution
+//! details) and `seed` (the documentation's examples). This file holds the records and the store's plain accessors.
 
 mod actions;
 mod details;
@@ -11,6 +11,7 @@ mod drafts;
 mod fields;
 mod lifecycle;
 mod listing;
+mod modify;
 mod pricing;
 mod seed;
 mod validation;
