@@ -9,9 +9,19 @@
 //! # In scope
 //! - `GET /v2/tasks/{id}`, `POST /v2/tasks/{id}/actions/{run,clone,abort}`, `POST /v2/tasks`
 //!   (create a draft, optional `action=run`), `GET /v2/tasks` (list with filters and paging),
-//!   `GET /v2/tasks/{id}/execution_details` and `GET /v2/rate_limit`.
+//!   `GET /v2/tasks/{id}/execution_details` and `GET /v2/rate_limit` (not counted against the
+//!   rate limit).
+//! - The rest of the Tasks API: `PATCH /v2/tasks/{id}` (modify a DRAFT; only `name` on any
+//!   other status, else 400/7026), `DELETE /v2/tasks/{id}` (a DRAFT, 204 without body; else
+//!   400/7010), `GET`/`PATCH /v2/tasks/{id}/inputs` (the bare map; `fields` selects ports; PATCH
+//!   merges into a DRAFT, else 400/7026) and `POST /v2/bulk/tasks/get` (one `resource` or
+//!   `error` item per id in order, at most 100 ids else 400/90000, one rate-limit request, one
+//!   poll per task found). Unknown or mistyped modify members are 400/90000 naming the member;
+//!   a lone `batch_input` or `batch_by` 400/7023; bodies that are not JSON 400/90009. The
+//!   crate README lists every status and code.
+//! - List filters `batch` and `origin_id`; create with `batch=false` switches batching off.
 //! - Query parameters `fields` (comma list, `_all`), `batch`, `use_interruptible_instances`,
-//!   `action`.
+//!   `action`, `origin_id`.
 //! - Authentication with `X-SBG-Auth-Token` or `Authorization: Bearer`; 401/90001 otherwise.
 //! - A lifecycle DRAFT → QUEUED → RUNNING → COMPLETED/FAILED/ABORTED driven by a [`Schedule`]
 //!   (a number of polls, or wall time), batch parents whose children advance with them.
