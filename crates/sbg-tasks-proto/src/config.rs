@@ -34,6 +34,57 @@ pub struct Config {
     /// The same and `Content-Length: 0`, for the calls that send an empty body (run, rerun,
     /// abort): cloning it is cheaper than growing a clone of `headers`.
     headers_empty_body: http::HeaderMap,
+    /// Headers the caller added ([`Config::with_header`], [`Config::with_advance_access`]).
+    extra: Vec<(http::HeaderName, http::HeaderValue)>,
+}
+
+/// The header that opts a call into features in advance access.
+pub const ADVANCE_ACCESS_HEADER: &str = "x-sbg-advance-access";
+
+/// Why a header cannot be added to every request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// The header is one this crate sets itself (the auth headers, `Host`, `Accept`,
+    /// `User-Agent`, `Content-*`, or one a transport owns): it can never be replaced.
+    #[error("the {name} header is set by sbg-tasks itself and cannot be replaced")]
+    Reserved {
+        /// The header's name, lower case.
+        name: String,
+    },
+    /// Not a valid header name.
+    #[error("{0:?} is not a valid header name")]
+    InvalidName(String),
+    /// Not a valid header value (the value itself is not repeated: it may be a secret).
+    #[error("the value given for the {name} header is not a valid header value")]
+    InvalidValue {
+        /// The header's name.
+        name: String,
+    },
+}
+
+/// Header names only this crate or the transport may set.
+const RESERVED: &[&str] = &[
+    "host",
+    "authorization",
+    "proxy-authorization",
+    "x-sbg-auth-token",
+    "accept",
+    "accept-encoding",
+    "user-agent",
+    "connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "expect",
+    "cookie",
+];
+
+fn is_reserved(name: &http::HeaderName) -> bool {
+    let n = name.as_str();
+    RESERVED.contains(&n) || n.starts_with("content-") || n.starts_with("proxy-")
 }
 
 impl Config {
@@ -62,6 +113,7 @@ impl Config {
             authority,
             headers: http::HeaderMap::new(),
             headers_empty_body: http::HeaderMap::new(),
+            extra: Vec::new(),
         }
         .with_headers()
     }
@@ -76,6 +128,9 @@ impl Config {
             http::HeaderValue::from_static("application/json"),
         );
         h.insert(http::header::USER_AGENT, self.user_agent.clone());
+        for (name, value) in &self.extra {
+            h.append(name.clone(), value.clone());
+        }
         let mut with_len = h.clone();
         with_len.insert(
             http::header::CONTENT_LENGTH,
@@ -87,7 +142,8 @@ impl Config {
     }
 
     /// The headers every request carries: `Host`, the auth header (marked sensitive),
-    /// `Accept: application/json` and `User-Agent`.
+    /// `Accept: application/json`, `User-Agent`, and any added with [`Config::with_header`]
+    /// or [`Config::with_advance_access`].
     pub fn headers(&self) -> &http::HeaderMap {
         &self.headers
     }
@@ -96,6 +152,54 @@ impl Config {
     /// body (POST) and an empty one.
     pub(crate) fn headers_empty_body(&self) -> &http::HeaderMap {
         &self.headers_empty_body
+    }
+
+    /// Adds a header to every request (e.g. a tracing id for a proxy of your own). The
+    /// headers this crate or a transport set — the auth headers, `Host`, `Accept`,
+    /// `User-Agent`, `Content-*`, `Transfer-Encoding`, `Connection`, `Proxy-*`, … — can never
+    /// be replaced: [`HeaderError::Reserved`]. Added twice, a header is sent twice.
+    ///
+    /// ```
+    /// use sbg_tasks_proto::{AuthToken, Config, HeaderError, Platform};
+    /// let config = Config::new(Platform::Cgc, AuthToken::new("token")?)
+    ///     .with_header("X-Request-Origin", "nightly-pipeline")?;
+    /// assert_eq!(config.headers()["x-request-origin"], "nightly-pipeline");
+    /// let refused = config.with_header("X-SBG-Auth-Token", "someone-elses");
+    /// assert!(matches!(refused, Err(HeaderError::Reserved { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_header(mut self, name: &str, value: &str) -> Result<Self, HeaderError> {
+        let name = http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| HeaderError::InvalidName(name.to_owned()))?;
+        if is_reserved(&name) {
+            return Err(HeaderError::Reserved {
+                name: name.as_str().to_owned(),
+            });
+        }
+        let value = http::HeaderValue::from_str(value).map_err(|_| HeaderError::InvalidValue {
+            name: name.as_str().to_owned(),
+        })?;
+        self.extra.push((name, value));
+        Ok(self.with_headers())
+    }
+
+    /// Opts every call into features in advance access (`X-Sbg-Advance-Access: Advance`), as
+    /// the official clients' setting does; `false` takes it out again.
+    pub fn with_advance_access(mut self, on: bool) -> Self {
+        let name = http::HeaderName::from_static(ADVANCE_ACCESS_HEADER);
+        self.extra.retain(|(n, _)| *n != name);
+        if on {
+            self.extra
+                .push((name, http::HeaderValue::from_static("Advance")));
+        }
+        self.with_headers()
+    }
+
+    /// Whether calls opt into advance access.
+    pub fn advance_access(&self) -> bool {
+        self.extra
+            .iter()
+            .any(|(n, _)| n.as_str() == ADVANCE_ACCESS_HEADER)
     }
 
     /// Sends the token with `scheme` instead.
@@ -184,6 +288,14 @@ impl std::fmt::Debug for Config {
             .field("token", &self.token)
             .field("auth_scheme", &self.auth_scheme)
             .field("user_agent", &self.user_agent)
+            .field(
+                "extra_headers",
+                &self
+                    .extra
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

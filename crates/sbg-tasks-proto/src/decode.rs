@@ -114,6 +114,26 @@ pub enum DecodeError {
     /// The lenient repair could not recover a trustworthy value, or the policy refused a repair.
     #[error("the body could not be repaired: {0}")]
     Repair(#[from] RepairError),
+    /// A bulk answer does not have one entry per id sent: the entries cannot be matched to the
+    /// ids, so none is used.
+    #[error("the bulk answer has {answered} entries for the {sent} ids sent")]
+    EntryCount {
+        /// Ids sent.
+        sent: usize,
+        /// Entries answered.
+        answered: usize,
+    },
+    /// A bulk answer's entry is a task with another id than the one asked at its place: the
+    /// entries are not in the order of the ids, so none is used.
+    #[error("bulk entry {index} is task {answered:?}, but {asked:?} was asked there")]
+    EntryMismatch {
+        /// The place (0-based) in the ids sent.
+        index: usize,
+        /// The id sent there.
+        asked: String,
+        /// The id of the task answered there.
+        answered: String,
+    },
     /// After repair, the value is not an object of the expected type at all (e.g. an array where
     /// a task belongs).
     #[error("the body is {found} where {expected} was expected")]

@@ -23,6 +23,12 @@ pub enum CallKind {
     Create,
     /// Abort a task: repeating is harmless (a second abort answers an error the client can read).
     Abort,
+    /// Modify a task or its inputs (`PATCH`): the same body sent twice leaves the same state,
+    /// so it is retried like a read.
+    Update,
+    /// Delete a task: repeating is harmless; a repeat that finds the task gone after an
+    /// earlier attempt may have deleted it is a success ([`Endpoint::settled_by_earlier_attempt`]).
+    Delete,
 }
 
 impl CallKind {
@@ -96,6 +102,13 @@ pub enum RequestBuildError {
     /// The request body could not be encoded.
     #[error("the request body could not be encoded: {0}")]
     Body(String),
+    /// The call's parameters do not go together (e.g. `batch_input` without `batch_by`), or
+    /// are more than one request may carry.
+    #[error("the request is not valid: {reason}")]
+    Invalid {
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 /// One API call: how to build its request and how to read its answer.
@@ -134,6 +147,16 @@ pub trait Endpoint {
         build(config, self)
     }
 
+    /// What an error answer means when an earlier attempt of this same call may have reached
+    /// the platform and been acted on (its answer was lost, or was a 5xx that may have come
+    /// after the platform acted): `Some(value)` when the answer shows that the earlier attempt
+    /// did what the call asked — a delete answered "no such task" — so the call succeeded.
+    /// The default: `None`, the error stands.
+    fn settled_by_earlier_attempt(&self, answer: &ApiError) -> Option<Self::Output> {
+        let _ = answer;
+        None
+    }
+
     /// Reads an answer: 2xx → the decoded value with metadata; anything else → the API error.
     fn parse_response<B: AsRef<[u8]>>(
         &self,
@@ -156,24 +179,36 @@ pub trait Endpoint {
         body: &[u8],
         decoding: &Decoding,
     ) -> Result<Answer<Self::Output>, ResponseError> {
-        if !status.is_success() {
-            return Err(ResponseError::Api(Box::new(ApiError::from_parts(
-                status, headers, body,
-            ))));
-        }
-        let meta = ResponseMeta::from_parts(status, headers);
-        match self.decode(body, decoding) {
-            Ok(d) => Ok(Answer {
-                value: d.value,
-                meta,
-                report: d.report,
-            }),
-            Err(error) => Err(ResponseError::Decode {
-                status: status.as_u16(),
-                meta: Box::new(meta),
-                error,
-            }),
-        }
+        parse_answer(self, status, headers, body, decoding)
+    }
+}
+
+/// What [`Endpoint::parse_parts`] does unless an endpoint says otherwise: 2xx → the decoded
+/// value with the answer's metadata; anything else → the API error.
+pub(crate) fn parse_answer<E: Endpoint + ?Sized>(
+    endpoint: &E,
+    status: http::StatusCode,
+    headers: &http::HeaderMap,
+    body: &[u8],
+    decoding: &Decoding,
+) -> Result<Answer<E::Output>, ResponseError> {
+    if !status.is_success() {
+        return Err(ResponseError::Api(Box::new(ApiError::from_parts(
+            status, headers, body,
+        ))));
+    }
+    let meta = ResponseMeta::from_parts(status, headers);
+    match endpoint.decode(body, decoding) {
+        Ok(d) => Ok(Answer {
+            value: d.value,
+            meta,
+            report: d.report,
+        }),
+        Err(error) => Err(ResponseError::Decode {
+            status: status.as_u16(),
+            meta: Box::new(meta),
+            error,
+        }),
     }
 }
 

@@ -12,8 +12,10 @@
 //! - One type per call, each an [`Endpoint`]: [`GetTask`], [`RunTask`], [`RerunTask`].
 //!   `prepare_request` builds the request; `parse_response` reads the answer.
 //! - The rest of a task's life: [`CreateTask`] (with a typed "created but cannot run"
-//!   [`CreateOutcome`]), [`AbortTask`], [`ListTasks`] (filters, pages, batch children),
-//!   [`GetExecutionDetails`], [`GetRateLimit`], and a sans-IO [`Pager`] that walks every page.
+//!   [`CreateOutcome`]), [`UpdateTask`], [`DeleteTask`], [`GetTaskInputs`] and
+//!   [`UpdateTaskInputs`], [`AbortTask`], [`ListTasks`] (filters, pages, batch children),
+//!   [`BulkGetTasks`] (up to 100 tasks a request, one result per id), [`GetExecutionDetails`],
+//!   [`GetRateLimit`], and a sans-IO [`Pager`] that walks every page.
 //! - The task model ([`model::Task`] and friends): every member optional, unknown members kept
 //!   and re-emitted, prices as exact decimal text, timestamps that never fail a decode.
 //! - Typed API errors ([`ApiError`], [`ErrorCode`]) from JSON bodies, proxy pages or nothing.
@@ -80,13 +82,14 @@ pub mod transport;
 
 pub use api_error::{ApiError, ErrorCode};
 pub use client::{AsyncClient, BlockingClient, TaskIter, TaskStream};
-pub use config::{AuthScheme, Config, DEFAULT_USER_AGENT};
+pub use config::{AuthScheme, Config, HeaderError, ADVANCE_ACCESS_HEADER, DEFAULT_USER_AGENT};
 pub use decode::{DecodeError, Decoded, Decoding, ParseReport};
 pub use endpoint::{Answer, CallKind, Endpoint, RequestBuildError, ResponseError};
 pub use endpoints::{
-    AbortTask, AppId, CreateOutcome, CreateTask, GetExecutionDetails, GetRateLimit, GetTask,
+    AbortTask, AppId, BulkGetTasks, BulkItem, BulkItemError, BulkPage, BulkTasks, CreateOutcome,
+    CreateTask, DeleteTask, Deletion, GetExecutionDetails, GetRateLimit, GetTask, GetTaskInputs,
     ListParamError, ListTasks, NameError, NewTask, PageLimit, ProjectId, RerunTask, RunOptions,
-    RunTask, SortOrder, TimeBound,
+    RunTask, SortOrder, TaskUpdate, TimeBound, UpdateTask, UpdateTaskInputs, MAX_BULK_IDS,
 };
 pub use env::{AsyncEnv, BlockingEnv, Env, StdEnv};
 pub use error::{ClientError, PagerError};

@@ -112,6 +112,58 @@ macro_rules! client_methods {
             self.call(call) $($await)*
         }
 
+        /// Modifies a task (`PATCH /tasks/{id}`): a DRAFT, or only the name of a task that is no
+        /// longer one. Retried like a read (the same body leaves the same task).
+        pub $($async)? fn update(
+            &self,
+            call: &$crate::UpdateTask,
+        ) -> Result<$crate::Answer<$crate::Task>, $crate::ClientError> {
+            self.call(call) $($await)*
+        }
+
+        /// Deletes a DRAFT task (`DELETE /tasks/{id}`). A retry that finds the task gone after
+        /// an earlier attempt may have deleted it succeeds with
+        /// [`Deletion::AlreadyGone`](crate::Deletion::AlreadyGone).
+        pub $($async)? fn delete(
+            &self,
+            call: &$crate::DeleteTask,
+        ) -> Result<$crate::Answer<$crate::Deletion>, $crate::ClientError> {
+            self.call(call) $($await)*
+        }
+
+        /// A task's inputs alone (`GET /tasks/{id}/inputs`).
+        pub $($async)? fn inputs(
+            &self,
+            call: &$crate::GetTaskInputs,
+        ) -> Result<$crate::Answer<$crate::model::TaskInputs>, $crate::ClientError> {
+            self.call(call) $($await)*
+        }
+
+        /// Changes some of a DRAFT's inputs (`PATCH /tasks/{id}/inputs`); the answer is the
+        /// whole inputs map.
+        pub $($async)? fn update_inputs(
+            &self,
+            call: &$crate::UpdateTaskInputs,
+        ) -> Result<$crate::Answer<$crate::model::TaskInputs>, $crate::ClientError> {
+            self.call(call) $($await)*
+        }
+
+        /// Gets any number of tasks, [`MAX_BULK_IDS`](crate::MAX_BULK_IDS) a request
+        /// (`POST /bulk/tasks/get`): one [`BulkItem`](crate::BulkItem) per id, in the order
+        /// asked — the task, or that id's error (an unknown or malformed id is an item error,
+        /// never a failed call). `ceil(n / 100)` requests for `n` ids, none for none. A
+        /// request that fails (after its retries) fails the call.
+        pub $($async)? fn bulk_get(
+            &self,
+            ids: &[$crate::TaskId],
+        ) -> Result<$crate::BulkTasks, $crate::ClientError> {
+            let mut out = $crate::BulkTasks::default();
+            for call in $crate::BulkGetTasks::batches(ids) {
+                out.extend(self.call(&call) $($await)* ?.value);
+            }
+            Ok(out)
+        }
+
         /// Aborts a QUEUED or RUNNING task (`POST /tasks/{id}/actions/abort`).
         pub $($async)? fn abort(
             &self,

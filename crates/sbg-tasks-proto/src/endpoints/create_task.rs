@@ -80,6 +80,7 @@ pub struct NewTask {
 pub struct CreateTask {
     body: NewTask,
     run: bool,
+    no_batch: bool,
 }
 
 impl CreateTask {
@@ -99,6 +100,7 @@ impl CreateTask {
                 inputs: None,
             },
             run: false,
+            no_batch: false,
         }
     }
 
@@ -157,6 +159,12 @@ impl CreateTask {
     /// `action=run`: run the task at once (when it has no validation errors).
     pub fn run(mut self, run: bool) -> Self {
         self.run = run;
+        self
+    }
+
+    /// `batch=false`: create the task with batching off, whatever the app or body says.
+    pub fn no_batch(mut self) -> Self {
+        self.no_batch = true;
         self
     }
 
@@ -285,6 +293,9 @@ impl Endpoint for CreateTask {
         target.literal("/tasks");
         if self.run {
             target.param("action", "run");
+        }
+        if self.no_batch {
+            target.bool_param("batch", false);
         }
     }
 

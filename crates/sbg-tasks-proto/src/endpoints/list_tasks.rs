@@ -175,6 +175,10 @@ pub struct ListTasks {
     pub parent: Option<TaskId>,
     /// `status=`: only tasks in this status.
     pub status: Option<TaskStatus>,
+    /// `batch=`: `true` only batch parents, `false` only tasks that are not.
+    pub batch: Option<bool>,
+    /// `origin_id=`: only tasks made by this automation run.
+    pub origin_id: Option<String>,
     /// `created_from=`
     pub created_from: Option<TimeBound>,
     /// `created_to=`
@@ -276,6 +280,18 @@ impl ListTasks {
         self
     }
 
+    /// Only batch parents (`batch=true`), or only tasks that are not (`batch=false`).
+    pub fn batch(mut self, batch: bool) -> Self {
+        self.batch = Some(batch);
+        self
+    }
+
+    /// Only tasks made by automation run `origin_id` (`origin_id=`).
+    pub fn origin_id(mut self, origin_id: impl Into<String>) -> Self {
+        self.origin_id = Some(origin_id.into());
+        self
+    }
+
     /// Skip this many matching tasks (`offset=`).
     pub fn offset(mut self, offset: u64) -> Self {
         self.offset = Some(offset);
@@ -316,6 +332,12 @@ impl Endpoint for ListTasks {
         }
         if let Some(s) = &self.status {
             target.param("status", s.as_str());
+        }
+        if let Some(b) = self.batch {
+            target.bool_param("batch", b);
+        }
+        if let Some(o) = &self.origin_id {
+            target.param("origin_id", o);
         }
         let times = [
             ("created_from", self.created_from),

@@ -1,7 +1,9 @@
 //! The endpoint types, one file per call.
 
 mod abort_task;
+mod bulk_get;
 mod create_task;
+mod delete_task;
 mod execution_details;
 mod get_task;
 mod list_tasks;
@@ -9,17 +11,23 @@ mod names;
 mod rate_limit;
 mod rerun_task;
 mod run_task;
+mod task_inputs;
+mod update_task;
 
 pub use get_task::GetTask;
 pub use rerun_task::RerunTask;
 pub use run_task::RunTask;
 
 pub use abort_task::AbortTask;
+pub use bulk_get::{BulkGetTasks, BulkItem, BulkItemError, BulkPage, BulkTasks, MAX_BULK_IDS};
 pub use create_task::{CreateOutcome, CreateTask, NewTask};
+pub use delete_task::{DeleteTask, Deletion};
 pub use execution_details::GetExecutionDetails;
 pub use list_tasks::{ListParamError, ListTasks, PageLimit, SortOrder, TimeBound};
 pub use names::{AppId, NameError, ProjectId, MAX_NAME_LEN};
 pub use rate_limit::GetRateLimit;
+pub use task_inputs::{GetTaskInputs, UpdateTaskInputs};
+pub use update_task::{TaskUpdate, UpdateTask};
 
 use crate::target::Target;
 use crate::{Fields, TaskId};

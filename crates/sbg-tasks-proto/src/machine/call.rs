@@ -153,6 +153,16 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
                 CallStep::Done(Ok(answer))
             }
             Err(ResponseError::Api(api)) => {
+                if self.retry.maybe_acted() {
+                    if let Some(value) = self.endpoint.settled_by_earlier_attempt(&api) {
+                        tracing::info!(path = %self.path, attempt, status = api.status, "settled by an earlier attempt");
+                        return CallStep::Done(Ok(Answer {
+                            value,
+                            meta: api.meta.clone(),
+                            report: Default::default(),
+                        }));
+                    }
+                }
                 if self.retry.run_already_accepted(&api) {
                     tracing::info!(path = %self.path, attempt, "run already accepted by an earlier attempt");
                     return CallStep::Done(Err(ClientError::RunAlreadyAccepted {

@@ -7,6 +7,7 @@
 mod macros;
 
 mod batch;
+mod bulk;
 mod coerce;
 mod execution;
 mod execution_details;
@@ -26,6 +27,7 @@ mod value;
 pub type Extra = serde_json::Map<String, serde_json::Value>;
 
 pub use batch::{BatchBy, BatchByType, BatchGroup};
+pub use bulk::{BulkEntries, BulkEntry, BulkEntryError, BulkSlot};
 pub use coerce::{kind_of, Coercion, CoercionKind, FromLenient, LenientCx};
 pub use execution::{BatchCounts, ExecutionStatus};
 pub use execution_details::{
@@ -39,4 +41,4 @@ pub use task::Task;
 pub use task_page::{Link, LinkRel, TaskPage};
 pub use timestamp::Timestamp;
 pub use validation::{IssueKind, ValidationIssue};
-pub use value::{FileClass, FileRef, PortMap, PortValue};
+pub use value::{FileClass, FileRef, PortMap, PortValue, TaskInputs};

@@ -13,3 +13,29 @@ model_struct! {
         use_elastic_disk: bool = "use_elastic_disk",
     }
 }
+
+impl ExecutionSettings {
+    /// Sets `instance_type`.
+    pub fn with_instance_type(mut self, instance_type: impl Into<String>) -> Self {
+        self.instance_type = Some(instance_type.into());
+        self
+    }
+
+    /// Sets `max_parallel_instances`.
+    pub fn with_max_parallel_instances(mut self, n: u64) -> Self {
+        self.max_parallel_instances = Some(n);
+        self
+    }
+
+    /// Sets `use_memoization`.
+    pub fn with_use_memoization(mut self, yes: bool) -> Self {
+        self.use_memoization = Some(yes);
+        self
+    }
+
+    /// Sets `use_elastic_disk`.
+    pub fn with_use_elastic_disk(mut self, yes: bool) -> Self {
+        self.use_elastic_disk = Some(yes);
+        self
+    }
+}

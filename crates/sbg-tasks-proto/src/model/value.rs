@@ -329,6 +329,46 @@ impl FromLenient for PortMap {
     }
 }
 
+/// The inputs of a task as `GET` and `PATCH /tasks/{id}/inputs` answer them: port id → value,
+/// in the order sent, every shape kept (a record that is not a file is a [`PortValue::Map`])
+/// and re-emitted. A port named twice is an error in strict decoding and a reported, set-aside
+/// value in lenient decoding, never a silent choice.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[serde(transparent)]
+pub struct TaskInputs(pub PortMap);
+
+impl<'de> serde::Deserialize<'de> for TaskInputs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::strict::StrictMap::<PortValue>::deserialize(d).map(|m| TaskInputs(m.0))
+    }
+}
+
+impl FromLenient for TaskInputs {
+    const EXPECTED: &'static str = "an object";
+    fn from_lenient(v: Value, cx: &mut LenientCx) -> Result<Self, Value> {
+        PortMap::from_lenient(v, cx).map(TaskInputs)
+    }
+}
+
+impl std::ops::Deref for TaskInputs {
+    type Target = PortMap;
+    fn deref(&self) -> &PortMap {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for TaskInputs {
+    fn deref_mut(&mut self) -> &mut PortMap {
+        &mut self.0
+    }
+}
+
+impl From<PortMap> for TaskInputs {
+    fn from(map: PortMap) -> Self {
+        TaskInputs(map)
+    }
+}
+
 impl From<FileRef> for PortValue {
     fn from(f: FileRef) -> Self {
         PortValue::File(f)
@@ -347,6 +387,16 @@ impl From<String> for PortValue {
 impl From<bool> for PortValue {
     fn from(b: bool) -> Self {
         PortValue::Bool(b)
+    }
+}
+impl From<i32> for PortValue {
+    fn from(n: i32) -> Self {
+        PortValue::Number(n.into())
+    }
+}
+impl From<u64> for PortValue {
+    fn from(n: u64) -> Self {
+        PortValue::Number(n.into())
     }
 }
 impl From<i64> for PortValue {

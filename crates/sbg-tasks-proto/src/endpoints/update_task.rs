@@ -1,0 +1,235 @@
+//! `PATCH /v2/tasks/{task_id}`: modify a task.
+
+use http::Method;
+use serde::Serialize;
+
+use super::{decode_task, task_path, task_query};
+use crate::endpoint::{CallKind, Endpoint, RequestBuildError};
+use crate::model::{BatchBy, ExecutionSettings, PortMap, PortValue, Task};
+use crate::target::Target;
+use crate::{Fields, TaskId};
+
+/// The JSON body of a modify call. Only the members that were set are sent.
+///
+/// Built through [`UpdateTask`]'s methods; readable here (e.g. by a mock server or a test).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct TaskUpdate {
+    /// `name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `description`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `use_interruptible_instances`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_interruptible_instances: Option<bool>,
+    /// `execution_settings`: only its members that are set are sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_settings: Option<ExecutionSettings>,
+    /// `inputs`: the ports to change (port id → value, `null` included), in the order set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<PortMap>,
+    /// `output_location`, sent as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_location: Option<serde_json::Value>,
+    /// `batch`: `false` switches batching off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<bool>,
+    /// `batch_input`: the input a batch is split on (only with `batch_by`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_input: Option<String>,
+    /// `batch_by`: how a batch is split (only with `batch_input`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_by: Option<BatchBy>,
+}
+
+impl TaskUpdate {
+    /// Whether nothing is set (the body would be `{}`).
+    pub fn is_empty(&self) -> bool {
+        *self == TaskUpdate::default()
+    }
+
+    /// Whether the update changes nothing but the name (and the description), the one change
+    /// the platform allows on a task that is no longer a DRAFT.
+    pub fn is_rename(&self) -> bool {
+        let rest = TaskUpdate {
+            name: None,
+            description: None,
+            ..self.clone()
+        };
+        rest.is_empty() && self.name.is_some()
+    }
+
+    /// The body's members that cannot go together, as a build error.
+    fn check(&self) -> Result<(), RequestBuildError> {
+        match (&self.batch_input, &self.batch_by, self.batch) {
+            (Some(_), None, _) | (None, Some(_), _) => Err(RequestBuildError::Invalid {
+                reason: "batch_input and batch_by are only sent together",
+            }),
+            (Some(_), Some(_), Some(false)) => Err(RequestBuildError::Invalid {
+                reason: "batch: false switches batching off; it cannot come with batch_input and batch_by",
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Modify a task: its name, description, inputs, execution settings, output location,
+/// batching, spot instances. Only the members set are sent; the answer is the task.
+///
+/// The platform modifies a DRAFT only, except for renaming, which also works on a RUNNING or
+/// COMPLETED task (any other change there answers code 7026). Changed inputs are validated
+/// again: the answer's `errors` say what is still wrong. Retried like a read: the same body
+/// sent twice leaves the same task.
+///
+/// ```
+/// use sbg_tasks_proto::model::{ExecutionSettings, FileRef, PortValue};
+/// use sbg_tasks_proto::{AuthToken, Config, Endpoint, Platform, UpdateTask};
+///
+/// let cfg = Config::new(Platform::SevenBridges, AuthToken::new("token")?);
+/// let update = UpdateTask::new("08c5ce64-1551-4b7d-b054-63a1517bc7bb".parse()?)
+///     .name("aligned again")
+///     .input("reads", FileRef::file("5a1b2c"))
+///     .input("reference", PortValue::Null)
+///     .execution_settings(ExecutionSettings::default().with_use_memoization(true));
+/// let req = update.prepare_request(&cfg)?;
+/// assert_eq!(req.method(), "PATCH");
+/// assert_eq!(req.uri(), "https://api.sbgenomics.com/v2/tasks/08c5ce64-1551-4b7d-b054-63a1517bc7bb");
+/// assert_eq!(
+///     std::str::from_utf8(req.body())?,
+///     r#"{"name":"aligned again","execution_settings":{"use_memoization":true},"inputs":{"reads":{"class":"File","path":"5a1b2c"},"reference":null}}"#
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateTask {
+    id: TaskId,
+    body: TaskUpdate,
+    fields: Option<Fields>,
+}
+
+impl UpdateTask {
+    /// A modification of task `id` that changes nothing yet.
+    pub fn new(id: TaskId) -> Self {
+        Self {
+            id,
+            body: TaskUpdate::default(),
+            fields: None,
+        }
+    }
+
+    /// A modification of task `id` with this body.
+    pub fn with_body(id: TaskId, body: TaskUpdate) -> Self {
+        Self {
+            id,
+            body,
+            fields: None,
+        }
+    }
+
+    /// Renames the task (the one change allowed once it is no longer a DRAFT).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.body.name = Some(name.into());
+        self
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.body.description = Some(description.into());
+        self
+    }
+
+    /// Sets one input (`PortValue::Null` clears it), replacing an earlier value of the same
+    /// port and keeping its position. Ports not named are left as they are.
+    pub fn input(mut self, port: impl Into<String>, value: impl Into<PortValue>) -> Self {
+        self.body
+            .inputs
+            .get_or_insert_with(PortMap::new)
+            .insert(port.into(), value.into());
+        self
+    }
+
+    /// Sets the inputs to change at once (replacing any set before).
+    pub fn inputs(mut self, inputs: PortMap) -> Self {
+        self.body.inputs = Some(inputs);
+        self
+    }
+
+    /// Sets the execution settings (only the members set in `settings` are sent).
+    pub fn execution_settings(mut self, settings: ExecutionSettings) -> Self {
+        self.body.execution_settings = Some(settings);
+        self
+    }
+
+    /// Allows (or forbids) spot (interruptible) instances.
+    pub fn use_interruptible_instances(mut self, yes: bool) -> Self {
+        self.body.use_interruptible_instances = Some(yes);
+        self
+    }
+
+    /// Where outputs are written, as the platform expects it (sent as given).
+    pub fn output_location(mut self, location: serde_json::Value) -> Self {
+        self.body.output_location = Some(location);
+        self
+    }
+
+    /// Makes the task a batch split on input `batch_input` as `by` says (both members are
+    /// always sent together).
+    pub fn batch(mut self, batch_input: impl Into<String>, by: BatchBy) -> Self {
+        self.body.batch_input = Some(batch_input.into());
+        self.body.batch_by = Some(by);
+        self.body.batch = None;
+        self
+    }
+
+    /// Switches batching off (`"batch": false`).
+    pub fn no_batch(mut self) -> Self {
+        self.body.batch = Some(false);
+        self.body.batch_input = None;
+        self.body.batch_by = None;
+        self
+    }
+
+    /// Only these fields in the answer (`fields=`).
+    pub fn fields(mut self, fields: Fields) -> Self {
+        self.fields = Some(fields);
+        self
+    }
+
+    /// The body that will be sent.
+    pub fn update(&self) -> &TaskUpdate {
+        &self.body
+    }
+
+    /// The task id.
+    pub fn id(&self) -> &TaskId {
+        &self.id
+    }
+}
+
+impl Endpoint for UpdateTask {
+    type Output = Task;
+
+    fn kind(&self) -> CallKind {
+        CallKind::Update
+    }
+
+    fn method(&self) -> Method {
+        Method::PATCH
+    }
+
+    fn write_target(&self, target: &mut Target<'_>) {
+        task_path(target, &self.id, None);
+        task_query(target, self.fields.as_ref(), None, None);
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, RequestBuildError> {
+        self.body.check()?;
+        serde_json::to_vec(&self.body)
+            .map(Some)
+            .map_err(|e| RequestBuildError::Body(e.to_string()))
+    }
+
+    decode_task!();
+}
