@@ -21,7 +21,7 @@
 //!   CONNECT tunnels with TLS inside. Failures are [`TransportFailure`]s.
 //! - [`TokioEnv`]: tokio's clock and timer (so paused test time works), with the wall clock
 //!   and jitter of the standard environment.
-//! - [`HyperClient`] and [`client`]: the [`AsyncClient`] over both.
+//! - [`HyperClient`] and [`client()`]: the [`AsyncClient`] over both.
 //!
 //! # Out of scope
 //! - https:// and SOCKS proxies (wrap your own connector in a closure transport); response

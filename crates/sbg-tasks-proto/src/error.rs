@@ -60,10 +60,10 @@ pub enum ClientError {
     },
 
     /// A run was retried after an attempt whose answer was lost, and the platform now says the
-    /// task is no longer a DRAFT (7007): the earlier attempt ran it. [`Client::run`] and
+    /// task is no longer a DRAFT (7007): the earlier attempt ran it. [`BlockingClient::run`] and
     /// [`AsyncClient::run`] turn this into the task by getting it; a generic `call` returns it.
     ///
-    /// [`Client::run`]: crate::client::Client::run
+    /// [`BlockingClient::run`]: crate::BlockingClient::run
     /// [`AsyncClient::run`]: crate::client::AsyncClient::run
     #[error("the run was accepted by an earlier attempt whose answer was lost (attempt {attempts} answered: {answer})")]
     RunAlreadyAccepted {
@@ -88,10 +88,10 @@ pub enum ClientError {
         last: Box<Task>,
     },
 
-    /// A listing ([`Client::list`], [`AsyncClient::list`]) could not go on: a page's `items`
+    /// A listing ([`BlockingClient::list`], [`AsyncClient::list`]) could not go on: a page's `items`
     /// were unusable, or pages stopped bringing new tasks.
     ///
-    /// [`Client::list`]: crate::client::Client::list
+    /// [`BlockingClient::list`]: crate::BlockingClient::list
     /// [`AsyncClient::list`]: crate::client::AsyncClient::list
     #[error("the listing stopped: {0}")]
     Pager(#[from] PagerError),
@@ -226,7 +226,7 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PagerError {
-    /// [`Pager::on_page`](crate::Pager::on_page) was called without a request from [`Pager::next_request`] pending.
+    /// [`Pager::on_page`](crate::Pager::on_page) was called without a request from [`Pager::next_request`](crate::Pager::next_request) pending.
     #[error("a page was fed to the pager without a pending request")]
     NoRequestPending,
     /// The page's `items` member was sent but is not a list of task objects (a lenient decode

@@ -27,12 +27,12 @@
 //! - The [machines](machine), with time passed in: one call with its retries ([`CallMachine`],
 //!   [`machine::retry`]), polling until a task ends ([`machine::wait`]), paging
 //!   ([`Pager`]); and the clients that drive them ([`BlockingClient`], [`AsyncClient`]), with a
-//!   method per call, over any transport and environment ([`env`]; [`StdEnv`] is the
+//!   method per call, over any transport and environment ([`mod@env`]; [`StdEnv`] is the
 //!   standard library's, kept apart from the machines).
 //!
 //! # Out of scope
 //! - Any I/O: sockets, TLS, timeouts, size caps. Those belong to transports. Clocks and sleeping
-//!   belong to environments ([`env`]): the machines never touch them.
+//!   belong to environments ([`mod@env`]): the machines never touch them.
 //! - Following redirects (transports refuse to carry the token to another host).
 //!
 //! # Example

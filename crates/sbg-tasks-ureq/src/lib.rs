@@ -18,7 +18,7 @@
 //!   none, or one given. Failures are [`TransportFailure`]s.
 //! - [`InlineResolver`]: the transport's ureq resolver; IP literals at once, names on the
 //!   calling thread (ureq's default starts a thread per call once a timeout is set).
-//! - [`UreqClient`] and [`client`]: the [`BlockingClient`] over it, in the standard
+//! - [`UreqClient`] and [`client()`]: the [`BlockingClient`] over it, in the standard
 //!   environment ([`StdEnv`]).
 //!
 //! # Out of scope

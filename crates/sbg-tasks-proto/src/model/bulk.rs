@@ -43,7 +43,7 @@ model_struct! {
 #[non_exhaustive]
 pub enum BulkSlot {
     /// An object, read as an entry.
-    Entry(BulkEntry),
+    Entry(Box<BulkEntry>),
     /// Something that is not an object.
     Other(Value),
 }
@@ -59,7 +59,7 @@ impl serde::Serialize for BulkSlot {
 
 impl<'de> serde::Deserialize<'de> for BulkSlot {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        BulkEntry::deserialize(d).map(BulkSlot::Entry)
+        BulkEntry::deserialize(d).map(|e| BulkSlot::Entry(Box::new(e)))
     }
 }
 
@@ -68,7 +68,9 @@ impl FromLenient for BulkSlot {
     /// Never fails: one unusable entry must not cost the others.
     fn from_lenient(v: Value, cx: &mut LenientCx) -> Result<Self, Value> {
         match v {
-            Value::Object(_) => BulkEntry::from_lenient(v, cx).map(BulkSlot::Entry),
+            Value::Object(_) => {
+                BulkEntry::from_lenient(v, cx).map(|e| BulkSlot::Entry(Box::new(e)))
+            }
             other => Ok(BulkSlot::Other(other)),
         }
     }
