@@ -3,12 +3,11 @@
 use http::Method;
 use serde::Serialize;
 
-use super::{AppId, ProjectId};
+use super::{task_body_setters, AppId, ProjectId};
 use crate::decode::{DecodeError, Decoded, Decoding};
 use crate::endpoint::{CallKind, Endpoint, RequestBuildError};
 use crate::model::{
-    BatchBy, BatchByType, ExecutionSettings, FromLenient, LenientCx, PortMap, PortValue, Task,
-    ValidationIssue,
+    BatchBy, BatchByType, ExecutionSettings, FromLenient, LenientCx, PortMap, Task, ValidationIssue,
 };
 use crate::target::Target;
 
@@ -46,6 +45,11 @@ pub struct NewTask {
     /// `inputs`: port id → value, in the order set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inputs: Option<PortMap>,
+}
+
+impl NewTask {
+    /// Nothing more to do when both batch members are set.
+    fn batch_members_set(&mut self) {}
 }
 
 /// Create a task in `project` from `app`.
@@ -104,57 +108,7 @@ impl CreateTask {
         }
     }
 
-    /// The task's name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.body.name = Some(name.into());
-        self
-    }
-
-    /// The task's description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.body.description = Some(description.into());
-        self
-    }
-
-    /// Sets one input (replacing an earlier value of the same port, keeping its position).
-    pub fn input(mut self, port: impl Into<String>, value: impl Into<PortValue>) -> Self {
-        self.body
-            .inputs
-            .get_or_insert_with(PortMap::new)
-            .insert(port.into(), value.into());
-        self
-    }
-
-    /// Sets all inputs at once (replacing any set before). An empty map sends `"inputs": {}`.
-    pub fn inputs(mut self, inputs: PortMap) -> Self {
-        self.body.inputs = Some(inputs);
-        self
-    }
-
-    /// Makes a batch task split on input `batch_input` as `by` says.
-    pub fn batch(mut self, batch_input: impl Into<String>, by: BatchBy) -> Self {
-        self.body.batch_input = Some(batch_input.into());
-        self.body.batch_by = Some(by);
-        self
-    }
-
-    /// Execution settings (instance type, parallelism, memoization, elastic disk).
-    pub fn execution_settings(mut self, settings: ExecutionSettings) -> Self {
-        self.body.execution_settings = Some(settings);
-        self
-    }
-
-    /// Allow (or forbid) spot (interruptible) instances.
-    pub fn use_interruptible_instances(mut self, yes: bool) -> Self {
-        self.body.use_interruptible_instances = Some(yes);
-        self
-    }
-
-    /// Where outputs are written, as the platform expects it (sent as given).
-    pub fn output_location(mut self, location: serde_json::Value) -> Self {
-        self.body.output_location = Some(location);
-        self
-    }
+    task_body_setters!();
 
     /// `action=run`: run the task at once (when it has no validation errors).
     pub fn run(mut self, run: bool) -> Self {

@@ -42,6 +42,76 @@ pub(crate) fn task_path(target: &mut Target<'_>, id: &TaskId, action: Option<&'s
     }
 }
 
+/// Writes the setters that create and modify share, on a call type whose `body` field has
+/// the members `name`, `description`, `inputs`, `execution_settings`,
+/// `use_interruptible_instances`, `output_location`, `batch_input` and `batch_by`, and an
+/// inherent `batch_members_set(&mut self)` that `batch(..)` calls after setting the two.
+macro_rules! task_body_setters {
+    () => {
+        /// The task's name.
+        pub fn name(mut self, name: impl Into<String>) -> Self {
+            self.body.name = Some(name.into());
+            self
+        }
+
+        /// The task's description.
+        pub fn description(mut self, description: impl Into<String>) -> Self {
+            self.body.description = Some(description.into());
+            self
+        }
+
+        /// Sets one input (`PortValue::Null` clears it), replacing an earlier value of the
+        /// same port and keeping its position.
+        pub fn input(
+            mut self,
+            port: impl Into<String>,
+            value: impl Into<$crate::model::PortValue>,
+        ) -> Self {
+            self.body
+                .inputs
+                .get_or_insert_with($crate::model::PortMap::new)
+                .insert(port.into(), value.into());
+            self
+        }
+
+        /// Sets the inputs at once (replacing any set before). An empty map sends
+        /// `"inputs": {}`.
+        pub fn inputs(mut self, inputs: $crate::model::PortMap) -> Self {
+            self.body.inputs = Some(inputs);
+            self
+        }
+
+        /// Execution settings (instance type, parallelism, memoization, elastic disk); only
+        /// the members set are sent.
+        pub fn execution_settings(mut self, settings: $crate::model::ExecutionSettings) -> Self {
+            self.body.execution_settings = Some(settings);
+            self
+        }
+
+        /// Allows (or forbids) spot (interruptible) instances.
+        pub fn use_interruptible_instances(mut self, yes: bool) -> Self {
+            self.body.use_interruptible_instances = Some(yes);
+            self
+        }
+
+        /// Where outputs are written, as the platform expects it (sent as given).
+        pub fn output_location(mut self, location: serde_json::Value) -> Self {
+            self.body.output_location = Some(location);
+            self
+        }
+
+        /// Makes a batch task split on input `batch_input` as `by` says (the two members are
+        /// always sent together).
+        pub fn batch(mut self, batch_input: impl Into<String>, by: $crate::model::BatchBy) -> Self {
+            self.body.batch_input = Some(batch_input.into());
+            self.body.batch_by = Some(by);
+            self.body.batch_members_set();
+            self
+        }
+    };
+}
+pub(crate) use task_body_setters;
+
 /// The options run and rerun share: batching, spot instances, and the answer's fields.
 ///
 /// Build one and hand it to [`RunTask::options`] or [`RerunTask::options`], or use their

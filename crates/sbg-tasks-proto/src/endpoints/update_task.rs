@@ -3,9 +3,9 @@
 use http::Method;
 use serde::Serialize;
 
-use super::{decode_task, task_path, task_query};
+use super::{decode_task, task_body_setters, task_path, task_query};
 use crate::endpoint::{CallKind, Endpoint, RequestBuildError};
-use crate::model::{BatchBy, ExecutionSettings, PortMap, PortValue, Task};
+use crate::model::{BatchBy, ExecutionSettings, PortMap, Task};
 use crate::target::Target;
 use crate::{Fields, TaskId};
 
@@ -59,6 +59,11 @@ impl TaskUpdate {
             ..self.clone()
         };
         rest.is_empty() && self.name.is_some()
+    }
+
+    /// Batch members set: a `batch: false` set before would contradict them.
+    fn batch_members_set(&mut self) {
+        self.batch = None;
     }
 
     /// The body's members that cannot go together, as a build error.
@@ -128,60 +133,7 @@ impl UpdateTask {
         }
     }
 
-    /// Renames the task (the one change allowed once it is no longer a DRAFT).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.body.name = Some(name.into());
-        self
-    }
-
-    /// Sets the description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.body.description = Some(description.into());
-        self
-    }
-
-    /// Sets one input (`PortValue::Null` clears it), replacing an earlier value of the same
-    /// port and keeping its position. Ports not named are left as they are.
-    pub fn input(mut self, port: impl Into<String>, value: impl Into<PortValue>) -> Self {
-        self.body
-            .inputs
-            .get_or_insert_with(PortMap::new)
-            .insert(port.into(), value.into());
-        self
-    }
-
-    /// Sets the inputs to change at once (replacing any set before).
-    pub fn inputs(mut self, inputs: PortMap) -> Self {
-        self.body.inputs = Some(inputs);
-        self
-    }
-
-    /// Sets the execution settings (only the members set in `settings` are sent).
-    pub fn execution_settings(mut self, settings: ExecutionSettings) -> Self {
-        self.body.execution_settings = Some(settings);
-        self
-    }
-
-    /// Allows (or forbids) spot (interruptible) instances.
-    pub fn use_interruptible_instances(mut self, yes: bool) -> Self {
-        self.body.use_interruptible_instances = Some(yes);
-        self
-    }
-
-    /// Where outputs are written, as the platform expects it (sent as given).
-    pub fn output_location(mut self, location: serde_json::Value) -> Self {
-        self.body.output_location = Some(location);
-        self
-    }
-
-    /// Makes the task a batch split on input `batch_input` as `by` says (both members are
-    /// always sent together).
-    pub fn batch(mut self, batch_input: impl Into<String>, by: BatchBy) -> Self {
-        self.body.batch_input = Some(batch_input.into());
-        self.body.batch_by = Some(by);
-        self.body.batch = None;
-        self
-    }
+    task_body_setters!();
 
     /// Switches batching off (`"batch": false`).
     pub fn no_batch(mut self) -> Self {
