@@ -2,7 +2,10 @@
 //!
 //! A transport moves bytes: it sends an [`http::Request`] with a `Vec<u8>` body and returns the
 //! [`http::Response`] with the whole body, or its own error. It enforces timeouts and size caps
-//! and never follows redirects; it knows nothing about the API. Both traits are implemented for
+//! and never follows redirects; it knows nothing about the API. It asks for gzip
+//! ([`TransportOptions::accept_gzip`], through [`ask_for_gzip`]) and hands on the decoded body
+//! ([`decode_body`]: the body cap applies to the decoded size), so what it returns is always
+//! plain. Both traits are implemented for
 //! closures, so a test or a custom runtime plugs in with a function:
 //!
 //! ```
@@ -23,8 +26,10 @@ use std::future::Future;
 
 use http::{Request, Response};
 
+mod gzip;
 mod options;
 
+pub use gzip::{ask_for_gzip, decode_body};
 pub use options::{
     announces_more_than, Proxy, TransportBuildError, TransportOptions, DEFAULT_MAX_BODY_SIZE,
 };

@@ -10,12 +10,12 @@ use http::{header, HeaderMap};
 pub const DEFAULT_MAX_BODY_SIZE: u64 = 16 * 1024 * 1024;
 
 /// The settings every transport has: timeouts, the body cap, the roots to trust, whether plain
-/// http is allowed. Plain data: nothing is parsed or checked here (the PEM is kept as given and
+/// http is allowed, whether to ask for gzip. Plain data: nothing is parsed or checked here (the PEM is kept as given and
 /// read by the transport's TLS stack when it is handed over).
 ///
 /// Defaults: connect timeout 10 s, per-call timeout 60 s (the whole exchange, body included),
 /// body cap [`DEFAULT_MAX_BODY_SIZE`], the web PKI roots (no PEM), https only, the proxy from
-/// the environment.
+/// the environment, gzip asked for.
 ///
 /// ```
 /// use std::time::Duration;
@@ -27,6 +27,7 @@ pub const DEFAULT_MAX_BODY_SIZE: u64 = 16 * 1024 * 1024;
 /// assert_eq!(options.connect_timeout, Some(Duration::from_secs(10)));
 /// assert_eq!(options.timeout, Some(Duration::from_secs(5)));
 /// assert!(!options.allow_http);
+/// assert!(options.accept_gzip);
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -37,7 +38,8 @@ pub struct TransportOptions {
     /// Time for a whole exchange (connecting, TLS, sending, the answer and its body).
     /// `None`: no limit.
     pub timeout: Option<Duration>,
-    /// The largest answer body accepted, in bytes.
+    /// The largest answer body accepted, in bytes: as received, and again once decoded (a
+    /// small gzip body that inflates past it is refused).
     pub max_body_size: u64,
     /// PEM holding the only root certificates to trust (e.g. a test server's self-signed
     /// one) instead of the web PKI roots.
@@ -46,6 +48,9 @@ pub struct TransportOptions {
     pub allow_http: bool,
     /// Which proxy to go through.
     pub proxy: Proxy,
+    /// Whether to send `Accept-Encoding: gzip` (see [`ask_for_gzip`](super::ask_for_gzip)).
+    /// A gzip answer is decoded either way ([`decode_body`](super::decode_body)).
+    pub accept_gzip: bool,
 }
 
 /// Which proxy a transport goes through.
@@ -105,6 +110,7 @@ impl Default for TransportOptions {
             root_certificates_pem: None,
             allow_http: false,
             proxy: Proxy::FromEnv,
+            accept_gzip: true,
         }
     }
 }
@@ -121,6 +127,7 @@ impl fmt::Debug for TransportOptions {
             )
             .field("allow_http", &self.allow_http)
             .field("proxy", &self.proxy)
+            .field("accept_gzip", &self.accept_gzip)
             .finish()
     }
 }
@@ -168,6 +175,14 @@ impl TransportOptions {
     pub fn proxy(self, proxy: Proxy) -> Self {
         Self { proxy, ..self }
     }
+
+    /// Sets [`accept_gzip`](Self::accept_gzip).
+    pub fn accept_gzip(self, yes: bool) -> Self {
+        Self {
+            accept_gzip: yes,
+            ..self
+        }
+    }
 }
 
 /// Whether an answer's `Content-Length` announces more than `limit` bytes, so that its body
@@ -193,16 +208,19 @@ mod tests {
         assert_eq!(d.max_body_size, 16 * 1024 * 1024);
         assert_eq!(d.root_certificates_pem, None);
         assert!(!d.allow_http);
+        assert!(d.accept_gzip);
         let o = d
             .connect_timeout(None)
             .timeout(Some(Duration::from_millis(5)))
             .max_body_size(7)
             .root_certificates_pem(&b"-----BEGIN CERTIFICATE-----"[..])
-            .allow_http(true);
+            .allow_http(true)
+            .accept_gzip(false);
         assert_eq!(
             (o.connect_timeout, o.timeout, o.max_body_size, o.allow_http),
             (None, Some(Duration::from_millis(5)), 7, true)
         );
+        assert!(!o.accept_gzip);
         let o = o.proxy(Proxy::Url("http://user:secret@127.0.0.1:3128".into()));
         let debug = format!("{o:?}");
         assert!(!debug.contains("secret"), "{debug}");
@@ -210,6 +228,7 @@ mod tests {
             debug.contains("root_certificates_pem_len: Some(27)"),
             "{debug}"
         );
+        assert!(debug.contains("accept_gzip: false"), "{debug}");
     }
 
     #[test]
