@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use sbg_tasks_proto::http::{Request, Response};
 use sbg_tasks_proto::transport::{
-    announces_more_than, HttpTransport, Proxy, TransportBuildError, TransportFailure,
-    TransportOptions,
+    announces_more_than, ask_for_gzip, decode_body, HttpTransport, Proxy, TransportBuildError,
+    TransportFailure, TransportOptions,
 };
+use ureq::config::AutoHeaderValue;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::transport::DefaultConnector;
 
@@ -14,7 +15,9 @@ use crate::error::from_ureq;
 use crate::resolver::InlineResolver;
 
 /// A blocking transport on a ureq `Agent`: keep-alive connection pool, rustls (ring), web PKI
-/// roots (or the roots you give), timeouts, a body cap, no redirects, https only unless told.
+/// roots (or the roots you give), timeouts, a body cap, no redirects, https only unless told,
+/// gzip asked for and decoded (by `sbg-tasks-proto`'s [`decode_body`], the cap applying to the
+/// decoded size; ureq's own decoder stays off).
 /// Host names are resolved by an [`InlineResolver`]: no thread per call, no lookup for an IP
 /// literal.
 ///
@@ -23,12 +26,14 @@ use crate::resolver::InlineResolver;
 pub struct UreqTransport {
     agent: ureq::Agent,
     max_body: u64,
+    accept_gzip: bool,
 }
 
 impl std::fmt::Debug for UreqTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UreqTransport")
             .field("max_body", &self.max_body)
+            .field("accept_gzip", &self.accept_gzip)
             .finish_non_exhaustive()
     }
 }
@@ -53,13 +58,16 @@ impl UreqTransport {
 impl HttpTransport for UreqTransport {
     type Error = TransportFailure;
 
-    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportFailure> {
+    fn send(&self, mut request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportFailure> {
         let limit = self.max_body;
+        if self.accept_gzip {
+            ask_for_gzip(request.headers_mut());
+        }
         let response = self
             .agent
             .run(request)
             .map_err(|e| from_ureq(e, limit, false))?;
-        let (parts, mut body) = response.into_parts();
+        let (mut parts, mut body) = response.into_parts();
         if announces_more_than(&parts.headers, limit) {
             return Err(TransportFailure::body_too_large(limit));
         }
@@ -68,6 +76,8 @@ impl HttpTransport for UreqTransport {
             .limit(limit)
             .read_to_vec()
             .map_err(|e| from_ureq(e, limit, true))?;
+        // ureq passes encoded bodies through (its `gzip` feature is off): decoded here, once.
+        let bytes = decode_body(&mut parts.headers, bytes, limit)?;
         Ok(Response::from_parts(parts, bytes))
     }
 }
@@ -77,7 +87,9 @@ impl HttpTransport for UreqTransport {
 /// What the options mean here: the connect timeout covers DNS, TCP and TLS; the per-call
 /// timeout the whole exchange, body included; the proxy is ureq's reading of the environment
 /// (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, …) unless turned off or given (`http://`,
-/// `socks5://`, … as ureq supports them). Defaults: [`TransportOptions::default`].
+/// `socks5://`, … as ureq supports them); `accept_gzip` sends `Accept-Encoding: gzip` (ureq
+/// itself never adds the header), and the body cap applies to the body as received and again
+/// once decoded. Defaults: [`TransportOptions::default`].
 #[derive(Debug, Clone, Default)]
 pub struct UreqTransportBuilder {
     options: TransportOptions,
@@ -125,6 +137,9 @@ impl UreqTransportBuilder {
             .max_redirects(0)
             .max_redirects_will_error(false)
             .save_redirect_history(false)
+            // The header is ours to send (`accept_gzip`); with ureq's `gzip` feature on, ureq
+            // would otherwise ask for (and decode) what `decode_body` decodes.
+            .accept_encoding(AutoHeaderValue::None)
             .https_only(!options.allow_http)
             .tls_config(tls)
             .timeout_connect(options.connect_timeout)
@@ -154,6 +169,7 @@ impl UreqTransportBuilder {
         Ok(UreqTransport {
             agent,
             max_body: options.max_body_size,
+            accept_gzip: options.accept_gzip,
         })
     }
 }

@@ -15,14 +15,18 @@
 //!   [`TransportErrorKind::BodyTooLarge`] past it, never an unbounded read); redirects never
 //!   followed, so the token never reaches another host; custom root certificates (PEM); the
 //!   proxy from the environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, as ureq reads them),
-//!   none, or one given. Failures are [`TransportFailure`]s.
+//!   none, or one given; gzip answers: `Accept-Encoding: gzip` is sent
+//!   ([`TransportOptions::accept_gzip`], on by default) and a gzip body decoded by
+//!   [`transport::decode_body`], the cap applying to the decoded size too (a gzip bomb is
+//!   `BodyTooLarge`; ureq's own `gzip` feature stays off). Failures are [`TransportFailure`]s.
 //! - [`InlineResolver`]: the transport's ureq resolver; IP literals at once, names on the
 //!   calling thread (ureq's default starts a thread per call once a timeout is set).
 //! - [`UreqClient`] and [`client()`]: the [`BlockingClient`] over it, in the standard
 //!   environment ([`StdEnv`]).
 //!
 //! # Out of scope
-//! - Anything async (see `sbg-tasks-hyper`), HTTP/2, response decompression.
+//! - Anything async (see `sbg-tasks-hyper`), HTTP/2, encodings other than gzip (br, deflate,
+//!   zstd: refused with a typed error, never passed on undecoded).
 //!
 //! # Example
 //! ```no_run
