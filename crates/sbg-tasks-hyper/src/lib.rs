@@ -18,14 +18,18 @@
 //!   [`TransportErrorKind::BodyTooLarge`] past it; redirects never followed, so the token never
 //!   reaches another host; custom root certificates (PEM); the proxy from the environment
 //!   (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, … by curl's rules), none, or one given, as
-//!   CONNECT tunnels with TLS inside. Failures are [`TransportFailure`]s.
+//!   CONNECT tunnels with TLS inside; gzip answers: `Accept-Encoding: gzip` is sent
+//!   ([`TransportOptions::accept_gzip`], on by default) and a gzip body decoded by
+//!   [`transport::decode_body`], the cap applying to the decoded size too (a gzip bomb is
+//!   `BodyTooLarge`). Failures are [`TransportFailure`]s.
 //! - [`TokioEnv`]: tokio's clock and timer (so paused test time works), with the wall clock
 //!   and jitter of the standard environment.
 //! - [`HyperClient`] and [`client()`]: the [`AsyncClient`] over both.
 //!
 //! # Out of scope
-//! - https:// and SOCKS proxies (wrap your own connector in a closure transport); response
-//!   decompression.
+//! - https:// and SOCKS proxies (wrap your own connector in a closure transport); encodings
+//!   other than gzip (br, deflate, zstd: refused with a typed error, never passed on
+//!   undecoded).
 //!
 //! # Example
 //! ```no_run

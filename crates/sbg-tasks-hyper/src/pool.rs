@@ -14,8 +14,8 @@ use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 use sbg_tasks_proto::http::{Request, Response};
 use sbg_tasks_proto::transport::{
-    announces_more_than, AsyncHttpTransport, TransportBuildError, TransportFailure,
-    TransportOptions,
+    announces_more_than, ask_for_gzip, decode_body, AsyncHttpTransport, TransportBuildError,
+    TransportFailure, TransportOptions,
 };
 
 use crate::error::{from_body, from_client, insecure, timeout};
@@ -25,7 +25,8 @@ type Pool = Client<HttpsConnector<ProxyConnector>, Full<Bytes>>;
 
 /// An async transport on hyper-util's pooled client: HTTP/1.1 keep-alive and HTTP/2 (ALPN),
 /// rustls (ring), web PKI roots (or the roots you give), timeouts, a body cap, no redirects,
-/// https only unless told, the proxy from the environment (or the one you give).
+/// https only unless told, the proxy from the environment (or the one you give), gzip asked for
+/// and decoded (by `sbg-tasks-proto`'s [`decode_body`], the cap applying to the decoded size).
 ///
 /// Cloning is cheap: every clone shares one connection pool.
 #[derive(Clone)]
@@ -34,6 +35,7 @@ pub struct HyperTransport {
     timeout: Option<Duration>,
     max_body: u64,
     allow_http: bool,
+    accept_gzip: bool,
 }
 
 impl std::fmt::Debug for HyperTransport {
@@ -42,6 +44,7 @@ impl std::fmt::Debug for HyperTransport {
             .field("timeout", &self.timeout)
             .field("max_body", &self.max_body)
             .field("allow_http", &self.allow_http)
+            .field("accept_gzip", &self.accept_gzip)
             .finish_non_exhaustive()
     }
 }
@@ -64,11 +67,14 @@ impl HyperTransport {
 
     async fn exchange(
         &self,
-        request: Request<Vec<u8>>,
+        mut request: Request<Vec<u8>>,
     ) -> Result<Response<Vec<u8>>, TransportFailure> {
+        if self.accept_gzip {
+            ask_for_gzip(request.headers_mut());
+        }
         let request = request.map(|b| Full::new(Bytes::from(b)));
         let response = self.pool.request(request).await.map_err(from_client)?;
-        let (parts, body) = response.into_parts();
+        let (mut parts, body) = response.into_parts();
         let limit = self.max_body;
         if announces_more_than(&parts.headers, limit) {
             return Err(TransportFailure::body_too_large(limit));
@@ -79,7 +85,8 @@ impl HyperTransport {
             .await
             .map_err(|e| from_body(e, limit))?
             .to_bytes();
-        Ok(Response::from_parts(parts, Vec::from(bytes)))
+        let bytes = decode_body(&mut parts.headers, Vec::from(bytes), limit)?;
+        Ok(Response::from_parts(parts, bytes))
     }
 }
 
@@ -109,8 +116,10 @@ impl AsyncHttpTransport for HyperTransport {
 /// curl's rules — `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` — none, or one given)
 /// is used through CONNECT tunnels with TLS inside, end to end with the server, so the proxy
 /// sees the host and port, never a request or the token; only `http://` proxies are
-/// supported. Defaults: [`TransportOptions::default`], HTTP/1.1 and HTTP/2, idle pooled
-/// connections closed after 90 s.
+/// supported; `accept_gzip` sends `Accept-Encoding: gzip`, and the body cap applies to the body
+/// as received and again once decoded (decoding runs within the per-call timeout). Defaults:
+/// [`TransportOptions::default`], HTTP/1.1 and HTTP/2, idle pooled connections closed after
+/// 90 s.
 #[derive(Debug, Clone)]
 pub struct HyperTransportBuilder {
     options: TransportOptions,
@@ -204,6 +213,7 @@ impl HyperTransportBuilder {
             timeout: self.options.timeout,
             max_body: self.options.max_body_size,
             allow_http: self.options.allow_http,
+            accept_gzip: self.options.accept_gzip,
         })
     }
 }

@@ -1,0 +1,204 @@
+//! Compressed answers through the hyper transport, against a one-answer loopback server: the
+//! request asks for gzip (unless told not to), gzip answers come out plain and exact, the body
+//! cap holds on the decoded size, and corrupt or unknown encodings are typed failures.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::thread::{self, JoinHandle};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use sbg_tasks_hyper::http::{header, Request, Response};
+use sbg_tasks_hyper::{
+    client_with, AsyncHttpTransport, GetTask, HyperTransport, Proxy, TransportErrorKind,
+    TransportFailure, TransportOptions,
+};
+use sbg_tasks_testkit::fast_settings;
+
+/// A server that answers one request on loopback with `status 200`, the `headers` given
+/// (whole lines, each ending in CRLF), a `Content-Length` and `body`, then closes. The thread
+/// returns the request's head, lower-cased.
+fn serve_once(headers: &str, body: Vec<u8>) -> (String, JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let headers = headers.to_owned();
+    let handle = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        // The client may stop reading early (a body it refuses): write errors are fine.
+        let _ = stream
+            .write_all(answer.as_bytes())
+            .and_then(|()| stream.write_all(&body));
+        String::from_utf8_lossy(&head).to_ascii_lowercase()
+    });
+    (base, handle)
+}
+
+/// The server thread's result, waited for off the runtime's thread.
+async fn joined(server: JoinHandle<String>) -> String {
+    tokio::task::spawn_blocking(move || server.join().unwrap())
+        .await
+        .unwrap()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+/// Plain http to loopback, no proxy, the given body cap.
+fn options(cap: u64) -> TransportOptions {
+    TransportOptions::default()
+        .allow_http(true)
+        .proxy(Proxy::Off)
+        .max_body_size(cap)
+}
+
+async fn get(
+    options: TransportOptions,
+    headers: &str,
+    body: Vec<u8>,
+) -> (Result<Response<Vec<u8>>, TransportFailure>, String) {
+    let (base, server) = serve_once(headers, body);
+    let transport = HyperTransport::new(options).unwrap();
+    let request = Request::get(format!("{base}/v2/tasks/x"))
+        .body(Vec::new())
+        .unwrap();
+    let answer = transport.send(request).await;
+    (answer, joined(server).await)
+}
+
+/// A JSON body of about 100 KB that compresses well, as a bulk answer does.
+fn bulk_json() -> Vec<u8> {
+    let items: Vec<String> = (0..400)
+        .map(|i| format!(r#"{{"resource": {{"id": "task-{i:04}", "status": "COMPLETED"}}}}"#))
+        .collect();
+    format!(r#"{{"items": [{}]}}"#, items.join(", ")).into_bytes()
+}
+
+#[tokio::test]
+async fn the_request_asks_for_gzip_and_the_answer_decodes_to_the_exact_bytes() {
+    let plain = bulk_json();
+    let compressed = gzip(&plain);
+    assert!(compressed.len() * 5 < plain.len());
+    for name in ["gzip", "x-gzip"] {
+        let (answer, head) = get(
+            options(1 << 20),
+            &format!("Content-Encoding: {name}\r\n"),
+            compressed.clone(),
+        )
+        .await;
+        assert!(head.contains("\r\naccept-encoding: gzip\r\n"), "{head}");
+        let answer = answer.unwrap();
+        assert!(answer.body() == &plain, "{name}");
+        assert!(answer.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(
+            answer.headers()[header::CONTENT_LENGTH],
+            plain.len().to_string().as_str()
+        );
+    }
+}
+
+#[tokio::test]
+async fn plain_and_identity_answers_pass_as_they_are() {
+    for headers in ["", "Content-Encoding: identity\r\n"] {
+        let (answer, _) = get(options(1 << 20), headers, b"{\"items\": []}".to_vec()).await;
+        assert_eq!(answer.unwrap().body(), b"{\"items\": []}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_reads_a_gzip_answer_as_plain_json() {
+    let task =
+        br#"{"id": "08c5ce64-1551-4b7d-b054-63a1517bc7bb", "name": "gz", "status": "COMPLETED"}"#;
+    let (base, server) = serve_once("Content-Encoding: gzip\r\n", gzip(task));
+    let client = client_with(
+        fast_settings(&format!("{base}/v2")),
+        options(1 << 20).accept_gzip(true),
+    )
+    .unwrap();
+    let got = client
+        .get(&GetTask::new(
+            "08c5ce64-1551-4b7d-b054-63a1517bc7bb".parse().unwrap(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(got.value.name.as_deref(), Some("gz"));
+    assert!(joined(server)
+        .await
+        .contains("\r\naccept-encoding: gzip\r\n"));
+}
+
+#[tokio::test]
+async fn a_gzip_bomb_is_refused_as_body_too_large() {
+    // 50 MiB of zeros in about 50 KB, under a 1 MiB cap: the compressed body fits, the
+    // decoded one does not, and decoding stops at the cap.
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..50 {
+        gz.write_all(&zeros).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 100 * 1024, "{}", bomb.len());
+    let (answer, _) = get(options(1 << 20), "Content-Encoding: gzip\r\n", bomb).await;
+    let e = answer.unwrap_err();
+    assert_eq!(e.kind(), TransportErrorKind::BodyTooLarge, "{e}");
+    assert!(e.request_sent());
+}
+
+#[tokio::test]
+async fn a_compressed_body_over_the_cap_is_refused_before_decoding() {
+    let noise: Vec<u8> = (0..20_000u32)
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
+        .collect();
+    let compressed = gzip(&noise);
+    assert!(compressed.len() > 50_000);
+    let (answer, _) = get(options(50_000), "Content-Encoding: gzip\r\n", compressed).await;
+    assert_eq!(answer.unwrap_err().kind(), TransportErrorKind::BodyTooLarge);
+}
+
+#[tokio::test]
+async fn a_corrupt_gzip_answer_is_an_io_failure() {
+    let mut broken = gzip(&bulk_json());
+    let middle = broken.len() / 2;
+    broken[middle] ^= 0xff;
+    let (answer, _) = get(options(1 << 20), "Content-Encoding: gzip\r\n", broken).await;
+    let e = answer.unwrap_err();
+    assert_eq!(e.kind(), TransportErrorKind::Io, "{e}");
+    assert!(e.request_sent());
+    assert!(e.to_string().contains("gzip"), "{e}");
+}
+
+#[tokio::test]
+async fn an_unknown_encoding_is_a_typed_failure_naming_it() {
+    let (answer, _) = get(
+        options(1 << 20),
+        "Content-Encoding: br\r\n",
+        b"\x1b\x03\x00".to_vec(),
+    )
+    .await;
+    let e = answer.unwrap_err();
+    assert_eq!(e.kind(), TransportErrorKind::Other, "{e}");
+    assert!(e.message().contains("`br`"), "{e}");
+}
+
+#[tokio::test]
+async fn accept_gzip_off_sends_no_accept_encoding_but_still_decodes() {
+    let (answer, head) = get(
+        options(1 << 20).accept_gzip(false),
+        "Content-Encoding: gzip\r\n",
+        gzip(b"{}"),
+    )
+    .await;
+    assert!(!head.contains("accept-encoding"), "{head}");
+    assert_eq!(answer.unwrap().body(), b"{}");
+}
