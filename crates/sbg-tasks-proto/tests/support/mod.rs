@@ -29,6 +29,7 @@ pub type Outcome = Result<Response<Vec<u8>>, TransportFailure>;
 pub struct Script {
     answers: Mutex<VecDeque<Outcome>>,
     seen: Mutex<Vec<(String, String, bool)>>,
+    requests: Mutex<Vec<Request<Vec<u8>>>>,
 }
 
 impl Script {
@@ -36,6 +37,7 @@ impl Script {
         Self {
             answers: Mutex::new(answers.into()),
             seen: Mutex::default(),
+            requests: Mutex::default(),
         }
     }
 
@@ -49,6 +51,7 @@ impl Script {
             req.uri().path_and_query().unwrap().to_string(),
             token,
         ));
+        self.requests.lock().unwrap().push(req);
         self.answers
             .lock()
             .unwrap()
@@ -61,6 +64,21 @@ impl Script {
         assert!(seen.iter().all(|s| s.2), "every request carries the token");
         seen.iter()
             .map(|(m, p, _)| (m.clone(), p.clone()))
+            .collect()
+    }
+
+    /// Every request sent, whole (headers and body), in order.
+    pub fn requests(&self) -> Vec<Request<Vec<u8>>> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// The body of every request sent, as text, in order.
+    pub fn bodies(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| String::from_utf8(r.body().clone()).unwrap())
             .collect()
     }
 
