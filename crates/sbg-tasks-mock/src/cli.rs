@@ -13,10 +13,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::task::Poll;
+use std::time::Duration;
 
 use crate::config::{MalformedIdPolicy, MockBuilder, RateLimit, Schedule};
 use crate::error::MockError;
 use crate::fault::FaultSpec;
+use crate::fleet::FleetSpec;
 
 /// A token given on the command line. Its `Debug` does not show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -66,6 +68,21 @@ impl FromStr for RateLimitSetting {
     }
 }
 
+/// A duration in seconds (`60`, `1.5`) or milliseconds (`500ms`).
+pub fn parse_duration(s: &str) -> Result<Duration, MockError> {
+    let t = s.trim();
+    let err = || MockError::parse("duration", s, "expected SECONDS (e.g. 60, 1.5) or Nms");
+    if let Some(ms) = t.strip_suffix("ms") {
+        return ms
+            .trim()
+            .parse()
+            .map(Duration::from_millis)
+            .map_err(|_| err());
+    }
+    let secs: f64 = t.trim_end_matches('s').parse().map_err(|_| err())?;
+    Duration::try_from_secs_f64(secs).map_err(|_| err())
+}
+
 /// The mock's command-line arguments.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
@@ -108,6 +125,26 @@ pub struct MockArgs {
     /// Steps of a task that does not say.
     #[arg(long, default_value_t = 4)]
     pub steps_total: u64,
+    /// Make a fleet of N tasks at start that move QUEUED → RUNNING → COMPLETED/FAILED over
+    /// --fleet-duration (ids: `GET /__mock/fleet`, --fleet-ids-out, or list `project=fleet/fleet-0`).
+    #[arg(long, value_name = "N")]
+    pub fleet: Option<usize>,
+    /// The fleet's tasks end at seeded times spread over this many seconds (or `Nms`).
+    #[arg(long, default_value = "60", value_name = "SECS", value_parser = parse_duration)]
+    pub fleet_duration: Duration,
+    /// The fraction of the fleet that ends FAILED.
+    #[arg(long, default_value_t = 0.1, value_name = "F")]
+    pub fleet_fail_ratio: f64,
+    /// The fleet's seed (end times, failing tasks, ids).
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub fleet_seed: u64,
+    /// Make the fleet's tasks the children of one batch parent.
+    #[arg(long)]
+    pub fleet_batch: bool,
+    /// Write the fleet's task ids to this file, one per line (the batch parent's id first,
+    /// with --fleet-batch), before the base URL is printed.
+    #[arg(long, value_name = "FILE")]
+    pub fleet_ids_out: Option<PathBuf>,
 }
 
 impl MockArgs {
@@ -131,6 +168,14 @@ impl MockArgs {
         for f in &self.faults {
             b = b.fault(f.fault.clone(), f.scope);
         }
+        if let Some(n) = self.fleet {
+            b = b.fleet(
+                FleetSpec::new(n, self.fleet_duration)
+                    .fail_ratio(self.fleet_fail_ratio)
+                    .seed(self.fleet_seed)
+                    .batch_parent(self.fleet_batch),
+            );
+        }
         match self.rate_limit {
             RateLimitSetting::Off => b.no_rate_limit(),
             RateLimitSetting::Limit(r) => b.rate_limit(r.limit, r.window),
@@ -153,6 +198,17 @@ where
         std::future::poll_fn(|cx| Poll::Ready(shutdown.as_mut().poll(cx).is_ready())).await;
     if let (Some(path), Some(pem)) = (&args.tls_cert_out, server.cert_pem()) {
         std::fs::write(path, pem).map_err(|source| MockError::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    if let (Some(path), Some(fleet)) = (&args.fleet_ids_out, server.fleets().first()) {
+        let mut text = String::with_capacity(fleet.ids.len() * 37 + 37);
+        for id in fleet.parent.iter().chain(&fleet.ids) {
+            text.push_str(id);
+            text.push('\n');
+        }
+        std::fs::write(path, text).map_err(|source| MockError::Write {
             path: path.display().to_string(),
             source,
         })?;

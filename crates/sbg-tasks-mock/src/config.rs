@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::control::{MockHandle, MockServer};
 use crate::error::MockError;
 use crate::fault::{Fault, Scope};
+use crate::fleet::FleetSpec;
 
 /// How a running task advances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +141,7 @@ pub struct MockConfig {
     pub(crate) journal_capacity: usize,
     pub(crate) faults: Vec<(Fault, Scope)>,
     pub(crate) worker_threads: usize,
+    pub(crate) fleets: Vec<FleetSpec>,
 }
 
 impl fmt::Debug for MockConfig {
@@ -165,6 +167,7 @@ impl fmt::Debug for MockConfig {
             .field("steps_total", &self.steps_total)
             .field("journal_capacity", &self.journal_capacity)
             .field("faults", &self.faults)
+            .field("fleets", &self.fleets)
             .finish()
     }
 }
@@ -185,6 +188,7 @@ impl Default for MockConfig {
             journal_capacity: 100_000,
             faults: Vec::new(),
             worker_threads: 2,
+            fleets: Vec::new(),
         }
     }
 }
@@ -293,6 +297,13 @@ impl MockBuilder {
     /// Inject a fault from the start (same as [`MockControl::inject`](crate::MockControl::inject)).
     pub fn fault(mut self, fault: Fault, scope: Scope) -> Self {
         self.config.faults.push((fault, scope));
+        self
+    }
+
+    /// Make a fleet when the server starts (repeatable; see
+    /// [`MockControl::spawn_fleet`](crate::MockControl::spawn_fleet)). Its clock starts then.
+    pub fn fleet(mut self, spec: FleetSpec) -> Self {
+        self.config.fleets.push(spec);
         self
     }
 

@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 use crate::config::{MockBuilder, MockConfig, Outcome};
 use crate::error::MockError;
 use crate::fault::{Fault, FaultTable, Route, Scope};
-use crate::journal::{Journal, JournalEntry};
+use crate::fleet::{Fleet, FleetSpec};
+use crate::journal::{Journal, JournalEntry, MockStats, TokenStats};
 use crate::ratelimit::Limiter;
 use crate::server::{self, lock, Shared};
 use crate::store::{Store, StoreConfig};
@@ -71,6 +72,41 @@ impl MockControl {
     /// Requests served since the start, including those no longer kept in the journal.
     pub fn request_count(&self) -> u64 {
         lock(&self.shared.journal).total()
+    }
+
+    /// The kept journal entries numbered `since` or later ([`JournalEntry::seq`]), oldest
+    /// first: poll with the last `seq` + 1 to read only what is new.
+    pub fn journal_since(&self, since: u64) -> Vec<JournalEntry> {
+        lock(&self.shared.journal).since(since, usize::MAX)
+    }
+
+    /// Per-token statistics since the start or the last [`reset_stats`](Self::reset_stats):
+    /// requests, those counted against the rate limit, 429s, requests by route, body bytes
+    /// (before and after compression). Not bounded by the journal's capacity; the same as
+    /// `GET /__mock/stats`.
+    pub fn stats(&self) -> MockStats {
+        lock(&self.shared.journal).stats()
+    }
+
+    /// The statistics of one token (given as the token; only its fingerprint is compared).
+    pub fn token_stats(&self, token: &str) -> Option<TokenStats> {
+        self.stats().token(token).cloned()
+    }
+
+    /// Start the statistics afresh (the journal is kept).
+    pub fn reset_stats(&self) {
+        lock(&self.shared.journal).reset_stats();
+    }
+
+    /// Make a fleet of tasks that move QUEUED → RUNNING → COMPLETED/FAILED over time (see
+    /// [`FleetSpec`]); its clock starts now. Also `POST /__mock/fleet`.
+    pub fn spawn_fleet(&self, spec: FleetSpec) -> Fleet {
+        lock(&self.shared.store).spawn_fleet(&spec, &self.shared.default_user, Instant::now())
+    }
+
+    /// The fleets made so far (also `GET /__mock/fleet`).
+    pub fn fleets(&self) -> Vec<Fleet> {
+        lock(&self.shared.store).fleets().to_vec()
     }
 
     /// Forget the journal's entries.
@@ -192,6 +228,13 @@ impl MockServer {
         if config.seed_examples {
             store.seed_examples();
         }
+        let default_user = config
+            .tokens
+            .first()
+            .map_or_else(|| "mock-user".to_owned(), |(_, u)| u.clone());
+        for spec in &config.fleets {
+            store.spawn_fleet(spec, &default_user, started);
+        }
         let faults = FaultTable::default();
         for (f, s) in &config.faults {
             faults.inject(f.clone(), *s);
@@ -209,6 +252,7 @@ impl MockServer {
             limiter: config
                 .rate_limit
                 .map(|r| Mutex::new(Limiter::new(r, started, wall))),
+            default_user,
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(

@@ -30,6 +30,15 @@ pub enum Fault {
     MalformedBody(Malformed),
     /// 429 with code 1000 and `X-RateLimit-Remaining: 0`, whatever the budget.
     RateLimited,
+    /// A "gzip bomb", for a client's cap on inflated answers: the normal status and headers,
+    /// but `Content-Encoding: gzip` (whatever `Accept-Encoding` said) and a small gzip body
+    /// that inflates to `inflated` bytes: the JSON object `{"bomb":"aaaa…"}`, so a client
+    /// without a cap would parse it. Deflate shrinks it about 1000 times (1 GiB sends about
+    /// 1 MiB); it is made on a blocking thread for each request, so keep it to a few hundred MiB.
+    GzipBomb {
+        /// Bytes of the inflated body.
+        inflated: u64,
+    },
     /// Any platform error: this HTTP status with this code.
     Status {
         /// HTTP status.
@@ -190,7 +199,8 @@ impl Scope {
 /// KIND is `maintenance` (or `503`), `proxy502`, `proxy504` (or `proxy:STATUS`), `delay:MS`,
 /// `truncate`, `drop-before`, `drop-after`, `malformed:VARIANT` (`doc-batch`, `single-quotes`,
 /// `missing-comma`, `trailing-comma`, `snip`, `not-json`, `empty`), `429` (or `rate-limited`),
-/// `error:STATUS:CODE`. ROUTE is as in [`Route`]'s `FromStr`. Without `*N` the fault stays.
+/// `error:STATUS:CODE`, `gzip-bomb:BYTES` (BYTES with an optional `k`, `m` or `g`: KiB, MiB,
+/// GiB; e.g. `gzip-bomb:64m`). ROUTE is as in [`Route`]'s `FromStr`. Without `*N` the fault stays.
 /// Examples: `503*2`, `proxy504@get*1`, `delay:250@clone`, `drop-after@clone*1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultSpec {
@@ -252,6 +262,10 @@ impl FromStr for FaultSpec {
                 "empty" => Malformed::Empty,
                 _ => return Err(err("unknown malformed variant")),
             }),
+            "gzip-bomb" | "gzipbomb" => Fault::GzipBomb {
+                inflated: parse_size(arg.ok_or_else(|| err("missing size"))?)
+                    .ok_or_else(|| err("bad size"))?,
+            },
             "error" => Fault::Status {
                 status: u16::try_from(num(arg)?).map_err(|_| err("status out of range"))?,
                 code: u32::try_from(num(arg2)?).map_err(|_| err("code out of range"))?,
@@ -271,6 +285,22 @@ impl FromStr for FaultSpec {
         };
         Ok(FaultSpec { fault, scope })
     }
+}
+
+/// `123`, `64k`, `64m`, `1g` (KiB, MiB, GiB).
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_lowercase();
+    let s = s
+        .strip_suffix("ib")
+        .or_else(|| s.strip_suffix('b'))
+        .unwrap_or(&s);
+    let (n, mult) = match s.char_indices().last()? {
+        (i, 'k') => (&s[..i], 1u64 << 10),
+        (i, 'm') => (&s[..i], 1 << 20),
+        (i, 'g') => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    n.trim().parse::<u64>().ok()?.checked_mul(mult)
 }
 
 struct Rule {

@@ -53,6 +53,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod api_error;
 mod body;
 pub mod cli;
@@ -61,6 +62,7 @@ mod control;
 mod error;
 pub mod examples;
 mod fault;
+mod fleet;
 mod journal;
 mod query;
 mod ratelimit;
@@ -73,7 +75,8 @@ pub use config::{MalformedIdPolicy, MockBuilder, MockConfig, Outcome, RateLimit,
 pub use control::{MockControl, MockHandle, MockServer};
 pub use error::MockError;
 pub use fault::{Fault, FaultSpec, Malformed, Route, Scope};
-pub use journal::{AuthScheme, JournalEntry};
+pub use fleet::{Fleet, FleetSpec};
+pub use journal::{token_fingerprint, AuthScheme, JournalEntry, MockStats, TokenStats};
 pub use serde_json;
 
 /// The crate README's example, compiled as a doctest so it cannot rot.

@@ -69,8 +69,14 @@ impl Limiter {
         let limit = self.cfg.limit;
         if self.open(key, now).is_none() {
             let (reset, end) = self.window_from(now);
-            self.buckets
-                .insert(key.to_owned(), Bucket { end, reset, used: 0 });
+            self.buckets.insert(
+                key.to_owned(),
+                Bucket {
+                    end,
+                    reset,
+                    used: 0,
+                },
+            );
         }
         let Some(b) = self.open(key, now) else {
             unreachable!("the window was just opened")
@@ -141,7 +147,10 @@ mod tests {
         assert_eq!(l.hit("other", t0).remaining, 1);
         // nothing is accepted before the advertised reset (1_000_011 = t0 + 10.5 s)...
         let early = l.hit("k", t0 + Duration::from_millis(10_499));
-        assert_eq!((early.allowed, early.remaining, early.reset), (false, 0, 1_000_011));
+        assert_eq!(
+            (early.allowed, early.remaining, early.reset),
+            (false, 0, 1_000_011)
+        );
         // ...and a new window opens with the first request at or after it
         let d = l.hit("k", t0 + Duration::from_millis(10_500));
         assert_eq!((d.allowed, d.remaining, d.reset), (true, 1, 1_000_021));

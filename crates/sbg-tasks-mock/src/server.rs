@@ -6,7 +6,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use std::io::Write;
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use http::header::{
+    HeaderName, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH,
+    CONTENT_TYPE, VARY,
+};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -22,7 +29,7 @@ use crate::api_error::{codes, ApiError};
 use crate::body::MockBody;
 use crate::config::MalformedIdPolicy;
 use crate::fault::{Fault, FaultTable, Malformed, Route};
-use crate::journal::{AuthScheme, Journal, JournalEntry};
+use crate::journal::{token_fingerprint, AuthScheme, Journal, JournalEntry};
 use crate::query;
 use crate::ratelimit::{Limiter, RateInfo};
 use crate::store::{is_uuid, CloneOpts, DraftAction, Fields, ListQuery, RunOpts, Store};
@@ -50,6 +57,8 @@ pub(crate) struct Shared {
     pub(crate) faults: FaultTable,
     pub(crate) journal: Mutex<Journal>,
     pub(crate) limiter: Option<Mutex<Limiter>>,
+    /// The user of fleet tasks: the first token's, else `mock-user`.
+    pub(crate) default_user: String,
 }
 
 /// Returned by the service to make hyper close the connection without an answer.
@@ -246,7 +255,7 @@ impl Params {
 }
 
 impl Shared {
-    fn record(&self, entry: JournalEntry) {
+    pub(crate) fn record(&self, entry: JournalEntry) {
         lock(&self.journal).push(entry);
     }
 
@@ -293,7 +302,7 @@ impl Shared {
         token: Option<&str>,
         body: &Bytes,
         force_429: bool,
-        authorized: &mut bool,
+        entry: &mut JournalEntry,
     ) -> Answer {
         let now = Instant::now();
         let key = token.unwrap_or_default();
@@ -313,6 +322,7 @@ impl Shared {
         });
         let limited =
             force_429 || (*target != Target::RateLimit && rate.is_some_and(|r| !r.allowed));
+        entry.counted = !limited && *target != Target::RateLimit && rate.is_some();
         let mut answer = if limited {
             Answer::error(&ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -327,7 +337,8 @@ impl Shared {
                     "Unauthorized.",
                 )),
                 Some(user) => {
-                    *authorized = true;
+                    entry.authorized = true;
+                    entry.user = Some(user.clone());
                     match self.dispatch(target, params, &user, body, rate, now) {
                         Ok(a) => a,
                         Err(e) => Answer::error(&e),
@@ -684,16 +695,68 @@ fn header(v: impl ToString) -> HeaderValue {
     HeaderValue::from_str(&v.to_string()).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
+/// Smallest answer body compressed when the client accepts gzip.
+pub(crate) const GZIP_MIN: usize = 1024;
+
+/// Does `Accept-Encoding` accept gzip (`gzip` or `x-gzip`, not with `q=0`)?
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip")) && !refused
+        })
+}
+
+/// gzip at level 1 (nginx's default `gzip_comp_level`: cheap for the server).
+fn gzip(body: &[u8]) -> Bytes {
+    let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
+    let _ = enc.write_all(body);
+    Bytes::from(enc.finish().unwrap_or_default())
+}
+
+/// A gzip body that inflates to `{"bomb":"aaa…"}` of `inflated` bytes (at least the braces).
+fn gzip_bomb(inflated: u64) -> Bytes {
+    let head = b"{\"bomb\":\"";
+    let tail = b"\"}";
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    let fill = inflated.saturating_sub((head.len() + tail.len()) as u64);
+    let _ = enc.write_all(head);
+    let chunk = vec![b'a'; 1 << 16];
+    let mut left = fill;
+    while left > 0 {
+        let n = usize::try_from(left.min(chunk.len() as u64)).unwrap_or(chunk.len());
+        let _ = enc.write_all(&chunk[..n]);
+        left -= n as u64;
+    }
+    let _ = enc.write_all(tail);
+    Bytes::from(enc.finish().unwrap_or_default())
+}
+
 /// Serve one request.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<MockBody>, Dropped> {
+    if crate::admin::is_admin(req.uri().path()) {
+        return Ok(crate::admin::handle(&shared, &req));
+    }
     let arrival = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
     let (auth, token) = auth_of(req.headers());
+    let wants_gzip = accepts_gzip(req.headers());
     let target = classify(&method, &path);
     let route = target.route();
     let fault = shared.faults.take(route);
@@ -708,6 +771,16 @@ pub(crate) async fn handle(
         status: None,
         fault: fault.clone(),
         body_len: 0,
+        seq: 0,
+        token: token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(token_fingerprint),
+        user: None,
+        counted: false,
+        response_bytes: 0,
+        sent_bytes: 0,
+        gzip: false,
     };
     match &fault {
         Some(Fault::DropBeforeRead) => {
@@ -749,7 +822,7 @@ pub(crate) async fn handle(
             token.as_deref(),
             &body,
             fault == Some(Fault::RateLimited),
-            &mut entry.authorized,
+            &mut entry,
         ),
     };
     if let Some(Fault::MalformedBody(v)) = &fault {
@@ -760,19 +833,44 @@ pub(crate) async fn handle(
         return Err(Dropped);
     }
     entry.status = Some(answer.status.as_u16());
+
+    // The bytes on the wire: compressed when asked (or bombed).
+    let no_body = answer.status == StatusCode::NO_CONTENT;
+    entry.response_bytes = answer.body.len();
+    let wire = if let Some(Fault::GzipBomb { inflated }) = fault {
+        entry.response_bytes = usize::try_from(inflated).unwrap_or(usize::MAX);
+        entry.gzip = true;
+        tokio::task::spawn_blocking(move || gzip_bomb(inflated))
+            .await
+            .unwrap_or_default()
+    } else if wants_gzip && !no_body && answer.body.len() >= GZIP_MIN {
+        entry.gzip = true;
+        gzip(&answer.body)
+    } else {
+        answer.body
+    };
+    let gzipped = entry.gzip;
+    let full_len = wire.len();
+    let body = if fault == Some(Fault::TruncatedBody) {
+        entry.sent_bytes = full_len / 2;
+        MockBody::truncated(wire.slice(..full_len / 2))
+    } else {
+        entry.sent_bytes = full_len;
+        MockBody::full(wire)
+    };
     shared.record(entry);
 
-    let full_len = answer.body.len();
-    let body = if fault == Some(Fault::TruncatedBody) {
-        MockBody::truncated(answer.body.slice(..full_len / 2))
-    } else {
-        MockBody::full(answer.body)
-    };
     let mut resp = Response::new(body);
     *resp.status_mut() = answer.status;
     let h = resp.headers_mut();
     if !answer.content_type.is_empty() {
         h.insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    }
+    if gzipped {
+        h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    if !no_body {
+        h.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
     }
     let announced = if fault == Some(Fault::TruncatedBody) {
         full_len.max(1)
@@ -780,7 +878,7 @@ pub(crate) async fn handle(
         full_len
     };
     // A 204 carries neither a body nor a `Content-Length` (RFC 9110, 8.6).
-    if answer.status != StatusCode::NO_CONTENT {
+    if !no_body {
         h.insert(CONTENT_LENGTH, header(announced));
     }
     if let Some(r) = answer.rate {

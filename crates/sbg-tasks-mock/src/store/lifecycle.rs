@@ -19,6 +19,9 @@ pub(super) struct RunState {
     pub(super) steps_total: u64,
     pub(super) steps_completed: u64,
     pub(super) aborted: bool,
+    /// A wall-time plan of its own (fleet tasks), whatever the server's schedule: RUNNING
+    /// from `.0` after the start, ended at `.1`.
+    pub(super) plan: Option<(Duration, Duration)>,
 }
 
 enum Phase {
@@ -33,6 +36,18 @@ fn ms(d: Duration) -> u64 {
 
 fn phase_of(schedule: Schedule, run: &RunState, now: Instant) -> Phase {
     let s = run.steps_total;
+    if let Some((running_at, end_at)) = run.plan {
+        let e = now.saturating_duration_since(run.started);
+        return if e >= end_at {
+            Phase::Done
+        } else if e < running_at {
+            Phase::Queued
+        } else {
+            let span = (end_at - running_at).as_nanos().max(1);
+            let done = (e - running_at).as_nanos() * u128::from(s) / span;
+            Phase::Running(u64::try_from(done).unwrap_or(s))
+        };
+    }
     match schedule {
         Schedule::Polls(_) => {
             let (p, n) = (run.polls, run.finish_polls);
@@ -331,6 +346,7 @@ impl Store {
             steps_total,
             steps_completed: 0,
             aborted: false,
+            plan: None,
         }
     }
 

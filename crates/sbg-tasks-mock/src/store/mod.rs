@@ -9,6 +9,7 @@ mod actions;
 mod details;
 mod drafts;
 mod fields;
+mod fleet;
 mod lifecycle;
 mod listing;
 mod modify;
@@ -119,6 +120,7 @@ pub(crate) struct Store {
     ctx: Ctx,
     tasks: HashMap<String, TaskRecord>,
     next_seq: u64,
+    fleets: Vec<crate::fleet::Fleet>,
 }
 
 /// Is `s` a UUID in its hyphenated form?
@@ -136,6 +138,7 @@ impl Store {
             ctx: Ctx { cfg },
             tasks: HashMap::new(),
             next_seq: 0,
+            fleets: Vec::new(),
         }
     }
 

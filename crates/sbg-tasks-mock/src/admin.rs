@@ -1,0 +1,214 @@
+//! The mock's own endpoints, under `/__mock/` (outside `/v2/`, so no API path can be one):
+//! statistics, the journal and fleets, for scripts and benchmarks in other processes. They
+//! take no token, count against no rate limit, are not journaled and never show a token.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::{json, Value};
+
+use crate::body::MockBody;
+use crate::fleet::{Fleet, FleetSpec};
+use crate::journal::{AuthScheme, JournalEntry, MockStats};
+use crate::query;
+use crate::server::{lock, Shared};
+
+/// The prefix of the mock's own endpoints.
+pub(crate) const PREFIX: &str = "/__mock";
+
+/// Most journal entries one `GET /__mock/journal` answers.
+pub(crate) const JOURNAL_PAGE_MAX: usize = 10_000;
+
+pub(crate) fn is_admin(path: &str) -> bool {
+    path == PREFIX || path.starts_with("/__mock/")
+}
+
+fn respond(status: StatusCode, v: &Value) -> Response<MockBody> {
+    let body = Bytes::from(serde_json::to_vec(v).unwrap_or_default());
+    let len = body.len();
+    let mut r = Response::new(MockBody::full(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(len as u64));
+    r
+}
+
+fn bad(msg: impl Into<String>) -> Response<MockBody> {
+    respond(StatusCode::BAD_REQUEST, &json!({"error": msg.into()}))
+}
+
+pub(crate) fn stats_json(s: &MockStats) -> Value {
+    let tokens: Vec<Value> = s
+        .tokens
+        .iter()
+        .map(|t| {
+            json!({
+                "token": t.token,
+                "user": t.user,
+                "requests": t.requests,
+                "counted": t.counted,
+                "rate_limited": t.rate_limited,
+                "routes": t.routes,
+                "body_bytes": t.body_bytes,
+                "sent_bytes": t.sent_bytes,
+                "gzip_answers": t.gzip_answers,
+            })
+        })
+        .collect();
+    json!({
+        "requests": s.requests,
+        "counted": s.counted,
+        "rate_limited": s.rate_limited,
+        "tokens": tokens,
+    })
+}
+
+fn entry_json(e: &JournalEntry) -> Value {
+    let auth = match e.auth {
+        AuthScheme::None => "none",
+        AuthScheme::XSbgAuthToken => "x-sbg-auth-token",
+        AuthScheme::Bearer => "bearer",
+        _ => "other",
+    };
+    json!({
+        "seq": e.seq,
+        "at_ms": u64::try_from(e.at.as_millis()).unwrap_or(u64::MAX),
+        "method": e.method.as_str(),
+        "path": e.path,
+        "query": e.query,
+        "token": e.token,
+        "user": e.user,
+        "auth": auth,
+        "authorized": e.authorized,
+        "route": e.route.name(),
+        "status": e.status,
+        "fault": e.fault.as_ref().map(|f| format!("{f:?}")),
+        "counted": e.counted,
+        "request_bytes": e.body_len,
+        "response_bytes": e.response_bytes,
+        "sent_bytes": e.sent_bytes,
+        "gzip": e.gzip,
+    })
+}
+
+pub(crate) fn fleet_json(f: &Fleet) -> Value {
+    json!({
+        "index": f.index,
+        "count": f.spec.count,
+        "duration_ms": u64::try_from(f.spec.duration.as_millis()).unwrap_or(u64::MAX),
+        "fail_ratio": f.spec.fail_ratio,
+        "seed": f.spec.seed,
+        "failing": f.failing,
+        "project": f.project,
+        "parent": f.parent,
+        "ids": f.ids,
+    })
+}
+
+/// A fleet's spec from a query: `count` (required), `duration_ms` or `duration` (seconds),
+/// `fail_ratio`, `seed`, `batch_parent`, `project`.
+fn fleet_spec(q: &[(String, String)]) -> Result<FleetSpec, String> {
+    let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let count: usize = get("count")
+        .ok_or("`count` is required")?
+        .parse()
+        .map_err(|_| "`count` is not a number")?;
+    let duration = match (get("duration_ms"), get("duration")) {
+        (Some(ms), _) => Duration::from_millis(ms.parse().map_err(|_| "bad `duration_ms`")?),
+        (None, Some(secs)) => crate::cli::parse_duration(secs).map_err(|e| e.to_string())?,
+        (None, None) => Duration::from_secs(60),
+    };
+    let mut spec = FleetSpec::new(count, duration);
+    if let Some(r) = get("fail_ratio") {
+        spec = spec.fail_ratio(r.parse().map_err(|_| "bad `fail_ratio`")?);
+    }
+    if let Some(s) = get("seed") {
+        spec = spec.seed(s.parse().map_err(|_| "bad `seed`")?);
+    }
+    match get("batch_parent") {
+        None | Some("false") => {}
+        Some("true") => spec = spec.batch_parent(true),
+        Some(_) => return Err("`batch_parent` is true or false".into()),
+    }
+    if let Some(p) = get("project") {
+        spec = spec.project(p);
+    }
+    Ok(spec)
+}
+
+pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<MockBody> {
+    let q = query::parse(req.uri().query());
+    let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let path = req.uri().path().trim_end_matches('/');
+    let method = req.method();
+    match (method, path) {
+        (&Method::GET, "/__mock/stats") => {
+            respond(StatusCode::OK, &stats_json(&lock(&shared.journal).stats()))
+        }
+        (&Method::POST, "/__mock/stats/reset") => {
+            lock(&shared.journal).reset_stats();
+            respond(StatusCode::OK, &json!({"reset": true}))
+        }
+        (&Method::GET, "/__mock/journal") => {
+            let since = match get("since").map(str::parse::<u64>) {
+                None => 0,
+                Some(Ok(n)) => n,
+                Some(Err(_)) => return bad("`since` is not a number"),
+            };
+            let limit = match get("limit").map(str::parse::<usize>) {
+                None => JOURNAL_PAGE_MAX,
+                Some(Ok(n)) => n.min(JOURNAL_PAGE_MAX),
+                Some(Err(_)) => return bad("`limit` is not a number"),
+            };
+            let j = lock(&shared.journal);
+            let entries: Vec<Value> = j.since(since, limit).iter().map(entry_json).collect();
+            let next = entries
+                .last()
+                .and_then(|e| e["seq"].as_u64())
+                .map_or(since.max(j.first_kept()), |s| s + 1);
+            respond(
+                StatusCode::OK,
+                &json!({
+                    "total": j.total(),
+                    "first_kept": j.first_kept(),
+                    "next": next,
+                    "entries": entries,
+                }),
+            )
+        }
+        (&Method::GET, "/__mock/fleet") => {
+            let store = lock(&shared.store);
+            let fleets: Vec<Value> = store.fleets().iter().map(fleet_json).collect();
+            respond(StatusCode::OK, &json!({"fleets": fleets}))
+        }
+        (&Method::POST, "/__mock/fleet") => match fleet_spec(&q) {
+            Ok(spec) => {
+                let f =
+                    lock(&shared.store).spawn_fleet(&spec, &shared.default_user, Instant::now());
+                respond(StatusCode::CREATED, &fleet_json(&f))
+            }
+            Err(e) => bad(e),
+        },
+        (_, "/__mock/stats" | "/__mock/stats/reset" | "/__mock/journal" | "/__mock/fleet") => {
+            respond(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &json!({"error": "method not allowed"}),
+            )
+        }
+        _ => respond(
+            StatusCode::NOT_FOUND,
+            &json!({"error": "no such mock endpoint", "endpoints": [
+                "GET /__mock/stats", "POST /__mock/stats/reset",
+                "GET /__mock/journal?since=N&limit=M",
+                "GET /__mock/fleet", "POST /__mock/fleet?count=N&duration_ms=D&fail_ratio=F&seed=S&batch_parent=B&project=P",
+            ]}),
+        ),
+    }
+}
