@@ -25,7 +25,22 @@
 //! - Authentication with `X-SBG-Auth-Token` or `Authorization: Bearer`; 401/90001 otherwise.
 //! - A lifecycle DRAFT → QUEUED → RUNNING → COMPLETED/FAILED/ABORTED driven by a [`Schedule`]
 //!   (a number of polls, or wall time), batch parents whose children advance with them.
-//! - Per-token rate limiting with `X-RateLimit-*` headers, 429/1000 past the budget.
+//! - Per-token rate limiting with `X-RateLimit-*` headers, 429/1000 past the budget: a fixed
+//!   window (default 1000 per 5 minutes) that opens with a token's first counted request and
+//!   closes at `X-RateLimit-Reset` (the start plus the window, rounded up to a whole Unix
+//!   second); nothing is accepted before it, a 429 is not counted, `GET /v2/rate_limit` is free
+//!   and opens no window.
+//! - The mock's own endpoints under `/__mock/` (no token, not counted, not journaled, tokens
+//!   only as [`token_fingerprint`]s): `GET /__mock/stats` (per-token requests, counted
+//!   requests, 429s, requests by route, body bytes before and after compression; also
+//!   [`MockControl::stats`]), `POST /__mock/stats/reset`, `GET /__mock/journal?since=N&limit=M`
+//!   (also [`MockControl::journal_since`]), `GET`/`POST /__mock/fleet`.
+//! - Fleets ([`FleetSpec`], [`MockControl::spawn_fleet`], [`MockBuilder::fleet`], CLI
+//!   `--fleet N --fleet-duration SECS`): thousands of tasks that move QUEUED → RUNNING →
+//!   COMPLETED/FAILED on a seeded wall-time schedule, optionally the children of one batch
+//!   parent whose `execution_status` counts follow them.
+//! - gzip answers (bodies of 1 KiB or more) when `Accept-Encoding` names gzip, never
+//!   otherwise; [`Fault::GzipBomb`] for a client's cap on inflated bodies.
 //! - The documentation's example tasks ([`examples`]), including the malformed batch body.
 //! - Fault injection ([`Fault`], [`Scope`]), a request [journal](JournalEntry), optional TLS.
 //! - A binary `sbg-tasks-mock` whose argument parsing lives in [`cli`] so other binaries can
