@@ -11,7 +11,8 @@ Exit codes:
   0  success
   1  anything else: a body or answer that could not be decoded, a file that could not be read
   2  bad usage: unknown command or flag, bad argument, missing or invalid token, endpoint or id
-  3  the platform answered with an error (its HTTP status, code and message are printed)
+  3  the platform answered with an error (its HTTP status, code and message are printed);
+     `get` of several ids: any id answered with an error (the others are still printed)
   4  network failure or timeout (connection refused, TLS, connection cut, `wait --timeout`)
   5  `wait`: the task ended FAILED or ABORTED
 
@@ -35,7 +36,7 @@ pub(crate) struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Get the details of a task.
+    /// Get the details of a task, or of several at once (one bulk request per 100 ids).
     Get(GetArgs),
     /// Run a DRAFT task.
     Run(RunArgs),
@@ -51,6 +52,16 @@ pub(crate) enum Command {
     List(ListArgs),
     /// Show the execution details of a task (its jobs).
     Details(IdArgs),
+    /// Modify a task: rename any task; change the description, inputs, settings, output
+    /// location and batching of a DRAFT.
+    Update(UpdateArgs),
+    /// Delete a DRAFT task.
+    Delete(IdArgs),
+    /// Show a task's inputs, or change some of a DRAFT's with --set.
+    Inputs(InputsArgs),
+    /// Show the rate limit: requests allowed, left, and when the window resets (this call is
+    /// not counted against it).
+    RateLimit(RateLimitArgs),
     /// Decode a saved task body offline and show what had to be repaired.
     Parse(ParseArgs),
     /// Run the mock platform on loopback (for trying the client without an account). The
@@ -137,10 +148,12 @@ pub(crate) struct OutArgs {
 
 /// `get`.
 #[derive(Debug, Args)]
+#[command(after_help = GET_HELP, after_long_help = GET_HELP)]
 pub(crate) struct GetArgs {
-    /// The task id.
-    pub(crate) id: String,
-    /// Only these fields: a comma list (e.g. `id,status`), or `_all`.
+    /// The task id; several ids are got in bulk, 100 a request.
+    #[arg(required = true, value_name = "ID")]
+    pub(crate) ids: Vec<String>,
+    /// Only these fields: a comma list (e.g. `id,status`), or `_all` (one id only).
     #[arg(long, value_name = "F1,F2|_all")]
     pub(crate) fields: Option<String>,
     #[command(flatten)]
@@ -148,6 +161,12 @@ pub(crate) struct GetArgs {
     #[command(flatten)]
     pub(crate) net: NetArgs,
 }
+
+const GET_HELP: &str = "\
+With several ids: one line per id (its status and name, or the error the platform gave for
+it); with --json, one JSON object per line, in the order asked: the task, or
+{\"id\": ID, \"error\": {\"status\": .., \"code\": .., \"message\": ..}}. Exit code 3 when any id
+was answered with an error, 0 when every task was found.";
 
 /// The options `run` and `rerun` share.
 #[derive(Debug, Args)]
@@ -275,6 +294,94 @@ pub(crate) struct ListArgs {
     /// Tasks per page (at most 100).
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub(crate) limit: u32,
+    /// Only batch tasks (true) or only tasks that are not batches (false).
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub(crate) batch: Option<bool>,
+    /// Only tasks made by this automation run (`origin_id`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) origin_id: Option<String>,
+    /// The fields each task is listed with: a comma list, or `_all`. Default: the columns
+    /// shown (id, name, status, created_time); a list answer without `fields` carries only
+    /// href, id and name.
+    #[arg(long, value_name = "F1,F2|_all")]
+    pub(crate) fields: Option<String>,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// `update`.
+#[derive(Debug, Args)]
+#[command(after_help = UPDATE_HELP, after_long_help = UPDATE_HELP)]
+pub(crate) struct UpdateArgs {
+    /// The task id.
+    pub(crate) id: String,
+    /// The new name (the one change allowed once a task is no longer a DRAFT).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// The new description.
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+    /// An input to set: `PORT=JSON` (e.g. `threads=8`, `reference=null` clears it,
+    /// `reads=[{"class":"File","path":"ID"}]`), or `PORT=file:ID` for a file. Repeatable;
+    /// ports not named are left as they are.
+    #[arg(long = "input", value_name = "PORT=JSON")]
+    pub(crate) inputs: Vec<String>,
+    /// Inputs to set from a file holding a JSON object port -> value (an --input of the same
+    /// port wins).
+    #[arg(long, value_name = "FILE.json")]
+    pub(crate) inputs_file: Option<PathBuf>,
+    /// The instance type (execution_settings.instance_type), e.g. c5.2xlarge.
+    #[arg(long, value_name = "TYPE")]
+    pub(crate) instance_type: Option<String>,
+    /// At most this many instances at once (execution_settings.max_parallel_instances).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_parallel_instances: Option<u64>,
+    /// Reuse the results of identical jobs (execution_settings.use_memoization).
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub(crate) memoization: Option<bool>,
+    /// Use elastic disks (execution_settings.use_elastic_disk).
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub(crate) elastic_disk: Option<bool>,
+    /// Allow (true) or forbid (false) interruptible (spot) instances.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub(crate) interruptible: Option<bool>,
+    /// Where outputs are written, as the platform's JSON (sent as given).
+    #[arg(long, value_name = "JSON")]
+    pub(crate) output_location: Option<String>,
+    /// Switch batching off (`"batch": false`).
+    #[arg(long)]
+    pub(crate) no_batch: bool,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+const UPDATE_HELP: &str = "\
+Only what is given is sent; nothing to change is a usage error (exit 2), as is an --input
+that is not PORT=JSON. The answer is the task: its errors say what is still wrong with the
+inputs. A task that is no longer a DRAFT can only be renamed (code 7026, exit 3).";
+
+/// `inputs`.
+#[derive(Debug, Args)]
+pub(crate) struct InputsArgs {
+    /// The task id.
+    pub(crate) id: String,
+    /// Set an input of a DRAFT: `PORT=JSON` (`PORT=null` clears it) or `PORT=file:ID`.
+    /// Repeatable; the whole inputs map is printed afterwards.
+    #[arg(long = "set", value_name = "PORT=JSON")]
+    pub(crate) set: Vec<String>,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// `rate-limit`.
+#[derive(Debug, Args)]
+pub(crate) struct RateLimitArgs {
     #[command(flatten)]
     pub(crate) out: OutArgs,
     #[command(flatten)]

@@ -1,4 +1,5 @@
-//! The network commands (get, run, rerun, wait, abort, create, list, details) and `parse`.
+//! The network commands (get, run, rerun, wait, abort, create, list, details, rate-limit) and
+//! `parse`; `update`, `delete` and `inputs` are in [`crate::modify`].
 
 use std::io::{IsTerminal as _, Read as _};
 use std::time::Duration;
@@ -13,11 +14,14 @@ use sbg_tasks_proto::machine::pager::Pager;
 use sbg_tasks_proto::machine::wait::{Progress, WaitPolicy};
 use sbg_tasks_proto::model::{BatchBy, PortValue, Task, TaskStatus};
 use sbg_tasks_proto::ClientError as Error;
-use sbg_tasks_proto::{Decoding, Fields, GetTask, RerunTask, RunOptions, RunTask, TaskId};
+use sbg_tasks_proto::{
+    BulkItemError, Decoding, Fields, GetTask, RerunTask, RunOptions, RunTask, TaskId,
+};
 
 use crate::backend::Client;
 use crate::cli::{
-    CreateArgs, GetArgs, IdArgs, ListArgs, ParseArgs, RerunArgs, RunArgs, RunFlags, WaitArgs,
+    CreateArgs, GetArgs, IdArgs, ListArgs, ParseArgs, RateLimitArgs, RerunArgs, RunArgs, RunFlags,
+    WaitArgs,
 };
 use crate::error::CliError;
 use crate::output::{self, out, print_task, report_lines, warn_report};
@@ -49,7 +53,7 @@ pub(crate) fn task_id(s: &str) -> Result<TaskId, CliError> {
     TaskId::new(s).map_err(|e| CliError::Usage(format!("invalid task id {s:?}: {e}")))
 }
 
-fn fields(s: Option<&str>) -> Result<Option<Fields>, CliError> {
+pub(crate) fn fields(s: Option<&str>) -> Result<Option<Fields>, CliError> {
     s.map(|f| {
         f.parse::<Fields>()
             .map_err(|e| CliError::Usage(format!("invalid --fields {f:?}: {e}")))
@@ -63,22 +67,97 @@ fn secs(s: f64, flag: &str) -> Result<Duration, CliError> {
 }
 
 /// Shows the repairs a lenient decode of the last answer made, as warnings on stderr.
-fn warn_answer(client: &Client, report: &sbg_tasks_proto::ParseReport) {
+pub(crate) fn warn_answer(client: &Client, report: &sbg_tasks_proto::ParseReport) {
     if !report.is_clean() {
         let body = client.transport().trace.last_body();
         warn_report(report, Some(&body), "answer");
     }
 }
 
-/// `get`.
+/// `get`: one id with `GET /tasks/{id}`, several with bulk gets.
 pub(crate) fn get(client: &Client, args: &GetArgs) -> Result<(), CliError> {
-    let mut call = GetTask::new(task_id(&args.id)?);
+    let [id] = args.ids.as_slice() else {
+        return bulk_get(client, args);
+    };
+    let mut call = GetTask::new(task_id(id)?);
     if let Some(f) = fields(args.fields.as_deref())? {
         call = call.fields(f);
     }
     let answer = client.get(&call).map_err(from_client)?;
     warn_answer(client, &answer.report);
     print_task(&answer.value, args.out.json)
+}
+
+/// `get` of several ids: `client.bulk_get` (one request per 100 ids), one line per id in the
+/// order asked — the task, or the error the platform gave for that id. Exit code 3 when any
+/// id had an error, after every line is printed.
+fn bulk_get(client: &Client, args: &GetArgs) -> Result<(), CliError> {
+    if args.fields.is_some() {
+        return Err(CliError::Usage(
+            "--fields works with one id only: a bulk get answers whole tasks".to_owned(),
+        ));
+    }
+    let ids = args
+        .ids
+        .iter()
+        .map(|s| task_id(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let answer = client.bulk_get(&ids).map_err(from_client)?;
+    // Repairs of the last request's body get line:column (it is the body the trace kept).
+    let pages = answer.pages.len();
+    for (i, page) in answer.pages.iter().enumerate() {
+        if i + 1 == pages {
+            warn_answer(client, &page.report);
+        } else {
+            warn_report(&page.report, None, "answer");
+        }
+    }
+    let mut text = String::new();
+    let mut failed = 0;
+    for (id, item) in ids.iter().zip(&answer.items) {
+        if item.result.is_err() {
+            failed += 1;
+        }
+        let line = match (&item.result, args.out.json) {
+            (Ok(task), true) => serde_json::to_string(task)
+                .map_err(|e| CliError::Io(format!("cannot encode the task as JSON: {e}")))?,
+            (Ok(task), false) => output::task_line(task),
+            (Err(e), true) => output::bulk_error_json(id.as_str(), e).to_string(),
+            (Err(e), false) => format!("{:<38} {}", id.as_str(), bulk_error_text(e)),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if !args.out.json {
+        text.push_str(&format!(
+            "{} task(s) asked: {} found, {failed} with an error\n",
+            ids.len(),
+            ids.len() - failed
+        ));
+    }
+    out(&text)?;
+    if failed > 0 {
+        return Err(CliError::Items {
+            failed,
+            total: ids.len(),
+        });
+    }
+    Ok(())
+}
+
+/// `error 404 (code 7002): Task ... does not exist.` for a readable bulk line.
+fn bulk_error_text(e: &BulkItemError) -> String {
+    match e.api() {
+        Some(api) => format!(
+            "error {}{}: {}",
+            api.status,
+            api.code
+                .map(|c| format!(" (code {})", c.as_i64()))
+                .unwrap_or_default(),
+            api.message.as_deref().unwrap_or("(no message)")
+        ),
+        None => format!("error: {e}"),
+    }
 }
 
 /// The run options the flags ask for.
@@ -287,6 +366,9 @@ pub(crate) fn create(client: &Client, args: &CreateArgs) -> Result<(), CliError>
     print_task(answer.value.task(), args.out.json)
 }
 
+/// The fields `list` asks for unless `--fields` says otherwise: the columns it prints.
+const LIST_FIELDS: &str = "id,name,status,created_time";
+
 /// `list`: one page, or every page with `--all` (through the proto pager, which never hands
 /// out a task twice).
 pub(crate) fn list(client: &Client, args: &ListArgs) -> Result<(), CliError> {
@@ -308,6 +390,17 @@ pub(crate) fn list(client: &Client, args: &ListArgs) -> Result<(), CliError> {
     }
     if let Some(p) = &args.parent {
         call = call.parent(task_id(p)?);
+    }
+    if let Some(b) = args.batch {
+        call = call.batch(b);
+    }
+    if let Some(o) = &args.origin_id {
+        call = call.origin_id(o.clone());
+    }
+    // A list answer carries only href, id and name unless `fields` asks for more: ask for
+    // the columns shown.
+    if let Some(f) = fields(Some(args.fields.as_deref().unwrap_or(LIST_FIELDS)))? {
+        call = call.fields(f);
     }
     let mut tasks = Vec::new();
     let mut total = None;
@@ -338,12 +431,8 @@ pub(crate) fn list(client: &Client, args: &ListArgs) -> Result<(), CliError> {
     }
     let mut s = String::new();
     for t in &tasks {
-        s.push_str(&format!(
-            "{:<38} {:<10} {}\n",
-            t.id.as_deref().unwrap_or("(no id)"),
-            t.status.as_ref().map_or("", TaskStatus::as_str),
-            t.name.as_deref().unwrap_or("")
-        ));
+        s.push_str(&output::task_line(t));
+        s.push('\n');
     }
     s.push_str(&match total {
         Some(total) => format!("{} task(s) shown of {total} matching\n", tasks.len()),
@@ -364,6 +453,22 @@ pub(crate) fn details(client: &Client, args: &IdArgs) -> Result<(), CliError> {
         return out(&format!("{text}\n"));
     }
     out(&output::details_summary(&answer.value))
+}
+
+/// `rate-limit`: the request-rate window (limit, remaining, reset as a time) and the
+/// instance limit.
+pub(crate) fn rate_limit(client: &Client, args: &RateLimitArgs) -> Result<(), CliError> {
+    let answer = client.rate_limit().map_err(from_client)?;
+    warn_answer(client, &answer.report);
+    if args.out.json {
+        let text = serde_json::to_string_pretty(&answer.value)
+            .map_err(|e| CliError::Io(format!("cannot encode the rate limit as JSON: {e}")))?;
+        return out(&format!("{text}\n"));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    out(&output::rate_limit_summary(&answer.value, now))
 }
 
 /// `parse`: decode a saved body offline; print the task and what was repaired, with

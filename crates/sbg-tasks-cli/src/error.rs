@@ -30,6 +30,15 @@ pub(crate) enum CliError {
         /// The platform's answer.
         error: Box<ApiError>,
     },
+    /// `get` of several ids: the platform answered some of them with an error (each was
+    /// printed with the others).
+    #[error("{failed} of {total} task(s) were answered with an error")]
+    Items {
+        /// How many ids were answered with an error.
+        failed: usize,
+        /// How many ids were asked.
+        total: usize,
+    },
     /// The network failed (connect, TLS, cut connection, request timeout).
     #[error("network error: {0}")]
     Network(String),
@@ -58,7 +67,7 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => EXIT_USAGE,
-            CliError::Api { .. } => EXIT_API,
+            CliError::Api { .. } | CliError::Items { .. } => EXIT_API,
             CliError::Network(_) | CliError::Timeout(_) => EXIT_NETWORK,
             CliError::TaskEnded { .. } => EXIT_TASK_FAILED,
             CliError::Other(_) | CliError::Io(_) => EXIT_FAILURE,

@@ -2,8 +2,9 @@
 //! work in one command with `sbg-tasks demo`.
 //!
 //! # In scope
-//! - `get`, `run`, `rerun`, `wait` (with a progress bar on a terminal), `abort`, `create`,
-//!   `list`, `details` against any platform (`--platform`, `--endpoint`), over the blocking
+//! - `get` (one task, or many in bulk), `run`, `rerun`, `wait` (with a progress bar on a
+//!   terminal), `abort`, `create`, `update`, `delete`, `inputs` (show or `--set`), `list`
+//!   (with the columns' fields asked for), `details`, `rate-limit` against any platform (`--platform`, `--endpoint`), over the blocking
 //!   (ureq) or the async (hyper) transport (`--transport`).
 //! - Configuration as the official clients do it: flags, `SB_AUTH_TOKEN` / `SB_API_ENDPOINT`,
 //!   profiles of `~/.sevenbridges/credentials`. The token is never printed.
@@ -24,6 +25,7 @@ mod config;
 mod demo;
 mod error;
 mod mock;
+mod modify;
 mod output;
 mod trace;
 
@@ -70,6 +72,18 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Create(a) => commands::create(&connect(&a.net)?, &a),
         Command::List(a) => commands::list(&connect(&a.net)?, &a),
         Command::Details(a) => commands::details(&connect(&a.net)?, &a),
+        // The flags are checked before the configuration is read: a usage mistake is named
+        // as such, whatever the credentials.
+        Command::Update(a) => {
+            let call = modify::update_call(&a)?;
+            modify::update(&connect(&a.net)?, &call, &a.out)
+        }
+        Command::Delete(a) => modify::delete(&connect(&a.net)?, &a),
+        Command::Inputs(a) => {
+            let change = modify::inputs_call(&a)?;
+            modify::inputs(&connect(&a.net)?, &a, change.as_ref())
+        }
+        Command::RateLimit(a) => commands::rate_limit(&connect(&a.net)?, &a),
         Command::Parse(a) => commands::parse(&a),
         Command::Mock(a) => mock::run(a),
         Command::Demo(a) => demo::run(&a),

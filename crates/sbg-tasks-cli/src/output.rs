@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use sbg_tasks_proto::decode::line_col;
-use sbg_tasks_proto::model::Task;
-use sbg_tasks_proto::ParseReport;
+use sbg_tasks_proto::model::{PortMap, RateLimitInfo, Task, TaskStatus};
+use sbg_tasks_proto::{BulkItemError, ParseReport};
 
 use crate::error::CliError;
 
@@ -237,4 +237,142 @@ pub(crate) fn details_summary(d: &sbg_tasks_proto::model::ExecutionDetails) -> S
     }
     let _ = writeln!(s, "{} job(s)", d.jobs().len());
     s
+}
+
+/// One line for a task in a list: id, status, creation time, name (what is missing is blank).
+pub(crate) fn task_line(task: &Task) -> String {
+    let line = format!(
+        "{:<38} {:<10} {:<20} {}",
+        task.id.as_deref().unwrap_or("(no id)"),
+        task.status.as_ref().map_or("", TaskStatus::as_str),
+        task.created_time
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        task.name.as_deref().unwrap_or("")
+    );
+    line.trim_end().to_owned()
+}
+
+/// The JSON line of a bulk item without a task: `{"id": ID, "error": {"status", "code",
+/// "message"}}` (`more_info` too when the platform sent one; `null` for what it did not).
+pub(crate) fn bulk_error_json(id: &str, e: &BulkItemError) -> serde_json::Value {
+    let error = match e.api() {
+        Some(api) => {
+            let mut v = serde_json::json!({
+                "status": api.status,
+                "code": api.code.map(|c| c.as_i64()),
+                "message": api.message,
+            });
+            if let Some(more) = &api.more_info {
+                v["more_info"] = serde_json::Value::String(more.clone());
+            }
+            v
+        }
+        None => serde_json::json!({"status": null, "code": null, "message": e.to_string()}),
+    };
+    serde_json::json!({"id": id, "error": error})
+}
+
+/// A task's inputs, one port a line, each value as compact JSON (what `inputs --set` takes).
+pub(crate) fn inputs_summary(id: &str, inputs: &PortMap) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "inputs of task {id}: {} port(s)", inputs.len());
+    let width = inputs.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+    for (port, value) in inputs {
+        let v = serde_json::to_string(value).unwrap_or_else(|e| format!("(not encodable: {e})"));
+        let _ = writeln!(s, "  {port:<width$}  {v}");
+    }
+    s
+}
+
+/// The rate-limit state: requests left of the limit, when the window resets (as a UTC time
+/// and as seconds from `now`, Unix seconds), and the instance limit.
+pub(crate) fn rate_limit_summary(info: &RateLimitInfo, now: u64) -> String {
+    let mut s = String::new();
+    let rate = info.rate.clone().unwrap_or_default();
+    match (rate.limit, rate.remaining) {
+        (Some(l), Some(r)) => row(
+            &mut s,
+            "requests",
+            format!("{r} of {l} left in this window"),
+        ),
+        (Some(l), None) => row(&mut s, "requests", format!("{l} per window")),
+        (None, Some(r)) => row(&mut s, "requests", format!("{r} left in this window")),
+        (None, None) => row(&mut s, "requests", "no rate limit reported"),
+    }
+    if let Some(reset) = rate.reset {
+        let when = if reset >= now {
+            format!("in {} s", reset - now)
+        } else {
+            format!("{} s ago", now - reset)
+        };
+        row(&mut s, "resets", format!("{} ({when})", utc_time(reset)));
+    }
+    if let Some(i) = &info.instance_limit {
+        match (i.limit, i.remaining) {
+            (Some(l), Some(r)) => row(&mut s, "instances", format!("{r} of {l} available")),
+            (Some(l), None) => row(&mut s, "instances", format!("at most {l}")),
+            (None, Some(r)) => row(&mut s, "instances", format!("{r} available")),
+            (None, None) => {}
+        }
+    }
+    s
+}
+
+/// Unix seconds as an RFC 3339 UTC time, e.g. `2024-02-29T13:05:09Z`.
+pub(crate) fn utc_time(unix: u64) -> String {
+    let days = unix / 86_400;
+    let secs = unix % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's `civil_from_days`), for the
+    // proleptic Gregorian calendar; no negative days here.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_time_matches_known_dates() {
+        assert_eq!(utc_time(0), "1970-01-01T00:00:00Z");
+        // A leap day, and the day after.
+        assert_eq!(utc_time(1_709_211_909), "2024-02-29T13:05:09Z");
+        assert_eq!(utc_time(1_709_251_200), "2024-03-01T00:00:00Z");
+        assert_eq!(utc_time(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_time(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn rate_limit_summary_says_what_is_left_and_when_it_resets() {
+        let info: RateLimitInfo = serde_json::from_str(
+            r#"{"rate": {"limit": 1000, "remaining": 998, "reset": 1709211909},
+                "instance_limit": {"limit": 25, "remaining": 20}}"#,
+        )
+        .unwrap();
+        let s = rate_limit_summary(&info, 1_709_211_900);
+        assert!(s.contains("998 of 1000 left"), "{s}");
+        assert!(s.contains("2024-02-29T13:05:09Z (in 9 s)"), "{s}");
+        assert!(s.contains("20 of 25 available"), "{s}");
+        let none: RateLimitInfo = serde_json::from_str(r#"{"rate": {}}"#).unwrap();
+        let s = rate_limit_summary(&none, 0);
+        assert!(
+            s.contains("no rate limit reported") && !s.contains("resets"),
+            "{s}"
+        );
+    }
 }
