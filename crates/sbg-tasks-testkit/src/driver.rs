@@ -15,11 +15,13 @@ use std::time::Duration;
 use futures_core::Stream;
 use sbg_tasks_proto::endpoints::{AbortTask, CreateOutcome, CreateTask, GetExecutionDetails};
 use sbg_tasks_proto::env::{AsyncEnv, BlockingEnv, Env};
+use sbg_tasks_proto::model::TaskInputs;
 use sbg_tasks_proto::model::{ExecutionDetails, RateLimitInfo};
 use sbg_tasks_proto::transport::{AsyncHttpTransport, HttpTransport, TransportFailure};
 use sbg_tasks_proto::{
-    Answer, AsyncClient, BlockingClient, ClientError, Endpoint, GetTask, ListTasks, Progress,
-    RerunTask, RunTask, Settings, Task, TaskId, TaskIter, TaskStream, TransportOptions, WaitPolicy,
+    Answer, AsyncClient, BlockingClient, BulkTasks, ClientError, DeleteTask, Deletion, Endpoint,
+    GetTask, GetTaskInputs, ListTasks, Progress, RerunTask, RunTask, Settings, Task, TaskId,
+    TaskIter, TaskStream, TransportOptions, UpdateTask, UpdateTaskInputs, WaitPolicy,
 };
 use tokio::runtime::Runtime;
 
@@ -52,6 +54,16 @@ pub trait Driver {
     fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, ClientError>;
     /// Creates a task.
     fn create(&self, call: &CreateTask) -> Result<Answer<CreateOutcome>, ClientError>;
+    /// Modifies a task (a DRAFT, or only the name of another).
+    fn update(&self, call: &UpdateTask) -> Result<Answer<Task>, ClientError>;
+    /// Deletes a DRAFT task (a retry finding it gone is [`Deletion::AlreadyGone`]).
+    fn delete(&self, call: &DeleteTask) -> Result<Answer<Deletion>, ClientError>;
+    /// A task's inputs alone.
+    fn inputs(&self, call: &GetTaskInputs) -> Result<Answer<TaskInputs>, ClientError>;
+    /// Changes some of a DRAFT's inputs; the answer is the whole map.
+    fn update_inputs(&self, call: &UpdateTaskInputs) -> Result<Answer<TaskInputs>, ClientError>;
+    /// Gets any number of tasks, 100 a request, one item per id in order.
+    fn bulk_get(&self, ids: &[TaskId]) -> Result<BulkTasks, ClientError>;
     /// Aborts a QUEUED or RUNNING task.
     fn abort(&self, call: &AbortTask) -> Result<Answer<Task>, ClientError>;
     /// The execution details of a task.
@@ -104,6 +116,24 @@ macro_rules! drive {
         }
         fn create(&self, call: &CreateTask) -> Result<Answer<CreateOutcome>, ClientError> {
             $finish!(self, create(call))
+        }
+        fn update(&self, call: &UpdateTask) -> Result<Answer<Task>, ClientError> {
+            $finish!(self, update(call))
+        }
+        fn delete(&self, call: &DeleteTask) -> Result<Answer<Deletion>, ClientError> {
+            $finish!(self, delete(call))
+        }
+        fn inputs(&self, call: &GetTaskInputs) -> Result<Answer<TaskInputs>, ClientError> {
+            $finish!(self, inputs(call))
+        }
+        fn update_inputs(
+            &self,
+            call: &UpdateTaskInputs,
+        ) -> Result<Answer<TaskInputs>, ClientError> {
+            $finish!(self, update_inputs(call))
+        }
+        fn bulk_get(&self, ids: &[TaskId]) -> Result<BulkTasks, ClientError> {
+            $finish!(self, bulk_get(ids))
         }
         fn abort(&self, call: &AbortTask) -> Result<Answer<Task>, ClientError> {
             $finish!(self, abort(call))
