@@ -13,8 +13,8 @@
 //! - [`scenarios`](mod@scenarios) and [`scenarios!`]: every scenario both transports run.
 //! - Setup: [`TOKEN`], [`mock_builder`], [`config`], [`fast_retry`], [`fast_settings`],
 //!   [`transport_options`], [`draft`].
-//! - [`faults`] and [`lifecycle`]: setup and checks of the scenarios, and of the tests that
-//!   stay with one transport (body cap, timeouts, TLS, redirects).
+//! - [`faults`], [`lifecycle`] and [`changes`]: setup and checks of the scenarios, and of the
+//!   tests that stay with one transport (body cap, timeouts, TLS, redirects).
 //!
 //! # Out of scope
 //! - Tests about one transport (timeouts, caps, TLS roots, proxies, resolvers, many
@@ -29,6 +29,7 @@ use sbg_tasks_proto::transport::{Proxy, TransportOptions};
 use sbg_tasks_proto::Settings;
 use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, TaskId};
 
+pub mod changes;
 pub mod driver;
 pub mod faults;
 pub mod lifecycle;
@@ -56,6 +57,16 @@ macro_rules! scenarios {
             listing_walks_every_page_lazily_with_filters_and_total,
             batch_children_are_the_list_with_parent,
             execution_details_are_typed_and_the_rate_limit_is_free,
+            modifying_a_draft_changes_what_is_read_back,
+            a_started_task_can_only_be_renamed,
+            deleting_a_draft_removes_it_and_a_started_task_is_refused,
+            inputs_round_trip_and_are_validated_again,
+            bulk_get_answers_every_id_in_order_in_requests_of_a_hundred,
+            listing_filters_batch_and_origin_and_create_can_turn_batching_off,
+            bulk_gets_are_retried_through_faults_like_a_get,
+            an_update_is_retried_and_answers_the_modified_task,
+            a_delete_whose_answer_was_lost_is_already_gone,
+            extra_headers_are_sent_and_the_token_stays_out_of_the_journal,
         );
     };
     (@each $harness:expr; $($name:ident,)*) => {

@@ -2,7 +2,9 @@
 //! transports' tests through [`scenarios!`](crate::scenarios!) (one `#[test]` per function
 //! here): every operation over http and TLS, faults retried or typed, reruns that make one
 //! task, rate limits, waits, a closure transport, and the rest of a task's life (create, abort,
-//! lazy listing, batch children, execution details, the rate limit).
+//! lazy listing, batch children, execution details, the rate limit), and the calls that change
+//! or gather tasks (modify, delete, inputs, bulk get, list filters, extra headers) with the
+//! retries each of them gets.
 //!
 //! Each scenario starts its own mock ([`MockBuilder::start_blocking`]: the mock is not under
 //! test, the client is) and asks the harness for the clients it drives.
@@ -14,10 +16,15 @@ use std::time::Duration;
 
 use sbg_tasks_mock::{examples, Fault, Malformed, MockBuilder, MockHandle, Route, Schedule, Scope};
 use sbg_tasks_proto::endpoints::{AbortTask, GetExecutionDetails, GetRateLimit};
-use sbg_tasks_proto::model::{FileRef, TaskStatus};
-use sbg_tasks_proto::transport::TransportFailure;
-use sbg_tasks_proto::{ClientError, Decoding, GetTask, RerunTask, RunTask, WaitPolicy};
+use sbg_tasks_proto::model::{BatchBy, FileRef, IssueKind, PortValue, TaskStatus};
+use sbg_tasks_proto::transport::{Proxy, TransportFailure};
+use sbg_tasks_proto::{
+    ClientError, Decoding, DeleteTask, Deletion, Fields, GetTask, GetTaskInputs, HeaderError,
+    ListTasks, RerunTask, RunTask, TaskId, TransportOptions, UpdateTask, UpdateTaskInputs,
+    WaitPolicy,
+};
 
+use crate::changes::*;
 use crate::driver::{Driver, Harness, SleepLog, Tasks};
 use crate::faults::*;
 use crate::lifecycle::*;
@@ -344,4 +351,299 @@ pub fn execution_details_are_typed_and_the_rate_limit_is_free(h: &impl Harness) 
     c.get(&GetTask::new(id)).unwrap();
     let after = c.rate_limit().unwrap().value;
     check_rate_limits(&a, &b, &after);
+}
+
+/// Modify a DRAFT (name, description, inputs with files, arrays and a null, execution
+/// settings, spot instances, output location), then batching on and off: each change is in
+/// the answer and read back. Half a batch never leaves the client.
+pub fn modifying_a_draft_changes_what_is_read_back(h: &impl Harness) {
+    let (m, c) = lifecycle(h);
+    let id = draft(&m, "to modify");
+    m.clear_journal();
+    check_never_sent(&m, c.update(&half_batch(&id)));
+
+    let answered = c.update(&full_update(&id)).unwrap().value;
+    let read = c.get(&GetTask::new(id.clone())).unwrap().value;
+    check_fully_updated(&answered, &read);
+
+    let on = UpdateTask::new(id.clone()).batch("reads", BatchBy::item());
+    let on = c.update(&on).unwrap().value;
+    let read = c.get(&GetTask::new(id.clone())).unwrap().value;
+    for t in [&on, &read] {
+        assert_eq!(t.batch, Some(true), "{t:?}");
+        assert_eq!(t.batch_input.as_deref(), Some("reads"));
+        assert_eq!(t.inputs.as_ref(), Some(&draft_inputs()), "inputs kept");
+    }
+    let off = c
+        .update(&UpdateTask::new(id.clone()).no_batch())
+        .unwrap()
+        .value;
+    let read = c.get(&GetTask::new(id)).unwrap().value;
+    for t in [&off, &read] {
+        assert_eq!((t.batch, t.batch_input.as_deref()), (Some(false), None));
+        assert_eq!(t.name.as_deref(), Some("renamed draft"), "the rest kept");
+    }
+    assert_eq!(statuses(&m, Route::ModifyTask), [Some(200); 3]);
+}
+
+/// A COMPLETED or RUNNING task can be renamed; any other change there is an API error with
+/// code 7026, not retried.
+pub fn a_started_task_can_only_be_renamed(h: &impl Harness) {
+    let (m, c) = lifecycle(h);
+    let running = id_of(c.create(&create("me/p").run(true)).unwrap().value.task());
+    let completed: TaskId = examples::GET_TASK_ID.parse().unwrap();
+    m.clear_journal();
+    for id in [&running, &completed] {
+        let renamed = c.update(&UpdateTask::new(id.clone()).name("new name"));
+        assert_eq!(renamed.unwrap().value.name.as_deref(), Some("new name"));
+        let read = c.get(&GetTask::new(id.clone())).unwrap().value;
+        assert_eq!(read.name.as_deref(), Some("new name"), "{id}");
+
+        let refused = [
+            UpdateTask::new(id.clone())
+                .name("again")
+                .description("more"),
+            UpdateTask::new(id.clone()).input("reads", FileRef::file("known")),
+            UpdateTask::new(id.clone()).execution_settings(draft_settings()),
+        ];
+        for update in refused {
+            check_api_error(c.update(&update), 400, 7026);
+        }
+        let read = c.get(&GetTask::new(id.clone())).unwrap().value;
+        assert_eq!(read.name.as_deref(), Some("new name"), "nothing changed");
+    }
+    assert_eq!(
+        statuses(&m, Route::ModifyTask),
+        [[Some(200), Some(400), Some(400), Some(400)]; 2].concat(),
+        "4xx answers are not retried"
+    );
+}
+
+/// Deleting a DRAFT: `Deleted`, and the task is gone (404 after). A task that is no longer a
+/// DRAFT is refused (7010), and an unknown one is not found (7002): neither is retried, and an
+/// unknown task on a first attempt is an error, not `AlreadyGone`.
+pub fn deleting_a_draft_removes_it_and_a_started_task_is_refused(h: &impl Harness) {
+    let (m, c) = lifecycle(h);
+    let id = draft(&m, "to delete");
+    let before = m.task_count();
+    let deleted = c.delete(&DeleteTask::new(id.clone())).unwrap();
+    assert_eq!(
+        (deleted.value, deleted.meta.status),
+        (Deletion::Deleted, 204)
+    );
+    assert_eq!(m.task_count(), before - 1);
+    assert!(m.task(id.as_str()).is_none());
+    check_api_error(c.get(&GetTask::new(id.clone())), 404, 7002);
+
+    check_api_error(c.delete(&DeleteTask::new(id)), 404, 7002);
+    let completed: TaskId = examples::GET_TASK_ID.parse().unwrap();
+    check_api_error(c.delete(&DeleteTask::new(completed)), 400, 7010);
+    assert!(m.task(examples::GET_TASK_ID).is_some(), "still there");
+    assert_eq!(
+        statuses(&m, Route::DeleteTask),
+        [Some(204), Some(404), Some(400)]
+    );
+}
+
+/// A DRAFT's inputs: read alone (all, or the ports asked), changed in part (the answer is the
+/// whole map), and validated again: an unknown file shows in the task's `errors`, and clearing
+/// that input (null) clears them. A started task's inputs cannot change (7026).
+pub fn inputs_round_trip_and_are_validated_again(h: &impl Harness) {
+    let (m, c) = lifecycle(h);
+    let id = draft(&m, "inputs");
+    c.update(&UpdateTask::new(id.clone()).inputs(draft_inputs()))
+        .unwrap();
+    let read = c.inputs(&GetTaskInputs::new(id.clone())).unwrap().value;
+    assert_eq!(*read, draft_inputs());
+    let only = GetTaskInputs::new(id.clone()).fields(Fields::only(["threads"]).unwrap());
+    let only = c.inputs(&only).unwrap().value;
+    assert_eq!(only.keys().collect::<Vec<_>>(), ["threads"]);
+
+    let broken = UpdateTaskInputs::new(id.clone()).input("reference", FileRef::file("nowhere"));
+    let whole = c.update_inputs(&broken).unwrap().value;
+    let mut want = draft_inputs();
+    want.insert("reference".into(), FileRef::file("nowhere").into());
+    assert_eq!(*whole, want, "the whole map");
+    let task = c.get(&GetTask::new(id.clone())).unwrap().value;
+    assert_eq!(
+        issues(&task),
+        [(Some(IssueKind::FilesMissing), Some("reference".to_owned()))]
+    );
+
+    let cleared = UpdateTaskInputs::new(id.clone()).input("reference", PortValue::Null);
+    let whole = c.update_inputs(&cleared).unwrap().value;
+    assert_eq!(whole["reference"], PortValue::Null);
+    assert_eq!(
+        *c.inputs(&GetTaskInputs::new(id.clone())).unwrap().value,
+        *whole
+    );
+    let task = c.get(&GetTask::new(id)).unwrap().value;
+    assert_eq!(issues(&task), [], "validated again");
+
+    let completed: TaskId = examples::GET_TASK_ID.parse().unwrap();
+    let refused = UpdateTaskInputs::new(completed).input("reads", PortValue::Null);
+    check_api_error(c.update_inputs(&refused), 400, 7026);
+    assert_eq!(statuses(&m, Route::ModifyInputs).last(), Some(&Some(400)));
+}
+
+/// A bulk get of known, unknown, malformed and repeated ids: one item per id, in order, the
+/// errors with their codes. 250 ids are three requests, and three against the rate limit;
+/// none for none.
+pub fn bulk_get_answers_every_id_in_order_in_requests_of_a_hundred(h: &impl Harness) {
+    let (m, c) = lifecycle(h);
+    let id = draft(&m, "bulk");
+    let few = bulk_ids(&id, 5);
+    let ids: Vec<TaskId> = few.iter().map(|(id, _)| id.clone()).collect();
+    check_bulk(&c.bulk_get(&ids).unwrap(), &few);
+
+    m.clear_journal();
+    let many = bulk_ids(&id, 250);
+    let ids: Vec<TaskId> = many.iter().map(|(id, _)| id.clone()).collect();
+    let before = c.rate_limit().unwrap().value.rate_limit().unwrap();
+    let got = c.bulk_get(&ids).unwrap();
+    let after = c.rate_limit().unwrap().value.rate_limit().unwrap();
+    check_bulk(&got, &many);
+    assert_eq!(m.requests_to(Route::BulkGet), 3);
+    assert_eq!(before.remaining - after.remaining, 3);
+
+    m.clear_journal();
+    let none = c.bulk_get(&[]).unwrap();
+    assert!(none.items.is_empty() && none.pages.is_empty());
+    assert_eq!(m.journal(), [], "no request for no ids");
+}
+
+/// Listing with `batch=` (batch parents only, or none) and `origin_id=`; creating with
+/// `batch=false` makes a task that is not a batch, whatever its body says.
+pub fn listing_filters_batch_and_origin_and_create_can_turn_batching_off(h: &impl Harness) {
+    let (m, c) = lifecycle(h);
+    let parent = id_of(c.create(&create_batch()).unwrap().value.task());
+    let single = c.create(&create_batch().no_batch()).unwrap().value;
+    assert_eq!(single.task().batch, Some(false), "{single:?}");
+    assert_eq!(single.task().batch_input, None);
+    let single = id_of(single.task());
+    let automated = m
+        .insert_task(serde_json::json!({
+            "status": "COMPLETED", "project": "me/p", "origin": {"id": "auto-7"},
+        }))
+        .unwrap();
+    m.clear_journal();
+
+    let in_p = || ListTasks::new().project("me/p".parse().unwrap());
+    let batches = ids(c.list(&in_p().batch(true)));
+    assert_eq!(batches, [parent.as_str()]);
+    let plain = ids(c.list(&in_p().batch(false)));
+    assert!(plain.contains(&single.to_string()) && plain.contains(&automated));
+    assert!(!plain.contains(&parent.to_string()));
+    assert_eq!(ids(c.list(&in_p().origin_id("auto-7"))), [automated]);
+
+    let queries: Vec<_> = m.journal().into_iter().map(|e| e.query).collect();
+    let q = |s: &str| Some(format!("project=me%2Fp&{s}"));
+    assert_eq!(
+        queries,
+        [q("batch=true"), q("batch=false"), q("origin_id=auto-7")]
+    );
+}
+
+/// A bulk get meets the faults a GET is retried through, twice, then gets its answer.
+pub fn bulk_gets_are_retried_through_faults_like_a_get(h: &impl Harness) {
+    let m = mock(MockBuilder::new().seed_examples(true));
+    let c = client(h, &m);
+    let asked = bulk_ids(&draft(&m, "bulk"), 5);
+    let ids: Vec<TaskId> = asked.iter().map(|(id, _)| id.clone()).collect();
+    for fault in read_faults() {
+        m.clear_journal();
+        m.inject(fault.clone(), Scope::RouteNext(Route::BulkGet, 2));
+        let got = c.bulk_get(&ids);
+        let got = got.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        check_bulk(&got, &asked);
+        assert_eq!(m.requests_to(Route::BulkGet), 3, "{fault:?}");
+    }
+}
+
+/// A modify is retried like a read: after a 503 (nothing done) and after a dropped answer
+/// (done already), the answer is the task, modified as asked.
+pub fn an_update_is_retried_and_answers_the_modified_task(h: &impl Harness) {
+    let m = mock(MockBuilder::new().known_files(["f0", "f1", "known"]));
+    let c = client(h, &m);
+    for (fault, first) in [
+        (Fault::Maintenance, Some(503)),
+        (Fault::DropAfterRead, None),
+    ] {
+        let id = draft(&m, "flaky modify");
+        m.clear_journal();
+        m.inject(fault.clone(), Scope::RouteNext(Route::ModifyTask, 1));
+        let answered = c.update(&full_update(&id));
+        let answered = answered.unwrap_or_else(|e| panic!("{fault:?}: {e}")).value;
+        let read = c.get(&GetTask::new(id)).unwrap().value;
+        check_fully_updated(&answered, &read);
+        assert_eq!(
+            statuses(&m, Route::ModifyTask),
+            [first, Some(200)],
+            "{fault:?}"
+        );
+    }
+}
+
+/// A delete whose answer was lost after the mock deleted: the retry finds the task gone, which
+/// is `AlreadyGone`, not an error. One refused by a 503 (nothing done) is retried and deletes.
+pub fn a_delete_whose_answer_was_lost_is_already_gone(h: &impl Harness) {
+    let m = mock(MockBuilder::new());
+    let c = client(h, &m);
+    for (fault, first, second, outcome) in [
+        (Fault::DropAfterRead, None, 404, Deletion::AlreadyGone),
+        (Fault::Maintenance, Some(503), 204, Deletion::Deleted),
+    ] {
+        let id = draft(&m, "flaky delete");
+        m.clear_journal();
+        m.inject(fault.clone(), Scope::RouteNext(Route::DeleteTask, 1));
+        let got = c.delete(&DeleteTask::new(id.clone()));
+        assert_eq!(got.unwrap().value, outcome, "{fault:?}");
+        assert!(m.task(id.as_str()).is_none(), "{fault:?}: gone");
+        assert_eq!(
+            statuses(&m, Route::DeleteTask),
+            [first, Some(second)],
+            "{fault:?}"
+        );
+    }
+}
+
+/// Advance access and an extra header are sent with every call (seen on the wire: the mock
+/// does not record headers) and do not disturb the mock; the token is in no part of the
+/// mock's journal; a reserved header cannot be added.
+pub fn extra_headers_are_sent_and_the_token_stays_out_of_the_journal(h: &impl Harness) {
+    let with_headers = |base: &str| {
+        let mut s = fast_settings(base);
+        s.config = s
+            .config
+            .with_advance_access(true)
+            .with_header("X-Request-Origin", "nightly")
+            .unwrap();
+        s
+    };
+    let refused = crate::config("http://127.0.0.1:1/v2").with_header("X-SBG-Auth-Token", "x");
+    assert!(
+        matches!(refused, Err(HeaderError::Reserved { .. })),
+        "{refused:?}"
+    );
+
+    let capture = HeaderCapture::start();
+    let options = TransportOptions::default()
+        .timeout(Some(Duration::from_secs(10)))
+        .proxy(Proxy::Off);
+    let c = h.client(with_headers(capture.base_url()), options);
+    let id: TaskId = HeaderCapture::TASK_ID.parse().unwrap();
+    let got = c.get(&GetTask::new(id.clone())).unwrap().value;
+    assert_eq!(got.id.as_deref(), Some(id.as_str()));
+    check_extra_headers(&capture.head());
+
+    let m = mock(MockBuilder::new().seed_examples(true));
+    let c = h.client(with_headers(m.base_url()), transport_options(&m));
+    let draft_id = draft(&m, "headers");
+    m.clear_journal();
+    c.get(&GetTask::new(id)).unwrap();
+    c.update(&UpdateTask::new(draft_id.clone()).name("seen"))
+        .unwrap();
+    c.bulk_get(std::slice::from_ref(&draft_id)).unwrap();
+    c.delete(&DeleteTask::new(draft_id)).unwrap();
+    check_token_not_journaled(&m);
 }
