@@ -200,9 +200,10 @@ impl ApiError {
         self.status == 429 || self.code == Some(ErrorCode::RateLimitExceeded)
     }
 
-    /// Whether the platform is under maintenance (code 0, or a bare 503).
+    /// Whether the platform is under maintenance: a 503 with code 0 or without a code. (A
+    /// code 0 under another status is not maintenance: a 404 that says 0 is not retried.)
     pub fn is_maintenance(&self) -> bool {
-        self.code == Some(ErrorCode::Maintenance) || (self.status == 503 && self.code.is_none())
+        self.status == 503 && matches!(self.code, Some(ErrorCode::Maintenance) | None)
     }
 }
 

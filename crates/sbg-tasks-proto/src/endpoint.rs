@@ -38,6 +38,33 @@ impl CallKind {
     }
 }
 
+/// Which budget a call spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Lane {
+    /// A call that changes something (run, rerun, create, abort, modify, delete): may spend the
+    /// reserve.
+    Change,
+    /// A read a caller asked for (get, list, inputs, details, a bulk get): stops at the
+    /// reserve; not paced.
+    Read,
+    /// A watcher's sweep: stops at the reserve, capped at the watch share of each window and
+    /// paced over it.
+    Watch,
+    /// Not counted by the platform (`GET /v2/rate_limit`): always goes.
+    Free,
+}
+
+impl Lane {
+    /// The lane of a call of `kind`: reads read, everything else changes.
+    pub fn of(kind: CallKind) -> Lane {
+        match kind {
+            CallKind::Read => Lane::Read,
+            _ => Lane::Change,
+        }
+    }
+}
+
 /// A decoded successful answer: the value, the answer's metadata, and what lenient decoding
 /// had to repair.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +152,12 @@ pub trait Endpoint {
 
     /// The HTTP method.
     fn method(&self) -> Method;
+
+    /// Which part of the client's rate-limit budget the call spends: by default reads read
+    /// and everything else changes ([`Lane::of`]).
+    fn lane(&self) -> Lane {
+        Lane::of(self.kind())
+    }
 
     /// Writes the request target that follows the base URL's path prefix: the path (e.g.
     /// `/tasks/ID/actions/run`), then the query parameters that are set, in the order sent.
@@ -248,7 +281,8 @@ fn build<E: Endpoint + ?Sized>(
     *req.method_mut() = method;
     *req.uri_mut() = uri;
     // The fixed headers were made once, in `Config`: a clone is cheaper than inserting them.
-    let bodyless = matches!(*req.method(), Method::GET | Method::HEAD);
+    // Methods whose requests have no body by their nature send no Content-Length without one.
+    let bodyless = matches!(*req.method(), Method::GET | Method::HEAD | Method::DELETE);
     *req.headers_mut() = match (bodyless, has_body) {
         (true, false) => config.headers().clone(),
         (false, false) => config.headers_empty_body().clone(),

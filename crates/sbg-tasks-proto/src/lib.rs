@@ -81,10 +81,10 @@ mod token;
 pub mod transport;
 
 pub use api_error::{ApiError, ErrorCode};
-pub use client::{AsyncClient, BlockingClient, TaskIter, TaskStream};
+pub use client::{AsyncClient, BlockingClient, TaskIter, TaskStream, WaitAny, Watch, WatchStream};
 pub use config::{AuthScheme, Config, HeaderError, ADVANCE_ACCESS_HEADER, DEFAULT_USER_AGENT};
 pub use decode::{DecodeError, Decoded, Decoding, ParseReport};
-pub use endpoint::{Answer, CallKind, Endpoint, RequestBuildError, ResponseError};
+pub use endpoint::{Answer, CallKind, Endpoint, Lane, RequestBuildError, ResponseError};
 pub use endpoints::{
     AbortTask, AppId, BulkGetTasks, BulkItem, BulkItemError, BulkPage, BulkTasks, CreateOutcome,
     CreateTask, DeleteTask, Deletion, GetExecutionDetails, GetRateLimit, GetTask, GetTaskInputs,
@@ -96,9 +96,11 @@ pub use error::{ClientError, PagerError};
 pub use excerpt::{BodyExcerpt, BodyShape, EXCERPT_LEN};
 pub use fields::{FieldName, Fields, FieldsError};
 pub use id::{TaskId, TaskIdError, MAX_TASK_ID_LEN};
+pub use machine::budget::{Budget, BudgetPolicy};
 pub use machine::pager::{IgnoredLink, IgnoredLinkReason, Pager};
 pub use machine::retry::RetryPolicy;
 pub use machine::wait::{Progress, WaitPolicy};
+pub use machine::watch::{WatchEvent, Watcher, WatcherPolicy};
 pub use machine::{CallMachine, CallStep, Settings};
 pub use meta::{RateLimit, ResponseMeta, RetryAfter};
 pub use model::Task;

@@ -21,6 +21,7 @@ pub struct AsyncClient<T, E> {
     settings: Settings,
     transport: T,
     env: E,
+    budget: std::sync::Arc<std::sync::Mutex<crate::Budget>>,
 }
 
 client_common!(AsyncClient where T: AsyncHttpTransport + Sync, E: AsyncEnv + Sync);
@@ -37,8 +38,23 @@ where
         P: Endpoint + Sync + ?Sized,
         P::Output: Send,
     {
+        self.call_in(endpoint.lane(), endpoint).await
+    }
+
+    /// [`call`](Self::call), spending `lane` of the rate-limit budget instead of the call's
+    /// own ([`Lane::Watch`](crate::Lane::Watch) for a watcher's sweeps).
+    pub async fn call_in<P>(
+        &self,
+        lane: crate::Lane,
+        endpoint: &P,
+    ) -> Result<Answer<P::Output>, ClientError>
+    where
+        P: Endpoint + Sync + ?Sized,
+        P::Output: Send,
+    {
         let env = &self.env;
-        let mut machine = CallMachine::new(&self.settings, endpoint, env);
+        let mut machine =
+            CallMachine::new(&self.settings, endpoint, env).with_budget(&self.budget, lane);
         let span = machine.span();
         async move {
             let mut step = machine.resume(env);
@@ -67,6 +83,15 @@ where
     /// `X-Total-Matching-Query` total once a page has arrived.
     pub fn list(&self, call: &ListTasks) -> TaskStream<'_, T, E> {
         TaskStream::new(self, call)
+    }
+
+    /// Follows `ids` until each has ended, as a `Send` stream of events: see
+    /// [`BlockingClient::watch`](super::BlockingClient::watch).
+    pub fn watch(
+        &self,
+        ids: impl IntoIterator<Item = crate::TaskId>,
+    ) -> super::WatchStream<'_, T, E> {
+        super::WatchStream::new(self, ids)
     }
 
     client_methods!(async = [async], await = [.await], send = [+ Send], listing = TaskStream);

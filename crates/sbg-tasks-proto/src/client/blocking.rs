@@ -18,6 +18,7 @@ pub struct BlockingClient<T, E = StdEnv> {
     settings: Settings,
     transport: T,
     env: E,
+    budget: std::sync::Arc<std::sync::Mutex<crate::Budget>>,
 }
 
 impl<T: HttpTransport> BlockingClient<T, StdEnv> {
@@ -37,8 +38,19 @@ impl<T: HttpTransport, E: BlockingEnv> BlockingClient<T, E> {
         &self,
         endpoint: &P,
     ) -> Result<Answer<P::Output>, ClientError> {
+        self.call_in(endpoint.lane(), endpoint)
+    }
+
+    /// [`call`](Self::call), spending `lane` of the rate-limit budget instead of the call's
+    /// own ([`Lane::Watch`](crate::Lane::Watch) for a watcher's sweeps).
+    pub fn call_in<P: Endpoint + ?Sized>(
+        &self,
+        lane: crate::Lane,
+        endpoint: &P,
+    ) -> Result<Answer<P::Output>, ClientError> {
         let env = &self.env;
-        let mut machine = CallMachine::new(&self.settings, endpoint, env);
+        let mut machine =
+            CallMachine::new(&self.settings, endpoint, env).with_budget(&self.budget, lane);
         let span = machine.span();
         let _entered = span.enter();
         let mut step = machine.resume(env);
@@ -63,6 +75,14 @@ impl<T: HttpTransport, E: BlockingEnv> BlockingClient<T, E> {
     /// [`TaskIter::total`] is the `X-Total-Matching-Query` total once a page has arrived.
     pub fn list(&self, call: &ListTasks) -> TaskIter<'_, T, E> {
         TaskIter::new(self, call)
+    }
+
+    /// Follows `ids` until each has ended, as events (status changes, progress, endings,
+    /// unknown ids, a batch parent's ended children): bulk gets of 100 ids, least recently
+    /// refreshed first, in the budget's watch lane. See [`Watch`](super::Watch) and
+    /// [`Watcher`](crate::Watcher).
+    pub fn watch(&self, ids: impl IntoIterator<Item = crate::TaskId>) -> super::Watch<'_, T, E> {
+        super::Watch::new(self, ids)
     }
 
     client_methods!(async = [], await = [], send = [], listing = TaskIter);

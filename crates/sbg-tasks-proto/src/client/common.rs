@@ -20,11 +20,41 @@ macro_rules! client_common {
 
             /// A client with `settings`, over `transport` in environment `env`.
             pub fn with_settings(settings: Settings, transport: T, env: E) -> Self {
+                let budget = $crate::Budget::new(settings.budget.clone());
                 Self {
                     settings,
                     transport,
                     env,
+                    budget: std::sync::Arc::new(std::sync::Mutex::new(budget)),
                 }
+            }
+
+            /// Replaces the rate-limit budget with a new one following `policy` (clones made
+            /// before keep sharing the old one).
+            pub fn with_budget(mut self, policy: $crate::BudgetPolicy) -> Self {
+                self.settings.budget = policy.clone();
+                self.budget = std::sync::Arc::new(std::sync::Mutex::new($crate::Budget::new(policy)));
+                self
+            }
+
+            /// Replaces the watcher policy (how `watch`, `wait_all` and `wait_any` follow).
+            pub fn with_watcher(mut self, policy: $crate::WatcherPolicy) -> Self {
+                self.settings.watcher = policy;
+                self
+            }
+
+            /// Asks the budget for a probe (`GET /rate_limit`, free) before the next call.
+            pub(crate) fn want_probe(&self) {
+                self.budget
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .want_probe();
+            }
+
+            /// A snapshot of the rate-limit budget this client and its clones share: what is
+            /// known of the window, requests sent, 429s seen.
+            pub fn budget(&self) -> $crate::Budget {
+                self.budget.lock().unwrap_or_else(|e| e.into_inner()).clone()
             }
 
             /// Replaces the retry policy.
@@ -227,6 +257,83 @@ macro_rules! client_methods {
                     WaitStep::Done(result) => return result,
                 }
             }
+        }
+
+        /// Waits until every task of `ids` has ended, following them all with bulk gets (100
+        /// ids a request, in the budget's watch lane, each task refreshed at most every
+        /// [`WatcherPolicy::min_interval`](crate::WatcherPolicy::min_interval)): one result per
+        /// id, in the order given — the last task, or the platform's error for an id it does
+        /// not know. [`ClientError::NotStarted`](crate::ClientError::NotStarted) when one is a
+        /// DRAFT (it would never end); the first request that fails after its retries ends the
+        /// wait with its error.
+        pub $($async)? fn wait_all(
+            &self,
+            ids: &[$crate::TaskId],
+        ) -> Result<Vec<Result<$crate::Task, $crate::BulkItemError>>, $crate::ClientError> {
+            let found = self.wait_any(ids, usize::MAX, None) $($await)* ?;
+            let by_id: std::collections::HashMap<_, _> = found.ended.into_iter().collect();
+            Ok(ids
+                .iter()
+                .filter_map(|id| by_id.get(id).cloned())
+                .collect())
+        }
+
+        /// Waits until `n` of the tasks of `ids` have ended (or are unknown to the platform),
+        /// or `timeout` has passed (checked between requests), following them with bulk gets
+        /// as [`wait_all`](Self::wait_all) does: the tasks that ended, in the order they did,
+        /// and the ids still pending — the shape of `ray.wait`.
+        pub $($async)? fn wait_any(
+            &self,
+            ids: &[$crate::TaskId],
+            n: usize,
+            timeout: Option<std::time::Duration>,
+        ) -> Result<$crate::client::WaitAny, $crate::ClientError> {
+            use $crate::machine::watch::{WatchEvent, WatchWant, Watcher};
+            let mut watcher = Watcher::new(self.settings.watcher.clone().with_follow_children(false));
+            watcher.add(ids.iter().cloned());
+            self.want_probe();
+            let deadline = timeout.map(|t| self.env.now() + t);
+            let mut ended = Vec::new();
+            loop {
+                while let Some(event) = watcher.pop_event() {
+                    match event {
+                        WatchEvent::Ended { id, task } => ended.push((id, Ok(*task))),
+                        WatchEvent::Gone { id, error } => ended.push((id, Err(error))),
+                        WatchEvent::Status { task, .. }
+                            if task.status == Some($crate::model::TaskStatus::Draft) =>
+                        {
+                            return Err($crate::ClientError::NotStarted { task });
+                        }
+                        _ => {}
+                    }
+                }
+                let now = self.env.now();
+                if ended.len() >= n || watcher.is_empty() || deadline.is_some_and(|d| now >= d) {
+                    break;
+                }
+                match watcher.next_request(self.env.unix_now()) {
+                    WatchWant::Bulk(call) => {
+                        let answer = self.call_in($crate::Lane::Watch, &call) $($await)*;
+                        match answer {
+                            Ok(a) => watcher.on_bulk(self.env.unix_now(), a),
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    WatchWant::Wait(d) => {
+                        let d = deadline.map_or(d, |dl| d.min(dl.saturating_sub(now)));
+                        self.env.sleep(d) $($await)*;
+                    }
+                    _ => break,
+                }
+            }
+            let done: std::collections::HashSet<_> = ended.iter().map(|(id, _)| id.clone()).collect();
+            let mut pending = Vec::new();
+            for id in ids {
+                if !done.contains(id) && !pending.contains(id) {
+                    pending.push(id.clone());
+                }
+            }
+            Ok($crate::client::WaitAny { ended, pending })
         }
 
         /// The children of batch task `parent`, 100 a page (a `list` with `parent=`).

@@ -35,7 +35,9 @@ mod common;
 mod asynchronous;
 mod blocking;
 mod listing;
+mod watching;
 
 pub use asynchronous::AsyncClient;
 pub use blocking::BlockingClient;
 pub use listing::{TaskIter, TaskStream};
+pub use watching::{WaitAny, Watch, WatchStream};

@@ -254,6 +254,11 @@ impl Endpoint for CreateTask {
     }
 
     fn body(&self) -> Result<Option<Vec<u8>>, RequestBuildError> {
+        if self.no_batch && (self.body.batch_input.is_some() || self.body.batch_by.is_some()) {
+            return Err(RequestBuildError::Invalid {
+                reason: "batch=false switches batching off; it cannot come with batch_input and batch_by",
+            });
+        }
         serde_json::to_vec(&self.body)
             .map(Some)
             .map_err(|e| RequestBuildError::Body(e.to_string()))

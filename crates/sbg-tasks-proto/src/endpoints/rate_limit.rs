@@ -39,6 +39,11 @@ impl Endpoint for GetRateLimit {
         Method::GET
     }
 
+    /// The platform does not count it against the rate limit.
+    fn lane(&self) -> crate::endpoint::Lane {
+        crate::endpoint::Lane::Free
+    }
+
     fn write_target(&self, target: &mut Target<'_>) {
         target.literal("/rate_limit");
     }

@@ -50,12 +50,11 @@ impl TaskUpdate {
         *self == TaskUpdate::default()
     }
 
-    /// Whether the update changes nothing but the name (and the description), the one change
-    /// the platform allows on a task that is no longer a DRAFT.
+    /// Whether the update changes nothing but the name, the one change the platform allows on
+    /// a task that is no longer a DRAFT (anything else there answers code 7026).
     pub fn is_rename(&self) -> bool {
         let rest = TaskUpdate {
             name: None,
-            description: None,
             ..self.clone()
         };
         rest.is_empty() && self.name.is_some()

@@ -4,11 +4,16 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
+use std::sync::{Mutex, MutexGuard};
+
+use super::budget::{Budget, BudgetStep, Lane};
 use super::retry::{Decision, Failure, RetryState, StopReason};
 use super::Settings;
 use crate::endpoint::{Answer, Endpoint, ResponseError};
+use crate::endpoints::GetRateLimit;
 use crate::env::Env;
 use crate::error::ClientError;
+use crate::meta::ResponseMeta;
 use crate::transport::TransportError;
 
 /// What the driver of a [`CallMachine`] does next.
@@ -68,6 +73,14 @@ pub struct CallMachine<'a, P: ?Sized> {
     sent_at: Duration,
     method: http::Method,
     path: String,
+    /// The client's budget and the lane this call spends, when it has one.
+    budget: Option<(&'a Mutex<Budget>, Lane)>,
+    /// The request in flight is the budget's probe (`GET /rate_limit`), not the call.
+    probing: bool,
+}
+
+fn lock(budget: &Mutex<Budget>) -> MutexGuard<'_, Budget> {
+    budget.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
@@ -81,7 +94,17 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
             sent_at: Duration::ZERO,
             method: endpoint.method(),
             path: target_path(base.path_prefix(), endpoint),
+            budget: None,
+            probing: false,
         }
+    }
+
+    /// Asks `budget` before each attempt and tells it each answer, spending `lane` (usually
+    /// [`Endpoint::lane`]): the attempt waits ([`CallStep::Sleep`]) while the budget says so,
+    /// and is preceded by a free `GET /rate_limit` when it asks for a probe.
+    pub fn with_budget(mut self, budget: &'a Mutex<Budget>, lane: Lane) -> Self {
+        self.budget = Some((budget, lane));
+        self
     }
 
     /// A `tracing` span for the whole call (method and path), for drivers to enter.
@@ -94,8 +117,31 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
         self.retry.attempts()
     }
 
-    /// Starts the next attempt: builds its request.
+    /// Starts the next attempt: asks the budget, then builds its request.
     pub fn resume(&mut self, env: &impl Env) -> CallStep<P::Output> {
+        if let Some((budget, lane)) = self.budget {
+            let step = lock(budget).acquire(env.unix_now(), lane);
+            match step {
+                BudgetStep::Go => {}
+                BudgetStep::Wait(d) => {
+                    tracing::debug!(path = %self.path, wait_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX), "waiting for the rate-limit budget");
+                    return CallStep::Sleep(d);
+                }
+                BudgetStep::Probe => {
+                    match GetRateLimit::new().prepare_request(&self.settings.config) {
+                        Ok(request) => {
+                            self.probing = true;
+                            return CallStep::Send(request);
+                        }
+                        Err(_) => {
+                            // Cannot happen with a valid config; go on without the probe.
+                            lock(budget).probe_failed();
+                            return self.resume(env);
+                        }
+                    }
+                }
+            }
+        }
         match self.endpoint.prepare_request(&self.settings.config) {
             Ok(request) => {
                 self.retry.begin_attempt();
@@ -117,6 +163,23 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
         env: &impl Env,
     ) -> CallStep<P::Output> {
         let status = response.status();
+        if let Some((budget, _)) = self.budget {
+            if std::mem::take(&mut self.probing) {
+                let rate = GetRateLimit::new()
+                    .parse_response(&response, &self.settings.decoding)
+                    .ok()
+                    .and_then(|a| a.value.rate_limit().or(a.meta.rate_limit));
+                let mut b = lock(budget);
+                match rate {
+                    Some(r) => b.observe_probe(env.unix_now(), Some(r)),
+                    None => b.probe_failed(),
+                }
+                drop(b);
+                return self.resume(env);
+            }
+            let meta = ResponseMeta::from_parts(status, response.headers());
+            lock(budget).observe(env.unix_now(), &meta);
+        }
         let attempt = self.retry.attempts();
         tracing::debug!(
             method = %self.method,
@@ -189,6 +252,13 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
         error: E,
         env: &impl Env,
     ) -> CallStep<P::Output> {
+        if let Some((budget, _)) = self.budget {
+            if std::mem::take(&mut self.probing) {
+                lock(budget).probe_failed();
+                return self.resume(env);
+            }
+            lock(budget).release();
+        }
         let (kind, request_sent) = (error.kind(), error.request_sent());
         tracing::debug!(
             method = %self.method,

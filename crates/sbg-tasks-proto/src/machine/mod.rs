@@ -6,6 +6,9 @@
 //! - [`retry`]: when to try again, and after how long ([`RetryPolicy`], [`RetryState`]).
 //! - [`wait`]: polling one task until it ends ([`WaitPolicy`], [`WaitState`]).
 //! - [`pager`]: walking every page of a task listing ([`Pager`]).
+//! - [`budget`]: the client's rate-limit window — may a call go now, or wait how long
+//!   ([`Budget`]).
+//! - [`watch`]: following many tasks with bulk gets ([`Watcher`]).
 //!
 //! The clients ([`BlockingClient`](crate::BlockingClient), [`AsyncClient`](crate::AsyncClient))
 //! are thin loops around these; a custom runtime can drive them the same way, and a test or a
@@ -16,17 +19,23 @@
 //! [`WaitPolicy`]: wait::WaitPolicy
 //! [`WaitState`]: wait::WaitState
 //! [`Pager`]: pager::Pager
+//! [`Budget`]: budget::Budget
+//! [`Watcher`]: watch::Watcher
 
+pub mod budget;
 pub mod call;
 pub mod pager;
 pub mod retry;
 pub mod wait;
+pub mod watch;
 
 pub use call::{CallMachine, CallStep};
 
 use crate::{Config, Decoding};
+use budget::BudgetPolicy;
 use retry::RetryPolicy;
 use wait::WaitPolicy;
+use watch::WatcherPolicy;
 
 /// Everything a client decides with: where and who ([`Config`]), how to retry, how to wait,
 /// how to decode.
@@ -41,17 +50,24 @@ pub struct Settings {
     pub wait: WaitPolicy,
     /// Strict or lenient decoding (default lenient).
     pub decoding: Decoding,
+    /// How the client spends its rate-limit window (shared by every call of the client and
+    /// its clones).
+    pub budget: BudgetPolicy,
+    /// How `watch`, `wait_all` and `wait_any` follow tasks.
+    pub watcher: WatcherPolicy,
 }
 
 impl Settings {
     /// Defaults for `config`: [`RetryPolicy::default`], [`WaitPolicy::default`], lenient
-    /// decoding.
+    /// decoding, [`BudgetPolicy::default`], [`WatcherPolicy::default`].
     pub fn new(config: Config) -> Self {
         Self {
             config,
             retry: RetryPolicy::default(),
             wait: WaitPolicy::default(),
             decoding: Decoding::default(),
+            budget: BudgetPolicy::default(),
+            watcher: WatcherPolicy::default(),
         }
     }
 }

@@ -1,0 +1,549 @@
+//! The rate-limit budget of one client: may a call be sent now, or wait how long?
+//!
+//! The platform gives each user a fixed window of requests (1000 per 5 minutes): once they are
+//! spent, nothing is accepted until `X-RateLimit-Reset`. The budget is a sans-IO machine that
+//! every call of a client (and of its clones) asks before each attempt, and tells about each
+//! answer:
+//!
+//! - [`Budget::acquire`]`(now, lane)` → [`BudgetStep::Go`], [`BudgetStep::Wait`] or
+//!   [`BudgetStep::Probe`] (ask `GET /v2/rate_limit` first, which the platform does not count,
+//!   and hand the answer to [`Budget::observe_probe`]);
+//! - [`Budget::observe`]`(now, meta)` for each answer, [`Budget::release`] for an attempt that
+//!   got none.
+//!
+//! Time is passed in (`now` is the wall clock, since the Unix epoch, as `X-RateLimit-Reset` is);
+//! nothing here reads a clock or sleeps.
+//!
+//! # Rules
+//! - **The platform's counters are the state.** Every answer's `X-RateLimit-*` headers say what
+//!   is left of the window; within one window the lowest `remaining` seen wins (answers of
+//!   concurrent calls arrive out of order), a later `reset` starts a new window. Requests
+//!   granted and not yet answered count as spent. Other processes sharing the token show up
+//!   as a faster falling `remaining`: there is no coordination service, and none is needed.
+//! - **Nothing is sent into a spent window** (as go-github): after a 429, or when nothing is
+//!   left, every lane waits until the reset.
+//! - **A reserve for changes.** Calls that change something ([`Lane::Change`]: run, rerun,
+//!   create, abort, modify, delete) may spend the window to the last request; reads
+//!   ([`Lane::Read`], [`Lane::Watch`]) stop [`BudgetPolicy::reserve`] requests short, so that
+//!   following tasks never starves the calls that act on them.
+//! - **Watching is paced and capped.** [`Lane::Watch`] (the bulk sweeps of a watcher) may
+//!   spend at most [`BudgetPolicy::watch_share`] of each window, spread evenly over what is
+//!   left of it: one request every `time left / requests left`, so sweeps never burst the
+//!   window empty and then starve. Plain reads and changes are not paced: a user's script
+//!   runs at full speed until the reserve.
+//! - **Probing is free.** `GET /v2/rate_limit` is not counted: [`Lane::Free`] always goes.
+//!   The budget asks for a probe when a watcher starts ([`Budget::want_probe`]) and after a
+//!   429 that did not say when the window resets.
+//!
+//! ```
+//! use std::time::Duration;
+//! use sbg_tasks_proto::machine::budget::{Budget, BudgetPolicy, BudgetStep, Lane};
+//! use sbg_tasks_proto::{RateLimit, ResponseMeta};
+//!
+//! let t0 = Duration::from_secs(1_700_000_000);
+//! let mut budget = Budget::new(BudgetPolicy::default().with_reserve(10));
+//! assert_eq!(budget.acquire(t0, Lane::Read), BudgetStep::Go);
+//! // The answer says 11 requests are left in this window, which resets in 60 s.
+//! let meta = ResponseMeta {
+//!     status: 200,
+//!     rate_limit: Some(RateLimit { limit: 1000, remaining: 11, reset: 1_700_000_060 }),
+//!     ..ResponseMeta::default()
+//! };
+//! budget.observe(t0, &meta);
+//! assert_eq!(budget.acquire(t0, Lane::Read), BudgetStep::Go); // the 11th-to-last
+//! // 10 left (one granted, not yet answered): reads wait for the reset, changes still go.
+//! assert_eq!(budget.acquire(t0, Lane::Read), BudgetStep::Wait(Duration::from_secs(60)));
+//! assert_eq!(budget.acquire(t0, Lane::Change), BudgetStep::Go);
+//! ```
+
+use std::time::Duration;
+
+pub use crate::endpoint::Lane;
+use crate::machine::retry::rate_limit_wait;
+use crate::meta::{RateLimit, ResponseMeta};
+
+/// How a client spends its rate-limit window.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct BudgetPolicy {
+    /// Whether the budget is kept at all (`false`: every call goes, as before it existed; a
+    /// 429 is still retried after the reset).
+    pub enabled: bool,
+    /// Requests of each window kept for [`Lane::Change`]: reads wait when no more than this
+    /// many are left. Default 50 (5 % of the platform's 1000).
+    pub reserve: u64,
+    /// Share of each window a watcher may spend, from 0 to 1. Default 0.6.
+    pub watch_share: f64,
+    /// The window assumed until an answer or a probe tells: 1000 requests per 5 minutes.
+    pub assumed_limit: u64,
+    /// The window's length, for pacing (the platform says when a window resets, not how long
+    /// it is). Default 5 minutes.
+    pub window: Duration,
+}
+
+impl Default for BudgetPolicy {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            reserve: 50,
+            watch_share: 0.6,
+            assumed_limit: 1000,
+            window: Duration::from_secs(300),
+        }
+    }
+}
+
+impl BudgetPolicy {
+    /// No budget: every call goes at once.
+    pub fn off() -> Self {
+        Self {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+
+    /// Sets [`reserve`](Self::reserve).
+    pub fn with_reserve(self, reserve: u64) -> Self {
+        Self { reserve, ..self }
+    }
+
+    /// Sets [`watch_share`](Self::watch_share) (clamped to 0..=1).
+    pub fn with_watch_share(self, share: f64) -> Self {
+        let watch_share = if share.is_nan() {
+            0.0
+        } else {
+            share.clamp(0.0, 1.0)
+        };
+        Self {
+            watch_share,
+            ..self
+        }
+    }
+
+    /// Sets the assumed window: `limit` requests per `window`.
+    pub fn with_window(self, limit: u64, window: Duration) -> Self {
+        Self {
+            assumed_limit: limit,
+            window,
+            ..self
+        }
+    }
+}
+
+/// What the caller of [`Budget::acquire`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+#[non_exhaustive]
+pub enum BudgetStep {
+    /// Send the call now (the budget counts it as spent until [`Budget::observe`] or
+    /// [`Budget::release`]).
+    Go,
+    /// Ask again after this long.
+    Wait(Duration),
+    /// First send `GET /v2/rate_limit` (free) and hand its answer to [`Budget::observe_probe`]
+    /// (or call [`Budget::probe_failed`]); then ask again.
+    Probe,
+}
+
+/// The window as last seen: limit, what was left, when it resets (Unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Window {
+    limit: u64,
+    remaining: u64,
+    reset: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    /// Nothing asked.
+    Idle,
+    /// Wanted: the next acquire says [`BudgetStep::Probe`].
+    Wanted,
+    /// Sent; waiting for its answer.
+    InFlight,
+}
+
+/// The rate-limit budget of one client: see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Budget {
+    policy: BudgetPolicy,
+    window: Option<Window>,
+    /// Granted and not yet answered.
+    outstanding: u64,
+    /// After a 429: nothing is sent before this moment.
+    blocked_until: Option<Duration>,
+    probe: Probe,
+    /// Watch requests granted in the window that resets at `watch_reset`.
+    watch_spent: u64,
+    watch_reset: Option<u64>,
+    /// The earliest moment of the next watch request (pacing).
+    next_watch: Duration,
+    /// Requests sent in total, and 429s seen (for reports).
+    sent: u64,
+    rate_limited: u64,
+}
+
+impl Budget {
+    /// A budget that knows nothing yet.
+    pub fn new(policy: BudgetPolicy) -> Self {
+        Self {
+            policy,
+            window: None,
+            outstanding: 0,
+            blocked_until: None,
+            probe: Probe::Idle,
+            watch_spent: 0,
+            watch_reset: None,
+            next_watch: Duration::ZERO,
+            sent: 0,
+            rate_limited: 0,
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &BudgetPolicy {
+        &self.policy
+    }
+
+    /// Asks for a probe (`GET /v2/rate_limit`) before the next call, unless one is in flight:
+    /// a watcher does this when it starts, to pace its first sweep by what is really left.
+    pub fn want_probe(&mut self) {
+        if self.policy.enabled && self.probe == Probe::Idle {
+            self.probe = Probe::Wanted;
+        }
+    }
+
+    /// May a call of `lane` be sent at wall-clock time `now` (since the Unix epoch)?
+    pub fn acquire(&mut self, now: Duration, lane: Lane) -> BudgetStep {
+        if !self.policy.enabled || lane == Lane::Free {
+            return self.grant(lane, now);
+        }
+        if let Some(until) = self.blocked_until {
+            if now < until {
+                return BudgetStep::Wait(until - now);
+            }
+            self.blocked_until = None;
+        }
+        match self.probe {
+            Probe::Wanted => {
+                self.probe = Probe::InFlight;
+                return BudgetStep::Probe;
+            }
+            // Another call is probing: its answer is a moment away.
+            Probe::InFlight => return BudgetStep::Wait(Duration::from_millis(50)),
+            Probe::Idle => {}
+        }
+        self.roll(now);
+        let Some(w) = self.window else {
+            // Nothing known yet: the first answers will tell.
+            return self.grant(lane, now);
+        };
+        let available = w.remaining.saturating_sub(self.outstanding);
+        let until_reset = Duration::from_secs(w.reset).saturating_sub(now);
+        let floor = match lane {
+            Lane::Change => 0,
+            _ => self.policy.reserve,
+        };
+        if available <= floor {
+            return BudgetStep::Wait(until_reset.max(Duration::from_millis(100)));
+        }
+        if lane == Lane::Watch {
+            let cap = self.watch_cap(w.limit);
+            if self.watch_reset != Some(w.reset) {
+                self.watch_reset = Some(w.reset);
+                self.watch_spent = 0;
+            }
+            if self.watch_spent >= cap {
+                return BudgetStep::Wait(until_reset.max(Duration::from_millis(100)));
+            }
+            if now < self.next_watch {
+                return BudgetStep::Wait(self.next_watch - now);
+            }
+            // Spread what the watcher may still spend over what is left of the window (and
+            // never faster than its share over a whole window).
+            let left = (cap - self.watch_spent).min(available - floor).max(1);
+            let even = self.policy.window.as_secs_f64() / cap.max(1) as f64;
+            let now_rate = until_reset.as_secs_f64() / left as f64;
+            self.next_watch = now + Duration::from_secs_f64(even.max(now_rate));
+            self.watch_spent += 1;
+        }
+        self.grant(lane, now)
+    }
+
+    fn grant(&mut self, lane: Lane, _now: Duration) -> BudgetStep {
+        if lane != Lane::Free {
+            self.outstanding += 1;
+            self.sent += 1;
+        }
+        BudgetStep::Go
+    }
+
+    fn watch_cap(&self, limit: u64) -> u64 {
+        ((limit as f64) * self.policy.watch_share).floor() as u64
+    }
+
+    /// A window whose reset has passed is over: the next one is assumed full until an answer
+    /// says otherwise.
+    fn roll(&mut self, now: Duration) {
+        if let Some(w) = self.window {
+            if Duration::from_secs(w.reset) <= now {
+                let window = self.policy.window.as_secs().max(1);
+                // The next reset is at least one window after the old one; an answer corrects it.
+                let mut reset = w.reset;
+                while Duration::from_secs(reset) <= now {
+                    reset += window;
+                }
+                self.window = Some(Window {
+                    limit: w.limit,
+                    remaining: w.limit,
+                    reset,
+                });
+            }
+        }
+    }
+
+    /// The answer to a call granted by [`Budget::acquire`] (with any status): what its headers
+    /// say of the window. A 429 blocks every lane until the window resets.
+    pub fn observe(&mut self, now: Duration, meta: &ResponseMeta) {
+        self.outstanding = self.outstanding.saturating_sub(1);
+        if let Some(r) = meta.rate_limit {
+            self.learn(r);
+        }
+        if meta.status == 429 {
+            self.rate_limited += 1;
+            match rate_limit_wait(meta, now) {
+                Some(wait) => {
+                    self.blocked_until = Some(now + wait);
+                    if let Some(w) = self.window.as_mut() {
+                        w.remaining = 0;
+                    }
+                }
+                None => {
+                    // A 429 that does not say when: ask the platform (for free).
+                    self.probe = Probe::Wanted;
+                    if let Some(w) = self.window.as_mut() {
+                        w.remaining = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A granted call that got no answer (the transport failed): it may have been counted, so
+    /// it stays spent.
+    pub fn release(&mut self) {
+        self.outstanding = self.outstanding.saturating_sub(1);
+        if let Some(w) = self.window.as_mut() {
+            w.remaining = w.remaining.saturating_sub(1);
+        }
+    }
+
+    /// The answer of the probe asked for by [`BudgetStep::Probe`]: the window as the platform
+    /// counts it now.
+    pub fn observe_probe(&mut self, now: Duration, rate: Option<RateLimit>) {
+        self.probe = Probe::Idle;
+        if let Some(r) = rate {
+            // Authoritative for this moment: replace, not merge.
+            self.window = Some(Window {
+                limit: r.limit,
+                remaining: r.remaining,
+                reset: r.reset,
+            });
+            if r.remaining == 0 && Duration::from_secs(r.reset) > now {
+                self.blocked_until = Some(Duration::from_secs(r.reset));
+            }
+        }
+    }
+
+    /// The probe got no usable answer: go on with what is known (or assumed).
+    pub fn probe_failed(&mut self) {
+        self.probe = Probe::Idle;
+    }
+
+    fn learn(&mut self, r: RateLimit) {
+        match self.window.as_mut() {
+            Some(w) if r.reset == w.reset => {
+                w.remaining = w.remaining.min(r.remaining);
+                w.limit = r.limit;
+            }
+            // An answer from a window that is already over: nothing to learn.
+            Some(w) if r.reset < w.reset => {}
+            _ => {
+                self.window = Some(Window {
+                    limit: r.limit,
+                    remaining: r.remaining,
+                    reset: r.reset,
+                })
+            }
+        }
+    }
+
+    /// What is known of the window: limit, requests left (minus those granted and not yet
+    /// answered), reset (Unix seconds).
+    pub fn window(&self) -> Option<RateLimit> {
+        self.window.map(|w| RateLimit {
+            limit: w.limit,
+            remaining: w.remaining.saturating_sub(self.outstanding),
+            reset: w.reset,
+        })
+    }
+
+    /// Requests granted so far (not counting free ones), and 429 answers seen.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.sent, self.rate_limited)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: u64 = 1_700_000_000;
+
+    fn at(s: u64) -> Duration {
+        Duration::from_secs(T0 + s)
+    }
+
+    fn meta(status: u16, remaining: u64, reset_in: u64) -> ResponseMeta {
+        ResponseMeta {
+            status,
+            rate_limit: Some(RateLimit {
+                limit: 1000,
+                remaining,
+                reset: T0 + reset_in,
+            }),
+            ..ResponseMeta::default()
+        }
+    }
+
+    #[test]
+    fn the_lowest_remaining_of_a_window_wins_and_a_later_reset_starts_a_new_one() {
+        let mut b = Budget::new(BudgetPolicy::default());
+        for _ in 0..3 {
+            assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        }
+        b.observe(at(1), &meta(200, 500, 300));
+        b.observe(at(1), &meta(200, 498, 300));
+        b.observe(at(1), &meta(200, 499, 300)); // out of order: ignored
+        assert_eq!(b.window().unwrap().remaining, 498);
+        b.observe(at(1), &meta(200, 100, 200)); // an older window: ignored
+        assert_eq!(b.window().unwrap().remaining, 498);
+        assert_eq!(b.acquire(at(2), Lane::Read), BudgetStep::Go);
+        b.observe(at(301), &meta(200, 999, 600));
+        assert_eq!(b.window().unwrap().remaining, 999);
+    }
+
+    #[test]
+    fn reads_stop_at_the_reserve_and_changes_spend_it() {
+        let mut b = Budget::new(BudgetPolicy::default().with_reserve(2));
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        b.observe(at(0), &meta(200, 4, 30));
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(
+            b.acquire(at(0), Lane::Read),
+            BudgetStep::Wait(Duration::from_secs(30))
+        );
+        assert_eq!(b.acquire(at(0), Lane::Change), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Change), BudgetStep::Go);
+        assert_eq!(
+            b.acquire(at(0), Lane::Change),
+            BudgetStep::Wait(Duration::from_secs(30))
+        );
+        assert_eq!(b.acquire(at(0), Lane::Free), BudgetStep::Go);
+        // The window is over: a full one is assumed.
+        assert_eq!(b.acquire(at(30), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.window().unwrap().reset, T0 + 330);
+    }
+
+    #[test]
+    fn a_429_blocks_every_lane_until_the_reset_and_one_without_a_reset_asks_for_a_probe() {
+        let mut b = Budget::new(BudgetPolicy::default());
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        b.observe(at(0), &meta(429, 0, 40));
+        for lane in [Lane::Read, Lane::Change, Lane::Watch] {
+            assert_eq!(
+                b.acquire(at(10), lane),
+                BudgetStep::Wait(Duration::from_secs(30))
+            );
+        }
+        assert_eq!(b.counts(), (1, 1));
+        assert_eq!(b.acquire(at(40), Lane::Change), BudgetStep::Go);
+
+        let mut b = Budget::new(BudgetPolicy::default());
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        b.observe(
+            at(0),
+            &ResponseMeta {
+                status: 429,
+                ..ResponseMeta::default()
+            },
+        );
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Probe);
+        assert_eq!(
+            b.acquire(at(0), Lane::Change),
+            BudgetStep::Wait(Duration::from_millis(50))
+        );
+        b.observe_probe(
+            at(0),
+            Some(RateLimit {
+                limit: 1000,
+                remaining: 0,
+                reset: T0 + 20,
+            }),
+        );
+        assert_eq!(
+            b.acquire(at(5), Lane::Change),
+            BudgetStep::Wait(Duration::from_secs(15))
+        );
+    }
+
+    #[test]
+    fn watching_is_capped_at_its_share_and_spread_over_the_window() {
+        let policy = BudgetPolicy::default()
+            .with_reserve(0)
+            .with_watch_share(0.5)
+            .with_window(10, Duration::from_secs(100));
+        let mut b = Budget::new(policy);
+        assert_eq!(b.acquire(at(0), Lane::Watch), BudgetStep::Go);
+        b.observe(
+            at(0),
+            &ResponseMeta {
+                status: 200,
+                rate_limit: Some(RateLimit {
+                    limit: 10,
+                    remaining: 9,
+                    reset: T0 + 100,
+                }),
+                ..ResponseMeta::default()
+            },
+        );
+        // A new window seen: the share (5) starts again; one every 100 s / 5 = 20 s.
+        let mut sent = Vec::new();
+        let mut t = at(0);
+        while t < at(100) {
+            match b.acquire(t, Lane::Watch) {
+                BudgetStep::Go => {
+                    sent.push((t - at(0)).as_secs());
+                    b.observe(t, &ResponseMeta::default());
+                }
+                BudgetStep::Wait(d) => t += d,
+                BudgetStep::Probe => unreachable!(),
+            }
+        }
+        assert_eq!(sent, [0, 20, 40, 60, 80]);
+    }
+
+    #[test]
+    fn a_lost_answer_stays_spent_and_off_lets_everything_through() {
+        let mut b = Budget::new(BudgetPolicy::default().with_reserve(0));
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        b.observe(at(0), &meta(200, 2, 60));
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        b.release();
+        assert_eq!(b.window().unwrap().remaining, 1);
+        let mut off = Budget::new(BudgetPolicy::off());
+        off.observe(at(0), &meta(200, 0, 60));
+        assert_eq!(off.acquire(at(0), Lane::Read), BudgetStep::Go);
+    }
+}

@@ -1,0 +1,729 @@
+//! Following many tasks at once: a sans-IO watcher that refreshes them with bulk gets, 100 ids
+//! a request, least recently refreshed first, and says what changed.
+//!
+//! The platform pushes nothing to programs, and its rate limit is the scarce resource: one GET
+//! per task per poll (what the official clients do) refreshes 10 000 tasks once every ~50
+//! minutes at the full budget. A bulk get refreshes 100 tasks for one request, so one sweep of
+//! 10 000 tasks costs 100 requests.
+//!
+//! The driver (a client's `watch`, `wait_all`, `wait_any`, or your own loop) asks
+//! [`Watcher::next_request`] what to send, sends it (in the budget's [`Lane::Watch`], which
+//! caps and paces it), hands the answer back ([`Watcher::on_bulk`], [`Watcher::on_children`],
+//! or [`Watcher::on_failed`]), and takes the [`WatchEvent`]s ([`Watcher::pop_event`]):
+//!
+//! - a task seen for the first time or in a new status: [`WatchEvent::Status`];
+//! - its steps or its batch children's counts moved: [`WatchEvent::Progress`];
+//! - it ended (COMPLETED, FAILED, ABORTED): [`WatchEvent::Ended`], exactly once, and it is
+//!   followed no more;
+//! - an id the platform does not know (or refuses as malformed): [`WatchEvent::Gone`], once;
+//! - a batch parent's children: when the parent's counts of ended children grow, the watcher
+//!   lists the children that ended since the last listing (`parent=`, `ended_from`, a short
+//!   `fields`) and reports each once as [`WatchEvent::ChildEnded`] — never on a sweep where the
+//!   counts did not change.
+//!
+//! Time is passed in (the wall clock, since the Unix epoch); nothing here reads a clock.
+//!
+//! ```
+//! use std::time::Duration;
+//! use sbg_tasks_proto::machine::watch::{WatchEvent, WatchWant, Watcher, WatcherPolicy};
+//! use sbg_tasks_proto::{http, Config, Decoding, Endpoint, Platform, AuthToken};
+//!
+//! let now = Duration::from_secs(1_700_000_000);
+//! let mut w = Watcher::new(WatcherPolicy::default());
+//! w.add(["t1".parse()?, "t2".parse()?]);
+//! let WatchWant::Bulk(call) = w.next_request(now) else { unreachable!() };
+//! assert_eq!(call.ids().len(), 2);
+//! let body = br#"{"items": [{"resource": {"id": "t1", "status": "RUNNING"}},
+//!                           {"resource": {"id": "t2", "status": "COMPLETED"}}]}"#;
+//! let answer = http::Response::builder().status(200).body(body.to_vec())?;
+//! w.on_bulk(now, call.parse_response(&answer, &Decoding::default())?);
+//! assert!(matches!(w.pop_event(), Some(WatchEvent::Status { .. })));
+//! assert!(matches!(w.pop_event(), Some(WatchEvent::Ended { .. })));
+//! assert_eq!(w.len(), 1); // t2 ended: followed no more
+//! // t1 was just refreshed: nothing is due before the minimum interval.
+//! assert_eq!(w.next_request(now), WatchWant::Wait(Duration::from_secs(10)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`Lane::Watch`]: crate::machine::budget::Lane::Watch
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use crate::endpoint::Answer;
+use crate::endpoints::{
+    BulkGetTasks, BulkItemError, BulkTasks, ListTasks, PageLimit, MAX_BULK_IDS,
+};
+use crate::model::{BatchCounts, Task, TaskPage, TaskStatus};
+use crate::{ErrorCode, Fields, TaskId};
+
+/// How a [`Watcher`] follows its tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WatcherPolicy {
+    /// No task is refreshed more often than this (default 10 s, the official clients' poll
+    /// interval): with few tasks, fewer requests; with many, the budget's pace decides.
+    pub min_interval: Duration,
+    /// Whether a batch parent's ended children are listed and reported (default on).
+    pub follow_children: bool,
+}
+
+impl Default for WatcherPolicy {
+    fn default() -> Self {
+        Self {
+            min_interval: Duration::from_secs(10),
+            follow_children: true,
+        }
+    }
+}
+
+impl WatcherPolicy {
+    /// Sets [`min_interval`](Self::min_interval).
+    pub fn with_min_interval(self, min_interval: Duration) -> Self {
+        Self {
+            min_interval,
+            ..self
+        }
+    }
+
+    /// Sets [`follow_children`](Self::follow_children).
+    pub fn with_follow_children(self, follow_children: bool) -> Self {
+        Self {
+            follow_children,
+            ..self
+        }
+    }
+}
+
+/// What changed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum WatchEvent {
+    /// The task was seen for the first time (`from: None`), or in another status than before;
+    /// it has not ended.
+    Status {
+        /// The task.
+        id: TaskId,
+        /// The status before (`None` the first time).
+        from: Option<TaskStatus>,
+        /// The task as just seen.
+        task: Box<Task>,
+    },
+    /// Same status, but its steps or its batch children's counts moved.
+    Progress {
+        /// The task.
+        id: TaskId,
+        /// The task as just seen.
+        task: Box<Task>,
+    },
+    /// The task ended (COMPLETED, FAILED or ABORTED): reported once; it is followed no more.
+    Ended {
+        /// The task.
+        id: TaskId,
+        /// The task as last seen.
+        task: Box<Task>,
+    },
+    /// The platform does not know the id, or refuses it: reported once; followed no more.
+    Gone {
+        /// The id.
+        id: TaskId,
+        /// The platform's error for it.
+        error: BulkItemError,
+    },
+    /// A child of a followed batch parent ended (reported once per child).
+    ChildEnded {
+        /// The parent.
+        parent: TaskId,
+        /// The child, with the fields the listing asked for (id, name, status, end time).
+        child: Box<Task>,
+    },
+}
+
+impl WatchEvent {
+    /// The id the event is about (the parent's, for [`WatchEvent::ChildEnded`]).
+    pub fn id(&self) -> &TaskId {
+        match self {
+            WatchEvent::Status { id, .. }
+            | WatchEvent::Progress { id, .. }
+            | WatchEvent::Ended { id, .. }
+            | WatchEvent::Gone { id, .. } => id,
+            WatchEvent::ChildEnded { parent, .. } => parent,
+        }
+    }
+}
+
+/// What the driver of a [`Watcher`] does next.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+#[non_exhaustive]
+pub enum WatchWant {
+    /// Send this bulk get (in the budget's watch lane), then call [`Watcher::on_bulk`].
+    Bulk(BulkGetTasks),
+    /// Send this listing of a batch parent's ended children, then call
+    /// [`Watcher::on_children`].
+    Children(Box<ListTasks>),
+    /// Nothing is due: ask again after this long (or sooner, after [`Watcher::add`]).
+    Wait(Duration),
+    /// A request is in flight: hand its answer back first.
+    Busy,
+    /// Every task has ended or is gone.
+    Done,
+}
+
+#[derive(Debug, Clone)]
+struct Tracked {
+    status: Option<TaskStatus>,
+    steps: Option<(u64, u64)>,
+    counts: Option<BatchCounts>,
+    refreshed: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+struct ChildListing {
+    parent: TaskId,
+    /// `ended_from` of this listing: the start of the previous one (minus a margin), so that
+    /// nothing is missed; repeats are dropped by id.
+    since: Option<time::OffsetDateTime>,
+    offset: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ParentState {
+    /// Ended children already reported.
+    reported: HashSet<TaskId>,
+    /// When the last listing started (wall clock).
+    listed_at: Option<time::OffsetDateTime>,
+    /// A listing is wanted (the ended counts grew).
+    wanted: bool,
+}
+
+/// Follows a set of tasks: see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Watcher {
+    policy: WatcherPolicy,
+    tasks: HashMap<TaskId, Tracked>,
+    /// Ids in the order they are due: least recently refreshed first. May hold ids that have
+    /// since ended (skipped when met).
+    order: VecDeque<TaskId>,
+    in_flight: Option<InFlight>,
+    parents: HashMap<TaskId, ParentState>,
+    children_queue: VecDeque<ChildListing>,
+    events: VecDeque<WatchEvent>,
+    requests: u64,
+}
+
+#[derive(Debug, Clone)]
+enum InFlight {
+    Bulk(Vec<TaskId>),
+    Children(ChildListing),
+}
+
+/// How many children a listing page asks for.
+const CHILD_PAGE: u32 = 100;
+
+impl Watcher {
+    /// A watcher following nothing yet.
+    pub fn new(policy: WatcherPolicy) -> Self {
+        Self {
+            policy,
+            tasks: HashMap::new(),
+            order: VecDeque::new(),
+            in_flight: None,
+            parents: HashMap::new(),
+            children_queue: VecDeque::new(),
+            events: VecDeque::new(),
+            requests: 0,
+        }
+    }
+
+    /// Follows these ids too (ids already followed are not added twice). New ids are due at
+    /// once, before every id already seen.
+    pub fn add(&mut self, ids: impl IntoIterator<Item = TaskId>) {
+        let mut fresh = Vec::new();
+        for id in ids {
+            if !self.tasks.contains_key(&id) {
+                self.tasks.insert(
+                    id.clone(),
+                    Tracked {
+                        status: None,
+                        steps: None,
+                        counts: None,
+                        refreshed: None,
+                    },
+                );
+                fresh.push(id);
+            }
+        }
+        for id in fresh.into_iter().rev() {
+            self.order.push_front(id);
+        }
+    }
+
+    /// Stops following `id` (no event is reported for it from now on).
+    pub fn remove(&mut self, id: &TaskId) {
+        self.tasks.remove(id);
+        self.parents.remove(id);
+    }
+
+    /// How many tasks are followed (not ended, not gone).
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Whether no task is followed.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Whether `id` is followed.
+    pub fn contains(&self, id: &TaskId) -> bool {
+        self.tasks.contains_key(id)
+    }
+
+    /// Requests asked for so far.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// The followed tasks by last known status (`None`: not seen yet).
+    pub fn status_counts(&self) -> HashMap<Option<TaskStatus>, usize> {
+        let mut out = HashMap::new();
+        for t in self.tasks.values() {
+            *out.entry(t.status.clone()).or_insert(0) += 1;
+        }
+        out
+    }
+
+    /// The oldest and the newest refresh among the followed tasks that have been seen.
+    pub fn refresh_span(&self) -> Option<(Duration, Duration)> {
+        let mut it = self.tasks.values().filter_map(|t| t.refreshed);
+        let first = it.next()?;
+        Some(it.fold((first, first), |(lo, hi), t| (lo.min(t), hi.max(t))))
+    }
+
+    /// The next event, if any.
+    pub fn pop_event(&mut self) -> Option<WatchEvent> {
+        self.events.pop_front()
+    }
+
+    /// What to send at wall-clock time `now`.
+    pub fn next_request(&mut self, now: Duration) -> WatchWant {
+        if self.in_flight.is_some() {
+            return WatchWant::Busy;
+        }
+        if let Some(listing) = self.children_queue.pop_front() {
+            let call = child_listing(&listing);
+            self.in_flight = Some(InFlight::Children(listing));
+            self.requests += 1;
+            return WatchWant::Children(Box::new(call));
+        }
+        if self.tasks.is_empty() {
+            return WatchWant::Done;
+        }
+        let mut ids = Vec::with_capacity(MAX_BULK_IDS);
+        let mut seen = HashSet::new();
+        let mut wait: Option<Duration> = None;
+        while ids.len() < MAX_BULK_IDS {
+            let Some(id) = self.order.front() else { break };
+            let Some(t) = self.tasks.get(id) else {
+                // Ended, gone or removed since it was queued.
+                self.order.pop_front();
+                continue;
+            };
+            if !seen.insert(id.clone()) {
+                // Queued twice (re-added): the later place counts.
+                self.order.pop_front();
+                continue;
+            }
+            if let Some(at) = t.refreshed {
+                let due = at + self.policy.min_interval;
+                if due > now {
+                    wait = Some(due - now);
+                    break;
+                }
+            }
+            if let Some(id) = self.order.pop_front() {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() {
+            return WatchWant::Wait(wait.unwrap_or(self.policy.min_interval));
+        }
+        self.in_flight = Some(InFlight::Bulk(ids.clone()));
+        self.requests += 1;
+        WatchWant::Bulk(BulkGetTasks::new(ids))
+    }
+
+    /// The request asked for failed (after its retries): a sweep's ids are due again at once,
+    /// a listing is asked again after the next sweep.
+    pub fn on_failed(&mut self) {
+        match self.in_flight.take() {
+            Some(InFlight::Bulk(ids)) => {
+                for id in ids.into_iter().rev() {
+                    self.order.push_front(id);
+                }
+            }
+            Some(InFlight::Children(listing)) => self.children_queue.push_back(listing),
+            None => {}
+        }
+    }
+
+    /// The answer to the [`WatchWant::Bulk`] request.
+    pub fn on_bulk(&mut self, now: Duration, answer: Answer<BulkTasks>) {
+        let Some(InFlight::Bulk(ids)) = self.in_flight.take() else {
+            return;
+        };
+        for (id, item) in ids.into_iter().zip(answer.value.items) {
+            if !self.tasks.contains_key(&id) {
+                continue;
+            }
+            match item.result {
+                Ok(task) => self.on_task(now, id, task),
+                Err(error) if is_gone(&error) => {
+                    self.tasks.remove(&id);
+                    self.parents.remove(&id);
+                    self.events.push_back(WatchEvent::Gone { id, error });
+                }
+                Err(_) => {
+                    // Another error for this id (a 5xx inside the answer): try again later.
+                    if let Some(t) = self.tasks.get_mut(&id) {
+                        t.refreshed = Some(now);
+                    }
+                    self.order.push_back(id);
+                }
+            }
+        }
+    }
+
+    fn on_task(&mut self, now: Duration, id: TaskId, task: Task) {
+        let Some(t) = self.tasks.get_mut(&id) else {
+            return;
+        };
+        let status = task.status.clone();
+        let steps = task.execution_status.as_ref().and_then(|e| e.steps());
+        let counts = task
+            .execution_status
+            .as_ref()
+            .and_then(|e| e.batch_counts());
+        let ended_children =
+            |c: Option<BatchCounts>| c.map_or(0, |c| c.completed + c.failed + c.aborted);
+        let children_grew =
+            self.policy.follow_children && ended_children(counts) > ended_children(t.counts);
+        let first = t.refreshed.is_none();
+        let before = t.status.clone();
+        let status_changed = first || before != status;
+        let progressed = !status_changed && (t.steps != steps || t.counts != counts);
+        t.status = status.clone();
+        t.steps = steps;
+        t.counts = counts;
+        t.refreshed = Some(now);
+        if children_grew {
+            let p = self.parents.entry(id.clone()).or_default();
+            if !p.wanted {
+                p.wanted = true;
+                self.children_queue.push_back(ChildListing {
+                    parent: id.clone(),
+                    since: p.listed_at,
+                    offset: 0,
+                });
+            }
+        }
+        if status.as_ref().is_some_and(TaskStatus::is_terminal) {
+            // Followed no more; a parent's last children are still listed (already queued).
+            self.tasks.remove(&id);
+            self.events.push_back(WatchEvent::Ended {
+                id,
+                task: Box::new(task),
+            });
+            return;
+        }
+        self.order.push_back(id.clone());
+        if status_changed {
+            let from = if first { None } else { before };
+            self.events.push_back(WatchEvent::Status {
+                id,
+                from,
+                task: Box::new(task),
+            });
+        } else if progressed {
+            self.events.push_back(WatchEvent::Progress {
+                id,
+                task: Box::new(task),
+            });
+        }
+    }
+
+    /// The answer to the [`WatchWant::Children`] request.
+    pub fn on_children(&mut self, now: Duration, page: Answer<TaskPage>) {
+        let Some(InFlight::Children(listing)) = self.in_flight.take() else {
+            return;
+        };
+        let total = page.meta.total_matching;
+        let items = page.value.items.unwrap_or_default();
+        let n = items.len() as u64;
+        let state = self.parents.entry(listing.parent.clone()).or_default();
+        for child in items {
+            let Some(cid) = child.id.as_deref().and_then(|s| s.parse::<TaskId>().ok()) else {
+                continue;
+            };
+            let ended = child.status.as_ref().is_some_and(TaskStatus::is_terminal);
+            if ended && state.reported.insert(cid) {
+                self.events.push_back(WatchEvent::ChildEnded {
+                    parent: listing.parent.clone(),
+                    child: Box::new(child),
+                });
+            }
+        }
+        let next_offset = listing.offset + n;
+        let more = match total {
+            Some(total) => next_offset < total,
+            None => n == u64::from(CHILD_PAGE),
+        };
+        if more && n > 0 {
+            self.children_queue.push_front(ChildListing {
+                offset: next_offset,
+                ..listing
+            });
+        } else {
+            state.wanted = false;
+            // The next listing starts a minute before this one did: the platform's clock and
+            // ours may differ, and repeats are dropped by id.
+            let secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+            if let Ok(wall) = time::OffsetDateTime::from_unix_timestamp(secs) {
+                state.listed_at = Some(wall - time::Duration::minutes(1));
+            }
+        }
+    }
+}
+
+fn is_gone(error: &BulkItemError) -> bool {
+    match error {
+        BulkItemError::Api(e) => {
+            matches!(
+                e.code,
+                Some(ErrorCode::TaskNotFound | ErrorCode::EmptyTaskId | ErrorCode::InvalidTaskId)
+            ) || e.status == 404
+        }
+        // An entry the decoder could not use: a glitch of one answer, tried again.
+        _ => false,
+    }
+}
+
+fn child_listing(l: &ChildListing) -> ListTasks {
+    let fields: Fields = "id,name,status,end_time,parent"
+        .parse()
+        .unwrap_or(Fields::All);
+    let limit = PageLimit::new(u64::from(CHILD_PAGE)).unwrap_or(PageLimit::MAX);
+    let mut call = ListTasks::children_of(l.parent.clone())
+        .fields(fields)
+        .limit(limit)
+        .offset(l.offset);
+    if let Some(since) = l.since {
+        call = call.ended_from(since);
+    }
+    call
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AuthToken, Config, Decoding, Endpoint, Platform};
+
+    const T0: u64 = 1_700_000_000;
+
+    fn at(s: u64) -> Duration {
+        Duration::from_secs(T0 + s)
+    }
+
+    fn ids(n: usize) -> Vec<TaskId> {
+        (0..n).map(|i| format!("t{i}").parse().unwrap()).collect()
+    }
+
+    /// A platform answering each id with `status_of(id)` (`None`: unknown id).
+    fn answer(
+        call: &BulkGetTasks,
+        status_of: impl Fn(&str) -> Option<String>,
+    ) -> Answer<BulkTasks> {
+        let items: Vec<String> = call
+            .ids()
+            .iter()
+            .map(|id| match status_of(id.as_str()) {
+                Some(s) => format!(r#"{{"resource":{{"id":"{id}","status":"{s}"}}}}"#),
+                None => r#"{"error":{"status":404,"code":7002,"message":"no such task"}}"#.into(),
+            })
+            .collect();
+        let body = format!(r#"{{"items":[{}]}}"#, items.join(","));
+        let response = http::Response::builder().status(200).body(body).unwrap();
+        let _ = Config::new(Platform::Cgc, AuthToken::new("t").unwrap());
+        call.parse_response(&response, &Decoding::Strict).unwrap()
+    }
+
+    fn drain(w: &mut Watcher) -> Vec<WatchEvent> {
+        std::iter::from_fn(|| w.pop_event()).collect()
+    }
+
+    #[test]
+    fn sweeps_take_100_ids_least_recently_refreshed_first_and_respect_the_interval() {
+        let mut w = Watcher::new(WatcherPolicy::default());
+        w.add(ids(250));
+        let mut sizes = Vec::new();
+        let mut first_ids = Vec::new();
+        for k in 0..3 {
+            let WatchWant::Bulk(call) = w.next_request(at(k)) else {
+                panic!("a sweep is due")
+            };
+            assert_eq!(w.next_request(at(k)), WatchWant::Busy);
+            sizes.push(call.ids().len());
+            first_ids.push(call.ids()[0].to_string());
+            w.on_bulk(at(k), answer(&call, |_| Some("RUNNING".into())));
+        }
+        assert_eq!(sizes, [100, 100, 50]);
+        assert_eq!(first_ids, ["t0", "t100", "t200"]);
+        assert_eq!(drain(&mut w).len(), 250, "a first Status event for each");
+        // All refreshed within 2 s: the next is due 10 s after the first refresh.
+        assert_eq!(
+            w.next_request(at(3)),
+            WatchWant::Wait(Duration::from_secs(7))
+        );
+        let WatchWant::Bulk(call) = w.next_request(at(10)) else {
+            panic!()
+        };
+        assert_eq!(call.ids()[0].as_str(), "t0");
+        assert_eq!(call.ids().len(), 100, "only those refreshed at 0 s are due");
+        assert_eq!(w.requests(), 4);
+    }
+
+    #[test]
+    fn an_ending_is_reported_once_and_unknown_ids_are_gone() {
+        let mut w = Watcher::new(WatcherPolicy::default().with_min_interval(Duration::ZERO));
+        w.add(ids(3));
+        let status = |step: u32| {
+            move |id: &str| match id {
+                "t0" => Some(if step == 0 { "QUEUED" } else { "RUNNING" }.to_owned()),
+                "t1" => Some("COMPLETED".to_owned()),
+                _ => None,
+            }
+        };
+        let WatchWant::Bulk(call) = w.next_request(at(0)) else {
+            panic!()
+        };
+        w.on_bulk(at(0), answer(&call, status(0)));
+        let events = drain(&mut w);
+        assert!(matches!(&events[0], WatchEvent::Status { from: None, .. }));
+        assert!(matches!(&events[1], WatchEvent::Ended { id, .. } if id.as_str() == "t1"));
+        assert!(matches!(&events[2], WatchEvent::Gone { id, .. } if id.as_str() == "t2"));
+        assert_eq!(w.len(), 1);
+        let WatchWant::Bulk(call) = w.next_request(at(1)) else {
+            panic!()
+        };
+        assert_eq!(
+            call.ids().len(),
+            1,
+            "ended and gone ids are not asked again"
+        );
+        w.on_bulk(at(1), answer(&call, status(1)));
+        let events = drain(&mut w);
+        assert!(matches!(
+            &events[..],
+            [WatchEvent::Status {
+                from: Some(TaskStatus::Queued),
+                ..
+            }]
+        ));
+        // The same status again: no event.
+        let WatchWant::Bulk(call) = w.next_request(at(2)) else {
+            panic!()
+        };
+        w.on_bulk(at(2), answer(&call, status(1)));
+        assert!(drain(&mut w).is_empty());
+    }
+
+    #[test]
+    fn a_failed_sweep_makes_its_ids_due_again_first() {
+        let mut w = Watcher::new(WatcherPolicy::default());
+        w.add(ids(150));
+        let WatchWant::Bulk(call) = w.next_request(at(0)) else {
+            panic!()
+        };
+        w.on_failed();
+        let WatchWant::Bulk(again) = w.next_request(at(0)) else {
+            panic!()
+        };
+        assert_eq!(again.ids(), call.ids());
+        assert!(drain(&mut w).is_empty());
+    }
+
+    #[test]
+    fn children_are_listed_only_when_the_ended_counts_grow() {
+        let mut w = Watcher::new(WatcherPolicy::default().with_min_interval(Duration::ZERO));
+        let parent: TaskId = "p".parse().unwrap();
+        w.add([parent.clone()]);
+        let sweep = |w: &mut Watcher, t: u64, completed: u32| {
+            let WatchWant::Bulk(call) = w.next_request(at(t)) else {
+                panic!("a sweep, not a listing")
+            };
+            let body = format!(
+                r#"{{"items":[{{"resource":{{"id":"p","status":"RUNNING","batch":true,
+                "execution_status":{{"queued":0,"running":2,"completed":{completed},"failed":0,"aborted":0}}}}}}]}}"#
+            );
+            let r = http::Response::builder().status(200).body(body).unwrap();
+            w.on_bulk(at(t), call.parse_response(&r, &Decoding::Strict).unwrap());
+        };
+        // `sweep` panics unless the next request is a sweep: no listing while nothing ended.
+        sweep(&mut w, 0, 0);
+        sweep(&mut w, 1, 1);
+        let WatchWant::Children(list) = w.next_request(at(1)) else {
+            panic!("the counts grew: a listing")
+        };
+        assert_eq!(list.parent.as_ref(), Some(&parent));
+        assert!(
+            list.ended_from.is_none(),
+            "the first listing has no lower bound"
+        );
+        let page = |children: &[&str]| {
+            let items: Vec<String> = children
+                .iter()
+                .map(|c| format!(r#"{{"id":"{c}","status":"COMPLETED","parent":"p"}}"#))
+                .collect();
+            let body = format!(r#"{{"items":[{}]}}"#, items.join(","));
+            let r = http::Response::builder()
+                .status(200)
+                .header("X-Total-Matching-Query", children.len().to_string())
+                .body(body)
+                .unwrap();
+            list.parse_response(&r, &Decoding::Strict).unwrap()
+        };
+        w.on_children(at(1), page(&["c1"]));
+        let events = drain(&mut w);
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, WatchEvent::ChildEnded { child, .. } if child.id.as_deref() == Some("c1"))));
+        // Same counts: no listing; more ended: a listing from a minute before the last.
+        sweep(&mut w, 2, 1);
+        sweep(&mut w, 3, 2);
+        let WatchWant::Children(list) = w.next_request(at(3)) else {
+            panic!()
+        };
+        assert!(list.ended_from.is_some());
+        // c1 again (the overlap) is not reported twice.
+        let items = ["c1", "c2"];
+        let body = format!(
+            r#"{{"items":[{}]}}"#,
+            items
+                .iter()
+                .map(|c| format!(r#"{{"id":"{c}","status":"FAILED"}}"#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let r = http::Response::builder().status(200).body(body).unwrap();
+        w.on_children(at(3), list.parse_response(&r, &Decoding::Strict).unwrap());
+        let ended: Vec<_> = drain(&mut w)
+            .into_iter()
+            .filter_map(|e| match e {
+                WatchEvent::ChildEnded { child, .. } => child.id,
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ended, ["c2"]);
+    }
+}
