@@ -900,3 +900,237 @@ impl<'de> serde::de::Visitor<'de> for Count<'_> {
         Ok(false)
     }
 }
+
+/// Members a file object gives meaning to; a generated file's `extra` avoids them.
+const FILE_MEMBERS: &[&str] = &["class", "path", "name", "secondaryFiles"];
+
+/// A port value (or record member) name: usually an identifier, sometimes one of the names a
+/// file object gives meaning to, sometimes any text.
+fn arb_port_key(u: &mut Unstructured<'_>) -> Result<String> {
+    if u.ratio(1, 4)? {
+        return Ok((*u.choose(FILE_MEMBERS)?).to_owned());
+    }
+    arb_key(u)
+}
+
+/// Whether an object with these members reads as a file or directory (the documented rule:
+/// `class` is `"File"` or `"Directory"`, `path` and `name` are strings when present,
+/// `secondaryFiles` an array when present). Written from the documentation, not the code.
+pub fn is_file_shaped(m: &sbg_tasks_proto::model::PortMap) -> bool {
+    use sbg_tasks_proto::model::PortValue as P;
+    let text = |k: &str| matches!(m.get(k), None | Some(P::String(_)));
+    matches!(m.get("class"), Some(P::String(c)) if c == "File" || c == "Directory")
+        && text("path")
+        && text("name")
+        && matches!(m.get("secondaryFiles"), None | Some(P::Array(_)))
+}
+
+/// An arbitrary port value, at most `depth` levels deep, in the one form that survives
+/// encode → decode: a record that has the shape of a file is a file (a generated record that
+/// would read as one gets `"class": "file"` instead), and a file's `extra` never holds a member
+/// the file object gives meaning to.
+pub fn arb_port_value(
+    u: &mut Unstructured<'_>,
+    depth: usize,
+) -> Result<sbg_tasks_proto::model::PortValue> {
+    use sbg_tasks_proto::model::{FileClass, FileRef, PortValue as P};
+    let pick = if depth == 0 {
+        u.int_in_range(0..=5)?
+    } else {
+        u.int_in_range(0..=8)?
+    };
+    Ok(match pick {
+        0 => P::Null,
+        1 => P::Bool(u.arbitrary()?),
+        2 => P::Number(u.arbitrary::<u64>()?.into()),
+        3 => P::Number(u.arbitrary::<i64>()?.into()),
+        4 => Number::from_f64(u.arbitrary()?).map_or(P::Null, P::Number),
+        5 => {
+            if u.ratio(1, 8)? {
+                P::String((*u.choose(&["File", "Directory"])?).to_owned())
+            } else {
+                P::String(arb_string(u)?)
+            }
+        }
+        6 => {
+            let n = u.int_in_range(0..=4)?;
+            let mut a = Vec::with_capacity(n);
+            for _ in 0..n {
+                a.push(arb_port_value(u, depth - 1)?);
+            }
+            P::Array(a)
+        }
+        7 => {
+            let n = u.int_in_range(0..=4)?;
+            let mut m = sbg_tasks_proto::model::PortMap::new();
+            for _ in 0..n {
+                let k = arb_port_key(u)?;
+                let v = arb_port_value(u, depth - 1)?;
+                m.insert(k, v);
+            }
+            if is_file_shaped(&m) {
+                m.insert("class".into(), P::String("file".into()));
+            }
+            P::Map(m)
+        }
+        _ => {
+            let mut f = FileRef::file(String::new());
+            if u.arbitrary()? {
+                f.class = FileClass::Directory;
+            }
+            f.path = if u.arbitrary()? {
+                Some(arb_string(u)?)
+            } else {
+                None
+            };
+            f.name = if u.arbitrary()? {
+                Some(arb_string(u)?)
+            } else {
+                None
+            };
+            if u.arbitrary()? {
+                let n = u.int_in_range(0..=3)?;
+                let mut sf = Vec::with_capacity(n);
+                for _ in 0..n {
+                    sf.push(arb_port_value(u, depth - 1)?);
+                }
+                f.secondary_files = Some(sf);
+            }
+            for _ in 0..u.int_in_range(0..=2)? {
+                let k = arb_key(u)?;
+                if !FILE_MEMBERS.contains(&k.as_str()) {
+                    f.extra.insert(k, arb_json(u, depth - 1)?);
+                }
+            }
+            P::File(f)
+        }
+    })
+}
+
+/// Ports as a caller sets them one by one: (port, value) pairs, a port sometimes named again.
+#[derive(Debug, Clone)]
+pub struct ArbPorts(pub Vec<(String, sbg_tasks_proto::model::PortValue)>);
+
+impl<'a> Arbitrary<'a> for ArbPorts {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let n = u.int_in_range(0..=8)?;
+        let mut pairs: Vec<(String, _)> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let port = if !pairs.is_empty() && u.ratio(1, 5)? {
+                pairs[u.choose_index(pairs.len())?].0.clone()
+            } else if u.ratio(1, 8)? {
+                u.arbitrary()?
+            } else {
+                arb_key(u)?
+            };
+            pairs.push((port, arb_port_value(u, 3)?));
+        }
+        Ok(ArbPorts(pairs))
+    }
+}
+
+impl ArbPorts {
+    /// The map the pairs make when set in order: a port named again keeps its first place
+    /// and takes its last value (what `input(port, value)` documents).
+    pub fn map(&self) -> sbg_tasks_proto::model::PortMap {
+        let mut m = sbg_tasks_proto::model::PortMap::new();
+        for (k, v) in &self.0 {
+            m.insert(k.clone(), v.clone());
+        }
+        m
+    }
+
+    /// The pairs written as one JSON object, every pair a member (a port named again is a
+    /// repeated member).
+    pub fn to_json_with_repeats(&self) -> Vec<u8> {
+        let mut out = b"{".to_vec();
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend(serde_json::to_vec(k).expect("a key encodes"));
+            out.push(b':');
+            out.extend(serde_json::to_vec(v).expect("a port value encodes"));
+        }
+        out.push(b'}');
+        out
+    }
+}
+
+/// Asserts two port maps are equal, member order included at every depth (`IndexMap`'s `==`
+/// ignores order, so the encodings are compared too).
+pub fn assert_same_ports(
+    got: &sbg_tasks_proto::model::PortMap,
+    want: &sbg_tasks_proto::model::PortMap,
+    what: &str,
+) {
+    assert_eq!(got, want, "{what}: the maps differ");
+    let (g, w) = (
+        serde_json::to_string(got).expect("encodes"),
+        serde_json::to_string(want).expect("encodes"),
+    );
+    assert_eq!(g, w, "{what}: same members, different order");
+}
+
+/// The number of repeated members (each copy after the first) in the objects of a JSON body
+/// that `serde_json` accepts, at every depth.
+pub fn count_repeats(body: &[u8]) -> usize {
+    let mut n = 0;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde::de::DeserializeSeed::deserialize(Repeats(&mut n), &mut de).expect("valid JSON");
+    n
+}
+
+struct Repeats<'a>(&'a mut usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Repeats<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Repeats<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<(), A::Error> {
+        while seq.next_element_seed(Repeats(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if !seen.insert(k) {
+                *self.0 += 1;
+            }
+            map.next_value_seed(Repeats(&mut *self.0))?;
+        }
+        Ok(())
+    }
+}
