@@ -1,6 +1,7 @@
 //! Compressed answers through the ureq transport, against a one-answer loopback server: the
 //! request asks for gzip (unless told not to), gzip answers come out plain and exact, the body
-//! cap holds on the decoded size, and corrupt or unknown encodings are typed failures.
+//! cap holds on the decoded size, and corrupt or unknown encodings are typed failures. Then
+//! the same against the mock platform, which compresses when asked and has a gzip bomb.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -8,7 +9,9 @@ use std::thread::{self, JoinHandle};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use sbg_tasks_testkit::fast_settings;
+use sbg_tasks_mock::{Fault, MockBuilder, Route, Scope};
+use sbg_tasks_testkit::faults::get_example;
+use sbg_tasks_testkit::{fast_settings, mock_builder, transport_options, TOKEN};
 use sbg_tasks_ureq::http::{header, Request, Response};
 use sbg_tasks_ureq::{
     client_with, GetTask, HttpTransport, Proxy, TransportErrorKind, TransportFailure,
@@ -191,4 +194,30 @@ fn accept_gzip_off_sends_no_accept_encoding_but_still_decodes() {
     );
     assert!(!head.contains("accept-encoding"), "{head}");
     assert_eq!(answer.unwrap().body(), b"{}");
+}
+
+#[test]
+fn the_mock_answers_in_gzip_when_asked_and_its_bomb_is_refused() {
+    let m = mock_builder(MockBuilder::new().seed_examples(true))
+        .start_blocking()
+        .expect("mock starts");
+    let gzipped = || m.token_stats(TOKEN).map_or(0, |s| s.gzip_answers);
+    let options = transport_options(&m).max_body_size(1 << 20);
+    let c = client_with(fast_settings(m.base_url()), options.clone()).unwrap();
+    let task = c.get(&get_example()).unwrap().value;
+    assert_eq!(gzipped(), 1);
+    let plain = client_with(fast_settings(m.base_url()), options.accept_gzip(false)).unwrap();
+    assert_eq!(plain.get(&get_example()).unwrap().value, task);
+    assert_eq!(gzipped(), 1, "not asked, not compressed");
+    m.inject(
+        Fault::GzipBomb { inflated: 4 << 20 },
+        Scope::RouteNext(Route::GetTask, 1),
+    );
+    let e = c.get(&get_example()).unwrap_err();
+    assert_eq!(
+        e.transport_kind(),
+        Some(TransportErrorKind::BodyTooLarge),
+        "{e}"
+    );
+    assert_eq!(m.requests_to(Route::GetTask), 3, "not retried");
 }
