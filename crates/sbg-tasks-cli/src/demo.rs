@@ -48,6 +48,9 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
         .seed_examples(true)
         .serve_malformed_examples(true)
         .schedule(Schedule::Polls(POLLS_TO_FINISH))
+        // A one-second window, so that the 429 of step 7 resets (and the client, which sends
+        // nothing into a spent window, goes on) within a second.
+        .rate_limit(1000, Duration::from_secs(1))
         .start_blocking()
         .map_err(|e| CliError::Io(format!("the embedded mock could not start: {e}")))?;
     // Plain http is allowed for this loopback address only; a real host would be refused.
@@ -57,9 +60,9 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
     let token = AuthToken::new(DEMO_TOKEN).map_err(|e| CliError::Usage(e.to_string()))?;
     let opts = ConnectOpts {
         transport: args.transport,
-        // Survive a 429 quickly: wait for the rate-limit reset, but at most a second.
+        // Survive a 429 quickly: the window resets within a second (and never wait longer).
         retry: RetryPolicy::default()
-            .with_max_rate_limit_wait(Duration::from_secs(1))
+            .with_max_rate_limit_wait(Duration::from_secs(2))
             .with_backoff(Duration::from_millis(100), Duration::from_secs(1)),
         ..ConnectOpts::default()
     };
@@ -269,7 +272,7 @@ fn survived_fault(client: &Client, mock: &sbg_tasks_mock::MockHandle) -> Result<
         )));
     }
     println!(
-        "     the client waited for the rate-limit window (at most 1 s here) and got task {} on the second attempt",
+        "     the client waited for the rate-limit window to reset (one second in this demo) and got task {} on the second attempt",
         answer.value.id.as_deref().unwrap_or("(no id)")
     );
     Ok(())
