@@ -22,6 +22,7 @@ pub struct AsyncClient<T, E> {
     transport: T,
     env: E,
     budget: std::sync::Arc<std::sync::Mutex<crate::Budget>>,
+    hub: std::sync::Arc<super::hub::WaitHub>,
 }
 
 client_common!(AsyncClient where T: AsyncHttpTransport + Sync, E: AsyncEnv + Sync);
@@ -94,5 +95,5 @@ where
         super::WatchStream::new(self, ids)
     }
 
-    client_methods!(async = [async], await = [.await], send = [+ Send], listing = TaskStream);
+    client_methods!(async = [async], await = [.await], send = [+ Send], listing = TaskStream, listen = [.await]);
 }

@@ -1,5 +1,7 @@
 //! The blocking client.
 
+use event_listener::Listener as _;
+
 use super::TaskIter;
 use crate::endpoint::{Answer, Endpoint};
 use crate::env::{BlockingEnv, StdEnv};
@@ -19,6 +21,7 @@ pub struct BlockingClient<T, E = StdEnv> {
     transport: T,
     env: E,
     budget: std::sync::Arc<std::sync::Mutex<crate::Budget>>,
+    hub: std::sync::Arc<super::hub::WaitHub>,
 }
 
 impl<T: HttpTransport> BlockingClient<T, StdEnv> {
@@ -85,5 +88,5 @@ impl<T: HttpTransport, E: BlockingEnv> BlockingClient<T, E> {
         super::Watch::new(self, ids)
     }
 
-    client_methods!(async = [], await = [], send = [], listing = TaskIter);
+    client_methods!(async = [], await = [], send = [], listing = TaskIter, listen = [.wait()]);
 }

@@ -26,6 +26,7 @@ macro_rules! client_common {
                     transport,
                     env,
                     budget: std::sync::Arc::new(std::sync::Mutex::new(budget)),
+                    hub: std::sync::Arc::default(),
                 }
             }
 
@@ -95,9 +96,10 @@ macro_rules! client_common {
 
 /// Writes a method per API call for a client that has `call` (async or not): `$async` is
 /// `async` or nothing, `$await` is `.await` or nothing, `$send` is `+ Send` or nothing (the
-/// bound on a progress callback held across an await), `$listing` the client's lazy listing.
+/// bound on a progress callback held across an await), `$listing` the client's lazy listing,
+/// `$listen` how to wait for an `event_listener::EventListener` (`.wait()` or `.await`).
 macro_rules! client_methods {
-    (async = [$($async:ident)?], await = [$($await:tt)*], send = [$($send:tt)*], listing = $listing:ident) => {
+    (async = [$($async:ident)?], await = [$($await:tt)*], send = [$($send:tt)*], listing = $listing:ident, listen = [$($listen:tt)*]) => {
         /// Gets a task (`GET /tasks/{id}`).
         pub $($async)? fn get(
             &self,
@@ -241,6 +243,11 @@ macro_rules! client_methods {
 
         /// [`wait_with_progress`](Self::wait_with_progress) with another policy than the
         /// client's (an interval or a timeout for this one wait).
+        ///
+        /// Concurrent waits on one client (and its clones) share their polls: the waiter that
+        /// polls next also refreshes every other waited-for task due within half its interval,
+        /// in one bulk get, and those waiters use that answer instead of a request of their
+        /// own. A single wait polls its task alone (`GET /tasks/{id}`), as before.
         pub $($async)? fn wait_with(
             &self,
             id: &$crate::TaskId,
@@ -248,13 +255,75 @@ macro_rules! client_methods {
             mut progress: impl FnMut(&$crate::Progress<'_>) $($send)*,
         ) -> Result<$crate::Task, $crate::ClientError> {
             use $crate::machine::wait::{WaitState, WaitStep};
-            let get = $crate::GetTask::new(id.clone());
-            let mut wait = WaitState::new(policy.clone(), self.env.now());
+            let start = self.env.now();
+            self.hub.register(id, start);
+            let mut wait = WaitState::new(policy.clone(), start);
+            let mut since = start;
+            let lookahead = policy.interval / 2;
+            let result = loop {
+                let task = match self.refresh(id, since, lookahead) $($await)* {
+                    Ok(task) => task,
+                    Err(e) => break Err(e),
+                };
+                since = self.env.now();
+                match wait.on_task(task, since, &mut progress) {
+                    WaitStep::Sleep(d) => {
+                        self.hub.set_due(id, since + d);
+                        self.env.sleep(d) $($await)*;
+                    }
+                    WaitStep::Done(result) => break result,
+                }
+            };
+            self.hub.unregister(id);
+            result
+        }
+
+        /// A fresh view of `id` for a waiter that last looked at `since`: from another
+        /// waiter's poll when one fetched it since, else by leading a poll (that refreshes the
+        /// other waited-for tasks due soon too).
+        $($async)? fn refresh(
+            &self,
+            id: &$crate::TaskId,
+            since: std::time::Duration,
+            lookahead: std::time::Duration,
+        ) -> Result<$crate::Task, $crate::ClientError> {
+            use $crate::client::hub::Refresh;
             loop {
-                let task = self.call(&get) $($await)* ?.value;
-                match wait.on_task(task, self.env.now(), &mut progress) {
-                    WaitStep::Sleep(d) => self.env.sleep(d) $($await)*,
-                    WaitStep::Done(result) => return result,
+                let now = self.env.now();
+                match self.hub.begin(id, since, now, lookahead, $crate::MAX_BULK_IDS) {
+                    Refresh::Have(task) => return Ok(*task),
+                    Refresh::Follow(listener) => {
+                        listener $($listen)*;
+                    }
+                    Refresh::Lead(ids) if ids.len() == 1 => {
+                        let answer = self.call(&$crate::GetTask::new(id.clone())) $($await)*;
+                        let fetched = match &answer {
+                            Ok(a) => vec![(id.clone(), a.value.clone())],
+                            Err(_) => Vec::new(),
+                        };
+                        self.hub.finish(fetched, self.env.now());
+                        return answer.map(|a| a.value);
+                    }
+                    Refresh::Lead(ids) => {
+                        let call = $crate::BulkGetTasks::new(ids);
+                        let answer = self.call(&call) $($await)*;
+                        let mut fetched = Vec::new();
+                        if let Ok(a) = &answer {
+                            for (asked, item) in call.ids().iter().zip(&a.value.items) {
+                                if let Ok(task) = &item.result {
+                                    fetched.push((asked.clone(), task.clone()));
+                                }
+                            }
+                        }
+                        self.hub.finish(fetched.clone(), self.env.now());
+                        answer?;
+                        if let Some(task) = fetched.into_iter().find(|(asked, _)| asked == id) {
+                            return Ok(task.1);
+                        }
+                        // This id's own error in the bulk answer: ask for it alone, so the
+                        // caller gets the platform's error as a plain call would.
+                        return self.call(&$crate::GetTask::new(id.clone())) $($await)* .map(|a| a.value);
+                    }
                 }
             }
         }

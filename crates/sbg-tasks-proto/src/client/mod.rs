@@ -34,6 +34,7 @@
 mod common;
 mod asynchronous;
 mod blocking;
+pub(crate) mod hub;
 mod listing;
 mod watching;
 
