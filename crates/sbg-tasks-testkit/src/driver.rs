@@ -19,9 +19,10 @@ use sbg_tasks_proto::model::TaskInputs;
 use sbg_tasks_proto::model::{ExecutionDetails, RateLimitInfo};
 use sbg_tasks_proto::transport::{AsyncHttpTransport, HttpTransport, TransportFailure};
 use sbg_tasks_proto::{
-    Answer, AsyncClient, BlockingClient, BulkTasks, ClientError, DeleteTask, Deletion, Endpoint,
-    GetTask, GetTaskInputs, ListTasks, Progress, RerunTask, RunTask, Settings, Task, TaskId,
-    TaskIter, TaskStream, TransportOptions, UpdateTask, UpdateTaskInputs, WaitPolicy,
+    Answer, AsyncClient, BlockingClient, Budget, BulkItemError, BulkTasks, ClientError, DeleteTask,
+    Deletion, Endpoint, GetTask, GetTaskInputs, ListTasks, Progress, RerunTask, RunTask, Settings,
+    Task, TaskId, TaskIter, TaskStream, TransportOptions, UpdateTask, UpdateTaskInputs, WaitAny,
+    WaitPolicy,
 };
 use tokio::runtime::Runtime;
 
@@ -35,7 +36,7 @@ pub trait Tasks: Iterator<Item = Result<Task, ClientError>> {
 
 /// A client's calls with blocking signatures: the same names and arguments as
 /// [`BlockingClient`]'s and [`AsyncClient`]'s methods.
-pub trait Driver {
+pub trait Driver: Sync {
     /// What [`list`](Self::list) and [`children`](Self::children) return.
     type Tasks<'a>: Tasks
     where
@@ -88,6 +89,17 @@ pub trait Driver {
         policy: &WaitPolicy,
         progress: impl FnMut(&Progress<'_>) + Send,
     ) -> Result<Task, ClientError>;
+    /// Waits until every task of `ids` has ended (bulk gets), one result per id in order.
+    fn wait_all(&self, ids: &[TaskId]) -> Result<Vec<Result<Task, BulkItemError>>, ClientError>;
+    /// Waits until `n` of `ids` have ended or `timeout` passed.
+    fn wait_any(
+        &self,
+        ids: &[TaskId],
+        n: usize,
+        timeout: Option<Duration>,
+    ) -> Result<WaitAny, ClientError>;
+    /// The client's rate-limit budget (a snapshot).
+    fn budget(&self) -> Budget;
     /// Lists tasks lazily.
     fn list(&self, call: &ListTasks) -> Self::Tasks<'_>;
     /// The children of batch task `parent`.
@@ -150,6 +162,20 @@ macro_rules! drive {
         fn wait(&self, id: &TaskId) -> Result<Task, ClientError> {
             $finish!(self, wait(id))
         }
+        fn wait_all(
+            &self,
+            ids: &[TaskId],
+        ) -> Result<Vec<Result<Task, BulkItemError>>, ClientError> {
+            $finish!(self, wait_all(ids))
+        }
+        fn wait_any(
+            &self,
+            ids: &[TaskId],
+            n: usize,
+            timeout: Option<Duration>,
+        ) -> Result<WaitAny, ClientError> {
+            $finish!(self, wait_any(ids, n, timeout))
+        }
         fn wait_with_progress(
             &self,
             id: &TaskId,
@@ -191,7 +217,7 @@ impl<T: HttpTransport, E: BlockingEnv> Tasks for TaskIter<'_, T, E> {
     }
 }
 
-impl<T: HttpTransport, E: BlockingEnv> Driver for BlockingClient<T, E> {
+impl<T: HttpTransport + Sync, E: BlockingEnv + Sync> Driver for BlockingClient<T, E> {
     type Tasks<'a>
         = TaskIter<'a, T, E>
     where
@@ -199,6 +225,9 @@ impl<T: HttpTransport, E: BlockingEnv> Driver for BlockingClient<T, E> {
 
     drive!(blocking);
 
+    fn budget(&self) -> Budget {
+        BlockingClient::budget(self)
+    }
     fn list(&self, call: &ListTasks) -> TaskIter<'_, T, E> {
         BlockingClient::list(self, call)
     }
@@ -268,6 +297,9 @@ where
 
     drive!(on_runtime);
 
+    fn budget(&self) -> Budget {
+        self.client.budget()
+    }
     fn list(&self, call: &ListTasks) -> BlockingStream<'_, T, E> {
         BlockingStream {
             stream: self.client.list(call),

@@ -67,6 +67,8 @@ macro_rules! scenarios {
             an_update_is_retried_and_answers_the_modified_task,
             a_delete_whose_answer_was_lost_is_already_gone,
             extra_headers_are_sent_and_the_token_stays_out_of_the_journal,
+            concurrent_waits_share_their_polls,
+            wait_all_and_wait_any_follow_a_fleet_with_bulk_gets,
         );
     };
     (@each $harness:expr; $($name:ident,)*) => {

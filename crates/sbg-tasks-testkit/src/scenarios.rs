@@ -14,14 +14,16 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sbg_tasks_mock::{examples, Fault, Malformed, MockBuilder, MockHandle, Route, Schedule, Scope};
+use sbg_tasks_mock::{
+    examples, Fault, FleetSpec, Malformed, MockBuilder, MockHandle, Route, Schedule, Scope,
+};
 use sbg_tasks_proto::endpoints::{AbortTask, GetExecutionDetails, GetRateLimit};
 use sbg_tasks_proto::model::{BatchBy, FileRef, IssueKind, PortValue, TaskStatus};
 use sbg_tasks_proto::transport::{Proxy, TransportFailure};
 use sbg_tasks_proto::{
     ClientError, Decoding, DeleteTask, Deletion, Fields, GetTask, GetTaskInputs, HeaderError,
-    ListTasks, RerunTask, RunTask, TaskId, TransportOptions, UpdateTask, UpdateTaskInputs,
-    WaitPolicy,
+    ListTasks, RerunTask, RunTask, Task, TaskId, TransportOptions, UpdateTask, UpdateTaskInputs,
+    WaitPolicy, WatcherPolicy,
 };
 
 use crate::changes::*;
@@ -646,4 +648,92 @@ pub fn extra_headers_are_sent_and_the_token_stays_out_of_the_journal(h: &impl Ha
     c.bulk_get(std::slice::from_ref(&draft_id)).unwrap();
     c.delete(&DeleteTask::new(draft_id)).unwrap();
     check_token_not_journaled(&m);
+}
+
+/// Concurrent waits on one client share their polls: five waits of five running tasks make
+/// fewer requests than five waits polling alone, some of them bulk gets.
+pub fn concurrent_waits_share_their_polls(h: &impl Harness) {
+    const POLLS: u32 = 4;
+    let m = mock(MockBuilder::new().schedule(Schedule::Polls(POLLS)));
+    let c = client(h, &m);
+    let ids: Vec<TaskId> = (0..5)
+        .map(|i| {
+            let id = draft(&m, &format!("shared-{i}"));
+            c.run(&RunTask::new(id.clone())).unwrap();
+            id
+        })
+        .collect();
+    m.clear_journal();
+    let policy = WaitPolicy::default()
+        .with_interval(Duration::from_millis(300))
+        .with_backoff(1.0);
+    let done: Vec<Task> = std::thread::scope(|s| {
+        let waits: Vec<_> = ids
+            .iter()
+            .map(|id| s.spawn(|| c.wait_with(id, &policy, |_| {}).unwrap()))
+            .collect();
+        waits.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert!(done.iter().all(|t| t.status == Some(TaskStatus::Completed)));
+    let gets = m.requests_to(Route::GetTask);
+    let bulk = m.requests_to(Route::BulkGet);
+    // Alone, each wait polls its task POLLS times: 20 GETs.
+    assert!(
+        bulk >= 1,
+        "no poll was shared: {gets} gets, {bulk} bulk gets"
+    );
+    assert!(
+        gets + bulk < 5 * POLLS as usize,
+        "{gets} gets + {bulk} bulk gets for 5 waits of {POLLS} polls"
+    );
+}
+
+/// `wait_all` and `wait_any` follow a fleet with bulk gets: every task's end in the ids'
+/// order, far fewer requests than a GET per task, no 429.
+pub fn wait_all_and_wait_any_follow_a_fleet_with_bulk_gets(h: &impl Harness) {
+    let m = mock(MockBuilder::new());
+    let fleet = m.spawn_fleet(
+        FleetSpec::new(150, Duration::from_secs(2))
+            .fail_ratio(0.2)
+            .seed(7),
+    );
+    let ids: Vec<TaskId> = fleet.ids.iter().map(|i| i.parse().unwrap()).collect();
+    let mut settings = fast_settings(m.base_url());
+    settings.watcher = WatcherPolicy::default().with_min_interval(Duration::from_millis(250));
+    let c = h.client(settings, transport_options(&m));
+
+    let some = c.wait_any(&ids, 10, None).unwrap();
+    assert!(some.ended.len() >= 10, "{}", some.ended.len());
+    assert_eq!(some.ended.len() + some.pending.len(), ids.len());
+    for (_, t) in &some.ended {
+        assert!(t.as_ref().unwrap().is_terminal());
+    }
+
+    m.clear_journal();
+    let all = c.wait_all(&ids).unwrap();
+    assert_eq!(all.len(), ids.len());
+    for (id, t) in ids.iter().zip(&all) {
+        let t = t.as_ref().unwrap();
+        assert_eq!(
+            t.id.as_deref(),
+            Some(id.as_str()),
+            "results in the ids' order"
+        );
+        assert!(t.is_terminal());
+    }
+    let failed = all
+        .iter()
+        .filter(|t| t.as_ref().unwrap().status == Some(TaskStatus::Failed))
+        .count();
+    assert_eq!(failed, fleet.failing);
+    let bulk = m.requests_to(Route::BulkGet);
+    assert_eq!(m.requests_to(Route::GetTask), 0);
+    // Each sweep of 150 tasks is 2 bulk gets; a GET per task would need 150 for one sweep.
+    assert!(bulk >= 2 && bulk < 60, "{bulk} bulk gets");
+    assert_eq!(c.budget().counts().1, 0, "no 429");
+    // Unknown ids are item errors, never a failed wait.
+    let unknown: TaskId = "00000000-0000-4000-8000-000000000000".parse().unwrap();
+    let r = c.wait_all(&[ids[0].clone(), unknown]).unwrap();
+    assert!(r[0].is_ok());
+    assert_eq!(r[1].as_ref().unwrap_err().status(), Some(404));
 }
