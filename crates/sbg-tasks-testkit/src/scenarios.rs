@@ -729,7 +729,7 @@ pub fn wait_all_and_wait_any_follow_a_fleet_with_bulk_gets(h: &impl Harness) {
     let bulk = m.requests_to(Route::BulkGet);
     assert_eq!(m.requests_to(Route::GetTask), 0);
     // Each sweep of 150 tasks is 2 bulk gets; a GET per task would need 150 for one sweep.
-    assert!(bulk >= 2 && bulk < 60, "{bulk} bulk gets");
+    assert!((2..60).contains(&bulk), "{bulk} bulk gets");
     assert_eq!(c.budget().counts().1, 0, "no 429");
     // Unknown ids are item errors, never a failed wait.
     let unknown: TaskId = "00000000-0000-4000-8000-000000000000".parse().unwrap();
