@@ -209,7 +209,8 @@ pub fn a_run_whose_answer_was_lost_returns_the_running_task(h: &impl Harness) {
     check_run_then_fetched(&m, &id, &ran.value);
 }
 
-/// A 429 waits (one sleep, in the client's environment) until the window resets.
+/// A spent window waits (one sleep, in the client's environment) until it resets: the budget
+/// sends nothing into it, so no 429 is met.
 pub fn a_rate_limited_call_waits_for_the_window_to_reset(h: &impl Harness) {
     let m = rate_limited_mock().start_blocking().unwrap();
     let log = SleepLog::default();

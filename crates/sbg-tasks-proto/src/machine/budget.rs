@@ -70,14 +70,16 @@ pub struct BudgetPolicy {
     /// 429 is still retried after the reset).
     pub enabled: bool,
     /// Requests of each window kept for [`Lane::Change`]: reads wait when no more than this
-    /// many are left. Default 50 (5 % of the platform's 1000).
+    /// many are left. Default 50 (5 % of the platform's 1000). Never more than a tenth of the
+    /// window's limit, so that a small window is not all reserve.
     pub reserve: u64,
     /// Share of each window a watcher may spend, from 0 to 1. Default 0.6.
     pub watch_share: f64,
     /// The window assumed until an answer or a probe tells: 1000 requests per 5 minutes.
     pub assumed_limit: u64,
-    /// The window's length, for pacing (the platform says when a window resets, not how long
-    /// it is). Default 5 minutes.
+    /// The window's length, for pacing, until the answers show it (the platform says when a
+    /// window resets, not how long it is: the first answers of a new window do). Default 5
+    /// minutes.
     pub window: Duration,
 }
 
@@ -151,6 +153,9 @@ struct Window {
     limit: u64,
     remaining: u64,
     reset: u64,
+    /// Rolled over from a past window rather than told by an answer: the next answer's
+    /// numbers replace it, whatever its reset.
+    assumed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +186,8 @@ pub struct Budget {
     /// Requests sent in total, and 429s seen (for reports).
     sent: u64,
     rate_limited: u64,
+    /// The window's length as seen from the first answers of a window.
+    window_len: Option<Duration>,
 }
 
 impl Budget {
@@ -197,7 +204,13 @@ impl Budget {
             next_watch: Duration::ZERO,
             sent: 0,
             rate_limited: 0,
+            window_len: None,
         }
+    }
+
+    /// The window's length: as seen, else as the policy assumes.
+    fn window_len(&self) -> Duration {
+        self.window_len.unwrap_or(self.policy.window)
     }
 
     /// The policy.
@@ -242,7 +255,7 @@ impl Budget {
         let until_reset = Duration::from_secs(w.reset).saturating_sub(now);
         let floor = match lane {
             Lane::Change => 0,
-            _ => self.policy.reserve,
+            _ => self.policy.reserve.min(w.limit / 10),
         };
         if available <= floor {
             return BudgetStep::Wait(until_reset.max(Duration::from_millis(100)));
@@ -262,7 +275,7 @@ impl Budget {
             // Spread what the watcher may still spend over what is left of the window (and
             // never faster than its share over a whole window).
             let left = (cap - self.watch_spent).min(available - floor).max(1);
-            let even = self.policy.window.as_secs_f64() / cap.max(1) as f64;
+            let even = self.window_len().as_secs_f64() / cap.max(1) as f64;
             let now_rate = until_reset.as_secs_f64() / left as f64;
             self.next_watch = now + Duration::from_secs_f64(even.max(now_rate));
             self.watch_spent += 1;
@@ -287,7 +300,7 @@ impl Budget {
     fn roll(&mut self, now: Duration) {
         if let Some(w) = self.window {
             if Duration::from_secs(w.reset) <= now {
-                let window = self.policy.window.as_secs().max(1);
+                let window = self.window_len().as_secs().max(1);
                 // The next reset is at least one window after the old one; an answer corrects it.
                 let mut reset = w.reset;
                 while Duration::from_secs(reset) <= now {
@@ -297,6 +310,7 @@ impl Budget {
                     limit: w.limit,
                     remaining: w.limit,
                     reset,
+                    assumed: true,
                 });
             }
         }
@@ -307,7 +321,7 @@ impl Budget {
     pub fn observe(&mut self, now: Duration, meta: &ResponseMeta) {
         self.outstanding = self.outstanding.saturating_sub(1);
         if let Some(r) = meta.rate_limit {
-            self.learn(r);
+            self.learn(now, r);
         }
         if meta.status == 429 {
             self.rate_limited += 1;
@@ -348,6 +362,7 @@ impl Budget {
                 limit: r.limit,
                 remaining: r.remaining,
                 reset: r.reset,
+                assumed: false,
             });
             if r.remaining == 0 && Duration::from_secs(r.reset) > now {
                 self.blocked_until = Some(Duration::from_secs(r.reset));
@@ -360,19 +375,28 @@ impl Budget {
         self.probe = Probe::Idle;
     }
 
-    fn learn(&mut self, r: RateLimit) {
+    fn learn(&mut self, now: Duration, r: RateLimit) {
+        let new_window = self.window.is_none_or(|w| w.assumed || r.reset > w.reset);
+        if new_window && r.remaining.saturating_add(2) >= r.limit {
+            // One of the first answers of a window: the window ends this long after it began.
+            let len = Duration::from_secs(r.reset).saturating_sub(now);
+            if !len.is_zero() {
+                self.window_len = Some(len.max(Duration::from_secs(1)));
+            }
+        }
         match self.window.as_mut() {
-            Some(w) if r.reset == w.reset => {
+            Some(w) if !w.assumed && r.reset == w.reset => {
                 w.remaining = w.remaining.min(r.remaining);
                 w.limit = r.limit;
             }
             // An answer from a window that is already over: nothing to learn.
-            Some(w) if r.reset < w.reset => {}
+            Some(w) if !w.assumed && r.reset < w.reset => {}
             _ => {
                 self.window = Some(Window {
                     limit: r.limit,
                     remaining: r.remaining,
                     reset: r.reset,
+                    assumed: false,
                 })
             }
         }
@@ -532,6 +556,58 @@ mod tests {
             }
         }
         assert_eq!(sent, [0, 20, 40, 60, 80]);
+    }
+
+    #[test]
+    fn a_rolled_over_window_is_a_guess_that_the_next_answer_replaces() {
+        let mut b = Budget::new(BudgetPolicy::default());
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        b.observe(at(0), &meta(429, 0, 2));
+        assert_eq!(
+            b.acquire(at(0), Lane::Read),
+            BudgetStep::Wait(Duration::from_secs(2))
+        );
+        // The window reset: a full one is assumed, ending a policy window later ...
+        assert_eq!(b.acquire(at(2), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.window().unwrap().reset, T0 + 302);
+        // ... until an answer says it ends sooner: that is the window now.
+        b.observe(at(2), &meta(429, 0, 3));
+        assert_eq!(b.window().unwrap().reset, T0 + 3);
+        assert_eq!(
+            b.acquire(at(2), Lane::Read),
+            BudgetStep::Wait(Duration::from_secs(1))
+        );
+        assert_eq!(b.acquire(at(3), Lane::Read), BudgetStep::Go);
+    }
+
+    #[test]
+    fn a_small_window_is_not_all_reserve_and_its_length_is_learned() {
+        let mut b = Budget::new(BudgetPolicy::default());
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        b.observe(
+            at(0),
+            &ResponseMeta {
+                status: 200,
+                rate_limit: Some(RateLimit {
+                    limit: 2,
+                    remaining: 1,
+                    reset: T0 + 2,
+                }),
+                ..ResponseMeta::default()
+            },
+        );
+        // A reserve of 50 would stop every read of a 2-request window.
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(
+            b.acquire(at(0), Lane::Read),
+            BudgetStep::Wait(Duration::from_secs(2))
+        );
+        assert_eq!(b.acquire(at(2), Lane::Read), BudgetStep::Go);
+        assert_eq!(
+            b.window().unwrap().reset,
+            T0 + 4,
+            "rolled by the learned 2 s"
+        );
     }
 
     #[test]
