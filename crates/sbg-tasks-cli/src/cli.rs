@@ -13,8 +13,9 @@ Exit codes:
   2  bad usage: unknown command or flag, bad argument, missing or invalid token, endpoint or id
   3  the platform answered with an error (its HTTP status, code and message are printed);
      `get` of several ids: any id answered with an error (the others are still printed)
+     `watch`, `wait` of several ids: an id the platform does not know
   4  network failure or timeout (connection refused, TLS, connection cut, `wait --timeout`)
-  5  `wait`: the task ended FAILED or ABORTED
+  5  `wait`, `watch`: a task (or a followed batch task's child) ended FAILED or ABORTED
 
 Configuration (first found wins):
   token:    --token, $SB_AUTH_TOKEN, `auth_token` of the profile
@@ -42,8 +43,12 @@ pub(crate) enum Command {
     Run(RunArgs),
     /// Rerun a task: copy it into a new task (a DRAFT, or run at once with --run).
     Rerun(RerunArgs),
-    /// Wait until a task ends, with a progress bar on a terminal.
+    /// Wait until a task ends, with a progress bar on a terminal; several ids are followed
+    /// together with bulk gets.
     Wait(WaitArgs),
+    /// Follow many tasks until they end (bulk gets of 100 ids, within a share of the rate
+    /// limit): a live view on a terminal, one line or JSON object per change elsewhere.
+    Watch(WatchArgs),
     /// Abort a QUEUED or RUNNING task.
     Abort(IdArgs),
     /// Create a task (a DRAFT, or run at once with --run).
@@ -213,12 +218,18 @@ pub(crate) struct RerunArgs {
 
 /// `wait`.
 #[derive(Debug, Args)]
+#[command(after_help = WAIT_HELP, after_long_help = WAIT_HELP)]
 pub(crate) struct WaitArgs {
-    /// The task id.
-    pub(crate) id: String,
-    /// Seconds between polls.
+    /// The task id; several ids are followed together (bulk gets, 100 ids a request).
+    #[arg(required = true, value_name = "ID")]
+    pub(crate) ids: Vec<String>,
+    /// Seconds between polls (with several ids: between two refreshes of one task).
     #[arg(long, value_name = "S", default_value_t = 10.0)]
     pub(crate) interval: f64,
+    /// With several ids: the share of the rate-limit window following them may spend
+    /// (0 < F <= 1).
+    #[arg(long, value_name = "F", default_value_t = 0.6)]
+    pub(crate) budget_share: f64,
     /// Give up after this many seconds (exit code 4). Default: wait as long as it takes.
     #[arg(long, value_name = "S")]
     pub(crate) timeout: Option<f64>,
@@ -227,6 +238,85 @@ pub(crate) struct WaitArgs {
     #[command(flatten)]
     pub(crate) net: NetArgs,
 }
+
+const WAIT_HELP: &str = "\
+One id: the task is polled with GET until it ends, then shown (as `get` shows it). Several
+ids: they are followed together with bulk gets (100 ids a request, in the rate-limit budget's
+watch lane, as `watch` does); when all have ended, one line per id in the order given (its
+status and name, or the error the platform gave for it); with --json one JSON object per
+line: the task, or {\"id\": ID, \"error\": {..}}. A request that fails after its retries ends
+the wait (exit 4, or 3 for an error answer), as with one id.
+Exit code: 0 when every task ended COMPLETED, 5 when any ended FAILED or ABORTED, 3 when an
+id is unknown to the platform (it wins over 5), 4 on --timeout.";
+
+/// `watch`.
+#[derive(Debug, Args)]
+#[command(after_help = WATCH_HELP, after_long_help = WATCH_HELP)]
+pub(crate) struct WatchArgs {
+    /// Task ids to follow.
+    #[arg(value_name = "ID")]
+    pub(crate) ids: Vec<String>,
+    /// A batch task to follow: the task itself, and each of its children as it ends
+    /// (listed only when the batch task's counts of ended children grow). Repeatable.
+    #[arg(long, value_name = "ID")]
+    pub(crate) parent: Vec<String>,
+    /// Follow the tasks of this project (`owner/project`) that have not ended, listed once
+    /// at the start (asking only for their id and status).
+    #[arg(long, value_name = "OWNER/PROJECT")]
+    pub(crate) project: Option<String>,
+    /// With --project: the tasks in this status instead (e.g. RUNNING; ended ones too if
+    /// asked).
+    #[arg(long, requires = "project")]
+    pub(crate) status: Option<String>,
+    #[command(flatten)]
+    pub(crate) pace: PaceArgs,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// How fast `watch` follows.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct PaceArgs {
+    /// No task is refreshed more often than every S seconds.
+    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    pub(crate) interval: f64,
+    /// The share of each rate-limit window following may spend (0 < F <= 1); the rest is left
+    /// to other calls, and 50 requests of each window are always kept for calls that change
+    /// something (run, abort, ...).
+    #[arg(long, value_name = "F", default_value_t = 0.6)]
+    pub(crate) budget_share: f64,
+}
+
+const WATCH_HELP: &str = "\
+The tasks are refreshed with bulk gets, 100 ids a request, least recently refreshed first:
+one sweep of N tasks costs ceil(N/100) requests, paced within --budget-share of the rate-limit
+window. A task that ends is reported once and followed no more; watching stops when all have
+ended. A request that fails after its retries is printed to stderr and watching goes on
+(except an error answer that retrying cannot fix, e.g. 401: exit 3).
+
+On a terminal (stderr): a live view redrawn in place: tasks followed and ended, counts by
+status, each batch task's children, requests made, the rate-limit budget left and when it
+resets, the last changes; endings are printed above it. Ctrl-C leaves the view as it was
+(exit 130; nothing is aborted).
+Elsewhere: one line per event on stdout (`status`, `progress`, `ended`, `gone`, `child`); with
+--json (terminal or not) one JSON object per line per event:
+  {\"event\": \"status\", \"id\": ID, \"status\": S, \"from\": S|null, \"task\": {..}}
+       seen for the first time (from null) or in a new status, not ended
+  {\"event\": \"progress\", \"id\": ID, \"status\": S, \"task\": {..}}
+       same status, steps or children's counts moved
+  {\"event\": \"ended\", \"id\": ID, \"status\": COMPLETED|FAILED|ABORTED, \"task\": {..}}
+       exactly once per task
+  {\"event\": \"gone\", \"id\": ID, \"error\": {\"status\": .., \"code\": .., \"message\": ..}}
+       the platform does not know the id
+  {\"event\": \"child_ended\", \"id\": CHILD, \"parent\": ID, \"status\": S, \"task\": {..}}
+       a child of a followed batch task ended (once per child; task has id, name, status,
+       end_time, parent)
+A summary goes to stderr at the end.
+Exit code: 0 when every task (and child) ended COMPLETED, 5 when any ended FAILED or ABORTED,
+3 when an id is unknown to the platform (it wins over 5), 4 when the --project listing failed
+on the network.";
 
 /// Commands that take only a task id.
 #[derive(Debug, Args)]

@@ -146,7 +146,7 @@ fn bulk_get(client: &Client, args: &GetArgs) -> Result<(), CliError> {
 }
 
 /// `error 404 (code 7002): Task ... does not exist.` for a readable bulk line.
-fn bulk_error_text(e: &BulkItemError) -> String {
+pub(crate) fn bulk_error_text(e: &BulkItemError) -> String {
     match e.api() {
         Some(api) => format!(
             "error {}{}: {}",
@@ -278,7 +278,10 @@ pub(crate) fn wait_for(
 
 /// `wait`: exit 0 when COMPLETED, 5 when FAILED or ABORTED, 4 on timeout.
 pub(crate) fn wait(client: &Client, args: &WaitArgs) -> Result<(), CliError> {
-    let id = task_id(&args.id)?;
+    let [id] = args.ids.as_slice() else {
+        return Err(CliError::Usage("wait: one id here".to_owned()));
+    };
+    let id = task_id(id)?;
     let policy = WaitPolicy::default()
         .with_interval(secs(args.interval, "--interval")?)
         .with_backoff(1.0)

@@ -53,6 +53,20 @@ pub(crate) enum CliError {
         /// The final status.
         status: String,
     },
+    /// `watch`, `wait` of several ids: some tasks (or children) ended FAILED or ABORTED.
+    #[error("{failed} task(s) ended FAILED or ABORTED")]
+    TasksFailed {
+        /// How many.
+        failed: usize,
+    },
+    /// `watch`, `wait` of several ids: some ids are unknown to the platform.
+    #[error("{gone} of {total} id(s) are unknown to the platform")]
+    Unknown {
+        /// How many ids are unknown.
+        gone: usize,
+        /// How many ids were followed.
+        total: usize,
+    },
     /// Anything else: a body that could not be decoded, a DRAFT waited for, a demo step that
     /// did not go as documented.
     #[error("{0}")]
@@ -67,9 +81,9 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => EXIT_USAGE,
-            CliError::Api { .. } | CliError::Items { .. } => EXIT_API,
+            CliError::Api { .. } | CliError::Items { .. } | CliError::Unknown { .. } => EXIT_API,
             CliError::Network(_) | CliError::Timeout(_) => EXIT_NETWORK,
-            CliError::TaskEnded { .. } => EXIT_TASK_FAILED,
+            CliError::TaskEnded { .. } | CliError::TasksFailed { .. } => EXIT_TASK_FAILED,
             CliError::Other(_) | CliError::Io(_) => EXIT_FAILURE,
         }
     }

@@ -3,7 +3,8 @@
 //!
 //! # In scope
 //! - `get` (one task, or many in bulk), `run`, `rerun`, `wait` (with a progress bar on a
-//!   terminal), `abort`, `create`, `update`, `delete`, `inputs` (show or `--set`), `list`
+//!   terminal; several ids followed together), `watch` (many tasks, a batch task's children
+//!   or a project's tasks, with bulk gets in a share of the rate limit), `abort`, `create`, `update`, `delete`, `inputs` (show or `--set`), `list`
 //!   (with the columns' fields asked for), `details`, `rate-limit` against any platform (`--platform`, `--endpoint`), over the blocking
 //!   (ureq) or the async (hyper) transport (`--transport`).
 //! - Configuration as the official clients do it: flags, `SB_AUTH_TOKEN` / `SB_API_ENDPOINT`,
@@ -28,6 +29,7 @@ mod mock;
 mod modify;
 mod output;
 mod trace;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -67,7 +69,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Get(a) => commands::get(&connect(&a.net)?, &a),
         Command::Run(a) => commands::run(&connect(&a.net)?, &a),
         Command::Rerun(a) => commands::rerun(&connect(&a.net)?, &a),
+        Command::Wait(a) if a.ids.len() > 1 => watch::wait_many(connect(&a.net)?, &a),
         Command::Wait(a) => commands::wait(&connect(&a.net)?, &a),
+        Command::Watch(a) => watch::watch(connect(&a.net)?, &a),
         Command::Abort(a) => commands::abort(&connect(&a.net)?, &a),
         Command::Create(a) => commands::create(&connect(&a.net)?, &a),
         Command::List(a) => commands::list(&connect(&a.net)?, &a),

@@ -202,7 +202,7 @@ fn help_documents_the_exit_codes_and_bad_usage_exits_2() {
         "2  bad usage",
         "3  the platform answered with an error",
         "4  network failure or timeout",
-        "5  `wait`: the task ended FAILED or ABORTED",
+        "5  `wait`, `watch`: a task (or a followed batch task's child) ended FAILED or ABORTED",
     ] {
         assert!(out.contains(line), "missing {line:?} in\n{out}");
     }
