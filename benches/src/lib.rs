@@ -15,6 +15,8 @@
 
 use std::fmt::Write as _;
 
+pub mod sim;
+
 /// The documentation's `get-task.json` answer (valid JSON).
 pub const GET_TASK: &[u8] = include_bytes!("../../crates/sbg-tasks-proto/tests/data/get-task.json");
 
