@@ -44,8 +44,10 @@ macro_rules! client_common {
                 self
             }
 
-            /// Asks the budget for a probe (`GET /rate_limit`, free) before the next call.
-            pub(crate) fn want_probe(&self) {
+            /// Asks the budget for a probe (`GET /rate_limit`, which the platform does not
+            /// count) before the next call, so that the next calls are paced by what is really
+            /// left of the window (`watch`, `wait_all` and `wait_any` do this when they start).
+            pub fn want_probe(&self) {
                 self.budget
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())

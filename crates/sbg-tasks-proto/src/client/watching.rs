@@ -31,7 +31,10 @@ pub struct WaitAny {
 ///
 /// An iterator of `Result<WatchEvent, ClientError>`: a request that fails (after its retries)
 /// is yielded as an error, and the iteration goes on (its tasks are due again at once); it
-/// ends when every task has ended or is gone. [`Watch::watcher`] shows the state (counts by
+/// ends when every task has ended or is gone. `next` returns only with an event, an error or
+/// the end — it sleeps in between as long as nothing changes; a caller that needs its own
+/// timeouts or periodic redraws drives a [`Watcher`] itself with
+/// [`call_in`](BlockingClient::call_in) (`Lane::Watch`), as this iterator does. [`Watch::watcher`] shows the state (counts by
 /// status, requests made), [`Watch::add`] follows more tasks.
 #[derive(Debug)]
 pub struct Watch<'a, T, E> {
