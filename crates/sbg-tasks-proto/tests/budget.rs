@@ -264,9 +264,6 @@ fn clones_share_one_budget() {
 }
 
 #[test]
-#[ignore = "proto bug: a 429 with only Retry-After zeroes the known window, so calls wait for \
-            the window's reset (295 s here) instead of the Retry-After (5 s); \
-            src/machine/budget.rs Budget::observe, the `Some(wait)` arm"]
 fn a_429_with_retry_after_holds_calls_only_as_long_as_it_says() {
     // Spec: "No Retry-After is documented (honour it where one comes)."
     let script = Script::new(vec![

@@ -417,8 +417,7 @@ proptest! {
         prop_assert_eq!(call.update().is_empty(), expected.is_empty());
         prop_assert_eq!(
             call.update().is_rename(),
-            expected.contains_key("name")
-                && expected.keys().all(|k| k == "name" || k == "description")
+            expected.contains_key("name") && expected.keys().all(|k| k == "name")
         );
     }
 }

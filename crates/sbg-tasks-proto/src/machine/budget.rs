@@ -328,9 +328,8 @@ impl Budget {
             match rate_limit_wait(meta, now) {
                 Some(wait) => {
                     self.blocked_until = Some(now + wait);
-                    if let Some(w) = self.window.as_mut() {
-                        w.remaining = 0;
-                    }
+                    // Only a 429 that says so spends the window (its headers were learned
+                    // above); a bare `Retry-After` holds calls that long and no longer.
                 }
                 None => {
                     // A 429 that does not say when: ask the platform (for free).
