@@ -181,7 +181,7 @@ pub fn markdown(f: &Figures) -> String {
     );
     let _ = writeln!(
         o,
-        "| setup | watch share | 429s: watcher / waits / submitters | 429s total (goal 0) | requests counted | run/abort delay p50 / p99 / max (goal ≤ 1 s) | create delay max | tasks submitted | waits ended | watcher notice p50 / p99 | staleness ratio (2nd hour) |"
+        "| setup | watch share | 429s: watcher / waits / submitters | 429s total (goal 0) | requests counted | run/abort delay p50 / p99 / max (goal ≤ 1 s) | create delay max | tasks submitted (change calls failed) | waits ended | watcher notice p50 / p99 | staleness ratio (2nd hour) |"
     );
     let _ = writeln!(
         o,
@@ -195,7 +195,7 @@ pub fn markdown(f: &Figures) -> String {
         };
         let _ = writeln!(
             o,
-            "| {} | {share} | {} / {} / {} | **{}** {} | {} | {} / {} / **{}** {} | {} | {} | {} | {} / {} | {:.2} |",
+            "| {} | {share} | {} / {} / {} | **{}** {} | {} | {} / {} / **{}** {} | {} | {} ({}) | {} | {} / {} | {:.2} |",
             r.variant.name(),
             r.kinds[0].rate_limited,
             r.kinds[1].rate_limited,
@@ -209,6 +209,7 @@ pub fn markdown(f: &Figures) -> String {
             mark(r.change_delay.max <= Duration::from_secs(1)),
             s(r.create_delay.max),
             r.submitted,
+            r.change_errors,
             r.waited,
             s(r.notice.p50),
             s(r.notice.p99),
