@@ -116,7 +116,9 @@ impl CreateTask {
         self
     }
 
-    /// `batch=false`: create the task with batching off, whatever the app or body says.
+    /// `batch=false` in the query: create the task with batching off, whatever the app or the
+    /// body's batch members say (the platform's switch for exactly that; unlike
+    /// [`UpdateTask`](crate::UpdateTask), whose body cannot say both).
     pub fn no_batch(mut self) -> Self {
         self.no_batch = true;
         self
@@ -254,11 +256,6 @@ impl Endpoint for CreateTask {
     }
 
     fn body(&self) -> Result<Option<Vec<u8>>, RequestBuildError> {
-        if self.no_batch && (self.body.batch_input.is_some() || self.body.batch_by.is_some()) {
-            return Err(RequestBuildError::Invalid {
-                reason: "batch=false switches batching off; it cannot come with batch_input and batch_by",
-            });
-        }
         serde_json::to_vec(&self.body)
             .map(Some)
             .map_err(|e| RequestBuildError::Body(e.to_string()))
