@@ -15,11 +15,11 @@
 //! `--children C` children of the batch parent per round [200], `--fleet-secs S` a fleet's
 //! tasks end within S seconds [180], `--round-secs R` a new round every R seconds [60],
 //! `--fail-ratio F` [0.1], `--limit L` and `--window W` the mock's rate limit, L requests per
-//! W seconds [1000 per 60], `--fault-ms MS` one fault every MS milliseconds (skipped while 4 wait for their
-//! request) [1500],
-//! `--rate-limited-every K` every K-th fault is a 429 (which stops every call until the
-//! window resets) [100], `--grace-secs G` how long after
-//! the last fleet's end the last endings may take before the run is called stuck [300].
+//! W seconds [1000 per 60], `--fault-ms MS` one fault every MS milliseconds, skipped while
+//! two of its route still wait for their request [1500], `--rate-limited-every K` every K-th
+//! fault is a 429, which stops every call until the window resets [100], `--grace-secs G` how
+//! long after the last fleet's end the last endings may take before the run is called stuck
+//! [300].
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sbg_tasks_mock::serde_json::{self, json, Value};
-use sbg_tasks_mock::{FaultSpec, FleetSpec, MockBuilder};
+use sbg_tasks_mock::{FaultSpec, FleetSpec, MockBuilder, Route, Scope};
 use sbg_tasks_ureq::machine::wait::WaitPolicy;
 use sbg_tasks_ureq::model::TaskStatus;
 use sbg_tasks_ureq::{
@@ -193,7 +193,19 @@ fn mock_child(args: &Args) -> Res<()> {
                 }
                 other => format!("error {other:?}"),
             },
-            Some("pending") => m.faults().len().to_string(),
+            Some("pending") => {
+                // Faults still waiting for a request of this route.
+                let route = words.next().and_then(|r| r.parse::<Route>().ok());
+                m.faults()
+                    .iter()
+                    .filter(|(_, scope)| match (scope, route) {
+                        (Scope::RouteNext(r, _) | Scope::Route(r), Some(want)) => *r == want,
+                        (_, Some(_)) => false,
+                        (_, None) => true,
+                    })
+                    .count()
+                    .to_string()
+            }
             Some("status") => words
                 .map(|id| {
                     m.task(id)
@@ -504,10 +516,6 @@ fn soak(args: &Args) -> Res<bool> {
             let mut n = 0u64;
             while !done.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(every));
-                // Not faster than requests come: at most a few waiting for their request.
-                if lock(&mock).ask("pending")?.parse::<u64>()? >= 4 {
-                    continue;
-                }
                 n += 1;
                 let spec = if rl_every > 0 && n.is_multiple_of(rl_every) {
                     RATE_LIMITED
@@ -516,6 +524,19 @@ fn soak(args: &Args) -> Res<bool> {
                     let i = usize::try_from(rng >> 33)? % FAULTS.len();
                     FAULTS[i]
                 };
+                // Not faster than requests come: at most a few waiting for a request of
+                // their route (listings and probes are rarer than bulk gets).
+                let route = spec
+                    .split_once('@')
+                    .and_then(|(_, r)| r.split('*').next())
+                    .unwrap_or("any");
+                if lock(&mock)
+                    .ask(&format!("pending {route}"))?
+                    .parse::<u64>()?
+                    >= 2
+                {
+                    continue;
+                }
                 let answer = lock(&mock).ask(&format!("fault {spec}"))?;
                 if answer != "ok" {
                     return Err(format!("fault {spec}: {answer}").into());
