@@ -185,13 +185,16 @@ struct ChildListing {
     /// nothing is missed; repeats are dropped by id.
     since: Option<time::OffsetDateTime>,
     offset: u64,
+    /// When its first page was asked for (set when that page is sent).
+    started: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Default)]
 struct ParentState {
     /// Ended children already reported.
     reported: HashSet<TaskId>,
-    /// When the last listing started (wall clock).
+    /// Where the next listing starts (`ended_from`, wall clock): a minute before the last
+    /// listing's first page was asked for.
     listed_at: Option<time::OffsetDateTime>,
     /// A listing is wanted (the ended counts grew).
     wanted: bool,
@@ -311,7 +314,10 @@ impl Watcher {
         if self.in_flight.is_some() {
             return WatchWant::Busy;
         }
-        if let Some(listing) = self.children_queue.pop_front() {
+        if let Some(mut listing) = self.children_queue.pop_front() {
+            if listing.offset == 0 && listing.started.is_none() {
+                listing.started = Some(now);
+            }
             let call = child_listing(&listing);
             self.in_flight = Some(InFlight::Children(listing));
             self.requests += 1;
@@ -425,6 +431,7 @@ impl Watcher {
                     parent: id.clone(),
                     since: p.listed_at,
                     offset: 0,
+                    started: None,
                 });
             }
         }
@@ -486,11 +493,18 @@ impl Watcher {
             });
         } else {
             state.wanted = false;
-            // The next listing starts a minute before this one did: the platform's clock and
-            // ours may differ, and repeats are dropped by id.
-            let secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+            // The next listing reaches a minute before this one's first page was asked for:
+            // a child that ended while the pages were read (a 429 can pause them for long) is
+            // not missed, the platform's clock and ours may differ, and repeats are dropped
+            // by id.
+            let from = listing.started.unwrap_or(now);
+            let secs = i64::try_from(from.as_secs()).unwrap_or(i64::MAX);
             if let Ok(wall) = time::OffsetDateTime::from_unix_timestamp(secs) {
                 state.listed_at = Some(wall - time::Duration::minutes(1));
+            }
+            // A parent no longer followed (it ended) needs no memory of its children.
+            if !self.tasks.contains_key(&listing.parent) {
+                self.parents.remove(&listing.parent);
             }
         }
     }
@@ -693,7 +707,8 @@ mod tests {
                 .unwrap();
             list.parse_response(&r, &Decoding::Strict).unwrap()
         };
-        w.on_children(at(1), page(&["c1"]));
+        // The page is answered long after it was asked for (say a 429 held it).
+        w.on_children(at(500), page(&["c1"]));
         let events = drain(&mut w);
         assert!(events
             .iter()
@@ -704,7 +719,14 @@ mod tests {
         let WatchWant::Children(list) = w.next_request(at(3)) else {
             panic!()
         };
-        assert!(list.ended_from.is_some());
+        // From a minute before the first page was ASKED for, not answered: a child that ended
+        // meanwhile is not missed.
+        let from = list
+            .ended_from
+            .expect("a lower bound")
+            .datetime()
+            .unix_timestamp();
+        assert_eq!(from, (T0 + 1 - 60) as i64);
         // c1 again (the overlap) is not reported twice.
         let items = ["c1", "c2"];
         let body = format!(
@@ -725,5 +747,36 @@ mod tests {
             })
             .collect();
         assert_eq!(ended, ["c2"]);
+    }
+
+    #[test]
+    fn an_ended_parent_is_forgotten_after_its_last_listing() {
+        let mut w = Watcher::new(WatcherPolicy::default());
+        let parent: TaskId = "p".parse().unwrap();
+        w.add([parent.clone()]);
+        let WatchWant::Bulk(call) = w.next_request(at(0)) else {
+            panic!()
+        };
+        let body = r#"{"items":[{"resource":{"id":"p","status":"COMPLETED","batch":true,
+            "execution_status":{"queued":0,"running":0,"completed":1,"failed":0,"aborted":0}}}]}"#;
+        let r = http::Response::builder().status(200).body(body).unwrap();
+        w.on_bulk(at(0), call.parse_response(&r, &Decoding::Strict).unwrap());
+        assert!(w.is_empty(), "the parent ended");
+        let WatchWant::Children(list) = w.next_request(at(0)) else {
+            panic!("its last children are still listed")
+        };
+        let r = http::Response::builder()
+            .status(200)
+            .body(r#"{"items":[{"id":"c1","status":"COMPLETED"}]}"#)
+            .unwrap();
+        w.on_children(at(0), list.parse_response(&r, &Decoding::Strict).unwrap());
+        let events = drain(&mut w);
+        assert!(matches!(&events[0], WatchEvent::Ended { .. }));
+        assert!(matches!(&events[1], WatchEvent::ChildEnded { .. }));
+        assert!(
+            w.parents.is_empty(),
+            "nothing kept for a parent no longer followed"
+        );
+        assert_eq!(w.next_request(at(1)), WatchWant::Done);
     }
 }
