@@ -188,6 +188,8 @@ pub struct Budget {
     rate_limited: u64,
     /// The window's length as seen from the first answers of a window.
     window_len: Option<Duration>,
+    /// The latest reset an answer told (not an assumed one).
+    told_reset: Option<u64>,
 }
 
 impl Budget {
@@ -205,6 +207,7 @@ impl Budget {
             sent: 0,
             rate_limited: 0,
             window_len: None,
+            told_reset: None,
         }
     }
 
@@ -356,6 +359,13 @@ impl Budget {
     pub fn observe_probe(&mut self, now: Duration, rate: Option<RateLimit>) {
         self.probe = Probe::Idle;
         if let Some(r) = rate {
+            // A window nobody has spent from yet resets a whole window from now: its length.
+            if r.remaining >= r.limit {
+                let len = Duration::from_secs(r.reset).saturating_sub(now);
+                if !len.is_zero() {
+                    self.window_len = Some(len.max(Duration::from_secs(1)));
+                }
+            }
             // Authoritative for this moment: replace, not merge.
             self.window = Some(Window {
                 limit: r.limit,
@@ -376,6 +386,15 @@ impl Budget {
 
     fn learn(&mut self, now: Duration, r: RateLimit) {
         let new_window = self.window.is_none_or(|w| w.assumed || r.reset > w.reset);
+        // Consecutive windows: a window is no longer than the time between their resets (a
+        // process that shares its token may never see a window's first answers).
+        if let Some(prev) = self.told_reset.filter(|prev| r.reset > *prev) {
+            let between = Duration::from_secs(r.reset - prev);
+            if between < self.window_len() {
+                self.window_len = Some(between.max(Duration::from_secs(1)));
+            }
+        }
+        self.told_reset = Some(self.told_reset.map_or(r.reset, |p| p.max(r.reset)));
         if new_window && r.remaining.saturating_add(2) >= r.limit {
             // One of the first answers of a window: the window ends this long after it began.
             let len = Duration::from_secs(r.reset).saturating_sub(now);
@@ -620,5 +639,30 @@ mod tests {
         let mut off = Budget::new(BudgetPolicy::off());
         off.observe(at(0), &meta(200, 0, 60));
         assert_eq!(off.acquire(at(0), Lane::Read), BudgetStep::Go);
+    }
+
+    #[test]
+    fn the_window_length_is_learned_from_a_fresh_probe_and_from_consecutive_resets() {
+        let mut b = Budget::new(BudgetPolicy::default());
+        b.want_probe();
+        assert_eq!(b.acquire(at(0), Lane::Watch), BudgetStep::Probe);
+        b.observe_probe(
+            at(0),
+            Some(RateLimit {
+                limit: 200,
+                remaining: 200,
+                reset: T0 + 10,
+            }),
+        );
+        assert_eq!(b.window_len(), Duration::from_secs(10));
+
+        // Sharing a token: never a window's first answer, but two resets 10 s apart.
+        let mut b = Budget::new(BudgetPolicy::default());
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        b.observe(at(0), &meta(200, 120, 7));
+        assert_eq!(b.window_len(), Duration::from_secs(300));
+        assert_eq!(b.acquire(at(8), Lane::Read), BudgetStep::Go);
+        b.observe(at(8), &meta(200, 150, 17));
+        assert_eq!(b.window_len(), Duration::from_secs(10));
     }
 }

@@ -329,6 +329,7 @@ impl Watcher {
         let mut ids = Vec::with_capacity(MAX_BULK_IDS);
         let mut seen = HashSet::new();
         let mut wait: Option<Duration> = None;
+        let horizon = self.policy.min_interval / 4;
         while ids.len() < MAX_BULK_IDS {
             let Some(id) = self.order.front() else { break };
             let Some(t) = self.tasks.get(id) else {
@@ -343,8 +344,12 @@ impl Watcher {
             }
             if let Some(at) = t.refreshed {
                 let due = at + self.policy.min_interval;
-                if due > now {
-                    wait = Some(due - now);
+                // Ids due within a quarter of the interval ride along in a request that goes
+                // anyway: the requests of a sweep stay full, instead of keeping for ever the
+                // cut of a sweep that was sent in pieces.
+                let limit = if ids.is_empty() { now } else { now + horizon };
+                if due > limit {
+                    wait = Some(due.saturating_sub(now));
                     break;
                 }
             }
@@ -778,5 +783,39 @@ mod tests {
             "nothing kept for a parent no longer followed"
         );
         assert_eq!(w.next_request(at(1)), WatchWant::Done);
+    }
+
+    #[test]
+    fn a_sweep_sent_in_pieces_is_sent_in_full_requests_next_time() {
+        let mut w =
+            Watcher::new(WatcherPolicy::default().with_min_interval(Duration::from_secs(1)));
+        let all = ids(187);
+        // The first sweep went out in three pieces 50 ms apart (the ids came in three goes).
+        let mut t = Duration::from_secs(T0);
+        let mut start = 0;
+        for n in [65, 58, 64] {
+            w.add(all[start..start + n].iter().cloned());
+            start += n;
+            let WatchWant::Bulk(call) = w.next_request(t) else {
+                panic!()
+            };
+            assert_eq!(call.ids().len(), n);
+            w.on_bulk(t, answer(&call, |_| Some("RUNNING".into())));
+            t += Duration::from_millis(50);
+        }
+        // One interval later: full requests, not the old three pieces.
+        let mut t = Duration::from_secs(T0 + 1);
+        let mut sizes = Vec::new();
+        while sizes.iter().sum::<usize>() < 187 {
+            match w.next_request(t) {
+                WatchWant::Bulk(call) => {
+                    sizes.push(call.ids().len());
+                    w.on_bulk(t, answer(&call, |_| Some("RUNNING".into())));
+                }
+                WatchWant::Wait(d) => t += d,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(sizes, [100, 87]);
     }
 }
