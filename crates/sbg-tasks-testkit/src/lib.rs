@@ -32,6 +32,7 @@ use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, TaskId};
 pub mod changes;
 pub mod driver;
 pub mod faults;
+pub mod fleet;
 pub mod lifecycle;
 pub mod scenarios;
 
