@@ -3,67 +3,26 @@
 //! cap holds on the decoded size, and corrupt or unknown encodings are typed failures. Then
 //! the same against the mock platform, which compresses when asked and has a gzip bomb.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::thread::{self, JoinHandle};
+use std::io::Write;
+use std::thread::JoinHandle;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use sbg_tasks_hyper::http::{header, Request, Response};
 use sbg_tasks_hyper::{
-    client_with, AsyncHttpTransport, GetTask, HyperTransport, Proxy, TransportErrorKind,
-    TransportFailure, TransportOptions,
+    client_with, AsyncHttpTransport, GetTask, HyperTransport, TransportErrorKind, TransportFailure,
+    TransportOptions,
 };
 use sbg_tasks_mock::{Fault, MockBuilder, Route, Scope};
 use sbg_tasks_testkit::faults::get_example;
+use sbg_tasks_testkit::gzip::{bulk_json, gzip, options, serve_once};
 use sbg_tasks_testkit::{fast_settings, mock_builder, transport_options, TOKEN};
-
-/// A server that answers one request on loopback with `status 200`, the `headers` given
-/// (whole lines, each ending in CRLF), a `Content-Length` and `body`, then closes. The thread
-/// returns the request's head, lower-cased.
-fn serve_once(headers: &str, body: Vec<u8>) -> (String, JoinHandle<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let headers = headers.to_owned();
-    let handle = thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-            head.push(byte[0]);
-        }
-        let answer = format!(
-            "HTTP/1.1 200 OK\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        // The client may stop reading early (a body it refuses): write errors are fine.
-        let _ = stream
-            .write_all(answer.as_bytes())
-            .and_then(|()| stream.write_all(&body));
-        String::from_utf8_lossy(&head).to_ascii_lowercase()
-    });
-    (base, handle)
-}
 
 /// The server thread's result, waited for off the runtime's thread.
 async fn joined(server: JoinHandle<String>) -> String {
     tokio::task::spawn_blocking(move || server.join().unwrap())
         .await
         .unwrap()
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-    gz.write_all(bytes).unwrap();
-    gz.finish().unwrap()
-}
-
-/// Plain http to loopback, no proxy, the given body cap.
-fn options(cap: u64) -> TransportOptions {
-    TransportOptions::default()
-        .allow_http(true)
-        .proxy(Proxy::Off)
-        .max_body_size(cap)
 }
 
 async fn get(
@@ -78,14 +37,6 @@ async fn get(
         .unwrap();
     let answer = transport.send(request).await;
     (answer, joined(server).await)
-}
-
-/// A JSON body of about 100 KB that compresses well, as a bulk answer does.
-fn bulk_json() -> Vec<u8> {
-    let items: Vec<String> = (0..400)
-        .map(|i| format!(r#"{{"resource": {{"id": "task-{i:04}", "status": "COMPLETED"}}}}"#))
-        .collect();
-    format!(r#"{{"items": [{}]}}"#, items.join(", ")).into_bytes()
 }
 
 #[tokio::test]
