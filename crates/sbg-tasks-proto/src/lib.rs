@@ -81,7 +81,7 @@ mod token;
 pub mod transport;
 
 pub use api_error::{ApiError, ErrorCode};
-pub use client::{AsyncClient, BlockingClient, TaskIter, TaskStream, WaitAny, Watch, WatchStream};
+pub use client::{AsyncClient, BlockingClient, TaskIter, TaskStream, WatchIter, WatchStream};
 pub use config::{AuthScheme, Config, HeaderError, ADVANCE_ACCESS_HEADER, DEFAULT_USER_AGENT};
 pub use decode::{DecodeError, Decoded, Decoding, ParseReport};
 pub use endpoint::{Answer, CallKind, Endpoint, Lane, RequestBuildError, ResponseError};
@@ -91,17 +91,16 @@ pub use endpoints::{
     ListParamError, ListTasks, NameError, NewTask, PageLimit, ProjectId, RerunTask, RunOptions,
     RunTask, SortOrder, TaskUpdate, TimeBound, UpdateTask, UpdateTaskInputs, MAX_BULK_IDS,
 };
-pub use env::{AsyncEnv, BlockingEnv, Env, StdEnv};
+pub use env::StdEnv;
 pub use error::{ClientError, PagerError};
 pub use excerpt::{BodyExcerpt, BodyShape, EXCERPT_LEN};
 pub use fields::{FieldName, Fields, FieldsError};
 pub use id::{TaskId, TaskIdError, MAX_TASK_ID_LEN};
-pub use machine::budget::{Budget, BudgetPolicy};
-pub use machine::pager::{IgnoredLink, IgnoredLinkReason, Pager};
+pub use machine::budget::BudgetPolicy;
 pub use machine::retry::RetryPolicy;
-pub use machine::wait::{Progress, WaitPolicy};
-pub use machine::watch::{WatchEvent, Watcher, WatcherPolicy};
-pub use machine::{CallMachine, CallStep, Settings};
+pub use machine::wait::{Progress, WaitAny, WaitPolicy};
+pub use machine::watch::{WatchEvent, WatcherPolicy};
+pub use machine::Settings;
 pub use meta::{RateLimit, ResponseMeta, RetryAfter};
 pub use model::Task;
 pub use platform::{is_loopback_host, AllowHttp, BaseUrl, BaseUrlError, Platform, UnknownPlatform};

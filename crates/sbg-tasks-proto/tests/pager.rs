@@ -11,10 +11,11 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{json, Value};
 
+use sbg_tasks_proto::machine::pager::{IgnoredLinkReason, Pager};
 use sbg_tasks_proto::model::TaskPage;
 use sbg_tasks_proto::{
-    http, AllowHttp, Answer, AuthToken, BaseUrl, Config, Decoding, Endpoint, Fields,
-    IgnoredLinkReason, ListTasks, PageLimit, Pager, PagerError,
+    http, AllowHttp, Answer, AuthToken, BaseUrl, Config, Decoding, Endpoint, Fields, ListTasks,
+    PageLimit, PagerError,
 };
 
 /// A simulated platform list: ids newest first, paged like the platform.

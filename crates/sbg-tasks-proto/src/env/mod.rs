@@ -1,12 +1,16 @@
-//! The environment a client runs in: clocks, sleeping and randomness.
+//! The environment a client's driver runs in: clocks, sleeping and randomness.
 //!
 //! The machines ([`crate::machine`]) never read a clock or sleep: their drivers, the clients,
-//! ask an [`Env`] and pass the time in. [`StdEnv`] is the standard library's (the default of a
+//! ask an [`Env`] and pass the time in ([`Now`](crate::machine::Now)). [`StdEnv`] is the standard library's (the default of a
 //! blocking client); the async transport adds its runtime's timer; tests use `FakeEnv`
 //! (feature `test-util`), whose time moves only when the client sleeps.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use event_listener::{EventListener, Listener as _};
 
 #[cfg(any(test, feature = "test-util"))]
 mod fake;
@@ -31,6 +35,34 @@ pub trait Env {
 pub trait BlockingEnv: Env {
     /// Blocks for `duration`.
     fn sleep(&self, duration: Duration);
+
+    /// Blocks for `duration`, or less once `wake` fires (another operation of the client got
+    /// an answer that may be this one's). The default sleeps the whole `duration`: correct,
+    /// only slower to notice a shared poll's answer. [`StdEnv`] wakes early.
+    fn sleep_or_wake(&self, duration: Duration, wake: Wake) {
+        drop(wake);
+        self.sleep(duration);
+    }
+}
+
+/// A notice that the state a client's operations share has changed: a sleeping operation may
+/// have something to do before its time. Blocking: [`Wake::wait_timeout`]; async: a future.
+#[derive(Debug)]
+pub struct Wake(pub(crate) EventListener);
+
+impl Wake {
+    /// Blocks until the notice comes or `timeout` has passed (real time); whether it came.
+    pub fn wait_timeout(self, timeout: Duration) -> bool {
+        self.0.wait_timeout(timeout).is_some()
+    }
+}
+
+impl Future for Wake {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.0).poll(cx)
+    }
 }
 
 /// An [`Env`] with an async timer.
@@ -86,6 +118,10 @@ impl BlockingEnv for StdEnv {
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
     }
+
+    fn sleep_or_wake(&self, duration: Duration, wake: Wake) {
+        wake.wait_timeout(duration);
+    }
 }
 
 impl<T: Env + ?Sized> Env for &T {
@@ -104,6 +140,9 @@ impl<T: BlockingEnv + ?Sized> BlockingEnv for &T {
     fn sleep(&self, duration: Duration) {
         (**self).sleep(duration);
     }
+    fn sleep_or_wake(&self, duration: Duration, wake: Wake) {
+        (**self).sleep_or_wake(duration, wake);
+    }
 }
 
 impl<T: Env + ?Sized> Env for std::sync::Arc<T> {
@@ -121,6 +160,9 @@ impl<T: Env + ?Sized> Env for std::sync::Arc<T> {
 impl<T: BlockingEnv + ?Sized> BlockingEnv for std::sync::Arc<T> {
     fn sleep(&self, duration: Duration) {
         (**self).sleep(duration);
+    }
+    fn sleep_or_wake(&self, duration: Duration, wake: Wake) {
+        (**self).sleep_or_wake(duration, wake);
     }
 }
 

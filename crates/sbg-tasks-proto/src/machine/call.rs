@@ -1,192 +1,196 @@
-//! One call with its retries, as a sans-IO state machine.
+//! One call with its retries ([`Call`]), a run that may find its earlier attempt accepted
+//! ([`Run`]), and a bulk get of any number of ids ([`BulkGet`]), as [`Operation`]s.
 
+use std::borrow::Cow;
+use std::convert::Infallible;
 use std::time::Duration;
 
-use http::{Request, Response};
+use http::Response;
 
-use std::sync::{Mutex, MutexGuard};
-
-use super::budget::{Budget, BudgetStep, Lane};
+use super::budget::BudgetStep;
 use super::retry::{Decision, Failure, RetryState, StopReason};
-use super::Settings;
-use crate::endpoint::{Answer, Endpoint, ResponseError};
-use crate::endpoints::GetRateLimit;
-use crate::env::Env;
+use super::{over, Now, Operation, Settings, Shared, Step};
+use crate::endpoint::{Answer, Endpoint, Lane, ResponseError};
+use crate::endpoints::{BulkGetTasks, BulkTasks, GetRateLimit, GetTask, RunTask};
 use crate::error::ClientError;
+use crate::id::TaskId;
 use crate::meta::ResponseMeta;
-use crate::transport::TransportError;
+use crate::model::Task;
+use crate::transport::{TransportErrorKind, TransportFailure};
 
-/// What the driver of a [`CallMachine`] does next.
+/// What one call ends with.
+pub type CallResult<T> = Result<Answer<T>, ClientError>;
+
 #[derive(Debug)]
-#[must_use]
-#[non_exhaustive]
-pub enum CallStep<T> {
-    /// Send this request with the transport, then call [`CallMachine::on_response`] or
-    /// [`CallMachine::on_transport_error`].
-    Send(Request<Vec<u8>>),
-    /// Sleep this long, then call [`CallMachine::resume`].
-    Sleep(Duration),
-    /// The call is over.
-    Done(Result<Answer<T>, ClientError>),
+enum State<T> {
+    /// The next attempt (or the budget's probe) is to be asked for.
+    Ready,
+    /// Waiting (for the budget, or before a retry) until this monotonic time.
+    Sleeping(Duration),
+    /// A request is in flight.
+    InFlight,
+    /// Over: the outcome, until handed out.
+    Finished(Option<CallResult<T>>),
 }
 
-/// One call of an [`Endpoint`] with its retries: builds each attempt's request, reads each
-/// answer, and decides (with [`RetryState`]) whether to wait and try again.
+/// One call of an [`Endpoint`] with its retries: before each attempt it asks the client's
+/// rate-limit [`Budget`](super::budget::Budget) (in [`Shared`]), which may make it wait or
+/// send a free `GET /rate_limit` probe first; it reads each answer and decides (with
+/// [`RetryState`]) whether to wait and try again.
 ///
-/// A driver loop is all a client adds:
+/// Retries never resend a rerun or a create once the request may have reached the platform; a
+/// DELETE that finds the task gone after an attempt that may have acted succeeds with
+/// [`Deletion::AlreadyGone`](crate::Deletion::AlreadyGone). Each attempt logs a `tracing`
+/// event with the method, path, attempt, status (or transport error kind) and latency; never
+/// a header, so never the token.
 ///
 /// ```
-/// # use sbg_tasks_proto::env::BlockingEnv;
-/// # use sbg_tasks_proto::machine::{CallMachine, CallStep, Settings};
-/// # use sbg_tasks_proto::ClientError;
-/// # use sbg_tasks_proto::transport::HttpTransport;
-/// # use sbg_tasks_proto::{Answer, Endpoint};
-/// fn call<P: Endpoint>(
-///     settings: &Settings, endpoint: &P, transport: &impl HttpTransport, env: &impl BlockingEnv,
-/// ) -> Result<Answer<P::Output>, ClientError> {
-///     let mut machine = CallMachine::new(settings, endpoint, env);
-///     let mut step = machine.resume(env);
-///     loop {
-///         step = match step {
-///             CallStep::Send(request) => match transport.send(request) {
-///                 Ok(response) => machine.on_response(response, env),
-///                 Err(e) => machine.on_transport_error(e, env),
-///             },
-///             CallStep::Sleep(d) => {
-///                 env.sleep(d);
-///                 machine.resume(env)
-///             }
-///             CallStep::Done(result) => return result,
-///             _ => unreachable!(),
-///         }
-///     }
-/// }
-/// ```
+/// use std::time::Duration;
+/// use sbg_tasks_proto::machine::{Call, Now, Operation, Settings, Shared, Step};
+/// use sbg_tasks_proto::{http, AuthToken, BudgetPolicy, Config, GetTask, Platform};
 ///
-/// Each attempt logs a `tracing` event with the method, path, attempt, status (or transport
-/// error kind) and latency; never a header, so never the token.
+/// let settings = Settings::new(Config::new(Platform::Cgc, AuthToken::new("token")?));
+/// let mut shared = Shared::new(BudgetPolicy::default());
+/// let get = GetTask::new("t1".parse()?);
+/// let mut call = Call::new(&settings, &get);
+/// let now = Now { mono: Duration::ZERO, unix: Duration::from_secs(1_700_000_000), random: 7 };
+/// let Step::Send(request) = call.step(now, &mut shared) else { unreachable!() };
+/// assert_eq!(request.uri().path(), "/v2/tasks/t1");
+/// let answer = http::Response::builder().status(200).body(br#"{"id":"t1"}"#.to_vec())?;
+/// call.on_answer(Ok(answer), now, &mut shared);
+/// let Step::Done(Ok(task)) = call.step(now, &mut shared) else { unreachable!() };
+/// assert_eq!(task.value.id.as_deref(), Some("t1"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
-pub struct CallMachine<'a, P: ?Sized> {
+pub struct Call<'a, P: Endpoint + Clone> {
     settings: &'a Settings,
-    endpoint: &'a P,
-    retry: RetryState,
+    endpoint: Cow<'a, P>,
+    lane: Lane,
+    retry: Option<RetryState>,
     sent_at: Duration,
-    method: http::Method,
     path: String,
-    /// The client's budget and the lane this call spends, when it has one.
-    budget: Option<(&'a Mutex<Budget>, Lane)>,
     /// The request in flight is the budget's probe (`GET /rate_limit`), not the call.
     probing: bool,
+    state: State<P::Output>,
+    /// Method and path, around every event of the call.
+    span: tracing::Span,
 }
 
-fn lock(budget: &Mutex<Budget>) -> MutexGuard<'_, Budget> {
-    budget.lock().unwrap_or_else(|e| e.into_inner())
-}
+impl<'a, P: Endpoint + Clone> Call<'a, P> {
+    /// A call of `endpoint` with `settings`, spending [`Endpoint::lane`] of the budget.
+    pub fn new(settings: &'a Settings, endpoint: &'a P) -> Self {
+        Self::with(settings, Cow::Borrowed(endpoint))
+    }
 
-impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
-    /// A call of `endpoint` with `settings`, starting now. Begin with [`CallMachine::resume`].
-    pub fn new(settings: &'a Settings, endpoint: &'a P, env: &impl Env) -> Self {
-        let base = settings.config.base_url();
+    /// [`Call::new`] owning its endpoint.
+    pub fn owned(settings: &'a Settings, endpoint: P) -> Self {
+        Self::with(settings, Cow::Owned(endpoint))
+    }
+
+    fn with(settings: &'a Settings, endpoint: Cow<'a, P>) -> Self {
+        let path = target_path(settings.config.base_url().path_prefix(), &*endpoint);
+        let span =
+            tracing::debug_span!("sbg_tasks_call", method = %endpoint.method(), path = %path);
         Self {
+            span,
             settings,
+            lane: endpoint.lane(),
             endpoint,
-            retry: RetryState::new(endpoint.kind(), env.now()),
+            retry: None,
             sent_at: Duration::ZERO,
-            method: endpoint.method(),
-            path: target_path(base.path_prefix(), endpoint),
-            budget: None,
+            path,
             probing: false,
+            state: State::Ready,
         }
     }
 
-    /// Asks `budget` before each attempt and tells it each answer, spending `lane` (usually
-    /// [`Endpoint::lane`]): the attempt waits ([`CallStep::Sleep`]) while the budget says so,
-    /// and is preceded by a free `GET /rate_limit` when it asks for a probe.
-    pub fn with_budget(mut self, budget: &'a Mutex<Budget>, lane: Lane) -> Self {
-        self.budget = Some((budget, lane));
+    /// Spends `lane` of the rate-limit budget instead of the call's own
+    /// ([`Lane::Watch`] for a watcher's sweeps).
+    pub fn in_lane(mut self, lane: Lane) -> Self {
+        self.lane = lane;
         self
     }
 
-    /// A `tracing` span for the whole call (method and path), for drivers to enter.
-    pub fn span(&self) -> tracing::Span {
-        tracing::debug_span!("sbg_tasks_call", method = %self.method, path = %self.path)
+    /// The endpoint called.
+    pub fn endpoint(&self) -> &P {
+        &self.endpoint
     }
 
     /// Attempts begun so far.
     pub fn attempts(&self) -> u32 {
-        self.retry.attempts()
+        self.retry.as_ref().map_or(0, RetryState::attempts)
     }
 
-    /// Starts the next attempt: asks the budget, then builds its request.
-    pub fn resume(&mut self, env: &impl Env) -> CallStep<P::Output> {
-        if let Some((budget, lane)) = self.budget {
-            let step = lock(budget).acquire(env.unix_now(), lane);
-            match step {
-                BudgetStep::Go => {}
-                BudgetStep::Wait(d) => {
-                    tracing::debug!(path = %self.path, wait_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX), "waiting for the rate-limit budget");
-                    return CallStep::Sleep(d);
-                }
-                BudgetStep::Probe => {
-                    match GetRateLimit::new().prepare_request(&self.settings.config) {
-                        Ok(request) => {
-                            self.probing = true;
-                            return CallStep::Send(request);
-                        }
-                        Err(_) => {
-                            // Cannot happen with a valid config; go on without the probe.
-                            lock(budget).probe_failed();
-                            return self.resume(env);
-                        }
-                    }
-                }
+    fn retry(&mut self, now: Now) -> &mut RetryState {
+        let kind = self.endpoint.kind();
+        self.retry
+            .get_or_insert_with(|| RetryState::new(kind, now.mono))
+    }
+
+    fn finish(&mut self, result: CallResult<P::Output>) {
+        self.state = State::Finished(Some(result));
+    }
+
+    fn begin(&mut self, now: Now, shared: &mut Shared) -> Step<Infallible, CallResult<P::Output>> {
+        self.retry(now);
+        match shared.budget_mut().acquire(now.unix, self.lane) {
+            BudgetStep::Go => {}
+            BudgetStep::Wait(d) => {
+                tracing::debug!(path = %self.path, wait_ms = millis(d), "waiting for the rate-limit budget");
+                self.state = State::Sleeping(now.mono + d);
+                return Step::SleepUntil(now.mono + d);
             }
+            BudgetStep::Probe => match GetRateLimit::new().prepare_request(&self.settings.config) {
+                Ok(request) => {
+                    self.probing = true;
+                    self.state = State::InFlight;
+                    return Step::Send(request);
+                }
+                Err(_) => {
+                    // Cannot happen with a valid config; go on without the probe.
+                    shared.budget_mut().probe_failed();
+                    return self.begin(now, shared);
+                }
+            },
         }
         match self.endpoint.prepare_request(&self.settings.config) {
             Ok(request) => {
-                self.retry.begin_attempt();
-                self.sent_at = env.now();
-                CallStep::Send(request)
+                self.retry(now).begin_attempt();
+                self.sent_at = now.mono;
+                self.state = State::InFlight;
+                Step::Send(request)
             }
-            Err(e) => CallStep::Done(Err(ClientError::Build(e))),
+            Err(e) => {
+                shared.budget_mut().release();
+                Step::Done(Err(ClientError::Build(e)))
+            }
         }
     }
 
-    fn latency_ms(&self, env: &impl Env) -> u64 {
-        u64::try_from(env.now().saturating_sub(self.sent_at).as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// Reads the answer to the current attempt.
-    pub fn on_response(
-        &mut self,
-        response: Response<Vec<u8>>,
-        env: &impl Env,
-    ) -> CallStep<P::Output> {
+    fn on_response(&mut self, response: Response<Vec<u8>>, now: Now, shared: &mut Shared) {
         let status = response.status();
-        if let Some((budget, _)) = self.budget {
-            if std::mem::take(&mut self.probing) {
-                let rate = GetRateLimit::new()
-                    .parse_response(&response, &self.settings.decoding)
-                    .ok()
-                    .and_then(|a| a.value.rate_limit().or(a.meta.rate_limit));
-                let mut b = lock(budget);
-                match rate {
-                    Some(r) => b.observe_probe(env.unix_now(), Some(r)),
-                    None => b.probe_failed(),
-                }
-                drop(b);
-                return self.resume(env);
+        if std::mem::take(&mut self.probing) {
+            let rate = GetRateLimit::new()
+                .parse_response(&response, &self.settings.decoding)
+                .ok()
+                .and_then(|a| a.value.rate_limit().or(a.meta.rate_limit));
+            match rate {
+                Some(r) => shared.budget_mut().observe_probe(now.unix, Some(r)),
+                None => shared.budget_mut().probe_failed(),
             }
-            let meta = ResponseMeta::from_parts(status, response.headers());
-            lock(budget).observe(env.unix_now(), &meta);
+            self.state = State::Ready;
+            return;
         }
-        let attempt = self.retry.attempts();
+        let meta = ResponseMeta::from_parts(status, response.headers());
+        shared.budget_mut().observe(now.unix, &meta);
+        let attempt = self.attempts();
         tracing::debug!(
-            method = %self.method,
+            method = %self.endpoint.method(),
             path = %self.path,
             attempt,
             status = status.as_u16(),
-            latency_ms = self.latency_ms(env),
+            latency_ms = millis(now.mono.saturating_sub(self.sent_at)),
             "answer received"
         );
         if status.is_redirection() {
@@ -200,7 +204,7 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
                         .collect()
                 })
                 .unwrap_or_default();
-            return CallStep::Done(Err(ClientError::Redirect {
+            return self.finish(Err(ClientError::Redirect {
                 status: status.as_u16(),
                 location,
             }));
@@ -213,110 +217,164 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
                 if !answer.report.is_clean() {
                     tracing::debug!(path = %self.path, report = %answer.report, "answer repaired");
                 }
-                CallStep::Done(Ok(answer))
+                self.finish(Ok(answer));
             }
             Err(ResponseError::Api(api)) => {
-                if self.retry.maybe_acted() {
+                let retry = self.retry(now);
+                if retry.maybe_acted() {
                     if let Some(value) = self.endpoint.settled_by_earlier_attempt(&api) {
                         tracing::info!(path = %self.path, attempt, status = api.status, "settled by an earlier attempt");
-                        return CallStep::Done(Ok(Answer {
+                        let meta = api.meta.clone();
+                        return self.finish(Ok(Answer {
                             value,
-                            meta: api.meta.clone(),
+                            meta,
                             report: Default::default(),
                         }));
                     }
                 }
-                if self.retry.run_already_accepted(&api) {
+                if self.retry(now).run_already_accepted(&api) {
                     tracing::info!(path = %self.path, attempt, "run already accepted by an earlier attempt");
-                    return CallStep::Done(Err(ClientError::RunAlreadyAccepted {
+                    return self.finish(Err(ClientError::RunAlreadyAccepted {
                         attempts: attempt,
                         answer: api,
                     }));
                 }
-                let decision = self.retry.on_failure(
-                    &self.settings.retry,
+                let settings = self.settings;
+                let decision = self.retry(now).on_failure(
+                    &settings.retry,
                     &Failure::Answer(&api),
-                    env.now(),
-                    env.unix_now(),
-                    env.random(),
+                    now.mono,
+                    now.unix,
+                    now.random,
                 );
-                self.decide(decision, ClientError::Api(api), env)
+                self.decide(decision, ClientError::Api(api), now);
             }
-            Err(e) => CallStep::Done(Err(e.into())),
+            Err(e) => self.finish(Err(e.into())),
         }
     }
 
-    /// Reads the transport's failure of the current attempt.
-    pub fn on_transport_error<E: TransportError>(
-        &mut self,
-        error: E,
-        env: &impl Env,
-    ) -> CallStep<P::Output> {
-        if let Some((budget, _)) = self.budget {
-            if std::mem::take(&mut self.probing) {
-                lock(budget).probe_failed();
-                return self.resume(env);
-            }
-            lock(budget).release();
+    fn on_failure(&mut self, error: TransportFailure, now: Now, shared: &mut Shared) {
+        if std::mem::take(&mut self.probing) {
+            shared.budget_mut().probe_failed();
+            self.state = State::Ready;
+            return;
         }
+        shared.budget_mut().release();
         let (kind, request_sent) = (error.kind(), error.request_sent());
         tracing::debug!(
-            method = %self.method,
+            method = %self.endpoint.method(),
             path = %self.path,
-            attempt = self.retry.attempts(),
+            attempt = self.attempts(),
             error_kind = %kind,
             request_sent,
-            latency_ms = self.latency_ms(env),
+            latency_ms = millis(now.mono.saturating_sub(self.sent_at)),
             "transport error"
         );
-        let decision = self.retry.on_failure(
-            &self.settings.retry,
+        let settings = self.settings;
+        let decision = self.retry(now).on_failure(
+            &settings.retry,
             &Failure::Transport { kind, request_sent },
-            env.now(),
-            env.unix_now(),
-            env.random(),
+            now.mono,
+            now.unix,
+            now.random,
         );
-        self.decide(decision, ClientError::transport(error), env)
+        self.decide(decision, ClientError::Transport(error), now);
     }
 
-    fn decide(
-        &mut self,
-        decision: Decision,
-        error: ClientError,
-        env: &impl Env,
-    ) -> CallStep<P::Output> {
+    fn decide(&mut self, decision: Decision, error: ClientError, now: Now) {
+        let attempts = self.attempts();
         match decision {
             Decision::Retry { after, reason } => {
                 tracing::info!(
-                    method = %self.method,
+                    method = %self.endpoint.method(),
                     path = %self.path,
-                    attempt = self.retry.attempts(),
+                    attempt = attempts,
                     %reason,
-                    wait_ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+                    wait_ms = millis(after),
                     "retrying"
                 );
-                CallStep::Sleep(after)
+                self.state = State::Sleeping(now.mono + after);
             }
             Decision::Stop(reason) => {
-                let attempts = self.retry.attempts();
                 if reason == StopReason::NotIdempotent {
                     tracing::info!(
                         path = %self.path,
                         "not retried: the request may have reached the platform and is not idempotent"
                     );
                 }
+                let elapsed = self
+                    .retry
+                    .as_ref()
+                    .map_or(Duration::ZERO, |r| r.elapsed(now.mono));
                 if reason.is_exhausted() && attempts > 1 {
-                    CallStep::Done(Err(ClientError::RetriesExhausted {
+                    self.finish(Err(ClientError::RetriesExhausted {
                         attempts,
-                        elapsed: self.retry.elapsed(env.now()),
+                        elapsed,
                         last: Box::new(error),
-                    }))
+                    }));
                 } else {
-                    CallStep::Done(Err(error))
+                    self.finish(Err(error));
                 }
             }
         }
     }
+}
+
+impl<P: Endpoint + Clone> Operation for Call<'_, P> {
+    type Event = Infallible;
+    type Output = CallResult<P::Output>;
+
+    fn step(&mut self, now: Now, shared: &mut Shared) -> Step<Infallible, Self::Output> {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        match &mut self.state {
+            State::Ready => self.begin(now, shared),
+            State::Sleeping(until) if now.mono >= *until => self.begin(now, shared),
+            State::Sleeping(until) => Step::SleepUntil(*until),
+            State::InFlight => {
+                // Stepped again without the answer: the answer is lost.
+                let lost = TransportFailure::new(
+                    TransportErrorKind::Io,
+                    "the driver stepped the call again without handing back its answer",
+                );
+                self.on_failure(lost, now, shared);
+                self.step(now, shared)
+            }
+            State::Finished(outcome) => outcome.take().map_or_else(over, Step::Done),
+        }
+    }
+
+    fn on_answer(
+        &mut self,
+        answer: Result<Response<Vec<u8>>, TransportFailure>,
+        now: Now,
+        shared: &mut Shared,
+    ) {
+        if !matches!(self.state, State::InFlight) {
+            return;
+        }
+        let span = self.span.clone();
+        let _entered = span.enter();
+        match answer {
+            Ok(response) => self.on_response(response, now, shared),
+            Err(e) => self.on_failure(e, now, shared),
+        }
+    }
+
+    fn abandon(&mut self, shared: &mut Shared) {
+        if matches!(self.state, State::InFlight) {
+            if std::mem::take(&mut self.probing) {
+                shared.budget_mut().probe_failed();
+            } else {
+                shared.budget_mut().release();
+            }
+            self.state = State::Finished(None);
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The path of `endpoint`'s request target (no query: query values may name things a trace
@@ -329,4 +387,136 @@ fn target_path<P: Endpoint + ?Sized>(prefix: &str, endpoint: &P) -> String {
         path.truncate(q);
     }
     path
+}
+
+/// Runs a DRAFT task (`POST /tasks/{id}/actions/run`); when a retry finds the task already
+/// running because an earlier attempt's answer was lost (`7007`), gets it (with the run's
+/// `fields`): the run happened once.
+#[derive(Debug)]
+pub struct Run<'a> {
+    run: Call<'a, RunTask>,
+    get: Option<Call<'a, GetTask>>,
+}
+
+impl<'a> Run<'a> {
+    /// A run of `call` with `settings`.
+    pub fn new(settings: &'a Settings, call: &'a RunTask) -> Self {
+        Self {
+            run: Call::new(settings, call),
+            get: None,
+        }
+    }
+}
+
+impl Operation for Run<'_> {
+    type Event = Infallible;
+    type Output = CallResult<Task>;
+
+    fn step(&mut self, now: Now, shared: &mut Shared) -> Step<Infallible, CallResult<Task>> {
+        if let Some(get) = &mut self.get {
+            return get.step(now, shared);
+        }
+        match self.run.step(now, shared) {
+            Step::Done(Err(ClientError::RunAlreadyAccepted { .. })) => {
+                let get = self.run.endpoint().as_get();
+                self.get = Some(Call::owned(self.run.settings, get));
+                self.step(now, shared)
+            }
+            other => other,
+        }
+    }
+
+    fn on_answer(
+        &mut self,
+        answer: Result<Response<Vec<u8>>, TransportFailure>,
+        now: Now,
+        shared: &mut Shared,
+    ) {
+        match &mut self.get {
+            Some(get) => get.on_answer(answer, now, shared),
+            None => self.run.on_answer(answer, now, shared),
+        }
+    }
+
+    fn abandon(&mut self, shared: &mut Shared) {
+        self.run.abandon(shared);
+        if let Some(get) = &mut self.get {
+            get.abandon(shared);
+        }
+    }
+}
+
+/// Gets any number of tasks, [`MAX_BULK_IDS`](crate::MAX_BULK_IDS) a request
+/// (`POST /bulk/tasks/get`): one item per id, in the order asked; `ceil(n / 100)` requests
+/// for `n` ids, none for none. A request that fails (after its retries) fails the whole.
+#[derive(Debug)]
+pub struct BulkGet<'a> {
+    settings: &'a Settings,
+    batches: std::vec::IntoIter<BulkGetTasks>,
+    current: Option<Call<'a, BulkGetTasks>>,
+    out: BulkTasks,
+    over: bool,
+}
+
+impl<'a> BulkGet<'a> {
+    /// A bulk get of `ids` with `settings`.
+    pub fn new(settings: &'a Settings, ids: &[TaskId]) -> Self {
+        let batches: Vec<_> = BulkGetTasks::batches(ids).collect();
+        Self {
+            settings,
+            batches: batches.into_iter(),
+            current: None,
+            out: BulkTasks::default(),
+            over: false,
+        }
+    }
+}
+
+impl Operation for BulkGet<'_> {
+    type Event = Infallible;
+    type Output = Result<BulkTasks, ClientError>;
+
+    fn step(&mut self, now: Now, shared: &mut Shared) -> Step<Infallible, Self::Output> {
+        while !self.over {
+            let Some(call) = &mut self.current else {
+                match self.batches.next() {
+                    Some(batch) => self.current = Some(Call::owned(self.settings, batch)),
+                    None => {
+                        self.over = true;
+                        return Step::Done(Ok(std::mem::take(&mut self.out)));
+                    }
+                }
+                continue;
+            };
+            match call.step(now, shared).outcome() {
+                Ok(Ok(answer)) => {
+                    self.out.extend(answer.value);
+                    self.current = None;
+                }
+                Ok(Err(e)) => {
+                    self.over = true;
+                    return Step::Done(Err(e));
+                }
+                Err(pass) => return pass,
+            }
+        }
+        over()
+    }
+
+    fn on_answer(
+        &mut self,
+        answer: Result<Response<Vec<u8>>, TransportFailure>,
+        now: Now,
+        shared: &mut Shared,
+    ) {
+        if let Some(call) = &mut self.current {
+            call.on_answer(answer, now, shared);
+        }
+    }
+
+    fn abandon(&mut self, shared: &mut Shared) {
+        if let Some(call) = &mut self.current {
+            call.abandon(shared);
+        }
+    }
 }

@@ -1,41 +1,136 @@
-//! The sans-IO machines: everything the clients decide, as plain state machines that are
-//! handed the time and never read a clock, sleep or touch a socket.
+//! The sans-IO machines: every client operation as a plain state machine that is handed the
+//! time and never reads a clock, sleeps, locks or touches a socket.
 //!
-//! - [`CallMachine`] ([`call`]): one call with its retries — which request to send, how long
-//!   to sleep, when it is over.
-//! - [`retry`]: when to try again, and after how long ([`RetryPolicy`], [`RetryState`]).
-//! - [`wait`]: polling one task until it ends ([`WaitPolicy`], [`WaitState`]).
-//! - [`pager`]: walking every page of a task listing ([`Pager`]).
-//! - [`budget`]: the client's rate-limit window — may a call go now, or wait how long
-//!   ([`Budget`]).
-//! - [`watch`]: following many tasks with bulk gets ([`Watcher`]).
+//! # One step vocabulary
 //!
-//! The clients ([`BlockingClient`](crate::BlockingClient), [`AsyncClient`](crate::AsyncClient))
-//! are thin loops around these; a custom runtime can drive them the same way, and a test or a
-//! simulation can drive them in virtual time.
+//! Every operation is an [`Operation`]. A driver asks it for its next [`Step`] with the time
+//! ([`Now`]) and the client's [`Shared`] state, and does what it says:
 //!
-//! [`RetryPolicy`]: retry::RetryPolicy
-//! [`RetryState`]: retry::RetryState
-//! [`WaitPolicy`]: wait::WaitPolicy
-//! [`WaitState`]: wait::WaitState
-//! [`Pager`]: pager::Pager
-//! [`Budget`]: budget::Budget
-//! [`Watcher`]: watch::Watcher
+//! - [`Step::Send`]: send this request, then hand the answer (or the transport's failure) to
+//!   [`Operation::on_answer`]. An operation has at most one request in flight.
+//! - [`Step::SleepUntil`]: step me again at this monotonic time at the latest (earlier is
+//!   always allowed: a driver wakes its sleepers when another operation's answer changed
+//!   [`Shared`]).
+//! - [`Step::Event`]: something to hand out (a wait's progress, a watch's event, a listed
+//!   task); step again.
+//! - [`Step::Done`]: the outcome. The operation is over.
+//!
+//! # The operations
+//!
+//! | operation | what | events | outcome |
+//! |---|---|---|---|
+//! | [`Call`] ([`call`]) | one call of any [`Endpoint`](crate::Endpoint), retries, budget, probe | none | the answer |
+//! | [`Run`] ([`call`]) | run → `7007` (already running) → get, as one call | none | the task |
+//! | [`BulkGet`] ([`call`]) | any number of ids, 100 a request | none | one item per id |
+//! | [`Wait`] ([`wait`]) | one task until it ends, polls shared by concurrent waits | [`Progress`](wait::Progress) | the ended task |
+//! | [`WaitMany`] ([`wait`]) | `wait_any` / `wait_all` over the [`Watcher`](watch::Watcher) | none | what ended, what is pending |
+//! | [`Watch`] ([`watch`]) | many tasks with bulk gets, batch children | [`WatchEvent`](watch::WatchEvent) or an error | `()` |
+//! | [`List`] ([`pager`]) | every page of a listing, lazily | one [`Task`](crate::Task) each | `Ok(())` or the first error |
+//!
+//! Under them: [`retry`] (when to try again), [`budget`] (the rate-limit window),
+//! [`watch::Watcher`] (bulk sweeps), [`pager::Pager`] (offsets that survive a changing list).
+//!
+//! # Shared state
+//!
+//! [`Shared`] is what the concurrent operations of one client share: the rate-limit
+//! [`Budget`](budget::Budget) and the waits' coalesced polls. A driver keeps it in one
+//! `Mutex`, locks it only around [`Operation::step`] and [`Operation::on_answer`] (never across
+//! I/O or a sleep), and wakes its sleepers after each answer.
+//!
+//! # Drivers
+//!
+//! The clients' loops ([`BlockingClient`](crate::BlockingClient),
+//! [`AsyncClient`](crate::AsyncClient)) are the only code that sends or sleeps; a custom
+//! runtime writes its own loop the same way (see the crate README, "Drive it from your own
+//! runtime"), and a simulation steps them in virtual time.
 
 pub mod budget;
 pub mod call;
 pub mod pager;
 pub mod retry;
+mod shared;
 pub mod wait;
 pub mod watch;
 
-pub use call::{CallMachine, CallStep};
+pub use call::{BulkGet, Call, Run};
+pub use pager::List;
+pub use shared::Shared;
+pub use wait::{Wait, WaitMany};
+pub use watch::Watch;
 
-use crate::{Config, Decoding};
+use std::time::Duration;
+
+use http::{Request, Response};
+
+use crate::config::Config;
+use crate::decode::Decoding;
+use crate::transport::TransportFailure;
 use budget::BudgetPolicy;
 use retry::RetryPolicy;
 use wait::WaitPolicy;
 use watch::WatcherPolicy;
+
+/// What the driver of an [`Operation`] does next: see the [module docs](self).
+// A step lives only until its driver matches it; a request is the usual one.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+#[must_use]
+#[non_exhaustive]
+pub enum Step<E, O> {
+    /// Send this request, then hand its answer to [`Operation::on_answer`].
+    Send(Request<Vec<u8>>),
+    /// Step again at this monotonic time ([`Now::mono`]) at the latest; earlier is allowed.
+    SleepUntil(Duration),
+    /// Hand this out, then step again.
+    Event(E),
+    /// The operation is over.
+    Done(O),
+}
+
+/// The time (and jitter) an operation is stepped with: the driver reads its clocks once per
+/// step and hands them in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// A monotonic reading (time since an origin of the driver's choosing).
+    pub mono: Duration,
+    /// The wall clock: time since the Unix epoch (rate-limit resets, `Retry-After` dates).
+    pub unix: Duration,
+    /// A random number (backoff jitter).
+    pub random: u64,
+}
+
+/// A client operation as a sans-IO machine: see the [module docs](self).
+///
+/// After [`Step::Done`] an operation is over; stepping it again only gets
+/// `Step::SleepUntil(Duration::MAX)` (like a fused future that stays pending).
+pub trait Operation {
+    /// What it hands out on the way.
+    type Event;
+    /// What it ends with.
+    type Output;
+
+    /// What to do next at `now`.
+    fn step(&mut self, now: Now, shared: &mut Shared) -> Step<Self::Event, Self::Output>;
+
+    /// The answer to the request of the last [`Step::Send`] (or the transport's failure).
+    fn on_answer(
+        &mut self,
+        answer: Result<Response<Vec<u8>>, TransportFailure>,
+        now: Now,
+        shared: &mut Shared,
+    );
+
+    /// The driver gives up on the operation before its end (a dropped future): what it holds
+    /// in `shared` (a granted request, a poll others wait for) is given back.
+    fn abandon(&mut self, shared: &mut Shared) {
+        let _ = shared;
+    }
+}
+
+/// The step that means "never again": what an operation answers once it is over.
+pub(crate) fn over<E, O>() -> Step<E, O> {
+    Step::SleepUntil(Duration::MAX)
+}
 
 /// Everything a client decides with: where and who ([`Config`]), how to retry, how to wait,
 /// how to decode.
@@ -75,5 +170,19 @@ impl Settings {
 impl From<Config> for Settings {
     fn from(config: Config) -> Self {
         Self::new(config)
+    }
+}
+
+impl<O> Step<std::convert::Infallible, O> {
+    /// The outcome of a sub-operation without events, or the step to pass on (its request or
+    /// its sleep) for the operation that holds it.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn outcome<E, X>(self) -> Result<O, Step<E, X>> {
+        match self {
+            Step::Done(o) => Ok(o),
+            Step::Send(r) => Err(Step::Send(r)),
+            Step::SleepUntil(t) => Err(Step::SleepUntil(t)),
+            Step::Event(never) => match never {},
+        }
     }
 }

@@ -42,7 +42,8 @@
 //! # Driving it
 //!
 //! ```
-//! use sbg_tasks_proto::{http, AuthToken, Config, Decoding, Endpoint, ListTasks, Pager};
+//! use sbg_tasks_proto::machine::pager::Pager;
+//! use sbg_tasks_proto::{http, AuthToken, Config, Decoding, Endpoint, ListTasks};
 //! use sbg_tasks_proto::{PageLimit, Platform};
 //!
 //! let config = Config::new(Platform::SevenBridges, AuthToken::new("token")?);
@@ -68,7 +69,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
+
+use http::Response;
+
+use super::call::Call;
+use super::{Now, Operation, Settings, Shared, Step};
+use crate::error::ClientError;
+use crate::transport::TransportFailure;
 
 use crate::endpoint::Answer;
 use crate::error::PagerError;
@@ -350,5 +358,98 @@ fn ensure_id_field(list: ListTasks) -> ListTasks {
             list.fields(Fields::Only(names))
         }
         _ => list,
+    }
+}
+
+/// Lists tasks lazily (`GET /tasks`) as an [`Operation`]: every task matching the listing's
+/// filters, one event each, fetching the next page (as the [`Pager`] says) only when the
+/// tasks already fetched are handed out. The first error is an event too, and the last.
+#[derive(Debug)]
+pub struct List<'a> {
+    settings: &'a Settings,
+    pager: Pager,
+    buffer: VecDeque<Task>,
+    call: Option<Call<'a, ListTasks>>,
+    over: bool,
+}
+
+impl<'a> List<'a> {
+    /// A listing of `call` with `settings`.
+    pub fn new(settings: &'a Settings, call: &ListTasks) -> Self {
+        Self {
+            settings,
+            pager: Pager::new(call.clone()),
+            buffer: VecDeque::new(),
+            call: None,
+            over: false,
+        }
+    }
+
+    /// The pager (offsets, total, ignored `next` links, ...).
+    pub fn pager(&self) -> &Pager {
+        &self.pager
+    }
+
+    /// The number of matching tasks the platform last reported (`X-Total-Matching-Query`);
+    /// `None` before the first page or when not sent.
+    pub fn total(&self) -> Option<u64> {
+        self.pager.total()
+    }
+
+    /// Pages fetched so far.
+    pub fn pages(&self) -> u64 {
+        self.pager.pages()
+    }
+}
+
+impl Operation for List<'_> {
+    type Event = Result<Task, ClientError>;
+    type Output = ();
+
+    fn step(&mut self, now: Now, shared: &mut Shared) -> Step<Self::Event, ()> {
+        loop {
+            if let Some(task) = self.buffer.pop_front() {
+                return Step::Event(Ok(task));
+            }
+            if self.over {
+                return Step::Done(());
+            }
+            let Some(call) = &mut self.call else {
+                match self.pager.next_request(&self.settings.config) {
+                    Some(page) => self.call = Some(Call::owned(self.settings, page)),
+                    None => self.over = true,
+                }
+                continue;
+            };
+            let answer = match call.step(now, shared).outcome() {
+                Ok(answer) => answer,
+                Err(pass) => return pass,
+            };
+            self.call = None;
+            match answer.and_then(|a| self.pager.on_page(a).map_err(ClientError::Pager)) {
+                Ok(tasks) => self.buffer.extend(tasks),
+                Err(e) => {
+                    self.over = true;
+                    return Step::Event(Err(e));
+                }
+            }
+        }
+    }
+
+    fn on_answer(
+        &mut self,
+        answer: Result<Response<Vec<u8>>, TransportFailure>,
+        now: Now,
+        shared: &mut Shared,
+    ) {
+        if let Some(call) = &mut self.call {
+            call.on_answer(answer, now, shared);
+        }
+    }
+
+    fn abandon(&mut self, shared: &mut Shared) {
+        if let Some(call) = &mut self.call {
+            call.abandon(shared);
+        }
     }
 }

@@ -1,8 +1,15 @@
-//! Waiting for a task to end: a sans-IO polling state machine.
+//! Waiting for tasks to end: [`Wait`] (one task, with progress) and [`WaitMany`]
+//! (`wait_any` / `wait_all`), as [`Operation`]s, and the polling schedule of one wait
+//! ([`WaitState`]).
 //!
-//! The driver (a client) gets the task, hands it to [`WaitState::on_task`] and does what the
-//! answer says: sleep and poll again, or stop with the terminal task or a typed error. Time is
-//! passed in as monotonic [`Duration`] readings; nothing here reads a clock or sleeps.
+//! Concurrent [`Wait`]s of one client share their polls through [`Shared`]: the wait that
+//! polls next also refreshes every other waited-for task due within half its interval, in one
+//! bulk get, and those waits use that answer instead of a request of their own. A single
+//! wait polls its task alone (`GET /tasks/{id}`). [`WaitMany`] follows its tasks with a
+//! [`Watcher`] (bulk gets of 100 ids in the budget's watch lane).
+//!
+//! [`WaitState`] alone is the schedule: hand it each task polled with the monotonic time; it
+//! says how long to sleep, or that waiting is over.
 //!
 //! ```
 //! use std::time::Duration;
@@ -12,18 +19,29 @@
 //! let policy = WaitPolicy::default().with_interval(Duration::from_secs(2));
 //! let mut wait = WaitState::new(policy, Duration::ZERO);
 //! let running: Task = serde_json::from_str(r#"{"id": "t", "status": "RUNNING"}"#)?;
-//! let step = wait.on_task(running, Duration::ZERO, &mut |p| assert_eq!(p.poll, 1));
+//! let (progress, step) = wait.on_task(running, Duration::ZERO);
+//! assert_eq!(progress.poll, 1);
 //! assert!(matches!(step, WaitStep::Sleep(d) if d == Duration::from_secs(2)));
 //! let done: Task = serde_json::from_str(r#"{"id": "t", "status": "COMPLETED"}"#)?;
-//! let step = wait.on_task(done, Duration::from_secs(2), &mut |_| {});
+//! let (_, step) = wait.on_task(done, Duration::from_secs(2));
 //! assert!(matches!(step, WaitStep::Done(Ok(t)) if t.is_terminal()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use http::Response;
+
+use super::call::Call;
+use super::watch::{WatchEvent, WatchWant, Watcher};
+use super::{over, Now, Operation, Settings, Shared, Step};
+use crate::endpoint::Lane;
+use crate::endpoints::{BulkGetTasks, BulkItemError, GetTask, MAX_BULK_IDS};
 use crate::error::ClientError;
+use crate::id::TaskId;
 use crate::model::{BatchCounts, Task, TaskStatus};
+use crate::transport::TransportFailure;
 
 /// How to poll a task until it ends.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,19 +99,19 @@ impl WaitPolicy {
     }
 }
 
-/// What one poll showed, handed to the progress callback.
-#[derive(Debug, Clone, Copy)]
+/// What one poll showed: the event of a [`Wait`], handed to the clients' progress callback.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct Progress<'a> {
+pub struct Progress {
     /// The task as polled.
-    pub task: &'a Task,
+    pub task: Task,
     /// The poll number, from 1.
     pub poll: u32,
     /// Time since waiting began.
     pub elapsed: Duration,
 }
 
-impl Progress<'_> {
+impl Progress {
     /// The task's status, when the answer had one.
     pub fn status(&self) -> Option<&TaskStatus> {
         self.task.status.as_ref()
@@ -148,25 +166,24 @@ impl WaitState {
         self.polls
     }
 
-    /// Hands over the task polled at monotonic time `now`: calls `progress`, then decides.
+    /// Hands over the task polled at monotonic time `now`: what the poll showed, and what next.
     ///
     /// A terminal task ends the wait. A DRAFT task ends it at once with
     /// [`ClientError::NotStarted`]: a draft never moves on its own. Past the timeout the wait ends with
     /// [`ClientError::Timeout`] holding this task. Otherwise: sleep the current interval (never past
     /// the timeout), which then grows by the backoff factor up to the maximum.
-    pub fn on_task(
-        &mut self,
-        task: Task,
-        now: Duration,
-        progress: &mut dyn FnMut(&Progress<'_>),
-    ) -> WaitStep {
+    pub fn on_task(&mut self, task: Task, now: Duration) -> (Progress, WaitStep) {
         self.polls += 1;
         let elapsed = now.saturating_sub(self.started);
-        progress(&Progress {
-            task: &task,
+        let progress = Progress {
+            task: task.clone(),
             poll: self.polls,
             elapsed,
-        });
+        };
+        (progress, self.decide(task, elapsed))
+    }
+
+    fn decide(&mut self, task: Task, elapsed: Duration) -> WaitStep {
         if task.is_terminal() {
             return WaitStep::Done(Ok(task));
         }
@@ -200,6 +217,366 @@ impl WaitState {
     }
 }
 
+// Short-lived states; a call is the large one and the usual one.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Phase<'a> {
+    /// Not stepped yet.
+    Start,
+    /// Wants a view of the task fresher than its last look.
+    Fresh,
+    /// Polls again at this monotonic time.
+    Sleeping(Duration),
+    /// Gets the task alone; `led`: the poll the other waits wait for.
+    One {
+        call: Call<'a, GetTask>,
+        led: bool,
+    },
+    /// Gets the task and the others due soon.
+    Many(Call<'a, BulkGetTasks>),
+    /// Polled: what next.
+    Decided(WaitStep),
+    Over,
+}
+
+/// Waits for one task to end, as the [`WaitPolicy`] says: each poll is a [`Progress`] event;
+/// the outcome is the terminal task, [`ClientError::NotStarted`] for a DRAFT, or
+/// [`ClientError::Timeout`] with the last task seen. Polls are shared with the other waits of
+/// the client (see the [module docs](self)).
+#[derive(Debug)]
+pub struct Wait<'a> {
+    settings: &'a Settings,
+    id: TaskId,
+    policy: WaitPolicy,
+    state: WaitState,
+    /// When it last looked at the task (monotonic).
+    since: Duration,
+    phase: Phase<'a>,
+}
+
+impl<'a> Wait<'a> {
+    /// A wait for `id` with `settings`, polling as `policy` says.
+    pub fn new(settings: &'a Settings, id: TaskId, policy: WaitPolicy) -> Self {
+        Self {
+            settings,
+            id,
+            state: WaitState::new(policy.clone(), Duration::ZERO),
+            policy,
+            since: Duration::ZERO,
+            phase: Phase::Start,
+        }
+    }
+
+    fn polled(&mut self, task: Task, now: Now) -> Step<Progress, Result<Task, ClientError>> {
+        self.since = now.mono;
+        let (progress, step) = self.state.on_task(task, now.mono);
+        self.phase = Phase::Decided(step);
+        Step::Event(progress)
+    }
+
+    fn end(
+        &mut self,
+        result: Result<Task, ClientError>,
+        shared: &mut Shared,
+    ) -> Step<Progress, Result<Task, ClientError>> {
+        shared.waits.unregister(&self.id);
+        self.phase = Phase::Over;
+        Step::Done(result)
+    }
+}
+
+impl Operation for Wait<'_> {
+    type Event = Progress;
+    type Output = Result<Task, ClientError>;
+
+    fn step(&mut self, now: Now, shared: &mut Shared) -> Step<Progress, Self::Output> {
+        loop {
+            match &mut self.phase {
+                Phase::Start => {
+                    shared.waits.register(&self.id, now.mono);
+                    self.state = WaitState::new(self.policy.clone(), now.mono);
+                    self.since = now.mono;
+                    self.phase = Phase::Fresh;
+                }
+                Phase::Fresh => {
+                    if let Some(task) = shared.waits.fresh(&self.id, self.since) {
+                        let task = task.clone();
+                        return self.polled(task, now);
+                    }
+                    if shared.waits.busy() {
+                        // Another wait's poll is in flight: its answer wakes this one.
+                        return Step::SleepUntil(now.mono + self.policy.interval);
+                    }
+                    let lookahead = self.policy.interval / 2;
+                    let ids = shared
+                        .waits
+                        .lead(&self.id, now.mono, lookahead, MAX_BULK_IDS);
+                    self.phase = if ids.len() == 1 {
+                        let get = GetTask::new(self.id.clone());
+                        Phase::One {
+                            call: Call::owned(self.settings, get),
+                            led: true,
+                        }
+                    } else {
+                        Phase::Many(Call::owned(self.settings, BulkGetTasks::new(ids)))
+                    };
+                }
+                Phase::One { call, led } => {
+                    let answer = match call.step(now, shared).outcome() {
+                        Ok(answer) => answer,
+                        Err(pass) => return pass,
+                    };
+                    if *led {
+                        let fetched = match &answer {
+                            Ok(a) => vec![(self.id.clone(), a.value.clone())],
+                            Err(_) => Vec::new(),
+                        };
+                        shared.waits.finish(fetched, now.mono);
+                    }
+                    return match answer {
+                        Ok(a) => self.polled(a.value, now),
+                        Err(e) => self.end(Err(e), shared),
+                    };
+                }
+                Phase::Many(call) => {
+                    let answer = match call.step(now, shared).outcome() {
+                        Ok(answer) => answer,
+                        Err(pass) => return pass,
+                    };
+                    let mut fetched = Vec::new();
+                    if let Ok(a) = &answer {
+                        for (asked, item) in call.endpoint().ids().iter().zip(&a.value.items) {
+                            if let Ok(task) = &item.result {
+                                fetched.push((asked.clone(), task.clone()));
+                            }
+                        }
+                    }
+                    let mine = fetched
+                        .iter()
+                        .find(|(asked, _)| *asked == self.id)
+                        .map(|(_, t)| t.clone());
+                    shared.waits.finish(fetched, now.mono);
+                    if let Err(e) = answer {
+                        return self.end(Err(e), shared);
+                    }
+                    match mine {
+                        Some(task) => return self.polled(task, now),
+                        None => {
+                            // This id's own error in the bulk answer: ask for it alone, so the
+                            // caller gets the platform's error as a plain call would.
+                            let get = GetTask::new(self.id.clone());
+                            self.phase = Phase::One {
+                                call: Call::owned(self.settings, get),
+                                led: false,
+                            };
+                        }
+                    }
+                }
+                Phase::Sleeping(until) if now.mono < *until => return Step::SleepUntil(*until),
+                Phase::Sleeping(_) => self.phase = Phase::Fresh,
+                Phase::Decided(_) => {
+                    let Phase::Decided(step) = std::mem::replace(&mut self.phase, Phase::Over)
+                    else {
+                        continue;
+                    };
+                    match step {
+                        WaitStep::Sleep(d) => {
+                            let due = self.since + d;
+                            shared.waits.set_due(&self.id, due);
+                            self.phase = Phase::Sleeping(due);
+                        }
+                        WaitStep::Done(result) => return self.end(result, shared),
+                    }
+                }
+                Phase::Over => return over(),
+            }
+        }
+    }
+
+    fn on_answer(
+        &mut self,
+        answer: Result<Response<Vec<u8>>, TransportFailure>,
+        now: Now,
+        shared: &mut Shared,
+    ) {
+        match &mut self.phase {
+            Phase::One { call, .. } => call.on_answer(answer, now, shared),
+            Phase::Many(call) => call.on_answer(answer, now, shared),
+            _ => {}
+        }
+    }
+
+    fn abandon(&mut self, shared: &mut Shared) {
+        match std::mem::replace(&mut self.phase, Phase::Over) {
+            Phase::Start | Phase::Over => return,
+            Phase::One { mut call, led } => {
+                call.abandon(shared);
+                if led {
+                    shared.waits.finish(Vec::new(), Duration::ZERO);
+                }
+            }
+            Phase::Many(mut call) => {
+                call.abandon(shared);
+                shared.waits.finish(Vec::new(), Duration::ZERO);
+            }
+            _ => {}
+        }
+        shared.waits.unregister(&self.id);
+    }
+}
+
+/// What [`WaitMany`] found (the clients' `wait_any`): the tasks that ended (or are gone), in
+/// the order they did, and the ids still pending.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct WaitAny {
+    /// Each id that ended — its last task — or that the platform does not know — its error.
+    pub ended: Vec<(TaskId, Result<Task, BulkItemError>)>,
+    /// The ids that had not ended when the wait stopped.
+    pub pending: Vec<TaskId>,
+}
+
+impl WaitAny {
+    /// One result per id of `ids` that ended, in the order of `ids` (the clients' `wait_all`).
+    pub fn in_order(self, ids: &[TaskId]) -> Vec<Result<Task, BulkItemError>> {
+        let by_id: HashMap<_, _> = self.ended.into_iter().collect();
+        ids.iter().filter_map(|id| by_id.get(id).cloned()).collect()
+    }
+}
+
+/// Waits until `n` of the tasks of `ids` have ended (or are unknown to the platform), or a
+/// timeout has passed (checked between requests), following them with a [`Watcher`]: bulk
+/// gets of 100 ids in the budget's watch lane, each task refreshed at most every
+/// [`WatcherPolicy::min_interval`](super::watch::WatcherPolicy::min_interval), after a probe
+/// of the rate limit. [`ClientError::NotStarted`] when one is a DRAFT (it would never end);
+/// the first request that fails after its retries ends the wait with its error.
+#[derive(Debug)]
+pub struct WaitMany<'a> {
+    settings: &'a Settings,
+    ids: Vec<TaskId>,
+    n: usize,
+    timeout: Option<Duration>,
+    deadline: Option<Duration>,
+    watcher: Option<Watcher>,
+    call: Option<Call<'a, BulkGetTasks>>,
+    ended: Vec<(TaskId, Result<Task, BulkItemError>)>,
+    over: bool,
+}
+
+impl<'a> WaitMany<'a> {
+    /// Waits for `n` of `ids` (`usize::MAX`: all of them) for at most `timeout`.
+    pub fn new(
+        settings: &'a Settings,
+        ids: &[TaskId],
+        n: usize,
+        timeout: Option<Duration>,
+    ) -> Self {
+        Self {
+            settings,
+            ids: ids.to_vec(),
+            n,
+            timeout,
+            deadline: None,
+            watcher: None,
+            call: None,
+            ended: Vec::new(),
+            over: false,
+        }
+    }
+
+    fn finish(&mut self) -> WaitAny {
+        self.over = true;
+        let done: HashSet<_> = self.ended.iter().map(|(id, _)| id.clone()).collect();
+        let mut pending = Vec::new();
+        for id in &self.ids {
+            if !done.contains(id) && !pending.contains(id) {
+                pending.push(id.clone());
+            }
+        }
+        WaitAny {
+            ended: std::mem::take(&mut self.ended),
+            pending,
+        }
+    }
+}
+
+impl Operation for WaitMany<'_> {
+    type Event = std::convert::Infallible;
+    type Output = Result<WaitAny, ClientError>;
+
+    fn step(&mut self, now: Now, shared: &mut Shared) -> Step<Self::Event, Self::Output> {
+        if self.over {
+            return over();
+        }
+        let watcher = self.watcher.get_or_insert_with(|| {
+            let policy = self.settings.watcher.clone().with_follow_children(false);
+            let mut watcher = Watcher::new(policy);
+            watcher.add(self.ids.iter().cloned());
+            shared.budget_mut().want_probe();
+            self.deadline = self.timeout.map(|t| now.mono + t);
+            watcher
+        });
+        loop {
+            if let Some(call) = &mut self.call {
+                match call.step(now, shared).outcome() {
+                    Ok(Ok(answer)) => watcher.on_bulk(now.unix, answer),
+                    Ok(Err(e)) => {
+                        self.over = true;
+                        return Step::Done(Err(e));
+                    }
+                    Err(pass) => return pass,
+                }
+                self.call = None;
+            }
+            while let Some(event) = watcher.pop_event() {
+                match event {
+                    WatchEvent::Ended { id, task } => self.ended.push((id, Ok(*task))),
+                    WatchEvent::Gone { id, error } => self.ended.push((id, Err(error))),
+                    WatchEvent::Status { task, .. } if task.status == Some(TaskStatus::Draft) => {
+                        self.over = true;
+                        return Step::Done(Err(ClientError::NotStarted { task }));
+                    }
+                    _ => {}
+                }
+            }
+            let past = self.deadline.is_some_and(|d| now.mono >= d);
+            if self.ended.len() >= self.n || watcher.is_empty() || past {
+                break;
+            }
+            match watcher.next_request(now.unix) {
+                WatchWant::Bulk(call) => {
+                    self.call = Some(Call::owned(self.settings, call).in_lane(Lane::Watch));
+                }
+                WatchWant::Wait(d) => {
+                    let d = self
+                        .deadline
+                        .map_or(d, |dl| d.min(dl.saturating_sub(now.mono)));
+                    return Step::SleepUntil(now.mono + d);
+                }
+                _ => break,
+            }
+        }
+        Step::Done(Ok(self.finish()))
+    }
+
+    fn on_answer(
+        &mut self,
+        answer: Result<Response<Vec<u8>>, TransportFailure>,
+        now: Now,
+        shared: &mut Shared,
+    ) {
+        if let Some(call) = &mut self.call {
+            call.on_answer(answer, now, shared);
+        }
+    }
+
+    fn abandon(&mut self, shared: &mut Shared) {
+        if let Some(call) = &mut self.call {
+            call.abandon(shared);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,9 +599,9 @@ mod tests {
         let mut seen = Vec::new();
         let running = r#"{"id":"t","status":"RUNNING","execution_status":{"steps_completed":1,"steps_total":4}}"#;
         for _ in 0..5 {
-            match w.on_task(task(running), now, &mut |p| {
-                seen.push((p.poll, p.elapsed, p.steps()));
-            }) {
+            let (p, step) = w.on_task(task(running), now);
+            seen.push((p.poll, p.elapsed, p.steps()));
+            match step {
                 WaitStep::Sleep(d) => {
                     sleeps.push(d.as_secs());
                     now += d;
@@ -235,7 +612,7 @@ mod tests {
         assert_eq!(sleeps, [2, 4, 8, 10, 10]);
         assert_eq!(seen[0], (1, S(0), Some((1, 4))));
         assert_eq!(seen[2], (3, S(6), Some((1, 4))));
-        match w.on_task(task(r#"{"id":"t","status":"FAILED"}"#), now, &mut |_| {}) {
+        match w.on_task(task(r#"{"id":"t","status":"FAILED"}"#), now).1 {
             WaitStep::Done(Ok(t)) => assert_eq!(t.status, Some(TaskStatus::Failed)),
             other => panic!("{other:?}"),
         }
@@ -245,7 +622,7 @@ mod tests {
     #[test]
     fn a_draft_fails_at_once() {
         let mut w = WaitState::new(WaitPolicy::default(), S(0));
-        match w.on_task(task(r#"{"id":"d","status":"DRAFT"}"#), S(0), &mut |_| {}) {
+        match w.on_task(task(r#"{"id":"d","status":"DRAFT"}"#), S(0)).1 {
             WaitStep::Done(Err(ClientError::NotStarted { task })) => {
                 assert_eq!(task.id.as_deref(), Some("d"));
             }
@@ -264,7 +641,7 @@ mod tests {
         let mut sleeps = Vec::new();
         let last = loop {
             let t = task(r#"{"id":"t","status":"QUEUED"}"#);
-            match w.on_task(t, now, &mut |_| {}) {
+            match w.on_task(t, now).1 {
                 WaitStep::Sleep(d) => {
                     sleeps.push(d.as_secs());
                     now += d;
@@ -288,21 +665,18 @@ mod tests {
     fn unknown_or_missing_statuses_keep_polling_and_batch_counts_are_reported() {
         let mut w = WaitState::new(WaitPolicy::default(), S(0));
         let mut counts = None;
-        let step = w.on_task(
+        let (p, step) = w.on_task(
             task(
                 r#"{"status":"Active","execution_status":{"queued":1,"running":2,"completed":3}}"#,
             ),
             S(0),
-            &mut |p| counts = p.batch_counts(),
         );
+        counts = counts.or(p.batch_counts());
         assert!(matches!(step, WaitStep::Sleep(_)));
         assert_eq!(
             counts.map(|c| (c.queued, c.running, c.completed, c.total())),
             Some((1, 2, 3, 6))
         );
-        assert!(matches!(
-            w.on_task(task("{}"), S(5), &mut |_| {}),
-            WaitStep::Sleep(_)
-        ));
+        assert!(matches!(w.on_task(task("{}"), S(5)).1, WaitStep::Sleep(_)));
     }
 }

@@ -50,11 +50,17 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use crate::endpoint::Answer;
+use http::Response;
+
+use super::call::Call;
+use super::{Now, Operation, Settings, Shared, Step};
+use crate::endpoint::{Answer, Lane};
 use crate::endpoints::{
     BulkGetTasks, BulkItemError, BulkTasks, ListTasks, PageLimit, MAX_BULK_IDS,
 };
+use crate::error::ClientError;
 use crate::model::{BatchCounts, Task, TaskPage, TaskStatus};
+use crate::transport::TransportFailure;
 use crate::{ErrorCode, Fields, TaskId};
 
 /// How a [`Watcher`] follows its tasks.
@@ -511,6 +517,114 @@ impl Watcher {
             if !self.tasks.contains_key(&listing.parent) {
                 self.parents.remove(&listing.parent);
             }
+        }
+    }
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Fetch<'a> {
+    Bulk(Call<'a, BulkGetTasks>),
+    Children(Call<'a, ListTasks>),
+}
+
+/// Follows tasks until each has ended, as an [`Operation`]: a [`Watcher`] whose requests are
+/// sent in the budget's [`Lane::Watch`], after a probe of the rate limit. Each event is a
+/// [`WatchEvent`], or the error of a request that failed after its retries (the watch goes on:
+/// its tasks are due again at once); the outcome comes when every task has ended or is gone.
+#[derive(Debug)]
+pub struct Watch<'a> {
+    settings: &'a Settings,
+    watcher: Watcher,
+    started: bool,
+    fetch: Option<Fetch<'a>>,
+}
+
+impl<'a> Watch<'a> {
+    /// Follows `ids` with a [`Watcher`] of the settings' [`WatcherPolicy`].
+    pub fn new(settings: &'a Settings, ids: impl IntoIterator<Item = TaskId>) -> Self {
+        let mut watcher = Watcher::new(settings.watcher.clone());
+        watcher.add(ids);
+        Self {
+            settings,
+            watcher,
+            started: false,
+            fetch: None,
+        }
+    }
+
+    /// The watcher: what is followed, counts by status, requests made.
+    pub fn watcher(&self) -> &Watcher {
+        &self.watcher
+    }
+
+    /// Follows these ids too.
+    pub fn add(&mut self, ids: impl IntoIterator<Item = TaskId>) {
+        self.watcher.add(ids);
+    }
+}
+
+impl Operation for Watch<'_> {
+    type Event = Result<WatchEvent, ClientError>;
+    type Output = ();
+
+    fn step(&mut self, now: Now, shared: &mut Shared) -> Step<Self::Event, ()> {
+        if !std::mem::replace(&mut self.started, true) {
+            shared.budget_mut().want_probe();
+        }
+        loop {
+            let failed = match &mut self.fetch {
+                Some(Fetch::Bulk(call)) => match call.step(now, shared).outcome() {
+                    Ok(answer) => answer.map(|a| self.watcher.on_bulk(now.unix, a)).err(),
+                    Err(pass) => return pass,
+                },
+                Some(Fetch::Children(call)) => match call.step(now, shared).outcome() {
+                    Ok(answer) => answer.map(|a| self.watcher.on_children(now.unix, a)).err(),
+                    Err(pass) => return pass,
+                },
+                None => None,
+            };
+            self.fetch = None;
+            if let Some(e) = failed {
+                self.watcher.on_failed();
+                return Step::Event(Err(e));
+            }
+            if let Some(event) = self.watcher.pop_event() {
+                return Step::Event(Ok(event));
+            }
+            let settings = self.settings;
+            self.fetch = Some(match self.watcher.next_request(now.unix) {
+                WatchWant::Bulk(call) => {
+                    Fetch::Bulk(Call::owned(settings, call).in_lane(Lane::Watch))
+                }
+                WatchWant::Children(call) => {
+                    Fetch::Children(Call::owned(settings, *call).in_lane(Lane::Watch))
+                }
+                WatchWant::Wait(d) => return Step::SleepUntil(now.mono + d),
+                // Done (or Busy, which a watch that hands every answer back never sees).
+                _ => return Step::Done(()),
+            });
+        }
+    }
+
+    fn on_answer(
+        &mut self,
+        answer: Result<Response<Vec<u8>>, TransportFailure>,
+        now: Now,
+        shared: &mut Shared,
+    ) {
+        match &mut self.fetch {
+            Some(Fetch::Bulk(call)) => call.on_answer(answer, now, shared),
+            Some(Fetch::Children(call)) => call.on_answer(answer, now, shared),
+            None => {}
+        }
+    }
+
+    fn abandon(&mut self, shared: &mut Shared) {
+        match &mut self.fetch {
+            Some(Fetch::Bulk(call)) => call.abandon(shared),
+            Some(Fetch::Children(call)) => call.abandon(shared),
+            None => {}
         }
     }
 }
