@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use sbg_tasks_proto::{AsyncEnv, Env};
+use sbg_tasks_proto::env::{AsyncEnv, Env};
 
 /// The wall-clock instant (Unix seconds) that virtual time zero stands for.
 pub const T0: u64 = 1_700_000_000;

@@ -17,13 +17,14 @@ use futures_core::Stream;
 use sbg_tasks_proto::http::{Request, Response};
 use sbg_tasks_proto::{
     AbortTask, AppId, AsyncClient, AsyncHttpTransport, AuthToken, BudgetPolicy, Config,
-    CreateOutcome, CreateTask, Env, GetTask, Platform as ApiPlatform, ProjectId, RunTask, TaskId,
+    CreateOutcome, CreateTask, GetTask, Platform as ApiPlatform, ProjectId, RunTask, TaskId,
     TransportFailure, WatchEvent,
 };
 
 use super::exec::{Clock, Executor, SimEnv};
 use super::platform::{Platform, PlatformConfig, SimTask, Status};
 use super::{Rng, Staleness, Summary};
+use sbg_tasks_proto::env::Env;
 
 const TOKEN: &str = "3259c50e1ac5426ea8f1273259740f74";
 

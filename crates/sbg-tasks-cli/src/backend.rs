@@ -20,6 +20,9 @@ use crate::trace::{Trace, Traced};
 /// The client every command runs on, whichever the transport.
 pub(crate) type Client = BlockingClient<Traced<CliTransport>, StdEnv>;
 
+/// The library's watch of a [`Client`] (`client.watch(..)`).
+pub(crate) type Watching<'c> = sbg_tasks_proto::WatchIter<'c, Traced<CliTransport>, StdEnv>;
+
 /// The transport `--transport` chose, behind one blocking interface: the async one is driven
 /// to completion, one exchange at a time, on a runtime of its own.
 // One per process, built once: the size of the larger variant costs nothing.

@@ -227,7 +227,7 @@ impl WaitDisplay {
     }
 
     /// Shows one poll.
-    pub(crate) fn update(&self, p: &Progress<'_>) {
+    pub(crate) fn update(&self, p: &Progress) {
         let status = p.status().map_or("(no status)", TaskStatus::as_str);
         let (done, total, what) = if let Some(c) = p.batch_counts() {
             (
@@ -271,7 +271,7 @@ pub(crate) fn wait_for(
     policy: &WaitPolicy,
     display: &WaitDisplay,
 ) -> Result<Task, CliError> {
-    let result = client.wait_with(id, policy, |p: &Progress<'_>| display.update(p));
+    let result = client.wait_with(id, policy, |p: &Progress| display.update(p));
     display.finish();
     result.map_err(from_client)
 }

@@ -2,11 +2,11 @@
 //! budget's watch lane, as events — a live view on a terminal, one line (or one JSON object)
 //! per event elsewhere.
 //!
-//! The proto's [`Watcher`] is driven here rather than through `client.watch(..)`: that iterator
-//! yields only when something happens, and between two events this loop must still redraw the
-//! live view (requests made, budget left), stop at `wait --timeout`, and keep the trace short.
-//! Each request goes through `client.call_in(Lane::Watch, ..)`, exactly as the iterator sends
-//! it, so pacing, the share of the window and the reserve are the client's budget's.
+//! The library's `client.watch(..)` follows the tasks; this loop takes its events with
+//! `next_before`, which also comes back at least once a second with nothing to hand out, so
+//! that the live view (requests made, budget left) is redrawn, `wait --timeout` stops on
+//! time, and the trace stays short. Pacing, the share of the window and the reserve are the
+//! client's budget's.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -14,15 +14,16 @@ use std::io::{IsTerminal as _, Write as _};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use sbg_tasks_proto::client::Idle;
 use sbg_tasks_proto::endpoints::{ListTasks, PageLimit, ProjectId};
-use sbg_tasks_proto::machine::watch::WatchWant;
+use sbg_tasks_proto::env::Env as _;
+use sbg_tasks_proto::machine::watch::Watcher;
 use sbg_tasks_proto::model::{BatchCounts, Task, TaskStatus};
 use sbg_tasks_proto::{
-    BudgetPolicy, BulkItemError, ClientError, Env as _, Fields, Lane, TaskId, WatchEvent, Watcher,
-    WatcherPolicy,
+    BudgetPolicy, BulkItemError, ClientError, Fields, TaskId, WatchEvent, WatcherPolicy,
 };
 
-use crate::backend::Client;
+use crate::backend::{Client, Watching};
 use crate::cli::{WaitArgs, WatchArgs};
 use crate::commands::{bulk_error_text, from_client, task_id};
 use crate::error::CliError;
@@ -468,75 +469,55 @@ fn is_permanent(e: &ClientError) -> bool {
         .is_some_and(|api| (400..500).contains(&api.status) && ![408, 429].contains(&api.status))
 }
 
-/// Drives `watcher` until every task ended (or `deadline`), handing each event to `sink`
+/// Takes the events of `watch` until every task ended (or `deadline`), handing each to `sink`
 /// (which says `false` when the output is gone).
 fn drive(
     client: &Client,
-    watcher: &mut Watcher,
+    watch: &mut Watching<'_>,
     tally: &mut Tally,
     view: Option<&LiveView>,
     on_error: OnError,
     deadline: Option<Instant>,
     mut sink: impl FnMut(&WatchEvent, &Tally) -> Result<bool, CliError>,
 ) -> Result<Stopped, CliError> {
-    let env = client.env();
     loop {
-        while let Some(event) = watcher.pop_event() {
-            tally.on_event(&event);
-            if !sink(&event, tally)? {
-                return Ok(Stopped::Closed);
-            }
-        }
         if let Some(v) = view {
-            v.draw(tally, watcher, client);
+            v.draw(tally, watch.watcher(), client);
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(Stopped::TimedOut);
-        }
-        let result = match watcher.next_request(env.unix_now()) {
-            WatchWant::Bulk(call) => client
-                .call_in(Lane::Watch, &call)
-                .map(|a| watcher.on_bulk(env.unix_now(), a)),
-            WatchWant::Children(call) => client
-                .call_in(Lane::Watch, &*call)
-                .map(|a| watcher.on_children(env.unix_now(), a)),
-            WatchWant::Wait(d) => {
-                // Short naps with a live view, so that its clock and budget line move.
-                let mut d = if view.is_some() {
-                    d.min(Duration::from_secs(1))
-                } else {
-                    d
-                };
-                if let Some(dl) = deadline {
-                    d = d.min(dl.saturating_duration_since(Instant::now()));
-                }
-                std::thread::sleep(d);
-                Ok(())
+        // Back at least once a second, so that the view's clock and budget line move.
+        let mut nap = Duration::from_secs(1);
+        if let Some(dl) = deadline {
+            let left = dl.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(Stopped::TimedOut);
             }
-            // Done (or Busy, which a loop that hands every answer back never sees).
-            _ => return Ok(Stopped::Done),
-        };
+            nap = nap.min(left);
+        }
+        let item = watch.next_before(client.env().now() + nap);
         // One exchange is kept per request: a long watch would grow the trace without end.
         client.transport().trace.clear();
-        if let Err(e) = result {
-            watcher.on_failed();
-            tally.errors += 1;
-            if on_error == OnError::Stop || is_permanent(&e) {
-                return Err(from_client(e));
+        match item {
+            Err(Idle) => {}
+            Ok(None) => return Ok(Stopped::Done),
+            Ok(Some(Ok(event))) => {
+                tally.on_event(&event);
+                if !sink(&event, tally)? {
+                    return Ok(Stopped::Closed);
+                }
             }
-            let text = format!("warning: a request to follow the tasks failed, going on: {e}");
-            match view {
-                Some(v) => v.bar.println(text),
-                None => eprintln!("{text}"),
+            Ok(Some(Err(e))) => {
+                tally.errors += 1;
+                if on_error == OnError::Stop || is_permanent(&e) {
+                    return Err(from_client(e));
+                }
+                let text = format!("warning: a request to follow the tasks failed, going on: {e}");
+                match view {
+                    Some(v) => v.bar.println(text),
+                    None => eprintln!("{text}"),
+                }
             }
         }
     }
-}
-
-/// Has the budget ask `GET /v2/rate_limit` (free) before the first sweep, as `client.watch`
-/// does when it starts: making one (it sends nothing) is the public way to ask.
-fn want_probe(client: &Client) {
-    drop(client.watch(std::iter::empty()));
 }
 
 /// Writes one line to stdout: `false` when stdout is closed.
@@ -630,15 +611,13 @@ pub(crate) fn watch(client: Client, args: &WatchArgs) -> Result<(), CliError> {
         ));
     }
     let (watcher_policy, budget) = pace(args.pace.interval, args.pace.budget_share)?;
-    let client = client.with_budget(budget);
+    let client = client.with_budget(budget).with_watcher(watcher_policy);
     let ids = watch_ids(&client, args)?;
     let mut tally = Tally {
         asked: ids.len(),
         ..Tally::default()
     };
-    let mut watcher = Watcher::new(watcher_policy);
-    watcher.add(ids);
-    want_probe(&client);
+    let mut watch = client.watch(ids);
     let view = if args.out.json { None } else { LiveView::new() };
     if let Some(v) = &view {
         on_interrupt(v.bar.clone());
@@ -646,7 +625,7 @@ pub(crate) fn watch(client: Client, args: &WatchArgs) -> Result<(), CliError> {
     let json = args.out.json;
     let stopped = drive(
         &client,
-        &mut watcher,
+        &mut watch,
         &mut tally,
         view.as_ref(),
         OnError::Continue,
@@ -670,14 +649,14 @@ pub(crate) fn watch(client: Client, args: &WatchArgs) -> Result<(), CliError> {
         },
     );
     if let Some(v) = &view {
-        v.draw(&tally, &watcher, &client);
+        v.draw(&tally, watch.watcher(), &client);
         v.finish();
     }
     let stopped = stopped?;
     if stopped == Stopped::Closed {
         return Ok(());
     }
-    eprintln!("{}", tally.summary(&watcher, &client));
+    eprintln!("{}", tally.summary(watch.watcher(), &client));
     tally.verdict()
 }
 
@@ -701,12 +680,12 @@ pub(crate) fn wait_many(client: Client, args: &WaitArgs) -> Result<(), CliError>
             })
         })
         .transpose()?;
-    let client = client.with_budget(budget);
-    let mut watcher = Watcher::new(policy.with_follow_children(false));
-    watcher.add(ids.iter().cloned());
-    want_probe(&client);
+    let client = client
+        .with_budget(budget)
+        .with_watcher(policy.with_follow_children(false));
+    let mut watch = client.watch(ids.iter().cloned());
     let mut tally = Tally {
-        asked: watcher.len(),
+        asked: watch.watcher().len(),
         ..Tally::default()
     };
     let view = LiveView::new();
@@ -717,7 +696,7 @@ pub(crate) fn wait_many(client: Client, args: &WaitArgs) -> Result<(), CliError>
     let mut draft = None;
     let stopped = drive(
         &client,
-        &mut watcher,
+        &mut watch,
         &mut tally,
         view.as_ref(),
         OnError::Stop,
@@ -764,14 +743,14 @@ pub(crate) fn wait_many(client: Client, args: &WaitArgs) -> Result<(), CliError>
         text.push('\n');
     }
     if !args.out.json {
-        text.push_str(&tally.summary(&watcher, &client));
+        text.push_str(&tally.summary(watch.watcher(), &client));
         text.push('\n');
     }
     out(&text)?;
     if stopped == Stopped::TimedOut {
         return Err(CliError::Timeout(format!(
             "{} of {} task(s) had not ended after {} s",
-            watcher.len(),
+            watch.watcher().len(),
             tally.asked,
             args.timeout.unwrap_or_default()
         )));

@@ -2,10 +2,10 @@
 //! and run over both: a [`Driver`] (the client's calls, with blocking signatures) and a
 //! [`Harness`] (how the transport's tests make one).
 //!
-//! [`Driver`] is implemented once for every [`BlockingClient`] (the calls are the client's own)
-//! and once for [`OnRuntime`], an [`AsyncClient`] with the tokio runtime that drives its
-//! futures to completion (`block_on`): the async client's code runs end to end, only the
-//! waiting for it is blocking. Both implementations are written by `drive!` from one list.
+//! [`Driver`] is implemented once for every [`BlockingClient`] (its blocking driver loop) and
+//! once for [`OnRuntime`], an [`AsyncClient`] with the tokio runtime that drives its futures
+//! to completion (`block_on`): the async driver loop runs end to end, only the waiting for it
+//! is blocking. The calls are written once, as the operations the clients' methods build.
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -14,15 +14,17 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use sbg_tasks_proto::endpoints::{AbortTask, CreateOutcome, CreateTask, GetExecutionDetails};
-use sbg_tasks_proto::env::{AsyncEnv, BlockingEnv, Env};
+use sbg_tasks_proto::env::{AsyncEnv, BlockingEnv, Env, Wake};
+use sbg_tasks_proto::machine::budget::Budget;
+use sbg_tasks_proto::machine::{BulkGet, Call, List, Operation, Run, Wait, WaitMany};
 use sbg_tasks_proto::model::TaskInputs;
 use sbg_tasks_proto::model::{ExecutionDetails, RateLimitInfo};
 use sbg_tasks_proto::transport::{AsyncHttpTransport, HttpTransport, TransportFailure};
 use sbg_tasks_proto::{
-    Answer, AsyncClient, BlockingClient, Budget, BulkItemError, BulkTasks, ClientError, DeleteTask,
-    Deletion, Endpoint, GetTask, GetTaskInputs, ListTasks, Progress, RerunTask, RunTask, Settings,
-    Task, TaskId, TaskIter, TaskStream, TransportOptions, UpdateTask, UpdateTaskInputs, WaitAny,
-    WaitPolicy,
+    Answer, AsyncClient, BlockingClient, BulkItemError, BulkTasks, ClientError, DeleteTask,
+    Deletion, Endpoint, GetRateLimit, GetTask, GetTaskInputs, ListTasks, PageLimit, Progress,
+    RerunTask, RunTask, Settings, Task, TaskId, TaskIter, TaskStream, TransportOptions, UpdateTask,
+    UpdateTaskInputs, WaitAny, WaitPolicy,
 };
 use tokio::runtime::Runtime;
 
@@ -34,186 +36,130 @@ pub trait Tasks: Iterator<Item = Result<Task, ClientError>> {
     fn pages(&self) -> u64;
 }
 
-/// A client's calls with blocking signatures: the same names and arguments as
-/// [`BlockingClient`]'s and [`AsyncClient`]'s methods.
+/// A client with blocking signatures: its driver loop ([`Driver::drive`]), and the calls of
+/// [`BlockingClient`] and [`AsyncClient`] under the same names, each the operation the
+/// clients' methods build, handed to that loop.
 pub trait Driver: Sync {
     /// What [`list`](Self::list) and [`children`](Self::children) return.
     type Tasks<'a>: Tasks
     where
         Self: 'a;
 
+    /// The client's settings.
+    fn settings(&self) -> &Settings;
+    /// Drives `op` to its end with the client's loop, handing each event to `on_event`.
+    fn drive<O: Operation>(&self, op: O, on_event: impl FnMut(O::Event)) -> O::Output;
+    /// The client's rate-limit budget (a snapshot).
+    fn budget(&self) -> Budget;
+    /// Lists tasks lazily.
+    fn list(&self, call: &ListTasks) -> Self::Tasks<'_>;
+
+    /// The children of batch task `parent`.
+    fn children(&self, parent: &TaskId) -> Self::Tasks<'_> {
+        self.list(&ListTasks::children_of(parent.clone()).limit(PageLimit::MAX))
+    }
     /// Any call ([`Endpoint`]), with retries.
     fn call<P>(&self, endpoint: &P) -> Result<Answer<P::Output>, ClientError>
     where
-        P: Endpoint + Sync + ?Sized,
-        P::Output: Send;
+        P: Endpoint + Clone + Sync,
+        P::Output: Send,
+    {
+        self.drive(Call::new(self.settings(), endpoint), |_| {})
+    }
     /// Gets a task.
-    fn get(&self, call: &GetTask) -> Result<Answer<Task>, ClientError>;
+    fn get(&self, call: &GetTask) -> Result<Answer<Task>, ClientError> {
+        self.call(call)
+    }
     /// Runs a DRAFT task (a lost answer is fetched).
-    fn run(&self, call: &RunTask) -> Result<Answer<Task>, ClientError>;
+    fn run(&self, call: &RunTask) -> Result<Answer<Task>, ClientError> {
+        self.drive(Run::new(self.settings(), call), |_| {})
+    }
     /// Reruns (copies) a task; the answer is the new one.
-    fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, ClientError>;
+    fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, ClientError> {
+        self.call(call)
+    }
     /// Creates a task.
-    fn create(&self, call: &CreateTask) -> Result<Answer<CreateOutcome>, ClientError>;
+    fn create(&self, call: &CreateTask) -> Result<Answer<CreateOutcome>, ClientError> {
+        self.call(call)
+    }
     /// Modifies a task (a DRAFT, or only the name of another).
-    fn update(&self, call: &UpdateTask) -> Result<Answer<Task>, ClientError>;
+    fn update(&self, call: &UpdateTask) -> Result<Answer<Task>, ClientError> {
+        self.call(call)
+    }
     /// Deletes a DRAFT task (a retry finding it gone is [`Deletion::AlreadyGone`]).
-    fn delete(&self, call: &DeleteTask) -> Result<Answer<Deletion>, ClientError>;
+    fn delete(&self, call: &DeleteTask) -> Result<Answer<Deletion>, ClientError> {
+        self.call(call)
+    }
     /// A task's inputs alone.
-    fn inputs(&self, call: &GetTaskInputs) -> Result<Answer<TaskInputs>, ClientError>;
+    fn inputs(&self, call: &GetTaskInputs) -> Result<Answer<TaskInputs>, ClientError> {
+        self.call(call)
+    }
     /// Changes some of a DRAFT's inputs; the answer is the whole map.
-    fn update_inputs(&self, call: &UpdateTaskInputs) -> Result<Answer<TaskInputs>, ClientError>;
+    fn update_inputs(&self, call: &UpdateTaskInputs) -> Result<Answer<TaskInputs>, ClientError> {
+        self.call(call)
+    }
     /// Gets any number of tasks, 100 a request, one item per id in order.
-    fn bulk_get(&self, ids: &[TaskId]) -> Result<BulkTasks, ClientError>;
+    fn bulk_get(&self, ids: &[TaskId]) -> Result<BulkTasks, ClientError> {
+        self.drive(BulkGet::new(self.settings(), ids), |_| {})
+    }
     /// Aborts a QUEUED or RUNNING task.
-    fn abort(&self, call: &AbortTask) -> Result<Answer<Task>, ClientError>;
+    fn abort(&self, call: &AbortTask) -> Result<Answer<Task>, ClientError> {
+        self.call(call)
+    }
     /// The execution details of a task.
     fn execution_details(
         &self,
         call: &GetExecutionDetails,
-    ) -> Result<Answer<ExecutionDetails>, ClientError>;
+    ) -> Result<Answer<ExecutionDetails>, ClientError> {
+        self.call(call)
+    }
     /// The caller's rate limit.
-    fn rate_limit(&self) -> Result<Answer<RateLimitInfo>, ClientError>;
+    fn rate_limit(&self) -> Result<Answer<RateLimitInfo>, ClientError> {
+        self.call(&GetRateLimit::new())
+    }
     /// Polls a task until it ends, as the client's wait policy says.
-    fn wait(&self, id: &TaskId) -> Result<Task, ClientError>;
+    fn wait(&self, id: &TaskId) -> Result<Task, ClientError> {
+        self.wait_with(id, &self.settings().wait.clone(), |_| {})
+    }
     /// [`wait`](Self::wait), calling `progress` after each poll.
     fn wait_with_progress(
         &self,
         id: &TaskId,
-        progress: impl FnMut(&Progress<'_>) + Send,
-    ) -> Result<Task, ClientError>;
+        progress: impl FnMut(&Progress) + Send,
+    ) -> Result<Task, ClientError> {
+        self.wait_with(id, &self.settings().wait.clone(), progress)
+    }
     /// [`wait_with_progress`](Self::wait_with_progress) with another policy.
     fn wait_with(
         &self,
         id: &TaskId,
         policy: &WaitPolicy,
-        progress: impl FnMut(&Progress<'_>) + Send,
-    ) -> Result<Task, ClientError>;
+        mut progress: impl FnMut(&Progress) + Send,
+    ) -> Result<Task, ClientError> {
+        let wait = Wait::new(self.settings(), id.clone(), policy.clone());
+        self.drive(wait, |p| progress(&p))
+    }
     /// Waits until every task of `ids` has ended (bulk gets), one result per id in order.
-    fn wait_all(&self, ids: &[TaskId]) -> Result<Vec<Result<Task, BulkItemError>>, ClientError>;
+    fn wait_all(&self, ids: &[TaskId]) -> Result<Vec<Result<Task, BulkItemError>>, ClientError> {
+        Ok(self.wait_any(ids, usize::MAX, None)?.in_order(ids))
+    }
     /// Waits until `n` of `ids` have ended or `timeout` passed.
     fn wait_any(
         &self,
         ids: &[TaskId],
         n: usize,
         timeout: Option<Duration>,
-    ) -> Result<WaitAny, ClientError>;
-    /// The client's rate-limit budget (a snapshot).
-    fn budget(&self) -> Budget;
-    /// Lists tasks lazily.
-    fn list(&self, call: &ListTasks) -> Self::Tasks<'_>;
-    /// The children of batch task `parent`.
-    fn children(&self, parent: &TaskId) -> Self::Tasks<'_>;
-}
-
-/// Writes the [`Driver`] methods that make a call, each as `$finish!(self, method(args))`:
-/// `$finish` says how a client's call becomes its answer.
-macro_rules! drive {
-    ($finish:ident) => {
-        fn call<P>(&self, endpoint: &P) -> Result<Answer<P::Output>, ClientError>
-        where
-            P: Endpoint + Sync + ?Sized,
-            P::Output: Send,
-        {
-            $finish!(self, call(endpoint))
-        }
-        fn get(&self, call: &GetTask) -> Result<Answer<Task>, ClientError> {
-            $finish!(self, get(call))
-        }
-        fn run(&self, call: &RunTask) -> Result<Answer<Task>, ClientError> {
-            $finish!(self, run(call))
-        }
-        fn rerun(&self, call: &RerunTask) -> Result<Answer<Task>, ClientError> {
-            $finish!(self, rerun(call))
-        }
-        fn create(&self, call: &CreateTask) -> Result<Answer<CreateOutcome>, ClientError> {
-            $finish!(self, create(call))
-        }
-        fn update(&self, call: &UpdateTask) -> Result<Answer<Task>, ClientError> {
-            $finish!(self, update(call))
-        }
-        fn delete(&self, call: &DeleteTask) -> Result<Answer<Deletion>, ClientError> {
-            $finish!(self, delete(call))
-        }
-        fn inputs(&self, call: &GetTaskInputs) -> Result<Answer<TaskInputs>, ClientError> {
-            $finish!(self, inputs(call))
-        }
-        fn update_inputs(
-            &self,
-            call: &UpdateTaskInputs,
-        ) -> Result<Answer<TaskInputs>, ClientError> {
-            $finish!(self, update_inputs(call))
-        }
-        fn bulk_get(&self, ids: &[TaskId]) -> Result<BulkTasks, ClientError> {
-            $finish!(self, bulk_get(ids))
-        }
-        fn abort(&self, call: &AbortTask) -> Result<Answer<Task>, ClientError> {
-            $finish!(self, abort(call))
-        }
-        fn execution_details(
-            &self,
-            call: &GetExecutionDetails,
-        ) -> Result<Answer<ExecutionDetails>, ClientError> {
-            $finish!(self, execution_details(call))
-        }
-        fn rate_limit(&self) -> Result<Answer<RateLimitInfo>, ClientError> {
-            $finish!(self, rate_limit())
-        }
-        fn wait(&self, id: &TaskId) -> Result<Task, ClientError> {
-            $finish!(self, wait(id))
-        }
-        fn wait_all(
-            &self,
-            ids: &[TaskId],
-        ) -> Result<Vec<Result<Task, BulkItemError>>, ClientError> {
-            $finish!(self, wait_all(ids))
-        }
-        fn wait_any(
-            &self,
-            ids: &[TaskId],
-            n: usize,
-            timeout: Option<Duration>,
-        ) -> Result<WaitAny, ClientError> {
-            $finish!(self, wait_any(ids, n, timeout))
-        }
-        fn wait_with_progress(
-            &self,
-            id: &TaskId,
-            progress: impl FnMut(&Progress<'_>) + Send,
-        ) -> Result<Task, ClientError> {
-            $finish!(self, wait_with_progress(id, progress))
-        }
-        fn wait_with(
-            &self,
-            id: &TaskId,
-            policy: &WaitPolicy,
-            progress: impl FnMut(&Progress<'_>) + Send,
-        ) -> Result<Task, ClientError> {
-            $finish!(self, wait_with(id, policy, progress))
-        }
-    };
-}
-
-/// A blocking client's call is its answer (the client's own method, not the trait's).
-macro_rules! blocking {
-    ($this:ident, $method:ident($($arg:expr),*)) => {
-        BlockingClient::$method($this, $($arg),*)
-    };
-}
-
-/// An async client's call is driven to its answer on the runtime.
-macro_rules! on_runtime {
-    ($this:ident, $method:ident($($arg:expr),*)) => {
-        $this.runtime.block_on($this.client.$method($($arg),*))
-    };
+    ) -> Result<WaitAny, ClientError> {
+        self.drive(WaitMany::new(self.settings(), ids, n, timeout), |_| {})
+    }
 }
 
 impl<T: HttpTransport, E: BlockingEnv> Tasks for TaskIter<'_, T, E> {
     fn total(&self) -> Option<u64> {
-        TaskIter::total(self)
+        List::total(self)
     }
     fn pages(&self) -> u64 {
-        TaskIter::pages(self)
+        List::pages(self)
     }
 }
 
@@ -223,16 +169,17 @@ impl<T: HttpTransport + Sync, E: BlockingEnv + Sync> Driver for BlockingClient<T
     where
         Self: 'a;
 
-    drive!(blocking);
-
+    fn settings(&self) -> &Settings {
+        BlockingClient::settings(self)
+    }
+    fn drive<O: Operation>(&self, op: O, on_event: impl FnMut(O::Event)) -> O::Output {
+        BlockingClient::drive(self, op, on_event)
+    }
     fn budget(&self) -> Budget {
         BlockingClient::budget(self)
     }
     fn list(&self, call: &ListTasks) -> TaskIter<'_, T, E> {
         BlockingClient::list(self, call)
-    }
-    fn children(&self, parent: &TaskId) -> TaskIter<'_, T, E> {
-        BlockingClient::children(self, parent)
     }
 }
 
@@ -295,20 +242,18 @@ where
     where
         Self: 'a;
 
-    drive!(on_runtime);
-
+    fn settings(&self) -> &Settings {
+        self.client.settings()
+    }
+    fn drive<O: Operation>(&self, op: O, on_event: impl FnMut(O::Event)) -> O::Output {
+        self.runtime.block_on(self.client.drive(op, on_event))
+    }
     fn budget(&self) -> Budget {
         self.client.budget()
     }
     fn list(&self, call: &ListTasks) -> BlockingStream<'_, T, E> {
         BlockingStream {
             stream: self.client.list(call),
-            runtime: &self.runtime,
-        }
-    }
-    fn children(&self, parent: &TaskId) -> BlockingStream<'_, T, E> {
-        BlockingStream {
-            stream: self.client.children(parent),
             runtime: &self.runtime,
         }
     }
@@ -354,6 +299,10 @@ impl<E: BlockingEnv> BlockingEnv for Recording<E> {
     fn sleep(&self, d: Duration) {
         self.record(d);
         self.inner.sleep(d);
+    }
+    fn sleep_or_wake(&self, d: Duration, wake: Wake) {
+        self.record(d);
+        self.inner.sleep_or_wake(d, wake);
     }
 }
 
