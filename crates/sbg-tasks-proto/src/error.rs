@@ -226,7 +226,7 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PagerError {
-    /// [`Pager::on_page`](crate::Pager::on_page) was called without a request from [`Pager::next_request`](crate::Pager::next_request) pending.
+    /// [`Pager::on_page`](crate::machine::pager::Pager::on_page) was called without a request from [`Pager::next_request`](crate::machine::pager::Pager::next_request) pending.
     #[error("a page was fed to the pager without a pending request")]
     NoRequestPending,
     /// The page's `items` member was sent but is not a list of task objects (a lenient decode

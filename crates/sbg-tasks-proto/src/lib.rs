@@ -1,9 +1,30 @@
 //! Sans-IO protocol core for the Seven Bridges Tasks API (v2) — and CGC, Cavatica, BioData
 //! Catalyst, and the EU, GCP and China deployments.
 //!
-//! This crate turns task calls into [`http::Request`] values and turns the platform's answers
-//! into a typed, lossless model. It never opens a socket, never sleeps and never reads a clock:
-//! transports (`sbg-tasks-ureq`, `sbg-tasks-hyper`, or your own) move the bytes.
+//! This crate turns task calls into [`http::Request`] values, turns the platform's answers
+//! into a typed, lossless model, and makes every client operation a state machine. It never
+//! opens a socket, never sleeps and never reads a clock: transports (`sbg-tasks-ureq`,
+//! `sbg-tasks-hyper`, or your own) move the bytes, and a driver loop moves the time.
+//!
+//! # Map
+//!
+//! | what | where |
+//! |---|---|
+//! | the machines, one per operation, one step vocabulary ([`Step`](machine::Step)) | [`machine`]: [`Call`](machine::Call), [`Run`](machine::Run), [`BulkGet`](machine::BulkGet), [`Wait`](machine::Wait), [`WaitMany`](machine::WaitMany), [`Watch`](machine::Watch), [`List`](machine::List) |
+//! | what concurrent operations share: the rate-limit budget, the waits' polls | [`machine::Shared`], one per client (and its clones), in one `Mutex` |
+//! | the drivers: the only code that sends or sleeps | [`BlockingClient`] (one blocking loop), [`AsyncClient`] (one async loop), or your own (README: "Drive it from your own runtime") |
+//! | clocks, sleep and jitter of the standard library | [`StdEnv`] ([`mod@env`]): drivers read it, machines are handed [`Now`](machine::Now) |
+//!
+//! ```text
+//!            ┌──────────── step(now, &mut shared) ────────────┐
+//!            │                                                ▼
+//!   driver loop                                         operation (machine)
+//!   (the only I/O)  ◀── Send(request) ─── SleepUntil(t) ─── Event(e) ─── Done(out)
+//!            │                │                 │
+//!            │        transport.send      sleep until t (or until another
+//!            │                │           operation's answer wakes it)
+//!            └─ on_answer(response or failure, now, &mut shared) ─┘
+//! ```
 //!
 //! # In scope
 //! - Platforms and base URLs ([`Platform`], [`BaseUrl`]), tokens that never print themselves
@@ -15,7 +36,7 @@
 //!   [`CreateOutcome`]), [`UpdateTask`], [`DeleteTask`], [`GetTaskInputs`] and
 //!   [`UpdateTaskInputs`], [`AbortTask`], [`ListTasks`] (filters, pages, batch children),
 //!   [`BulkGetTasks`] (up to 100 tasks a request, one result per id), [`GetExecutionDetails`],
-//!   [`GetRateLimit`], and a sans-IO [`Pager`] that walks every page.
+//!   [`GetRateLimit`].
 //! - The task model ([`model::Task`] and friends): every member optional, unknown members kept
 //!   and re-emitted, prices as exact decimal text, timestamps that never fail a decode.
 //! - Typed API errors ([`ApiError`], [`ErrorCode`]) from JSON bodies, proxy pages or nothing.
@@ -24,16 +45,17 @@
 //!   [`Decoding`]).
 //! - Transport traits, blocking and async, also implemented for closures, the options every
 //!   transport has and the one failure type they report ([`transport`]).
-//! - The [machines](machine), with time passed in: one call with its retries ([`CallMachine`],
-//!   [`machine::retry`]), polling until a task ends ([`machine::wait`]), paging
-//!   ([`Pager`]); and the clients that drive them ([`BlockingClient`], [`AsyncClient`]), with a
-//!   method per call, over any transport and environment ([`mod@env`]; [`StdEnv`] is the
-//!   standard library's, kept apart from the machines).
+//! - Every client operation as a machine ([`machine`]) with time passed in — a call with its
+//!   retries, the rate-limit budget and its probes, run → 7007 → get, waits whose polls are
+//!   shared, `wait_any` / `wait_all`, watch, paging — and the two clients that drive them,
+//!   with a method per call, over any transport and environment.
 //!
 //! # Out of scope
-//! - Any I/O: sockets, TLS, timeouts, size caps. Those belong to transports. Clocks and sleeping
-//!   belong to environments ([`mod@env`]): the machines never touch them.
+//! - Any I/O: sockets, TLS, timeouts, size caps. Those belong to transports. Clocks and
+//!   sleeping belong to drivers and their environments ([`mod@env`]): the machines never
+//!   touch them, and never lock.
 //! - Following redirects (transports refuse to carry the token to another host).
+//! - Apps, files, projects and the rest of the platform API.
 //!
 //! # Example
 //! ```

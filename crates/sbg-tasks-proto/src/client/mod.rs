@@ -5,9 +5,8 @@
 //! blocking loop and one async loop ([`BlockingClient::drive`], [`AsyncClient::drive`]), the
 //! only code that sends or sleeps. Listings and watches are the same loops, yielding each
 //! event: [`Events`] (an iterator) or an [`EventStream`] (a stream). What the
-//! concurrent operations of a client and its clones share
-//! ([`Shared`](crate::machine::Shared): the rate-limit budget, the waits' polls) is held
-//! here, in one `Mutex` locked only around a step.
+//! concurrent operations of a client and its clones share ([`Shared`]: the rate-limit
+//! budget, the waits' polls) is held here, in one `Mutex` locked only around a step.
 //!
 //! The transports live in other crates: `sbg-tasks-ureq` (blocking) and `sbg-tasks-hyper`
 //! (tokio). A closure is a transport too ([`HttpTransport`](crate::transport::HttpTransport)):

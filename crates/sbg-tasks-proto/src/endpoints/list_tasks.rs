@@ -148,7 +148,7 @@ impl SortOrder {
 /// `status`, `created_from`, `created_to`, `started_from`, `started_to`, `ended_from`,
 /// `ended_to`, `order_by`, `order`, `offset`, `limit`, `fields`. The answer is a
 /// [`TaskPage`]; the total number of matching tasks comes in a header, read it with
-/// [`Answer::total`]. To walk every page, use a [`Pager`](crate::Pager).
+/// [`Answer::total`]. To walk every page, use a [`Pager`](crate::machine::pager::Pager).
 ///
 /// The children of a batch task are the tasks whose `parent` is the batch: [`ListTasks::parent`].
 ///

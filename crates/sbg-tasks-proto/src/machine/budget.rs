@@ -1,15 +1,11 @@
 //! The rate-limit budget of one client: may a call be sent now, or wait how long?
 //!
 //! The platform gives each user a fixed window of requests (1000 per 5 minutes): once they are
-//! spent, nothing is accepted until `X-RateLimit-Reset`. The budget is a sans-IO machine that
-//! every call of a client (and of its clones) asks before each attempt, and tells about each
-//! answer:
-//!
-//! - [`Budget::acquire`]`(now, lane)` → [`BudgetStep::Go`], [`BudgetStep::Wait`] or
-//!   [`BudgetStep::Probe`] (ask `GET /v2/rate_limit` first, which the platform does not count,
-//!   and hand the answer to [`Budget::observe_probe`]);
-//! - [`Budget::observe`]`(now, meta)` for each answer, [`Budget::release`] for an attempt that
-//!   got none.
+//! spent, nothing is accepted until `X-RateLimit-Reset`. The budget is a sans-IO machine, held
+//! in the client's [`Shared`](super::Shared), that every [`Call`](super::Call) of a client
+//! (and of its clones) asks before each attempt — go, wait this long, or first ask
+//! `GET /v2/rate_limit`, which the platform does not count — and tells about each answer (or
+//! its absence).
 //!
 //! Time is passed in (`now` is the wall clock, since the Unix epoch, as `X-RateLimit-Reset` is);
 //! nothing here reads a clock or sleeps.
@@ -136,7 +132,7 @@ impl BudgetPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
 #[non_exhaustive]
-pub enum BudgetStep {
+pub(crate) enum BudgetStep {
     /// Send the call now (the budget counts it as spent until [`Budget::observe`] or
     /// [`Budget::release`]).
     Go,
@@ -230,7 +226,7 @@ impl Budget {
     }
 
     /// May a call of `lane` be sent at wall-clock time `now` (since the Unix epoch)?
-    pub fn acquire(&mut self, now: Duration, lane: Lane) -> BudgetStep {
+    pub(crate) fn acquire(&mut self, now: Duration, lane: Lane) -> BudgetStep {
         if !self.policy.enabled || lane == Lane::Free {
             return self.grant(lane, now);
         }
@@ -321,7 +317,7 @@ impl Budget {
 
     /// The answer to a call granted by [`Budget::acquire`] (with any status): what its headers
     /// say of the window. A 429 blocks every lane until the window resets.
-    pub fn observe(&mut self, now: Duration, meta: &ResponseMeta) {
+    pub(crate) fn observe(&mut self, now: Duration, meta: &ResponseMeta) {
         self.outstanding = self.outstanding.saturating_sub(1);
         if let Some(r) = meta.rate_limit {
             self.learn(now, r);
@@ -347,7 +343,7 @@ impl Budget {
 
     /// A granted call that got no answer (the transport failed): it may have been counted, so
     /// it stays spent.
-    pub fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         self.outstanding = self.outstanding.saturating_sub(1);
         if let Some(w) = self.window.as_mut() {
             w.remaining = w.remaining.saturating_sub(1);
@@ -356,7 +352,7 @@ impl Budget {
 
     /// The answer of the probe asked for by [`BudgetStep::Probe`]: the window as the platform
     /// counts it now.
-    pub fn observe_probe(&mut self, now: Duration, rate: Option<RateLimit>) {
+    pub(crate) fn observe_probe(&mut self, now: Duration, rate: Option<RateLimit>) {
         self.probe = Probe::Idle;
         if let Some(r) = rate {
             // A window nobody has spent from yet resets a whole window from now: its length.
@@ -380,7 +376,7 @@ impl Budget {
     }
 
     /// The probe got no usable answer: go on with what is known (or assumed).
-    pub fn probe_failed(&mut self) {
+    pub(crate) fn probe_failed(&mut self) {
         self.probe = Probe::Idle;
     }
 

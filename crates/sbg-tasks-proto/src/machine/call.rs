@@ -35,8 +35,8 @@ enum State<T> {
 
 /// One call of an [`Endpoint`] with its retries: before each attempt it asks the client's
 /// rate-limit [`Budget`](super::budget::Budget) (in [`Shared`]), which may make it wait or
-/// send a free `GET /rate_limit` probe first; it reads each answer and decides (with
-/// [`RetryState`]) whether to wait and try again.
+/// send a free `GET /rate_limit` probe first; it reads each answer and decides (as the
+/// [`RetryPolicy`](super::retry::RetryPolicy) says) whether to wait and try again.
 ///
 /// Retries never resend a rerun or a create once the request may have reached the platform; a
 /// DELETE that finds the task gone after an attempt that may have acted succeeds with

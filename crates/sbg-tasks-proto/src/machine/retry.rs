@@ -18,16 +18,21 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use sbg_tasks_proto::machine::retry::{Decision, Failure, RetryPolicy, RetryState};
-//! use sbg_tasks_proto::CallKind;
-//! use sbg_tasks_proto::transport::TransportErrorKind;
+//! use sbg_tasks_proto::machine::{Call, Now, Operation, Settings, Shared, Step};
+//! use sbg_tasks_proto::transport::{TransportErrorKind, TransportFailure};
+//! use sbg_tasks_proto::{AuthToken, BudgetPolicy, ClientError, Config, Platform, RerunTask};
 //!
-//! let policy = RetryPolicy::default();
-//! let mut state = RetryState::new(CallKind::Rerun, Duration::ZERO);
-//! state.begin_attempt();
+//! let settings = Settings::new(Config::new(Platform::Cgc, AuthToken::new("token")?));
+//! let mut shared = Shared::new(BudgetPolicy::default());
+//! let rerun = RerunTask::new("t1".parse()?);
+//! let mut call = Call::new(&settings, &rerun);
+//! let now = Now { mono: Duration::ZERO, unix: Duration::ZERO, random: 0 };
+//! let Step::Send(_) = call.step(now, &mut shared) else { unreachable!() };
 //! // A reset connection after the rerun was written: the copy may exist, so never again.
-//! let lost = Failure::Transport { kind: TransportErrorKind::Io, request_sent: true };
-//! assert!(matches!(state.on_failure(&policy, &lost, Duration::ZERO, Duration::ZERO, 0), Decision::Stop(_)));
+//! let lost = TransportFailure::new(TransportErrorKind::Io, "reset").with_request_sent(true);
+//! call.on_answer(Err(lost), now, &mut shared);
+//! assert!(matches!(call.step(now, &mut shared), Step::Done(Err(ClientError::Transport(_)))));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::fmt;
@@ -156,7 +161,7 @@ impl RetryPolicy {
 /// What went wrong with one attempt.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub enum Failure<'a> {
+pub(crate) enum Failure<'a> {
     /// The transport failed.
     Transport {
         /// What kind of failure.
@@ -171,7 +176,7 @@ pub enum Failure<'a> {
 /// Why a call is tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum RetryReason {
+pub(crate) enum RetryReason {
     /// HTTP 429 / code 1000.
     RateLimited,
     /// 502, 503, 504 or code 0 (maintenance).
@@ -196,7 +201,7 @@ impl fmt::Display for RetryReason {
 /// Why a call is not tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum StopReason {
+pub(crate) enum StopReason {
     /// Retrying is off ([`RetryPolicy::off`]).
     Disabled,
     /// The failure is final (a 4xx other than 429, a TLS failure, a body too large, ...).
@@ -212,7 +217,7 @@ pub enum StopReason {
 
 impl StopReason {
     /// Whether the failure was retryable but the attempts or the time ran out.
-    pub fn is_exhausted(self) -> bool {
+    pub(crate) fn is_exhausted(self) -> bool {
         matches!(
             self,
             StopReason::AttemptsExhausted | StopReason::BudgetExhausted
@@ -223,7 +228,7 @@ impl StopReason {
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Wait `after`, then send the call again.
     Retry {
         /// How long to wait first.
@@ -236,7 +241,7 @@ pub enum Decision {
 }
 
 /// Whether a failure may be retried at all for a call of `kind`, and why.
-pub fn classify(kind: CallKind, failure: &Failure<'_>) -> Result<RetryReason, StopReason> {
+pub(crate) fn classify(kind: CallKind, failure: &Failure<'_>) -> Result<RetryReason, StopReason> {
     match *failure {
         Failure::Answer(api) if api.is_rate_limited() => Ok(RetryReason::RateLimited),
         Failure::Answer(api) => {
@@ -267,7 +272,7 @@ pub fn classify(kind: CallKind, failure: &Failure<'_>) -> Result<RetryReason, St
 
 /// How long a rate-limited answer asks to wait: `Retry-After` when sent, else until
 /// `X-RateLimit-Reset`. `None` when the answer says neither (or the moment has passed).
-pub fn rate_limit_wait(meta: &ResponseMeta, unix_now: Duration) -> Option<Duration> {
+pub(crate) fn rate_limit_wait(meta: &ResponseMeta, unix_now: Duration) -> Option<Duration> {
     let until = |at: u64| Duration::from_secs(at).checked_sub(unix_now);
     let wait = match meta.retry_after {
         Some(RetryAfter::Seconds(s)) => Some(Duration::from_secs(s)),
@@ -280,7 +285,7 @@ pub fn rate_limit_wait(meta: &ResponseMeta, unix_now: Duration) -> Option<Durati
 /// The retry state of one call: attempts made, when it started, and whether the platform may
 /// already have acted on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryState {
+pub(crate) struct RetryState {
     kind: CallKind,
     started: Duration,
     attempts: u32,
@@ -289,7 +294,7 @@ pub struct RetryState {
 
 impl RetryState {
     /// A call of `kind` starting at monotonic time `now`, before its first attempt.
-    pub fn new(kind: CallKind, now: Duration) -> Self {
+    pub(crate) fn new(kind: CallKind, now: Duration) -> Self {
         Self {
             kind,
             started: now,
@@ -299,43 +304,38 @@ impl RetryState {
     }
 
     /// Counts a new attempt and returns its number (1 for the first).
-    pub fn begin_attempt(&mut self) -> u32 {
+    pub(crate) fn begin_attempt(&mut self) -> u32 {
         self.attempts += 1;
         self.attempts
     }
 
     /// Attempts begun so far.
-    pub fn attempts(&self) -> u32 {
+    pub(crate) fn attempts(&self) -> u32 {
         self.attempts
     }
 
-    /// The kind of call.
-    pub fn kind(&self) -> CallKind {
-        self.kind
-    }
-
     /// Time since the call started.
-    pub fn elapsed(&self, now: Duration) -> Duration {
+    pub(crate) fn elapsed(&self, now: Duration) -> Duration {
         now.saturating_sub(self.started)
     }
 
     /// Whether an earlier attempt may have reached the platform and been acted on (it was
     /// sent and its answer was lost, or the answer was a 5xx that may have come after the
     /// platform acted). A 429 and an unsent request do not count.
-    pub fn maybe_acted(&self) -> bool {
+    pub(crate) fn maybe_acted(&self) -> bool {
         self.maybe_acted
     }
 
     /// Whether `answer` to this attempt means a run already happened: the call is a run, an
     /// earlier attempt may have been acted on, and the platform now says the task is no longer
     /// a DRAFT (7007). The client then fetches the task instead of failing.
-    pub fn run_already_accepted(&self, answer: &ApiError) -> bool {
+    pub(crate) fn run_already_accepted(&self, answer: &ApiError) -> bool {
         self.kind == CallKind::Run && self.maybe_acted && answer.is_only_for_draft()
     }
 
     /// Decides what to do after the current attempt failed with `failure`, at monotonic time
     /// `now` and wall-clock time `unix_now` (since the Unix epoch); `random` feeds the jitter.
-    pub fn on_failure(
+    pub(crate) fn on_failure(
         &mut self,
         policy: &RetryPolicy,
         failure: &Failure<'_>,

@@ -1,6 +1,5 @@
 //! Waiting for tasks to end: [`Wait`] (one task, with progress) and [`WaitMany`]
-//! (`wait_any` / `wait_all`), as [`Operation`]s, and the polling schedule of one wait
-//! ([`WaitState`]).
+//! (`wait_any` / `wait_all`), as [`Operation`]s.
 //!
 //! Concurrent [`Wait`]s of one client share their polls through [`Shared`]: the wait that
 //! polls next also refreshes every other waited-for task due within half its interval, in one
@@ -8,25 +7,8 @@
 //! wait polls its task alone (`GET /tasks/{id}`). [`WaitMany`] follows its tasks with a
 //! [`Watcher`] (bulk gets of 100 ids in the budget's watch lane).
 //!
-//! [`WaitState`] alone is the schedule: hand it each task polled with the monotonic time; it
-//! says how long to sleep, or that waiting is over.
-//!
-//! ```
-//! use std::time::Duration;
-//! use sbg_tasks_proto::model::Task;
-//! use sbg_tasks_proto::machine::wait::{WaitPolicy, WaitState, WaitStep};
-//!
-//! let policy = WaitPolicy::default().with_interval(Duration::from_secs(2));
-//! let mut wait = WaitState::new(policy, Duration::ZERO);
-//! let running: Task = serde_json::from_str(r#"{"id": "t", "status": "RUNNING"}"#)?;
-//! let (progress, step) = wait.on_task(running, Duration::ZERO);
-//! assert_eq!(progress.poll, 1);
-//! assert!(matches!(step, WaitStep::Sleep(d) if d == Duration::from_secs(2)));
-//! let done: Task = serde_json::from_str(r#"{"id": "t", "status": "COMPLETED"}"#)?;
-//! let (_, step) = wait.on_task(done, Duration::from_secs(2));
-//! assert!(matches!(step, WaitStep::Done(Ok(t)) if t.is_terminal()));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! A wait polls at [`WaitPolicy::interval`], each interval [`WaitPolicy::backoff`] times the
+//! one before up to [`WaitPolicy::max_interval`], for at most [`WaitPolicy::timeout`].
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -133,7 +115,7 @@ impl Progress {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum WaitStep {
+pub(crate) enum WaitStep {
     /// Sleep this long, then get the task again and call [`WaitState::on_task`].
     Sleep(Duration),
     /// Waiting is over: the terminal task, or [`ClientError::NotStarted`] / [`ClientError::Timeout`].
@@ -142,7 +124,7 @@ pub enum WaitStep {
 
 /// The state of one wait.
 #[derive(Debug, Clone)]
-pub struct WaitState {
+pub(crate) struct WaitState {
     policy: WaitPolicy,
     started: Duration,
     polls: u32,
@@ -151,7 +133,7 @@ pub struct WaitState {
 
 impl WaitState {
     /// A wait starting at monotonic time `now`.
-    pub fn new(policy: WaitPolicy, now: Duration) -> Self {
+    pub(crate) fn new(policy: WaitPolicy, now: Duration) -> Self {
         let next = policy.interval;
         Self {
             policy,
@@ -162,7 +144,8 @@ impl WaitState {
     }
 
     /// Polls so far.
-    pub fn polls(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn polls(&self) -> u32 {
         self.polls
     }
 
@@ -172,7 +155,7 @@ impl WaitState {
     /// [`ClientError::NotStarted`]: a draft never moves on its own. Past the timeout the wait ends with
     /// [`ClientError::Timeout`] holding this task. Otherwise: sleep the current interval (never past
     /// the timeout), which then grows by the backoff factor up to the maximum.
-    pub fn on_task(&mut self, task: Task, now: Duration) -> (Progress, WaitStep) {
+    pub(crate) fn on_task(&mut self, task: Task, now: Duration) -> (Progress, WaitStep) {
         self.polls += 1;
         let elapsed = now.saturating_sub(self.started);
         let progress = Progress {

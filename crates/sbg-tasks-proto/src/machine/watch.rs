@@ -6,10 +6,9 @@
 //! minutes at the full budget. A bulk get refreshes 100 tasks for one request, so one sweep of
 //! 10 000 tasks costs 100 requests.
 //!
-//! The driver (a client's `watch`, `wait_all`, `wait_any`, or your own loop) asks
-//! [`Watcher::next_request`] what to send, sends it (in the budget's [`Lane::Watch`], which
-//! caps and paces it), hands the answer back ([`Watcher::on_bulk`], [`Watcher::on_children`],
-//! or [`Watcher::on_failed`]), and takes the [`WatchEvent`]s ([`Watcher::pop_event`]):
+//! [`Watch`] is the operation (the clients' `watch`; [`WaitMany`](super::WaitMany) is
+//! `wait_any` / `wait_all` on the same [`Watcher`]): each request is sent in the budget's
+//! [`Lane::Watch`], which caps and paces it, and what changed comes out as [`WatchEvent`]s:
 //!
 //! - a task seen for the first time or in a new status: [`WatchEvent::Status`];
 //! - its steps or its batch children's counts moved: [`WatchEvent::Progress`];
@@ -21,27 +20,34 @@
 //!   `fields`) and reports each once as [`WatchEvent::ChildEnded`] — never on a sweep where the
 //!   counts did not change.
 //!
-//! Time is passed in (the wall clock, since the Unix epoch); nothing here reads a clock.
+//! Time is passed in; nothing here reads a clock. Stepped by hand:
 //!
 //! ```
 //! use std::time::Duration;
-//! use sbg_tasks_proto::machine::watch::{WatchEvent, WatchWant, Watcher, WatcherPolicy};
-//! use sbg_tasks_proto::{http, Config, Decoding, Endpoint, Platform, AuthToken};
+//! use sbg_tasks_proto::machine::{Now, Operation, Settings, Shared, Step, Watch};
+//! use sbg_tasks_proto::{http, AuthToken, BudgetPolicy, Config, Platform, WatchEvent};
 //!
-//! let now = Duration::from_secs(1_700_000_000);
-//! let mut w = Watcher::new(WatcherPolicy::default());
-//! w.add(["t1".parse()?, "t2".parse()?]);
-//! let WatchWant::Bulk(call) = w.next_request(now) else { unreachable!() };
-//! assert_eq!(call.ids().len(), 2);
+//! let settings = Settings::new(Config::new(Platform::Cgc, AuthToken::new("token")?));
+//! let mut shared = Shared::new(BudgetPolicy::default());
+//! let mut watch = Watch::new(&settings, ["t1".parse()?, "t2".parse()?]);
+//! let now = Now { mono: Duration::ZERO, unix: Duration::from_secs(1_700_000_000), random: 0 };
+//! // A watch starts with the free probe of the rate limit.
+//! let Step::Send(probe) = watch.step(now, &mut shared) else { unreachable!() };
+//! assert_eq!(probe.uri().path(), "/v2/rate_limit");
+//! let limit = br#"{"rate": {"limit": 1000, "remaining": 1000, "reset": 1700000300}}"#;
+//! watch.on_answer(Ok(http::Response::builder().body(limit.to_vec())?), now, &mut shared);
+//! // Then one bulk get for both ids.
+//! let Step::Send(sweep) = watch.step(now, &mut shared) else { unreachable!() };
+//! assert_eq!(sweep.body(), br#"{"task_ids":["t1","t2"]}"#);
 //! let body = br#"{"items": [{"resource": {"id": "t1", "status": "RUNNING"}},
 //!                           {"resource": {"id": "t2", "status": "COMPLETED"}}]}"#;
-//! let answer = http::Response::builder().status(200).body(body.to_vec())?;
-//! w.on_bulk(now, call.parse_response(&answer, &Decoding::default())?);
-//! assert!(matches!(w.pop_event(), Some(WatchEvent::Status { .. })));
-//! assert!(matches!(w.pop_event(), Some(WatchEvent::Ended { .. })));
-//! assert_eq!(w.len(), 1); // t2 ended: followed no more
+//! watch.on_answer(Ok(http::Response::builder().body(body.to_vec())?), now, &mut shared);
+//! assert!(matches!(watch.step(now, &mut shared), Step::Event(Ok(WatchEvent::Status { .. }))));
+//! assert!(matches!(watch.step(now, &mut shared), Step::Event(Ok(WatchEvent::Ended { .. }))));
+//! assert_eq!(watch.watcher().len(), 1); // t2 ended: followed no more
 //! // t1 was just refreshed: nothing is due before the minimum interval.
-//! assert_eq!(w.next_request(now), WatchWant::Wait(Duration::from_secs(10)));
+//! let step = watch.step(now, &mut shared);
+//! assert!(matches!(step, Step::SleepUntil(t) if t == Duration::from_secs(10)));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -162,7 +168,7 @@ impl WatchEvent {
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
 #[non_exhaustive]
-pub enum WatchWant {
+pub(crate) enum WatchWant {
     /// Send this bulk get (in the budget's watch lane), then call [`Watcher::on_bulk`].
     Bulk(BulkGetTasks),
     /// Send this listing of a batch parent's ended children, then call
@@ -311,12 +317,12 @@ impl Watcher {
     }
 
     /// The next event, if any.
-    pub fn pop_event(&mut self) -> Option<WatchEvent> {
+    pub(crate) fn pop_event(&mut self) -> Option<WatchEvent> {
         self.events.pop_front()
     }
 
     /// What to send at wall-clock time `now`.
-    pub fn next_request(&mut self, now: Duration) -> WatchWant {
+    pub(crate) fn next_request(&mut self, now: Duration) -> WatchWant {
         if self.in_flight.is_some() {
             return WatchWant::Busy;
         }
@@ -373,7 +379,7 @@ impl Watcher {
 
     /// The request asked for failed (after its retries): a sweep's ids are due again at once,
     /// a listing is asked again after the next sweep.
-    pub fn on_failed(&mut self) {
+    pub(crate) fn on_failed(&mut self) {
         match self.in_flight.take() {
             Some(InFlight::Bulk(ids)) => {
                 for id in ids.into_iter().rev() {
@@ -386,7 +392,7 @@ impl Watcher {
     }
 
     /// The answer to the [`WatchWant::Bulk`] request.
-    pub fn on_bulk(&mut self, now: Duration, answer: Answer<BulkTasks>) {
+    pub(crate) fn on_bulk(&mut self, now: Duration, answer: Answer<BulkTasks>) {
         let Some(InFlight::Bulk(ids)) = self.in_flight.take() else {
             return;
         };
@@ -472,7 +478,7 @@ impl Watcher {
     }
 
     /// The answer to the [`WatchWant::Children`] request.
-    pub fn on_children(&mut self, now: Duration, page: Answer<TaskPage>) {
+    pub(crate) fn on_children(&mut self, now: Duration, page: Answer<TaskPage>) {
         let Some(InFlight::Children(listing)) = self.in_flight.take() else {
             return;
         };
