@@ -2,9 +2,14 @@
 //! with hyper's HTTP/1 connection over smol's sockets (`smol-hyper`), and ONE driver loop of
 //! its own ([`Driver::drive`]) — no `BlockingClient`, no `AsyncClient`. It gets a task, runs
 //! a draft and waits for it with progress, reruns it, and watches the copy, against the mock
-//! platform on loopback.
+//! platform on loopback (its documentation's example tasks):
 //!
-//! `cargo run -p sbg-tasks-proto --example smol_runtime`
+//! ```sh
+//! cargo run -p sbg-tasks-mock -- --seed-examples --token demo-token-0123456789abcdef0123 &
+//! cargo run -p sbg-tasks-proto --example smol_runtime -- http://127.0.0.1:8080/v2 demo-token-0123456789abcdef0123
+//! ```
+//!
+//! (`tests/smol_runtime.rs` runs it against a mock of its own.)
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -189,20 +194,19 @@ pub(crate) fn settings(base: &str, token: &str) -> Result<Settings, Box<dyn std:
     Ok(settings)
 }
 
+/// The documentation's example task that has ended, and its example DRAFT.
+pub(crate) const GET_TASK_ID: &str = "f586a3fb-c9e4-4415-b22b-648a66969a37";
+pub(crate) const DRAFT_ID: &str = "b0bbeda6-153b-4801-92ad-82bc0e58bdb6";
+
 #[allow(dead_code)]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    use sbg_tasks_mock::{examples, MockBuilder, Schedule};
-    let token = "demo-token-0123456789abcdef0123";
-    let mock = MockBuilder::new()
-        .token(token)
-        .seed_examples(true)
-        .schedule(Schedule::Polls(3))
-        .start_blocking()?;
-    println!("mock platform at {}", mock.base_url());
-    let driver = Driver::new(settings(mock.base_url(), token)?);
-    let get = examples::GET_TASK_ID.parse()?;
-    let draft = examples::RUN_TASK_REQUEST_ID.parse()?;
-    let tour = smol::block_on(tour(&driver, get, draft))?;
+    let mut args = std::env::args().skip(1);
+    let base = args.next().unwrap_or("http://127.0.0.1:8080/v2".into());
+    let token = args
+        .next()
+        .unwrap_or("demo-token-0123456789abcdef0123".into());
+    let driver = Driver::new(settings(&base, &token)?);
+    let tour = smol::block_on(tour(&driver, GET_TASK_ID.parse()?, DRAFT_ID.parse()?))?;
     println!("get: {:?}", tour.got);
     println!("wait: polls {:?}, ended {:?}", tour.polls, tour.waited);
     println!("rerun: copy {}; watch: {:?}", tour.copy, tour.watched);

@@ -16,6 +16,8 @@ fn a_driver_loop_of_its_own_on_smol_drives_get_wait_rerun_and_watch() {
         .start_blocking()
         .unwrap();
     let driver = example::Driver::new(example::settings(mock.base_url(), token).unwrap());
+    assert_eq!(example::GET_TASK_ID, examples::GET_TASK_ID);
+    assert_eq!(example::DRAFT_ID, examples::RUN_TASK_REQUEST_ID);
     let get = examples::GET_TASK_ID.parse().unwrap();
     let draft = examples::RUN_TASK_REQUEST_ID.parse().unwrap();
     let tour = smol::block_on(example::tour(&driver, get, draft)).unwrap();
