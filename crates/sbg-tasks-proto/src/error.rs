@@ -48,7 +48,7 @@ pub enum ClientError {
         location: String,
     },
 
-    /// A retryable failure went on until the attempts or the time budget ran out.
+    /// A retryable failure went on until the attempts ran out or the retry deadline ([`RetryPolicy::deadline`](crate::machine::retry::RetryPolicy::deadline)) passed.
     #[error("gave up after {attempts} attempts in {elapsed:?}: {last}")]
     RetriesExhausted {
         /// Attempts made.
