@@ -81,7 +81,8 @@ pub struct Answer<T> {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResponseError {
-    /// The platform (or a proxy) answered with an error status.
+    /// The platform (or a proxy in front of it) answered with an error status: status, code,
+    /// message, request id, and an excerpt of a body that was not the platform's error JSON.
     #[error("the platform answered with an error: {0}")]
     Api(Box<ApiError>),
     /// A success status whose body could not be decoded.
@@ -89,9 +90,9 @@ pub enum ResponseError {
     Decode {
         /// The HTTP status.
         status: u16,
-        /// The answer's metadata.
+        /// The answer's metadata (rate limit, request id).
         meta: Box<ResponseMeta>,
-        /// What went wrong.
+        /// What went wrong, with the byte offset where known.
         error: DecodeError,
     },
 }
@@ -102,6 +103,14 @@ impl ResponseError {
         match self {
             ResponseError::Api(e) => Some(e),
             ResponseError::Decode { .. } => None,
+        }
+    }
+
+    /// The answer's HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            ResponseError::Api(e) => e.status,
+            ResponseError::Decode { status, .. } => *status,
         }
     }
 

@@ -402,7 +402,7 @@ fn bulk_get_retries_a_request_like_a_get_and_a_failed_request_fails_the_call() {
     let env = self::env();
     let e = client(&script, &env).bulk_get(&all).unwrap_err();
     assert!(
-        matches!(&e, ClientError::Api(a) if a.status == 403),
+        matches!(&e, ClientError::Response(ResponseError::Api(a)) if a.status == 403),
         "{e:?}"
     );
     assert_eq!(script.requests().len(), 2);
@@ -413,13 +413,13 @@ fn bulk_get_retries_a_request_like_a_get_and_a_failed_request_fails_the_call() {
     assert!(
         matches!(
             &e,
-            ClientError::Decode {
+            ClientError::Response(ResponseError::Decode {
                 error: DecodeError::EntryCount {
                     sent: 2,
                     answered: 1
                 },
                 ..
-            }
+            })
         ),
         "{e:?}"
     );

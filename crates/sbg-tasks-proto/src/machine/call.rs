@@ -240,7 +240,11 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
                     env.unix_now(),
                     env.random(),
                 );
-                self.decide(decision, ClientError::Api(api), env)
+                self.decide(
+                    decision,
+                    ClientError::Response(ResponseError::Api(api)),
+                    env,
+                )
             }
             Err(e) => CallStep::Done(Err(e.into())),
         }

@@ -13,8 +13,8 @@ pub use sbg_tasks_proto::machine::wait::WaitPolicy;
 pub use sbg_tasks_proto::model::TaskStatus;
 pub use sbg_tasks_proto::transport::{TransportErrorKind, TransportFailure};
 pub use sbg_tasks_proto::{
-    AllowHttp, AuthToken, BaseUrl, ClientError, Config, Decoding, GetTask, RerunTask, RunTask,
-    TaskId,
+    AllowHttp, AuthToken, BaseUrl, ClientError, Config, Decoding, GetTask, RerunTask,
+    ResponseError, RunTask, TaskId,
 };
 pub use sbg_tasks_proto::{AsyncClient, BlockingClient};
 
