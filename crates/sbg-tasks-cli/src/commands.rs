@@ -115,10 +115,10 @@ fn bulk_get(client: &Client, args: &GetArgs) -> Result<(), CliError> {
     let mut text = String::new();
     let mut failed = 0;
     for (id, item) in ids.iter().zip(&answer.items) {
-        if item.result.is_err() {
+        if item.is_err() {
             failed += 1;
         }
-        let line = match (&item.result, args.out.json) {
+        let line = match (item, args.out.json) {
             (Ok(task), true) => serde_json::to_string(task)
                 .map_err(|e| CliError::Io(format!("cannot encode the task as JSON: {e}")))?,
             (Ok(task), false) => output::task_line(task),

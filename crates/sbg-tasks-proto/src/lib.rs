@@ -86,8 +86,8 @@ pub use config::{AuthScheme, Config, HeaderError, ADVANCE_ACCESS_HEADER, DEFAULT
 pub use decode::{DecodeError, Decoded, Decoding, ParseReport};
 pub use endpoint::{Answer, CallKind, Endpoint, Lane, RequestBuildError, ResponseError};
 pub use endpoints::{
-    AbortTask, AppId, BulkGetTasks, BulkItem, BulkItemError, BulkPage, BulkTasks, CreateOutcome,
-    CreateTask, DeleteTask, Deletion, GetExecutionDetails, GetRateLimit, GetTask, GetTaskInputs,
+    AbortTask, AppId, BulkGetTasks, BulkItemError, BulkTasks, CreateOutcome, CreateTask,
+    DeleteTask, Deletion, GetExecutionDetails, GetRateLimit, GetTask, GetTaskInputs,
     ListParamError, ListTasks, NameError, NewTask, PageLimit, ProjectId, RerunTask, RunOptions,
     RunTask, SortOrder, TaskUpdate, TimeBound, UpdateTask, UpdateTaskInputs, MAX_BULK_IDS,
 };

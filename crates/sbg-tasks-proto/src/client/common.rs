@@ -183,7 +183,7 @@ macro_rules! client_methods {
         }
 
         /// Gets any number of tasks, [`MAX_BULK_IDS`](crate::MAX_BULK_IDS) a request
-        /// (`POST /bulk/tasks/get`): one [`BulkItem`](crate::BulkItem) per id, in the order
+        /// (`POST /bulk/tasks/get`): one result per id, in the order
         /// asked — the task, or that id's error (an unknown or malformed id is an item error,
         /// never a failed call). `ceil(n / 100)` requests for `n` ids, none for none. A
         /// request that fails (after its retries) fails the call.
@@ -312,7 +312,7 @@ macro_rules! client_methods {
                         let mut fetched = Vec::new();
                         if let Ok(a) = &answer {
                             for (asked, item) in call.ids().iter().zip(&a.value.items) {
-                                if let Ok(task) = &item.result {
+                                if let Ok(task) = item {
                                     fetched.push((asked.clone(), task.clone()));
                                 }
                             }

@@ -19,7 +19,7 @@ pub use rerun_task::RerunTask;
 pub use run_task::RunTask;
 
 pub use abort_task::AbortTask;
-pub use bulk_get::{BulkGetTasks, BulkItem, BulkItemError, BulkPage, BulkTasks, MAX_BULK_IDS};
+pub use bulk_get::{BulkGetTasks, BulkItemError, BulkTasks, MAX_BULK_IDS};
 pub use create_task::{CreateOutcome, CreateTask, NewTask};
 pub use delete_task::{DeleteTask, Deletion};
 pub use execution_details::GetExecutionDetails;

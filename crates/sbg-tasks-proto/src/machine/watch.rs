@@ -388,7 +388,7 @@ impl Watcher {
             if !self.tasks.contains_key(&id) {
                 continue;
             }
-            match item.result {
+            match item {
                 Ok(task) => self.on_task(now, id, task),
                 Err(error) if is_gone(&error) => {
                     self.tasks.remove(&id);

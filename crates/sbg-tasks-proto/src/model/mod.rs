@@ -7,6 +7,9 @@
 mod macros;
 
 mod batch;
+// The wire shape of a bulk answer, read only by `endpoints::BulkGetTasks`, which hands the
+// caller `BulkTasks`: crate-private, so the generated `pub` items are unreachable on purpose.
+#[allow(unreachable_pub, dead_code)]
 mod bulk;
 mod coerce;
 mod execution;
@@ -27,7 +30,7 @@ mod value;
 pub type Extra = serde_json::Map<String, serde_json::Value>;
 
 pub use batch::{BatchBy, BatchByType, BatchGroup};
-pub use bulk::{BulkEntries, BulkEntry, BulkEntryError, BulkSlot};
+pub(crate) use bulk::{BulkEntries, BulkSlot};
 pub use coerce::{kind_of, Coercion, CoercionKind, FromLenient, LenientCx};
 pub use execution::{BatchCounts, ExecutionStatus};
 pub use execution_details::{
