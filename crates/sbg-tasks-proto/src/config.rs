@@ -16,7 +16,12 @@ pub enum AuthScheme {
 /// The `User-Agent` this crate sends unless told otherwise: `sbg-tasks/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("sbg-tasks/", env!("CARGO_PKG_VERSION"));
 
-/// Connection settings shared by every call: base URL, token, auth header, user agent.
+/// What every request says: base URL, token, auth header, user agent, extra headers.
+///
+/// The first of three configuration layers, with [`Settings`](crate::Settings) (how a client
+/// retries, waits, decodes, spends its budget) and
+/// [`TransportOptions`](crate::transport::TransportOptions) (how a transport moves the bytes):
+/// see [the crate docs](crate#configuration-config-settings-transportoptions).
 ///
 /// `Debug` never shows the token.
 #[derive(Clone)]

@@ -57,7 +57,12 @@ impl fmt::Display for ParseReport {
     }
 }
 
-/// A decoded value with its report.
+/// A body read into a value, with the report of what had to be repaired: bytes in, no HTTP.
+///
+/// Returned by [`decode()`] and by [`Endpoint::decode`](crate::Endpoint::decode). Callers of
+/// [`Endpoint::parse_response`](crate::Endpoint::parse_response) and of the clients get an
+/// [`Answer`](crate::Answer) instead: the same value and report plus the answer's metadata
+/// (status, rate limit, request id), which a body alone does not have.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded<T> {
     /// The value.

@@ -65,8 +65,13 @@ impl Lane {
     }
 }
 
-/// A decoded successful answer: the value, the answer's metadata, and what lenient decoding
-/// had to repair.
+/// A successful HTTP answer, read: the value, the answer's metadata (status, rate limit,
+/// request id), and what lenient decoding had to repair.
+///
+/// This is what callers get: from [`Endpoint::parse_response`] and from every client call.
+/// It is a [`Decoded`] body plus the [`ResponseMeta`] of the answer that carried it; a
+/// [`Decoded`] alone (from [`crate::decode::decode`] or [`Endpoint::decode`]) is a body read
+/// without any HTTP answer around it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer<T> {
     /// The value.

@@ -30,6 +30,22 @@
 //!   method per call, over any transport and environment ([`mod@env`]; [`StdEnv`] is the
 //!   standard library's, kept apart from the machines).
 //!
+//! # Configuration: `Config`, `Settings`, `TransportOptions`
+//! Three types, one per layer; each setting lives in exactly one of them:
+//! - [`Config`] — **what every request says**: the platform's base URL, the token and the
+//!   header that carries it, the user agent, extra headers. [`Endpoint::prepare_request`]
+//!   reads it and nothing else; it holds no policy.
+//! - [`Settings`] — **how a client behaves around its requests**: a [`Config`] plus the retry
+//!   policy ([`RetryPolicy`]), polling ([`WaitPolicy`]), decoding ([`Decoding`]), the
+//!   rate-limit budget ([`BudgetPolicy`]) and the watcher ([`WatcherPolicy`]). The machines
+//!   and clients read it; a client made from a bare [`Config`] uses [`Settings::new`].
+//! - [`TransportOptions`] — **how the bytes move**: timeouts, the body size cap, TLS roots,
+//!   plain http, the proxy, gzip. Only transports read it (`sbg-tasks-ureq`,
+//!   `sbg-tasks-hyper` build theirs from it); this crate does no I/O with it.
+//!
+//! A change to a request's bytes belongs in `Config`; to when a request is sent (again) or how
+//! its answer is read, in `Settings`; to the connection, in `TransportOptions`.
+//!
 //! # Out of scope
 //! - Any I/O: sockets, TLS, timeouts, size caps. Those belong to transports. Clocks and sleeping
 //!   belong to environments ([`mod@env`]): the machines never touch them.
