@@ -24,11 +24,10 @@ use libfuzzer_sys::fuzz_target;
 use sbg_tasks_fuzz::{ArbJson, ArbTask, DefectWriter};
 use sbg_tasks_proto::decode::decode;
 use sbg_tasks_proto::http::{HeaderMap, HeaderValue, StatusCode};
-use sbg_tasks_proto::model::Task;
-use sbg_tasks_proto::{
-    Answer, AuthToken, BulkGetTasks, BulkItemError, BulkTasks, Config, DecodeError, Decoding,
-    Endpoint, ErrorCode, Platform, RequestBuildError, ResponseError, TaskId, MAX_BULK_IDS,
-};
+use sbg_tasks_proto::Task;
+use sbg_tasks_proto::{Answer, AuthToken, BulkGetTasks, Config, Decoding, Endpoint, ErrorCode, Platform, ResponseError, TaskId};
+use sbg_tasks_proto::decode::DecodeError;
+use sbg_tasks_proto::endpoints::{BulkItemError, BulkTasks, RequestBuildError, MAX_BULK_IDS};
 use serde_json::{json, Value};
 
 /// Ids the generator picks from: UUIDs as the platform makes them, and ids it would call

@@ -3,10 +3,10 @@
 use http::{header, HeaderValue, Method, Request, Response};
 
 use crate::api_error::ApiError;
+use crate::connection::Config;
 use crate::decode::{DecodeError, Decoded, Decoding, ParseReport};
 use crate::meta::ResponseMeta;
 use crate::target::Target;
-use crate::Config;
 
 /// What kind of call an endpoint is, for retry decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

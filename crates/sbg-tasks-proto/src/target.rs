@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::{Fields, TaskId};
+use crate::fields::Fields;
+use crate::id::TaskId;
 
 /// The request target an [`Endpoint`](crate::Endpoint) writes after the base URL's path
 /// prefix: its path, then its query parameters, straight into the request's one buffer.

@@ -11,11 +11,10 @@ use std::collections::HashSet;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+use sbg_tasks_proto::decode::DecodeError;
+use sbg_tasks_proto::endpoints::{BulkItemError, CallKind, RequestBuildError, MAX_BULK_IDS};
 use sbg_tasks_proto::model::CoercionKind;
-use sbg_tasks_proto::{
-    BulkGetTasks, BulkItemError, CallKind, DecodeError, Endpoint, RequestBuildError, ResponseError,
-    MAX_BULK_IDS,
-};
+use sbg_tasks_proto::{BulkGetTasks, Endpoint, ResponseError};
 
 fn ids(names: &[&str]) -> Vec<TaskId> {
     names.iter().map(|n| n.parse().unwrap()).collect()

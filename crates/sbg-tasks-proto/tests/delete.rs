@@ -4,7 +4,8 @@
 mod support;
 use support::*;
 
-use sbg_tasks_proto::{http, CallKind, DeleteTask, Deletion, Endpoint};
+use sbg_tasks_proto::endpoints::{CallKind, Deletion};
+use sbg_tasks_proto::{http, DeleteTask, Endpoint};
 
 const PATH: &str = "/v2/tasks/08c5ce64-1551-4b7d-b054-63a1517bc7bb";
 

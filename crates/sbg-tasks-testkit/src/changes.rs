@@ -7,10 +7,9 @@ use std::net::TcpListener;
 use std::thread::JoinHandle;
 
 use sbg_tasks_mock::{examples, MockControl, Route};
+use sbg_tasks_proto::endpoints::{BulkItemError, BulkTasks, RequestBuildError, TaskUpdate};
 use sbg_tasks_proto::model::{ExecutionSettings, FileRef, IssueKind, PortMap, PortValue};
-use sbg_tasks_proto::{
-    BulkItemError, BulkTasks, ClientError, RequestBuildError, Task, TaskId, TaskUpdate, UpdateTask,
-};
+use sbg_tasks_proto::{ClientError, Task, TaskId, UpdateTask};
 
 use crate::TOKEN;
 

@@ -17,13 +17,16 @@ use std::time::Duration;
 use sbg_tasks_mock::{
     examples, Fault, FleetSpec, Malformed, MockBuilder, MockHandle, Route, Schedule, Scope,
 };
-use sbg_tasks_proto::endpoints::{AbortTask, GetExecutionDetails, GetRateLimit};
+use sbg_tasks_proto::config::HeaderError;
+use sbg_tasks_proto::endpoints::Deletion;
+use sbg_tasks_proto::fields::Fields;
 use sbg_tasks_proto::model::{BatchBy, FileRef, IssueKind, PortValue, TaskStatus};
+use sbg_tasks_proto::transport::TransportOptions;
 use sbg_tasks_proto::transport::{Proxy, TransportFailure};
+use sbg_tasks_proto::{AbortTask, GetExecutionDetails, GetRateLimit};
 use sbg_tasks_proto::{
-    ClientError, Decoding, DeleteTask, Deletion, Fields, GetTask, GetTaskInputs, HeaderError,
-    ListTasks, RerunTask, ResponseError, RunTask, Task, TaskId, TransportOptions, UpdateTask,
-    UpdateTaskInputs, WaitPolicy, WatcherPolicy,
+    ClientError, Decoding, DeleteTask, GetTask, GetTaskInputs, ListTasks, RerunTask, ResponseError,
+    RunTask, Task, TaskId, UpdateTask, UpdateTaskInputs, WaitPolicy, WatcherPolicy,
 };
 
 use crate::changes::*;

@@ -4,9 +4,10 @@ use http::Method;
 
 use super::{decode_task, task_path, task_query};
 use crate::endpoint::{CallKind, Endpoint};
+use crate::fields::Fields;
+use crate::id::TaskId;
 use crate::model::Task;
 use crate::target::Target;
-use crate::{Fields, TaskId};
 
 /// Get the details of a task.
 ///

@@ -9,9 +9,10 @@ use time::{OffsetDateTime, UtcOffset};
 use super::ProjectId;
 use crate::decode::{DecodeError, Decoded, Decoding};
 use crate::endpoint::{Answer, CallKind, Endpoint};
+use crate::fields::{FieldName, Fields};
+use crate::id::TaskId;
 use crate::model::{TaskPage, TaskStatus, Timestamp};
 use crate::target::Target;
-use crate::{FieldName, Fields, TaskId};
 
 /// A page size for [`ListTasks`]: 1 to [`PageLimit::MAX`] (100) tasks.
 ///

@@ -71,9 +71,11 @@
 use std::collections::HashSet;
 
 use crate::endpoint::Answer;
+use crate::endpoints::PageLimit;
 use crate::error::PagerError;
+use crate::fields::{FieldName, Fields};
 use crate::model::{Link, Task, TaskPage};
-use crate::{BaseUrl, Config, FieldName, Fields, ListTasks, PageLimit};
+use crate::{BaseUrl, Config, ListTasks};
 
 /// Consecutive non-empty pages without a single new task after which the pager gives up.
 pub const MAX_STALLED_PAGES: u32 = 64;

@@ -54,8 +54,9 @@ use crate::endpoint::Answer;
 use crate::endpoints::{
     BulkGetTasks, BulkItemError, BulkTasks, ListTasks, PageLimit, MAX_BULK_IDS,
 };
+use crate::fields::Fields;
 use crate::model::{BatchCounts, Task, TaskPage, TaskStatus};
-use crate::{ErrorCode, Fields, TaskId};
+use crate::{ErrorCode, TaskId};
 
 /// How a [`Watcher`] follows its tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! The typed model of the Tasks API.
 //!
 //! Every object keeps the members it does not know in an `extra` bag and writes them back, and
-//! every member is optional (the `fields` selector can leave any out).
+//! every member is optional (the `fields` selector can leave any out). The task itself,
+//! [`Task`], is named at the crate root.
 
 #[macro_use]
 mod macros;
@@ -19,7 +20,7 @@ mod rate_limit;
 mod settings;
 mod status;
 mod strict;
-mod task;
+pub(crate) mod task;
 mod task_page;
 mod timestamp;
 pub(crate) mod untyped;
@@ -40,7 +41,7 @@ pub use price::{Amount, Price, PriceBreakdown};
 pub use rate_limit::{InstanceLimit, RateLimitInfo, RateWindow};
 pub use settings::ExecutionSettings;
 pub use status::TaskStatus;
-pub use task::Task;
+pub(crate) use task::Task;
 pub use task_page::{Link, LinkRel, TaskPage};
 pub use timestamp::Timestamp;
 pub use validation::{IssueKind, ValidationIssue};

@@ -1,6 +1,7 @@
 //! Everything a request needs besides the call itself: where, who, and how to present.
 
-use crate::{AuthToken, BaseUrl};
+use crate::platform::BaseUrl;
+use crate::token::AuthToken;
 
 /// The header that carries the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
