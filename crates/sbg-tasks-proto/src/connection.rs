@@ -166,7 +166,8 @@ impl Config {
     /// be replaced: [`HeaderError::Reserved`]. Added twice, a header is sent twice.
     ///
     /// ```
-    /// use sbg_tasks_proto::{AuthToken, Config, HeaderError, Platform};
+    /// use sbg_tasks_proto::config::HeaderError;
+    /// use sbg_tasks_proto::{AuthToken, Config, Platform};
     /// let config = Config::new(Platform::Cgc, AuthToken::new("token")?)
     ///     .with_header("X-Request-Origin", "nightly-pipeline")?;
     /// assert_eq!(config.headers()["x-request-origin"], "nightly-pipeline");

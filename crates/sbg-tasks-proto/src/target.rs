@@ -14,7 +14,7 @@ use crate::id::TaskId;
 /// whole path first, then the parameters, in the order they are to be sent.
 ///
 /// ```
-/// use sbg_tasks_proto::Target;
+/// use sbg_tasks_proto::endpoints::Target;
 /// let mut out = String::from("/v2");
 /// let mut target = Target::new(&mut out);
 /// target.path("/tasks/abc");

@@ -17,7 +17,7 @@ use crate::target::Target;
 /// A page size for [`ListTasks`]: 1 to [`PageLimit::MAX`] (100) tasks.
 ///
 /// ```
-/// use sbg_tasks_proto::PageLimit;
+/// use sbg_tasks_proto::endpoints::PageLimit;
 /// assert_eq!(PageLimit::new(100).unwrap().get(), 100);
 /// assert!(PageLimit::new(0).is_err());
 /// assert!(PageLimit::new(101).is_err());
@@ -155,7 +155,8 @@ impl SortOrder {
 ///
 /// ```
 /// use sbg_tasks_proto::model::TaskStatus;
-/// use sbg_tasks_proto::{AuthToken, Config, Endpoint, ListTasks, PageLimit, Platform};
+/// use sbg_tasks_proto::endpoints::PageLimit;
+/// use sbg_tasks_proto::{AuthToken, Config, Endpoint, ListTasks, Platform};
 /// let cfg = Config::new(Platform::SevenBridges, AuthToken::new("token").unwrap());
 /// let list = ListTasks::new()
 ///     .project("rfranklin/my-project".parse()?)

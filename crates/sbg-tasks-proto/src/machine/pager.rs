@@ -43,7 +43,8 @@
 //!
 //! ```
 //! use sbg_tasks_proto::{http, AuthToken, Config, Decoding, Endpoint, ListTasks, Pager};
-//! use sbg_tasks_proto::{PageLimit, Platform};
+//! use sbg_tasks_proto::endpoints::PageLimit;
+//! use sbg_tasks_proto::Platform;
 //!
 //! let config = Config::new(Platform::SevenBridges, AuthToken::new("token")?);
 //! let mut pager = Pager::new(ListTasks::new().limit(PageLimit::new(2)?));

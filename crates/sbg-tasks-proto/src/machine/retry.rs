@@ -19,7 +19,7 @@
 //! ```
 //! use std::time::Duration;
 //! use sbg_tasks_proto::machine::retry::{Decision, Failure, RetryPolicy, RetryState};
-//! use sbg_tasks_proto::CallKind;
+//! use sbg_tasks_proto::endpoints::CallKind;
 //! use sbg_tasks_proto::transport::TransportErrorKind;
 //!
 //! let policy = RetryPolicy::default();
