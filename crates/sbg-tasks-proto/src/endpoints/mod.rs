@@ -123,7 +123,8 @@ pub(crate) use task_body_setters;
 
 /// The options run and rerun share: batching, spot instances, and the answer's fields.
 ///
-/// Build one and hand it to [`RunTask::options`](crate::RunTask::options) or [`RerunTask::options`](crate::RerunTask::options), or use their
+/// Build one and hand it to [`RunTask::options`](crate::RunTask::options) or
+/// [`RerunTask::options`](crate::RerunTask::options), or use their
 /// one-option methods. Options not set are not sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
