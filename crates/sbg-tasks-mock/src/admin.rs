@@ -11,10 +11,12 @@ use hyper::body::Incoming;
 use serde_json::{json, Value};
 
 use crate::body::MockBody;
+use crate::config::parse_duration;
 use crate::fleet::{Fleet, FleetSpec};
 use crate::journal::{AuthScheme, JournalEntry, MockStats};
 use crate::query;
-use crate::server::{lock, Shared};
+use crate::state::Shared;
+use crate::sync::lock;
 
 /// The prefix of the mock's own endpoints.
 pub(crate) const PREFIX: &str = "/__mock";
@@ -122,7 +124,7 @@ fn fleet_spec(q: &[(String, String)]) -> Result<FleetSpec, String> {
         .map_err(|_| "`count` is not a number")?;
     let duration = match (get("duration_ms"), get("duration")) {
         (Some(ms), _) => Duration::from_millis(ms.parse().map_err(|_| "bad `duration_ms`")?),
-        (None, Some(secs)) => crate::cli::parse_duration(secs).map_err(|e| e.to_string())?,
+        (None, Some(secs)) => parse_duration(secs).map_err(|e| e.to_string())?,
         (None, None) => Duration::from_secs(60),
     };
     let mut spec = FleetSpec::new(count, duration);
@@ -184,14 +186,12 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<MockB
             )
         }
         (&Method::GET, "/__mock/fleet") => {
-            let store = lock(&shared.store);
-            let fleets: Vec<Value> = store.fleets().iter().map(fleet_json).collect();
+            let fleets: Vec<Value> = shared.platform.fleets().iter().map(fleet_json).collect();
             respond(StatusCode::OK, &json!({"fleets": fleets}))
         }
         (&Method::POST, "/__mock/fleet") => match fleet_spec(&q) {
             Ok(spec) => {
-                let f =
-                    lock(&shared.store).spawn_fleet(&spec, &shared.default_user, Instant::now());
+                let f = shared.platform.spawn_fleet(&spec, Instant::now());
                 respond(StatusCode::CREATED, &fleet_json(&f))
             }
             Err(e) => bad(e),

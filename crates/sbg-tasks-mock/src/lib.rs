@@ -41,7 +41,13 @@
 //!   parent whose `execution_status` counts follow them.
 //! - gzip answers (bodies of 1 KiB or more) when `Accept-Encoding` names gzip, never
 //!   otherwise; [`Fault::GzipBomb`] for a client's cap on inflated bodies.
-//! - The documentation's example tasks ([`examples`]), including the malformed batch body.
+//! - The documentation's example tasks ([`examples`]), including the malformed batch body,
+//!   with every `href` at the mock's own base URL (as for every task: a client following
+//!   `href` stays on the mock).
+//! - [`MockPlatform`]: the platform without HTTP or clock (tokens, rate limiter, routes,
+//!   tasks), answering `http::Request`s at the instant it is handed; what the server serves,
+//!   and what a virtual-time simulation drives.
+//! - [`SplitMix`]: the seeded generator of fleets (and of the benches' simulation).
 //! - Fault injection ([`Fault`], [`Scope`]), a request [journal](JournalEntry), optional TLS.
 //! - A binary `sbg-tasks-mock` whose argument parsing lives in [`cli`] so other binaries can
 //!   embed it.
@@ -68,9 +74,16 @@
 //! # Ok(()) }
 //! ```
 
+// Layered, each module naming only those below it:
+// - ground: `error`, `api_error`, `query`, `examples`, `rng`, `sync`, `fault`, `journal`,
+//   `fleet`, `config`;
+// - the model: `ratelimit`, `store`, then `platform` (routes and calls, no HTTP, no clock);
+// - HTTP: `wire` (bytes), `body`, `tls`, `state`, `admin` (`/__mock/`), `server`;
+// - driving it: `control`, `builder`, `cli`.
 mod admin;
 mod api_error;
 mod body;
+mod builder;
 pub mod cli;
 mod config;
 mod control;
@@ -79,19 +92,27 @@ pub mod examples;
 mod fault;
 mod fleet;
 mod journal;
+mod platform;
 mod query;
 mod ratelimit;
+mod rng;
 mod server;
+mod state;
 mod store;
+mod sync;
 mod tls;
+mod wire;
 
 pub use api_error::codes;
-pub use config::{MalformedIdPolicy, MockBuilder, MockConfig, Outcome, RateLimit, Schedule};
+pub use builder::MockBuilder;
+pub use config::{MalformedIdPolicy, MockConfig, Outcome, RateLimit, RunPlan, Schedule};
 pub use control::{MockControl, MockHandle, MockServer};
 pub use error::MockError;
 pub use fault::{Fault, FaultSpec, Malformed, Route, Scope};
 pub use fleet::{Fleet, FleetSpec};
 pub use journal::{token_fingerprint, AuthScheme, JournalEntry, MockStats, TokenStats};
+pub use platform::MockPlatform;
+pub use rng::SplitMix;
 pub use serde_json;
 
 /// The crate README's example, compiled as a doctest so it cannot rot.

@@ -196,7 +196,7 @@ impl Store {
                 counts[i] += 1;
                 if let Some(run) = &child.run {
                     all_done &= run.ended.is_some();
-                    cents += cents_of(run);
+                    cents += cents_of(run.steps_completed);
                 }
             }
         }
@@ -319,7 +319,9 @@ impl Store {
             }
         };
         let es = exec_status(run, now, message, init);
-        let ended = run.ended.map(|e| (ctx.wall(e), cents_of(run)));
+        let ended = run
+            .ended
+            .map(|e| (ctx.wall(e), cents_of(run.steps_completed)));
         rec.set("status", status.into());
         rec.set("execution_status", es);
         if let Some((end_time, cents)) = ended {
