@@ -1,6 +1,7 @@
 //! The mock's own endpoints, under `/__mock/` (outside `/v2/`, so no API path can be one):
-//! statistics, the journal and fleets, for scripts and benchmarks in other processes. They
-//! take no token, count against no rate limit, are not journaled and never show a token.
+//! statistics, the journal, fleets, faults and tasks, for scripts, tools and benchmarks in
+//! other processes: the HTTP face of [`MockControl`](crate::MockControl). They take no token,
+//! count against no rate limit, are not journaled and never show a token.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::body::MockBody;
 use crate::config::parse_duration;
+use crate::fault::{FaultSpec, Route, Scope};
 use crate::fleet::{Fleet, FleetSpec};
 use crate::journal::{AuthScheme, JournalEntry, MockStats};
 use crate::query;
@@ -145,6 +147,27 @@ fn fleet_spec(q: &[(String, String)]) -> Result<FleetSpec, String> {
     Ok(spec)
 }
 
+/// The faults still installed, as `{"pending": N, "faults": [{"fault", "scope"}...]}`; with a
+/// route, only those waiting for a request of that route.
+fn faults_json(shared: &Shared, route: Option<&str>) -> Result<Value, String> {
+    let route = match route {
+        None => None,
+        Some(r) => Some(r.parse::<Route>().map_err(|e| e.to_string())?),
+    };
+    let faults: Vec<Value> = shared
+        .faults
+        .pending()
+        .into_iter()
+        .filter(|(_, scope)| match (scope, route) {
+            (_, None) => true,
+            (Scope::RouteNext(r, _) | Scope::Route(r), Some(want)) => *r == want,
+            (_, Some(_)) => false,
+        })
+        .map(|(f, s)| json!({"fault": format!("{f:?}"), "scope": format!("{s:?}")}))
+        .collect();
+    Ok(json!({"pending": faults.len(), "faults": faults}))
+}
+
 pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<MockBody> {
     let q = query::parse(req.uri().query());
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
@@ -196,18 +219,49 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<MockB
             }
             Err(e) => bad(e),
         },
-        (_, "/__mock/stats" | "/__mock/stats/reset" | "/__mock/journal" | "/__mock/fleet") => {
-            respond(
-                StatusCode::METHOD_NOT_ALLOWED,
-                &json!({"error": "method not allowed"}),
-            )
+        (&Method::GET, "/__mock/faults") => match faults_json(shared, get("route")) {
+            Ok(v) => respond(StatusCode::OK, &v),
+            Err(e) => bad(e),
+        },
+        (&Method::POST, "/__mock/faults") => match get("spec").map(str::parse::<FaultSpec>) {
+            Some(Ok(spec)) => {
+                let v = json!({"fault": format!("{:?}", spec.fault), "scope": format!("{:?}", spec.scope)});
+                shared.faults.inject(spec.fault, spec.scope);
+                respond(StatusCode::CREATED, &v)
+            }
+            Some(Err(e)) => bad(e.to_string()),
+            None => bad("`spec` is required (the CLI's --fault syntax, e.g. 503@get*2)"),
+        },
+        (&Method::DELETE, "/__mock/faults") => {
+            shared.faults.clear();
+            respond(StatusCode::OK, &json!({"cleared": true}))
         }
+        (&Method::GET, p) if p.starts_with("/__mock/tasks/") => {
+            let id = &p["/__mock/tasks/".len()..];
+            match shared.platform.task(id, Instant::now()) {
+                Some(task) => respond(StatusCode::OK, &task),
+                None => respond(StatusCode::NOT_FOUND, &json!({"error": "no such task"})),
+            }
+        }
+        (
+            _,
+            "/__mock/stats"
+            | "/__mock/stats/reset"
+            | "/__mock/journal"
+            | "/__mock/fleet"
+            | "/__mock/faults",
+        ) => respond(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &json!({"error": "method not allowed"}),
+        ),
         _ => respond(
             StatusCode::NOT_FOUND,
             &json!({"error": "no such mock endpoint", "endpoints": [
                 "GET /__mock/stats", "POST /__mock/stats/reset",
                 "GET /__mock/journal?since=N&limit=M",
                 "GET /__mock/fleet", "POST /__mock/fleet?count=N&duration_ms=D&fail_ratio=F&seed=S&batch_parent=B&project=P",
+                "GET /__mock/faults?route=R", "POST /__mock/faults?spec=SPEC", "DELETE /__mock/faults",
+                "GET /__mock/tasks/ID",
             ]}),
         ),
     }

@@ -129,6 +129,9 @@ pub struct MockArgs {
     /// Make the fleet's tasks the children of one batch parent.
     #[arg(long)]
     pub fleet_batch: bool,
+    /// How many requests the journal keeps (oldest dropped first).
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub journal_capacity: usize,
     /// Write the fleet's task ids to this file, one per line (the batch parent's id first,
     /// with --fleet-batch), before the base URL is printed.
     #[arg(long, value_name = "FILE")]
@@ -145,6 +148,7 @@ impl MockArgs {
             .serve_malformed_examples(self.serve_malformed_examples)
             .schedule(self.schedule)
             .steps_total(self.steps_total)
+            .journal_capacity(self.journal_capacity)
             .malformed_id(if self.malformed_id_404 {
                 MalformedIdPolicy::NotFound
             } else {

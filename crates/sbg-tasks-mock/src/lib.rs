@@ -34,7 +34,8 @@
 //!   only as [`token_fingerprint`]s): `GET /__mock/stats` (per-token requests, counted
 //!   requests, 429s, requests by route, body bytes before and after compression; also
 //!   [`MockControl::stats`]), `POST /__mock/stats/reset`, `GET /__mock/journal?since=N&limit=M`
-//!   (also [`MockControl::journal_since`]), `GET`/`POST /__mock/fleet`.
+//!   (also [`MockControl::journal_since`]), `GET`/`POST /__mock/fleet`, `GET`/`POST`/`DELETE
+//!   /__mock/faults` and `GET /__mock/tasks/ID` (also [`MockControl::faults`], [`inject`](MockControl::inject), [`task`](MockControl::task)).
 //! - Fleets ([`FleetSpec`], [`MockControl::spawn_fleet`], [`MockBuilder::fleet`], CLI
 //!   `--fleet N --fleet-duration SECS`): thousands of tasks that move QUEUED → RUNNING →
 //!   COMPLETED/FAILED on a seeded wall-time schedule, optionally the children of one batch
