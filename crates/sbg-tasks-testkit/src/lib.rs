@@ -23,7 +23,6 @@
 pub mod changes;
 pub mod driver;
 pub mod faults;
-pub mod fleet;
 pub mod gzip;
 pub mod lifecycle;
 pub mod scenarios;

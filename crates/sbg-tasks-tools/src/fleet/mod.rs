@@ -1,73 +1,119 @@
-//! What the `fleet_loopback` examples of both transports share: their flags, the figures
-//! computed from what the mock saw and the clients measured, and the table of a pass. (The
-//! examples themselves only differ in how they drive their client: threads or tokio tasks.)
-#![allow(missing_docs, clippy::too_many_arguments)]
+//! The fleet scenario of the benches' simulation scaled down against the real mock over
+//! loopback: a fleet of 2 000 tasks ending over ~60 s, a window of 200 requests per 10 s, and
+//! on ONE client (one token) a watcher of the 2 000 (`watch`, 60 % budget share), 5
+//! single-task `wait`s and 2 submitters running 20 drafts each, spread over the run. Beside it,
+//! on a second token, the same fleet followed one `GET` per task in turn at the same share.
+//! Judged by the mock's stats and journal (through `MockControl`); prints a table per pass
+//! (gzip on, then off) and fails when a goal is missed.
+//!
+//! The client runs on the transport chosen (`--transport`): [`blocking`] (ureq, threads) or
+//! [`on_tokio`] (hyper, tokio tasks); the figures and the table are written once, here.
+
+mod blocking;
+mod on_tokio;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use sbg_tasks_mock::{token_fingerprint, MockControl, Route};
-use sbg_tasks_proto::Task;
+use sbg_tasks_mock::{token_fingerprint, MockBuilder, MockControl, MockHandle, Route};
+use sbg_tasks_ureq::Task;
 
-pub const TOKEN: &str = "fleetloopbackscenario00000000001";
-pub const ONE_GET_TOKEN: &str = "fleetloopbackonegetpertask000002";
-pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+use crate::{Res, Transport};
+
+pub(crate) const TOKEN: &str = "fleetloopbackscenario00000000001";
+pub(crate) const ONE_GET_TOKEN: &str = "fleetloopbackonegetpertask000002";
 /// Each bulk get of the watcher: when it was sent and the fleet ids it asked for.
-pub type Log = Arc<Mutex<Vec<(Instant, Vec<String>)>>>;
+pub(crate) type Log = Arc<Mutex<Vec<(Instant, Vec<String>)>>>;
 
-pub struct Args {
-    pub tasks: usize,
-    pub secs: u64,
-    pub limit: u32,
-    pub window: u64,
-    pub interval: Duration,
-    pub gzip: Vec<bool>,
-    pub one_get: bool,
-    /// The budget assumes the mock's window until answers show it (else the policy's default,
-    /// the platform's 1000 per 300 s).
-    pub assume_mock_window: bool,
+/// When to compress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Gzip {
+    /// A pass with `Accept-Encoding: gzip`.
+    On,
+    /// A pass without.
+    Off,
+    /// Both passes, gzip first.
+    Both,
 }
 
-pub fn args() -> Res<Args> {
-    let mut a = Args {
-        tasks: 2000,
-        secs: 60,
-        limit: 200,
-        window: 10,
-        interval: Duration::from_secs(1),
-        gzip: vec![true, false],
-        one_get: true,
-        assume_mock_window: true,
+/// The flags of `fleet-loopback`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct FleetArgs {
+    /// The client's transport.
+    #[arg(long, value_enum, default_value = "ureq")]
+    pub(crate) transport: Transport,
+    /// Tasks of the fleet.
+    #[arg(long, default_value_t = 2000)]
+    pub(crate) tasks: usize,
+    /// The fleet's tasks end within this many seconds.
+    #[arg(long, default_value_t = 60)]
+    pub(crate) secs: u64,
+    /// The mock's window: this many requests...
+    #[arg(long, default_value_t = 200)]
+    pub(crate) limit: u32,
+    /// ...per this many seconds.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) window: u64,
+    /// No task refreshed more often (watcher, one-GET loop and waits alike), in ms: the
+    /// simulation's 10 s scaled down, so the watcher is held by the budget, not its interval.
+    #[arg(long = "interval-ms", default_value = "1000", value_parser = millis)]
+    pub(crate) interval: Duration,
+    /// Passes with gzip on, off, or both.
+    #[arg(long, value_enum, default_value = "both")]
+    pub(crate) gzip: Gzip,
+    /// Skip the one-GET-per-task comparison.
+    #[arg(long)]
+    pub(crate) no_one_get: bool,
+    /// The budget assumes the platform's default window (1000 per 300 s) until answers show
+    /// the mock's, instead of the mock's from the start.
+    #[arg(long)]
+    pub(crate) default_window: bool,
+}
+
+fn millis(s: &str) -> Result<Duration, String> {
+    s.parse()
+        .map(Duration::from_millis)
+        .map_err(|e| format!("{e}"))
+}
+
+/// Every pass (gzip on, off): true when every goal was met.
+pub(crate) fn run(a: &FleetArgs) -> Res<bool> {
+    let passes: &[bool] = match a.gzip {
+        Gzip::On => &[true],
+        Gzip::Off => &[false],
+        Gzip::Both => &[true, false],
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "--no-one-get" || flag == "--default-window" {
-            a.one_get &= flag != "--no-one-get";
-            a.assume_mock_window &= flag != "--default-window";
-            continue;
-        }
-        let v = it.next().ok_or(format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--tasks" => a.tasks = v.parse()?,
-            "--secs" => a.secs = v.parse()?,
-            "--limit" => a.limit = v.parse()?,
-            "--window" => a.window = v.parse()?,
-            "--interval-ms" => a.interval = Duration::from_millis(v.parse()?),
-            "--gzip" => {
-                a.gzip = match v.as_str() {
-                    "on" => vec![true],
-                    "off" => vec![false],
-                    _ => vec![true, false],
-                }
-            }
-            _ => return Err(format!("unknown flag {flag}").into()),
-        }
+    let rt = match a.transport {
+        Transport::Ureq => None,
+        Transport::Hyper => Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?,
+        ),
+    };
+    let mut ok = true;
+    for (i, &gzip) in passes.iter().enumerate() {
+        // The mock runs on its own runtime (a thread of its own), outside the client's.
+        let mock = mock(a)?;
+        let one_get = !a.no_one_get && i == 0;
+        ok &= match &rt {
+            None => blocking::pass(a, &mock, gzip, one_get)?,
+            Some(rt) => rt.block_on(on_tokio::pass(a, &mock, gzip, one_get))?,
+        };
     }
-    Ok(a)
+    Ok(ok)
 }
 
-pub fn unix_now() -> f64 {
+fn mock(a: &FleetArgs) -> Res<MockHandle> {
+    Ok(MockBuilder::new()
+        .token(TOKEN)
+        .token(ONE_GET_TOKEN)
+        .rate_limit(a.limit, Duration::from_secs(a.window))
+        .start_blocking()?)
+}
+
+pub(crate) fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -75,13 +121,13 @@ pub fn unix_now() -> f64 {
 }
 
 /// Delay from a task's `end_time` (whole seconds: up to 1 s too long) to now.
-pub fn notice(task: &Task) -> Option<f64> {
+pub(crate) fn notice(task: &Task) -> Option<f64> {
     let end = task.end_time.as_ref()?.unix_seconds()?;
     Some(unix_now() - end as f64)
 }
 
 /// (p50, p99, max) of `v`, nearest rank.
-pub fn pct(mut v: Vec<f64>) -> (f64, f64, f64) {
+pub(crate) fn pct(mut v: Vec<f64>) -> (f64, f64, f64) {
     if v.is_empty() {
         return (0.0, 0.0, 0.0);
     }
@@ -91,7 +137,7 @@ pub fn pct(mut v: Vec<f64>) -> (f64, f64, f64) {
 }
 
 /// Per-task mean interval between refreshes: (shortest mean, longest mean, longest gap).
-pub fn staleness(refreshes: &HashMap<String, Vec<Instant>>) -> (f64, f64, f64) {
+pub(crate) fn staleness(refreshes: &HashMap<String, Vec<Instant>>) -> (f64, f64, f64) {
     let (mut lo, mut hi, mut gap) = (f64::MAX, 0.0f64, 0.0f64);
     for times in refreshes.values().filter(|t| t.len() > 1) {
         let gaps: Vec<f64> = times
@@ -109,7 +155,7 @@ pub fn staleness(refreshes: &HashMap<String, Vec<Instant>>) -> (f64, f64, f64) {
 /// Requests per full sweep: from request i on, the fewest consecutive requests that refresh
 /// every task still followed at i (each is, by its last refresh); their number against
 /// ceil(those tasks / 100), summed over the sweeps: (sweeps, requests, least possible).
-pub fn sweeps(log: &[(Instant, Vec<String>)]) -> (usize, usize, usize) {
+pub(crate) fn sweeps(log: &[(Instant, Vec<String>)]) -> (usize, usize, usize) {
     let mut last: HashMap<&str, usize> = HashMap::new();
     for (i, (_, ids)) in log.iter().enumerate() {
         for id in ids {
@@ -135,22 +181,22 @@ pub fn sweeps(log: &[(Instant, Vec<String>)]) -> (usize, usize, usize) {
 }
 
 #[derive(Debug, Default)]
-pub struct Followed {
-    pub ended: usize,
-    pub twice: usize,
-    pub notice: Vec<f64>,
+pub(crate) struct Followed {
+    pub(crate) ended: usize,
+    pub(crate) twice: usize,
+    pub(crate) notice: Vec<f64>,
     /// Samples of (most stale, least stale) age, seconds.
-    pub ages: Vec<(f64, f64)>,
-    pub refreshes: HashMap<String, Vec<Instant>>,
-    pub requests: u64,
-    pub took: f64,
+    pub(crate) ages: Vec<(f64, f64)>,
+    pub(crate) refreshes: HashMap<String, Vec<Instant>>,
+    pub(crate) requests: u64,
+    pub(crate) took: f64,
 }
 
 /// The table of one pass, from what the mock saw and the clients measured; false when a goal
 /// is missed.
 #[allow(clippy::too_many_arguments)]
-pub fn report(
-    a: &Args,
+pub(crate) fn report(
+    a: &FleetArgs,
     transport: &str,
     gzip: bool,
     mock: &MockControl,
@@ -351,7 +397,7 @@ pub fn report(
         a.limit,
         a.window,
         a.interval,
-        if a.assume_mock_window {
+        if !a.default_window {
             "the mock's window"
         } else {
             "1000 per 300 s (default)"

@@ -1,21 +1,7 @@
-//! The fleet scenario of issue 13 scaled down against the real mock over loopback (async
-//! client, hyper on tokio): a fleet of 2 000 tasks ending over ~60 s, a window of 200 requests per 10 s, and on
-//! ONE client (one token) a watcher of the 2 000 (`watch`, 60 % budget share), 5 single-task
-//! `wait`s (tokio tasks) and 2 submitters running 20 drafts each, spread over the run. Beside it,
-//! on a second token, the same fleet followed one `GET` per task in turn at the same share.
-//! Judged by the mock's stats and journal; prints a table per pass (gzip on, then off) and
-//! exits 1 when a goal is missed.
-//!
-//! `cargo run --release -p sbg-tasks-hyper --example fleet_loopback` (or `scripts/fleet-loopback`)
-//!
-//! Flags [defaults]: `--tasks N` [2000], `--secs S` fleet duration [60], `--limit L` and
-//! `--window W` the mock's window, L requests per W s [200 per 10], `--interval-ms MS` no task
-//! refreshed more often (watcher, one-GET loop and waits alike) [1000: the sim's 10 s scaled
-//! down, so the watcher is held by the budget, not by its interval], `--gzip on|off|both`
-//! [both], `--no-one-get` (skip the comparison).
+//! The loopback fleet on the async client (`sbg-tasks-hyper`): the watcher, the waits, the
+//! submitters and the one-GET loop each a tokio task.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,42 +12,15 @@ use sbg_tasks_hyper::{
     WaitPolicy, WatchEvent, WatcherPolicy,
 };
 use sbg_tasks_mock::serde_json::{json, Value};
-use sbg_tasks_mock::{FleetSpec, MockBuilder, MockControl};
+use sbg_tasks_mock::{FleetSpec, MockControl};
 
-use sbg_tasks_testkit::fleet::*;
-
-fn main() -> ExitCode {
-    let run = || -> Res<bool> {
-        let a = args()?;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?;
-        let mut ok = true;
-        for &gzip in &a.gzip {
-            // The mock runs on its own runtime (a thread of its own), started outside ours.
-            let mock = MockBuilder::new()
-                .token(TOKEN)
-                .token(ONE_GET_TOKEN)
-                .rate_limit(a.limit, Duration::from_secs(a.window))
-                .start_blocking()?;
-            ok &= rt.block_on(pass(&a, &mock, gzip, a.one_get && gzip == a.gzip[0]))?;
-        }
-        Ok(ok)
-    };
-    match run() {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("fleet_loopback: {e}");
-            ExitCode::from(2)
-        }
-    }
-}
+use super::{notice, report, unix_now, FleetArgs, Followed, Log, ONE_GET_TOKEN, TOKEN};
+use crate::Res;
 
 type Client<T> = Arc<AsyncClient<T, TokioEnv>>;
 
 fn client(
-    a: &Args,
+    a: &FleetArgs,
     base: &str,
     token: &str,
     gzip: bool,
@@ -73,7 +32,7 @@ fn client(
         .with_interval(a.interval)
         .with_backoff(1.0);
     settings.watcher = WatcherPolicy::default().with_min_interval(a.interval);
-    if a.assume_mock_window {
+    if !a.default_window {
         settings.budget =
             BudgetPolicy::default().with_window(a.limit.into(), Duration::from_secs(a.window));
     }
@@ -111,7 +70,13 @@ fn client(
     )))
 }
 
-async fn pass(a: &Args, mock: &MockControl, gzip: bool, one_get: bool) -> Res<bool> {
+/// One pass: the scenario on the async client, then its table; false when a goal is missed.
+pub(super) async fn pass(
+    a: &FleetArgs,
+    mock: &MockControl,
+    gzip: bool,
+    one_get: bool,
+) -> Res<bool> {
     let fleet = mock.spawn_fleet(FleetSpec::new(a.tasks, Duration::from_secs(a.secs)).seed(1));
     let waited = mock.spawn_fleet(FleetSpec::new(5, Duration::from_secs(a.secs * 3 / 4)).seed(2));
     let mut drafts: Vec<Vec<TaskId>> = vec![Vec::new(), Vec::new()];
