@@ -76,7 +76,7 @@ impl TaskRecord {
     }
 
     fn set(&mut self, key: &str, value: Value) {
-        self.body.insert(key.to_owned(), value);
+        lifecycle::put(&mut self.body, key, value);
         self.changed();
     }
 
