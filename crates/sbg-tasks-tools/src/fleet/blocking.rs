@@ -1,19 +1,17 @@
 //! The loopback fleet on the blocking client (`sbg-tasks-ureq`): the watcher, the waits, the
 //! submitters and the one-GET loop each on a thread.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use sbg_tasks_mock::serde_json::{json, Value};
-use sbg_tasks_mock::{FleetSpec, MockControl};
+use sbg_tasks_mock::MockControl;
 use sbg_tasks_ureq::{
-    http, AllowHttp, AuthToken, BaseUrl, BlockingClient, BudgetPolicy, Config, GetTask,
-    HttpTransport, Lane, Proxy, RunTask, Settings, StdEnv, Task, TaskId, TransportOptions,
-    UreqTransport, WaitPolicy, WatchEvent, WatcherPolicy,
+    http, BlockingClient, GetTask, HttpTransport, Lane, RunTask, StdEnv, Task, UreqTransport,
 };
 
-use super::{notice, report, unix_now, FleetArgs, Followed, Log, ONE_GET_TOKEN, TOKEN};
+use super::{
+    report, settings, transport_options, FleetArgs, Followed, OneGet, Plan, Recorder, WatchLog,
+    ONE_GET_TOKEN, TOKEN,
+};
 use crate::Res;
 
 fn client(
@@ -21,46 +19,17 @@ fn client(
     base: &str,
     token: &str,
     gzip: bool,
-    log: Option<(Log, HashSet<String>)>,
+    recorder: Option<Recorder>,
 ) -> Res<BlockingClient<impl HttpTransport + Clone + Sync, StdEnv>> {
-    let base = BaseUrl::parse_with(base, AllowHttp::Loopback)?;
-    let mut settings = Settings::new(Config::new(base, AuthToken::new(token)?));
-    settings.wait = WaitPolicy::default()
-        .with_interval(a.interval)
-        .with_backoff(1.0);
-    settings.watcher = WatcherPolicy::default().with_min_interval(a.interval);
-    if !a.default_window {
-        settings.budget =
-            BudgetPolicy::default().with_window(a.limit.into(), Duration::from_secs(a.window));
-    }
-    let inner = UreqTransport::new(
-        TransportOptions::default()
-            .allow_http(true)
-            .proxy(Proxy::Off)
-            .accept_gzip(gzip),
-    )?;
+    let inner = UreqTransport::new(transport_options(gzip))?;
     let transport = move |req: http::Request<Vec<u8>>| {
-        if let Some((log, fleet)) = &log {
-            let body: Value =
-                sbg_tasks_mock::serde_json::from_slice(req.body()).unwrap_or_default();
-            let ids: Vec<String> = body["task_ids"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| {
-                    v.as_str()
-                        .filter(|id| fleet.contains(*id))
-                        .map(String::from)
-                })
-                .collect();
-            if !ids.is_empty() {
-                log.lock().unwrap().push((Instant::now(), ids));
-            }
+        if let Some(r) = &recorder {
+            r.record(&req);
         }
         inner.send(req)
     };
     Ok(BlockingClient::with_settings(
-        settings,
+        settings(a, base, token)?,
         transport,
         StdEnv::new(),
     ))
@@ -68,78 +37,38 @@ fn client(
 
 /// One pass: the scenario on the blocking client, then its table; false when a goal is missed.
 pub(super) fn pass(a: &FleetArgs, mock: &MockControl, gzip: bool, one_get: bool) -> Res<bool> {
-    let fleet = mock.spawn_fleet(FleetSpec::new(a.tasks, Duration::from_secs(a.secs)).seed(1));
-    let waited = mock.spawn_fleet(FleetSpec::new(5, Duration::from_secs(a.secs * 3 / 4)).seed(2));
-    let mut drafts: Vec<Vec<TaskId>> = vec![Vec::new(), Vec::new()];
-    for (s, list) in drafts.iter_mut().enumerate() {
-        for i in 0..20 {
-            let id = mock.insert_task(json!({
-                "name": format!("submitter {s} draft {i}"), "status": "DRAFT",
-                "project": "mock-user/fleet", "app": "mock-user/fleet/app/1",
-            }))?;
-            list.push(id.parse()?);
-        }
-    }
-    let ids: Vec<TaskId> = fleet
-        .ids
-        .iter()
-        .map(|i| i.parse())
-        .collect::<Result<_, _>>()?;
-    let log: Log = Arc::default();
-    let fleet_set: HashSet<String> = fleet.ids.iter().cloned().collect();
-    let c = client(
-        a,
-        mock.base_url(),
-        TOKEN,
-        gzip,
-        Some((log.clone(), fleet_set)),
-    )?;
+    let plan = Plan::new(a, mock)?;
+    let c = client(a, mock.base_url(), TOKEN, gzip, Some(plan.recorder.clone()))?;
     let b = client(a, mock.base_url(), ONE_GET_TOKEN, gzip, None)?;
     let t0 = Instant::now();
 
     let (watched, waits, runs, by_get) = std::thread::scope(|s| {
         let watcher = s.spawn(|| {
-            let mut f = Followed::default();
-            let mut seen = HashSet::new();
-            let mut last_sample = Instant::now();
-            let mut w = c.watch(ids.iter().cloned());
+            let mut log = WatchLog::new();
+            let mut w = c.watch(plan.ids.iter().cloned());
             while let Some(event) = w.next() {
-                if let Ok(WatchEvent::Ended { id, task }) = &event {
-                    f.ended += 1;
-                    f.twice += usize::from(!seen.insert(id.clone()));
-                    f.notice.extend(notice(task));
-                }
-                if last_sample.elapsed() >= Duration::from_millis(200) {
-                    last_sample = Instant::now();
-                    if let Some((lo, hi)) = w.watcher().refresh_span() {
-                        let now = unix_now();
-                        f.ages
-                            .push((now - lo.as_secs_f64(), now - hi.as_secs_f64()));
-                    }
-                }
+                log.on_event(&event, || w.watcher().refresh_span());
             }
-            f.requests = w.watcher().requests();
-            f.took = t0.elapsed().as_secs_f64();
-            f
+            log.finish(w.watcher().requests(), t0)
         });
-        let waits: Vec<_> = waited
-            .ids
+        let waits: Vec<_> = plan
+            .waited
             .iter()
             .map(|id| {
                 let c = &c;
-                s.spawn(move || -> Res<Task> { Ok(c.wait(&id.parse()?)?) })
+                s.spawn(move || -> Res<Task> { Ok(c.wait(id)?) })
             })
             .collect::<Vec<_>>();
-        let runs: Vec<_> = drafts
+        let runs: Vec<_> = plan
+            .drafts
             .iter()
             .enumerate()
             .map(|(k, list)| {
                 let c = &c;
-                let step = Duration::from_secs(a.secs) / 20;
                 s.spawn(move || {
                     let mut delays = Vec::new();
                     for (i, id) in list.iter().enumerate() {
-                        let at = t0 + step * i as u32 + step * k as u32 / 2;
+                        let at = Plan::run_at(a, t0, k, i);
                         std::thread::sleep(at.saturating_duration_since(Instant::now()));
                         let decided = Instant::now();
                         let ran = c.run(&RunTask::new(id.clone()));
@@ -149,7 +78,7 @@ pub(super) fn pass(a: &FleetArgs, mock: &MockControl, gzip: bool, one_get: bool)
                 })
             })
             .collect::<Vec<_>>();
-        let by_get = one_get.then(|| s.spawn(|| one_get_loop(&b, &ids, a.interval, t0)));
+        let by_get = one_get.then(|| s.spawn(|| one_get_loop(&b, &plan, a, t0)));
         let watched = watcher.join().expect("watcher thread");
         let waits: Vec<Res<_>> = waits.into_iter().map(|h| h.join().expect("wait")).collect();
         let runs: Vec<(f64, bool)> = runs
@@ -165,13 +94,12 @@ pub(super) fn pass(a: &FleetArgs, mock: &MockControl, gzip: bool, one_get: bool)
     });
 
     let waits = (waits.iter().filter(|w| w.is_ok()).count(), waits.len());
-    let log = log.lock().unwrap().clone();
     Ok(report(
         a,
         "ureq",
         gzip,
         mock,
-        &log,
+        &plan.recorder,
         watched,
         waits,
         &runs,
@@ -181,46 +109,21 @@ pub(super) fn pass(a: &FleetArgs, mock: &MockControl, gzip: bool, one_get: bool)
 }
 
 /// The fleet followed one `GET /tasks/{id}` per task, in turn, in the budget's watch lane (the
-/// same share as the watcher), no task more often than `interval`.
+/// same share as the watcher), no task more often than the interval.
 fn one_get_loop<T: HttpTransport>(
     b: &BlockingClient<T, StdEnv>,
-    ids: &[TaskId],
-    interval: Duration,
+    plan: &Plan,
+    a: &FleetArgs,
     t0: Instant,
 ) -> Followed {
-    let mut f = Followed::default();
-    let mut order: VecDeque<TaskId> = ids.iter().cloned().collect();
-    let mut last: HashMap<TaskId, Instant> = HashMap::new();
-    let mut last_sample = Instant::now();
+    let mut loop_ = OneGet::new(&plan.ids, t0);
     b.want_probe();
-    while let Some(id) = order.pop_front() {
-        if let Some(at) = last.get(&id) {
-            std::thread::sleep((*at + interval).saturating_duration_since(Instant::now()));
+    while let Some((id, at)) = loop_.next(a.interval) {
+        if let Some(at) = at {
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
         }
         let got = b.call_in(Lane::Watch, &GetTask::new(id.clone()));
-        let now = Instant::now();
-        f.requests += 1;
-        last.insert(id.clone(), now);
-        f.refreshes.entry(id.to_string()).or_default().push(now);
-        match got {
-            Ok(task) if task.value.status.as_ref().is_some_and(|s| s.is_terminal()) => {
-                f.ended += 1;
-                f.notice.extend(notice(&task.value));
-                last.remove(&id);
-            }
-            _ => order.push_back(id),
-        }
-        if last_sample.elapsed() >= Duration::from_millis(200) {
-            last_sample = now;
-            let oldest = order
-                .iter()
-                .map(|i| last.get(i).copied().unwrap_or(t0))
-                .min();
-            if let Some(o) = oldest {
-                f.ages.push(((now - o).as_secs_f64(), 0.0));
-            }
-        }
+        loop_.on_answer(id, got.as_ref().ok().map(|t| &t.value));
     }
-    f.took = t0.elapsed().as_secs_f64();
-    f
+    loop_.finish()
 }

@@ -12,12 +12,16 @@
 mod blocking;
 mod on_tokio;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use sbg_tasks_mock::{token_fingerprint, MockBuilder, MockControl, MockHandle, Route};
-use sbg_tasks_ureq::Task;
+use sbg_tasks_mock::serde_json::{self, json, Value};
+use sbg_tasks_mock::{token_fingerprint, FleetSpec, MockBuilder, MockControl, MockHandle, Route};
+use sbg_tasks_ureq::{
+    http, AllowHttp, AuthToken, BaseUrl, BudgetPolicy, ClientError, Config, Proxy, Settings, Task,
+    TaskId, TransportOptions, WaitPolicy, WatchEvent, WatcherPolicy,
+};
 
 use crate::{Res, Transport};
 
@@ -113,6 +117,217 @@ fn mock(a: &FleetArgs) -> Res<MockHandle> {
         .start_blocking()?)
 }
 
+/// The clients' settings for the mock at `base` with `token`: waits and watcher no more often
+/// than the interval, and the budget told the mock's window (unless `--default-window`).
+fn settings(a: &FleetArgs, base: &str, token: &str) -> Res<Settings> {
+    let base = BaseUrl::parse_with(base, AllowHttp::Loopback)?;
+    let mut settings = Settings::new(Config::new(base, AuthToken::new(token)?));
+    settings.wait = WaitPolicy::default()
+        .with_interval(a.interval)
+        .with_backoff(1.0);
+    settings.watcher = WatcherPolicy::default().with_min_interval(a.interval);
+    if !a.default_window {
+        settings.budget =
+            BudgetPolicy::default().with_window(a.limit.into(), Duration::from_secs(a.window));
+    }
+    Ok(settings)
+}
+
+/// Loopback over plain http, no proxy, gzip as the pass says.
+fn transport_options(gzip: bool) -> TransportOptions {
+    TransportOptions::default()
+        .allow_http(true)
+        .proxy(Proxy::Off)
+        .accept_gzip(gzip)
+}
+
+/// Records, for each bulk get a client sends, when and which fleet ids it asks for.
+#[derive(Clone)]
+pub(crate) struct Recorder {
+    log: Log,
+    fleet: Arc<HashSet<String>>,
+}
+
+impl Recorder {
+    fn record(&self, req: &http::Request<Vec<u8>>) {
+        let body: Value = serde_json::from_slice(req.body()).unwrap_or_default();
+        let ids: Vec<String> = body["task_ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| {
+                v.as_str()
+                    .filter(|id| self.fleet.contains(*id))
+                    .map(String::from)
+            })
+            .collect();
+        if !ids.is_empty() {
+            self.log
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((Instant::now(), ids));
+        }
+    }
+}
+
+/// What a pass follows, made on the mock (through `MockControl`) before the clients start.
+struct Plan {
+    /// The fleet the watcher (and the one-GET loop) follows.
+    ids: Vec<TaskId>,
+    /// The five tasks waited for.
+    waited: Vec<TaskId>,
+    /// Each submitter's drafts.
+    drafts: Vec<Vec<TaskId>>,
+    /// The watcher's bulk gets.
+    recorder: Recorder,
+}
+
+impl Plan {
+    fn new(a: &FleetArgs, mock: &MockControl) -> Res<Self> {
+        let fleet = mock.spawn_fleet(FleetSpec::new(a.tasks, Duration::from_secs(a.secs)).seed(1));
+        let waited =
+            mock.spawn_fleet(FleetSpec::new(5, Duration::from_secs(a.secs * 3 / 4)).seed(2));
+        let mut drafts: Vec<Vec<TaskId>> = vec![Vec::new(), Vec::new()];
+        for (s, list) in drafts.iter_mut().enumerate() {
+            for i in 0..20 {
+                let id = mock.insert_task(json!({
+                    "name": format!("submitter {s} draft {i}"), "status": "DRAFT",
+                    "project": "mock-user/fleet", "app": "mock-user/fleet/app/1",
+                }))?;
+                list.push(id.parse()?);
+            }
+        }
+        let parse = |ids: &[String]| -> Res<Vec<TaskId>> {
+            Ok(ids.iter().map(|i| i.parse()).collect::<Result<_, _>>()?)
+        };
+        Ok(Plan {
+            ids: parse(&fleet.ids)?,
+            waited: parse(&waited.ids)?,
+            drafts,
+            recorder: Recorder {
+                log: Log::default(),
+                fleet: Arc::new(fleet.ids.iter().cloned().collect()),
+            },
+        })
+    }
+
+    /// When submitter `k` runs its `i`-th draft: 20 over the fleet's duration, the two
+    /// submitters half a step apart.
+    fn run_at(a: &FleetArgs, t0: Instant, k: usize, i: usize) -> Instant {
+        let step = Duration::from_secs(a.secs) / 20;
+        t0 + step * u32::try_from(i).unwrap_or(0) + step * u32::try_from(k).unwrap_or(0) / 2
+    }
+}
+
+/// The watcher's figures, one event at a time.
+struct WatchLog {
+    f: Followed,
+    seen: HashSet<TaskId>,
+    last_sample: Instant,
+}
+
+impl WatchLog {
+    fn new() -> Self {
+        WatchLog {
+            f: Followed::default(),
+            seen: HashSet::new(),
+            last_sample: Instant::now(),
+        }
+    }
+
+    /// An event; `span` is the watcher's `refresh_span`, sampled every 0.2 s.
+    fn on_event(
+        &mut self,
+        event: &Result<WatchEvent, ClientError>,
+        span: impl FnOnce() -> Option<(Duration, Duration)>,
+    ) {
+        if let Ok(WatchEvent::Ended { id, task }) = event {
+            self.f.ended += 1;
+            self.f.twice += usize::from(!self.seen.insert(id.clone()));
+            self.f.notice.extend(notice(task));
+        }
+        if self.last_sample.elapsed() >= Duration::from_millis(200) {
+            self.last_sample = Instant::now();
+            if let Some((lo, hi)) = span() {
+                let now = unix_now();
+                self.f
+                    .ages
+                    .push((now - lo.as_secs_f64(), now - hi.as_secs_f64()));
+            }
+        }
+    }
+
+    fn finish(mut self, requests: u64, t0: Instant) -> Followed {
+        self.f.requests = requests;
+        self.f.took = t0.elapsed().as_secs_f64();
+        self.f
+    }
+}
+
+/// The one-GET loop's order and figures: each task in turn, none more often than the interval.
+struct OneGet {
+    f: Followed,
+    order: VecDeque<TaskId>,
+    last: HashMap<TaskId, Instant>,
+    last_sample: Instant,
+    t0: Instant,
+}
+
+impl OneGet {
+    fn new(ids: &[TaskId], t0: Instant) -> Self {
+        OneGet {
+            f: Followed::default(),
+            order: ids.iter().cloned().collect(),
+            last: HashMap::new(),
+            last_sample: Instant::now(),
+            t0,
+        }
+    }
+
+    /// The next task to get, and the moment it may be got.
+    fn next(&mut self, interval: Duration) -> Option<(TaskId, Option<Instant>)> {
+        let id = self.order.pop_front()?;
+        let at = self.last.get(&id).map(|at| *at + interval);
+        Some((id, at))
+    }
+
+    /// The answer for `id`: a task, or `None` when the call failed.
+    fn on_answer(&mut self, id: TaskId, task: Option<&Task>) {
+        let now = Instant::now();
+        self.f.requests += 1;
+        self.last.insert(id.clone(), now);
+        self.f
+            .refreshes
+            .entry(id.to_string())
+            .or_default()
+            .push(now);
+        match task {
+            Some(task) if task.status.as_ref().is_some_and(|s| s.is_terminal()) => {
+                self.f.ended += 1;
+                self.f.notice.extend(notice(task));
+                self.last.remove(&id);
+            }
+            _ => self.order.push_back(id),
+        }
+        if self.last_sample.elapsed() >= Duration::from_millis(200) {
+            self.last_sample = now;
+            let oldest = self
+                .order
+                .iter()
+                .map(|i| self.last.get(i).copied().unwrap_or(self.t0))
+                .min();
+            if let Some(o) = oldest {
+                self.f.ages.push(((now - o).as_secs_f64(), 0.0));
+            }
+        }
+    }
+
+    fn finish(mut self) -> Followed {
+        self.f.took = self.t0.elapsed().as_secs_f64();
+        self.f
+    }
+}
+
 pub(crate) fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -200,13 +415,19 @@ pub(crate) fn report(
     transport: &str,
     gzip: bool,
     mock: &MockControl,
-    log: &[(Instant, Vec<String>)],
+    recorder: &Recorder,
     watched: Followed,
     (waits_ok, waits): (usize, usize),
     runs: &[(f64, bool)],
     by_get: Option<Followed>,
     budget: (u64, u64),
 ) -> bool {
+    let log = recorder
+        .log
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let log = log.as_slice();
     // What the mock saw.
     let stats = mock.stats();
     let tok = stats.token(TOKEN).cloned().unwrap_or_default();

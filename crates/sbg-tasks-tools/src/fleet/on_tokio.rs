@@ -1,20 +1,19 @@
 //! The loopback fleet on the async client (`sbg-tasks-hyper`): the watcher, the waits, the
 //! submitters and the one-GET loop each a tokio task.
 
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::StreamExt as _;
 use sbg_tasks_hyper::{
-    http, AllowHttp, AsyncClient, AsyncHttpTransport, AuthToken, BaseUrl, BudgetPolicy, Config,
-    GetTask, HyperTransport, Lane, Proxy, RunTask, Settings, TaskId, TokioEnv, TransportOptions,
-    WaitPolicy, WatchEvent, WatcherPolicy,
+    http, AsyncClient, AsyncHttpTransport, GetTask, HyperTransport, Lane, RunTask, TokioEnv,
 };
-use sbg_tasks_mock::serde_json::{json, Value};
-use sbg_tasks_mock::{FleetSpec, MockControl};
+use sbg_tasks_mock::MockControl;
 
-use super::{notice, report, unix_now, FleetArgs, Followed, Log, ONE_GET_TOKEN, TOKEN};
+use super::{
+    report, settings, transport_options, FleetArgs, Followed, OneGet, Plan, Recorder, WatchLog,
+    ONE_GET_TOKEN, TOKEN,
+};
 use crate::Res;
 
 type Client<T> = Arc<AsyncClient<T, TokioEnv>>;
@@ -24,47 +23,18 @@ fn client(
     base: &str,
     token: &str,
     gzip: bool,
-    log: Option<(Log, HashSet<String>)>,
+    recorder: Option<Recorder>,
 ) -> Res<Client<impl AsyncHttpTransport + Send + Sync + 'static>> {
-    let base = BaseUrl::parse_with(base, AllowHttp::Loopback)?;
-    let mut settings = Settings::new(Config::new(base, AuthToken::new(token)?));
-    settings.wait = WaitPolicy::default()
-        .with_interval(a.interval)
-        .with_backoff(1.0);
-    settings.watcher = WatcherPolicy::default().with_min_interval(a.interval);
-    if !a.default_window {
-        settings.budget =
-            BudgetPolicy::default().with_window(a.limit.into(), Duration::from_secs(a.window));
-    }
-    let inner = HyperTransport::new(
-        TransportOptions::default()
-            .allow_http(true)
-            .proxy(Proxy::Off)
-            .accept_gzip(gzip),
-    )?;
+    let inner = HyperTransport::new(transport_options(gzip))?;
     let transport = move |req: http::Request<Vec<u8>>| {
-        if let Some((log, fleet)) = &log {
-            let body: Value =
-                sbg_tasks_mock::serde_json::from_slice(req.body()).unwrap_or_default();
-            let ids: Vec<String> = body["task_ids"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| {
-                    v.as_str()
-                        .filter(|id| fleet.contains(*id))
-                        .map(String::from)
-                })
-                .collect();
-            if !ids.is_empty() {
-                log.lock().unwrap().push((Instant::now(), ids));
-            }
+        if let Some(r) = &recorder {
+            r.record(&req);
         }
         let inner = inner.clone();
         async move { inner.send(req).await }
     };
     Ok(Arc::new(AsyncClient::with_settings(
-        settings,
+        settings(a, base, token)?,
         transport,
         TokioEnv::new(),
     )))
@@ -77,78 +47,35 @@ pub(super) async fn pass(
     gzip: bool,
     one_get: bool,
 ) -> Res<bool> {
-    let fleet = mock.spawn_fleet(FleetSpec::new(a.tasks, Duration::from_secs(a.secs)).seed(1));
-    let waited = mock.spawn_fleet(FleetSpec::new(5, Duration::from_secs(a.secs * 3 / 4)).seed(2));
-    let mut drafts: Vec<Vec<TaskId>> = vec![Vec::new(), Vec::new()];
-    for (s, list) in drafts.iter_mut().enumerate() {
-        for i in 0..20 {
-            let id = mock.insert_task(json!({
-                "name": format!("submitter {s} draft {i}"), "status": "DRAFT",
-                "project": "mock-user/fleet", "app": "mock-user/fleet/app/1",
-            }))?;
-            list.push(id.parse()?);
-        }
-    }
-    let ids: Vec<TaskId> = fleet
-        .ids
-        .iter()
-        .map(|i| i.parse())
-        .collect::<Result<_, _>>()?;
-    let log: Log = Arc::default();
-    let fleet_set: HashSet<String> = fleet.ids.iter().cloned().collect();
-    let c = client(
-        a,
-        mock.base_url(),
-        TOKEN,
-        gzip,
-        Some((log.clone(), fleet_set)),
-    )?;
+    let plan = Arc::new(Plan::new(a, mock)?);
+    let c = client(a, mock.base_url(), TOKEN, gzip, Some(plan.recorder.clone()))?;
     let b = client(a, mock.base_url(), ONE_GET_TOKEN, gzip, None)?;
     let t0 = Instant::now();
 
     let watcher = tokio::spawn({
-        let (c, ids) = (c.clone(), ids.clone());
+        let (c, plan) = (c.clone(), plan.clone());
         async move {
-            let mut f = Followed::default();
-            let mut seen = HashSet::new();
-            let mut last_sample = Instant::now();
-            let mut w = c.watch(ids);
+            let mut log = WatchLog::new();
+            let mut w = c.watch(plan.ids.iter().cloned());
             while let Some(event) = w.next().await {
-                if let Ok(WatchEvent::Ended { id, task }) = &event {
-                    f.ended += 1;
-                    f.twice += usize::from(!seen.insert(id.clone()));
-                    f.notice.extend(notice(task));
-                }
-                if last_sample.elapsed() >= Duration::from_millis(200) {
-                    last_sample = Instant::now();
-                    if let Some((lo, hi)) = w.watcher().refresh_span() {
-                        let now = unix_now();
-                        f.ages
-                            .push((now - lo.as_secs_f64(), now - hi.as_secs_f64()));
-                    }
-                }
+                log.on_event(&event, || w.watcher().refresh_span());
             }
-            f.requests = w.watcher().requests();
-            f.took = t0.elapsed().as_secs_f64();
-            f
+            log.finish(w.watcher().requests(), t0)
         }
     });
     let mut waits = Vec::new();
-    for id in &waited.ids {
-        let (c, id): (_, TaskId) = (c.clone(), id.parse()?);
+    for id in &plan.waited {
+        let (c, id) = (c.clone(), id.clone());
         waits.push(tokio::spawn(async move { c.wait(&id).await }));
     }
     let mut submitters = Vec::new();
-    for (k, list) in drafts.into_iter().enumerate() {
-        let c = c.clone();
-        let step = Duration::from_secs(a.secs) / 20;
+    for (k, list) in plan.drafts.iter().enumerate() {
+        let (c, list, a) = (c.clone(), list.clone(), a.clone());
         submitters.push(tokio::spawn(async move {
             let mut delays = Vec::new();
             for (i, id) in list.into_iter().enumerate() {
-                tokio::time::sleep_until(tokio::time::Instant::from_std(
-                    t0 + step * i as u32 + step * k as u32 / 2,
-                ))
-                .await;
+                let at = Plan::run_at(&a, t0, k, i);
+                tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
                 let decided = Instant::now();
                 let ran = c.run(&RunTask::new(id)).await;
                 delays.push((decided.elapsed().as_secs_f64(), ran.is_ok()));
@@ -156,8 +83,7 @@ pub(super) async fn pass(
             delays
         }));
     }
-    let interval = a.interval;
-    let by_get = one_get.then(|| tokio::spawn(one_get_loop(b, ids, interval, t0)));
+    let by_get = one_get.then(|| tokio::spawn(one_get_loop(b, plan.clone(), a.clone(), t0)));
 
     let watched = watcher.await?;
     let mut waits_ok = 0;
@@ -172,14 +98,13 @@ pub(super) async fn pass(
         Some(h) => Some(h.await?),
         None => None,
     };
-    let log = log.lock().unwrap().clone();
     let waits = (waits_ok, waits.len());
     Ok(report(
         a,
         "hyper",
         gzip,
         mock,
-        &log,
+        &plan.recorder,
         watched,
         waits,
         &runs,
@@ -189,46 +114,21 @@ pub(super) async fn pass(
 }
 
 /// The fleet followed one `GET /tasks/{id}` per task, in turn, in the budget's watch lane (the
-/// same share as the watcher), no task more often than `interval`.
+/// same share as the watcher), no task more often than the interval.
 async fn one_get_loop<T: AsyncHttpTransport + Sync>(
     b: Client<T>,
-    ids: Vec<TaskId>,
-    interval: Duration,
+    plan: Arc<Plan>,
+    a: FleetArgs,
     t0: Instant,
 ) -> Followed {
-    let mut f = Followed::default();
-    let mut order: VecDeque<TaskId> = ids.into_iter().collect();
-    let mut last: HashMap<TaskId, Instant> = HashMap::new();
-    let mut last_sample = Instant::now();
+    let mut loop_ = OneGet::new(&plan.ids, t0);
     b.want_probe();
-    while let Some(id) = order.pop_front() {
-        if let Some(at) = last.get(&id) {
-            tokio::time::sleep_until(tokio::time::Instant::from_std(*at + interval)).await;
+    while let Some((id, at)) = loop_.next(a.interval) {
+        if let Some(at) = at {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
         }
         let got = b.call_in(Lane::Watch, &GetTask::new(id.clone())).await;
-        let now = Instant::now();
-        f.requests += 1;
-        last.insert(id.clone(), now);
-        f.refreshes.entry(id.to_string()).or_default().push(now);
-        match got {
-            Ok(task) if task.value.status.as_ref().is_some_and(|s| s.is_terminal()) => {
-                f.ended += 1;
-                f.notice.extend(notice(&task.value));
-                last.remove(&id);
-            }
-            _ => order.push_back(id),
-        }
-        if last_sample.elapsed() >= Duration::from_millis(200) {
-            last_sample = now;
-            let oldest = order
-                .iter()
-                .map(|i| last.get(i).copied().unwrap_or(t0))
-                .min();
-            if let Some(o) = oldest {
-                f.ages.push(((now - o).as_secs_f64(), 0.0));
-            }
-        }
+        loop_.on_answer(id, got.as_ref().ok().map(|t| &t.value));
     }
-    f.took = t0.elapsed().as_secs_f64();
-    f
+    loop_.finish()
 }
