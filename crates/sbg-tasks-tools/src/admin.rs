@@ -103,3 +103,42 @@ impl MockAdmin {
         self.get("/__mock/stats")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sbg_tasks_mock::MockBuilder;
+
+    /// The soak's view of a mock over `/__mock/` is the library handle's.
+    #[test]
+    fn drives_a_mock_over_its_endpoints_as_the_handle_sees_it() {
+        let m = MockBuilder::new().token("T").start_blocking().unwrap();
+        let admin = MockAdmin::new(m.base_url());
+        let fleet = admin
+            .spawn_fleet(3, Duration::from_secs(60), 0.0, 5, true)
+            .unwrap();
+        let ids: Vec<String> = serde_json::from_value(fleet["ids"].clone()).unwrap();
+        assert_eq!(ids.len(), 3);
+        assert_eq!(m.fleets()[0].ids, ids);
+        let parent = fleet["parent"].as_str().unwrap();
+        assert_eq!(admin.status(parent).unwrap(), "QUEUED");
+        assert_eq!(admin.status(&ids[0]).unwrap(), "QUEUED");
+        assert_eq!(
+            admin
+                .status("00000000-0000-4000-8000-000000000000")
+                .unwrap(),
+            "-"
+        );
+        admin.inject("503@bulk_get*2").unwrap();
+        admin.inject("delay:5@list*1").unwrap();
+        assert_eq!(admin.pending(Some("bulk_get")).unwrap(), 1);
+        assert_eq!(admin.pending(None).unwrap(), 2);
+        assert_eq!(m.faults().len(), 2);
+        assert!(admin.inject("not-a-fault").is_err());
+        assert_eq!(
+            admin.stats().unwrap()["requests"],
+            0,
+            "nothing reached the API"
+        );
+    }
+}

@@ -630,3 +630,26 @@ pub(crate) fn report(
     }
     ok
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_ends_when_every_task_still_followed_was_refreshed() {
+        let t = Instant::now();
+        let req = |ids: &[&str]| (t, ids.iter().map(|s| (*s).to_owned()).collect());
+        // a, b, c; then a and b again (c ended); then b alone.
+        let log = vec![
+            req(&["a", "b"]),
+            req(&["c"]),
+            req(&["a"]),
+            req(&["b"]),
+            req(&["b"]),
+        ];
+        // Sweeps: requests 0-1 (a, b, c: 1 request least), 2-3 (a, b), 4 (b).
+        assert_eq!(sweeps(&log), (3, 5, 3));
+        assert_eq!(pct(vec![3.0, 1.0, 2.0]), (2.0, 3.0, 3.0));
+        assert_eq!(pct(Vec::new()), (0.0, 0.0, 0.0));
+    }
+}

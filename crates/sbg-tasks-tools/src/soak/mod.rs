@@ -693,3 +693,50 @@ fn ended_already(id: &TaskId, recs: &HashMap<u128, Rec>) -> bool {
         .and_then(|k| recs.get(&k))
         .is_some_and(|r| r.endings > 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        soak: SoakArgs,
+    }
+
+    fn args(extra: &[&str]) -> SoakArgs {
+        Cli::try_parse_from(std::iter::once("soak").chain(extra.iter().copied()))
+            .unwrap()
+            .soak
+    }
+
+    #[test]
+    fn rounds_start_while_their_fleet_ends_within_the_minutes() {
+        // 10 minutes, fleets of 180 s every 60 s: rounds at 0, 60, ..., 420 s.
+        assert_eq!(args(&[]).rounds(), 8);
+        assert_eq!(args(&["--minutes", "1"]).rounds(), 1);
+        assert_eq!(
+            args(&[
+                "--minutes",
+                "0.5",
+                "--fleet-secs",
+                "10",
+                "--round-secs",
+                "5"
+            ])
+            .rounds(),
+            5
+        );
+        assert_eq!(args(&["--transport", "hyper"]).transport, Transport::Hyper);
+        assert!(Cli::try_parse_from(["soak", "--round-secs", "0"]).is_err());
+        assert!(Cli::try_parse_from(["soak", "--transport", "curl"]).is_err());
+    }
+
+    #[test]
+    fn ids_are_kept_as_numbers_and_given_back_as_uuids() {
+        let id = "f586a3fb-c9e4-4415-b22b-648a66969a37";
+        assert_eq!(unkey(key(id).unwrap()), id);
+        assert_eq!(key("not-a-uuid"), None);
+    }
+}
