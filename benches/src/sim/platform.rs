@@ -231,11 +231,8 @@ const RUN: Duration = Duration::from_secs(40 * 60);
 
 impl Platform {
     /// The mock's platform with `cfg`'s window and no task, virtual time zero at Unix time
-    /// [`T0`]. Runs made by callers last 40 minutes (the mock's wall-time schedule); `seed`
-    /// is kept for the scenarios' signature (the mock draws nothing at random that a figure
-    /// depends on).
-    pub fn new(cfg: PlatformConfig, seed: u64) -> Self {
-        let _ = seed;
+    /// [`T0`]. Runs made by callers last 40 minutes (the mock's wall-time schedule).
+    pub fn new(cfg: PlatformConfig) -> Self {
         let config = MockBuilder::new()
             .rate_limit(cfg.limit, cfg.window)
             .schedule(Schedule::WallTime(RUN));
@@ -397,13 +394,10 @@ mod tests {
     }
 
     fn platform(limit: u32) -> Platform {
-        Platform::new(
-            PlatformConfig {
-                limit,
-                window: Duration::from_secs(300),
-            },
-            7,
-        )
+        Platform::new(PlatformConfig {
+            limit,
+            window: Duration::from_secs(300),
+        })
     }
 
     fn request(method: Method, path: &str, body: &str) -> Request<Vec<u8>> {
