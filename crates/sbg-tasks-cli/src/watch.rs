@@ -14,13 +14,17 @@ use std::io::{IsTerminal as _, Write as _};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sbg_tasks_proto::endpoints::{ListTasks, PageLimit, ProjectId};
+use sbg_tasks_proto::endpoints::BulkItemError;
+use sbg_tasks_proto::endpoints::PageLimit;
+use sbg_tasks_proto::fields::Fields;
+use sbg_tasks_proto::machine::budget::Lane;
 use sbg_tasks_proto::machine::watch::WatchWant;
-use sbg_tasks_proto::model::{BatchCounts, Task, TaskStatus};
+use sbg_tasks_proto::model::{BatchCounts, TaskStatus};
+use sbg_tasks_proto::Task;
 use sbg_tasks_proto::{
-    BudgetPolicy, BulkItemError, ClientError, Env as _, Fields, Lane, TaskId, WatchEvent, Watcher,
-    WatcherPolicy,
+    BudgetPolicy, ClientError, Env as _, TaskId, WatchEvent, Watcher, WatcherPolicy,
 };
+use sbg_tasks_proto::{ListTasks, ProjectId};
 
 use crate::backend::Client;
 use crate::cli::{WaitArgs, WatchArgs};

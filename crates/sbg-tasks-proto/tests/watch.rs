@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures_core::Stream;
 use serde_json::{json, Value};
 
-use sbg_tasks_proto::{AsyncEnv, BlockingEnv, BulkItemError, Env, WatchEvent, WatcherPolicy};
+use sbg_tasks_proto::endpoints::BulkItemError;
+use sbg_tasks_proto::{AsyncEnv, BlockingEnv, Env, WatchEvent, WatcherPolicy};
 
 /// A request the platform received: when (seconds after [`UNIX0`]), method and path, and the
 /// ids of a bulk get.

@@ -13,16 +13,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_core::Stream;
-use sbg_tasks_proto::endpoints::{AbortTask, CreateOutcome, CreateTask, GetExecutionDetails};
+use sbg_tasks_proto::endpoints::CreateOutcome;
+use sbg_tasks_proto::endpoints::{BulkItemError, BulkTasks, Deletion};
 use sbg_tasks_proto::env::{AsyncEnv, BlockingEnv, Env};
 use sbg_tasks_proto::model::TaskInputs;
 use sbg_tasks_proto::model::{ExecutionDetails, RateLimitInfo};
+use sbg_tasks_proto::transport::TransportOptions;
 use sbg_tasks_proto::transport::{AsyncHttpTransport, HttpTransport, TransportFailure};
+use sbg_tasks_proto::{AbortTask, CreateTask, GetExecutionDetails};
 use sbg_tasks_proto::{
-    Answer, AsyncClient, BlockingClient, Budget, BulkItemError, BulkTasks, ClientError, DeleteTask,
-    Deletion, Endpoint, GetTask, GetTaskInputs, ListTasks, Progress, RerunTask, RunTask, Settings,
-    Task, TaskId, TaskIter, TaskStream, TransportOptions, UpdateTask, UpdateTaskInputs, WaitAny,
-    WaitPolicy,
+    Answer, AsyncClient, BlockingClient, Budget, ClientError, DeleteTask, Endpoint, GetTask,
+    GetTaskInputs, ListTasks, Progress, RerunTask, RunTask, Settings, Task, TaskId, TaskIter,
+    TaskStream, UpdateTask, UpdateTaskInputs, WaitAny, WaitPolicy,
 };
 use tokio::runtime::Runtime;
 

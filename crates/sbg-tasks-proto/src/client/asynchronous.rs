@@ -43,10 +43,10 @@ where
     }
 
     /// [`call`](Self::call), spending `lane` of the rate-limit budget instead of the call's
-    /// own ([`Lane::Watch`](crate::Lane::Watch) for a watcher's sweeps).
+    /// own ([`Lane::Watch`](crate::machine::budget::Lane::Watch) for a watcher's sweeps).
     pub async fn call_in<P>(
         &self,
-        lane: crate::Lane,
+        lane: crate::endpoint::Lane,
         endpoint: &P,
     ) -> Result<Answer<P::Output>, ClientError>
     where

@@ -45,10 +45,10 @@ impl<T: HttpTransport, E: BlockingEnv> BlockingClient<T, E> {
     }
 
     /// [`call`](Self::call), spending `lane` of the rate-limit budget instead of the call's
-    /// own ([`Lane::Watch`](crate::Lane::Watch) for a watcher's sweeps).
+    /// own ([`Lane::Watch`](crate::machine::budget::Lane::Watch) for a watcher's sweeps).
     pub fn call_in<P: Endpoint + ?Sized>(
         &self,
-        lane: crate::Lane,
+        lane: crate::endpoint::Lane,
         endpoint: &P,
     ) -> Result<Answer<P::Output>, ClientError> {
         let env = &self.env;

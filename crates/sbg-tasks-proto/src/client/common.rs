@@ -137,12 +137,12 @@ macro_rules! client_methods {
 
         /// Creates a task (`POST /tasks`), as a DRAFT or run at once. A task the platform
         /// created but cannot run (validation errors) is
-        /// [`CreateOutcome::CreatedWithErrors`](crate::CreateOutcome::CreatedWithErrors),
+        /// [`CreateOutcome::CreatedWithErrors`](crate::endpoints::CreateOutcome::CreatedWithErrors),
         /// not an error. Never retried once the request may have reached the platform.
         pub $($async)? fn create(
             &self,
             call: &$crate::CreateTask,
-        ) -> Result<$crate::Answer<$crate::CreateOutcome>, $crate::ClientError> {
+        ) -> Result<$crate::Answer<$crate::endpoints::CreateOutcome>, $crate::ClientError> {
             self.call(call) $($await)*
         }
 
@@ -157,11 +157,11 @@ macro_rules! client_methods {
 
         /// Deletes a DRAFT task (`DELETE /tasks/{id}`). A retry that finds the task gone after
         /// an earlier attempt may have deleted it succeeds with
-        /// [`Deletion::AlreadyGone`](crate::Deletion::AlreadyGone).
+        /// [`Deletion::AlreadyGone`](crate::endpoints::Deletion::AlreadyGone).
         pub $($async)? fn delete(
             &self,
             call: &$crate::DeleteTask,
-        ) -> Result<$crate::Answer<$crate::Deletion>, $crate::ClientError> {
+        ) -> Result<$crate::Answer<$crate::endpoints::Deletion>, $crate::ClientError> {
             self.call(call) $($await)*
         }
 
@@ -182,16 +182,16 @@ macro_rules! client_methods {
             self.call(call) $($await)*
         }
 
-        /// Gets any number of tasks, [`MAX_BULK_IDS`](crate::MAX_BULK_IDS) a request
-        /// (`POST /bulk/tasks/get`): one [`BulkItem`](crate::BulkItem) per id, in the order
+        /// Gets any number of tasks, [`MAX_BULK_IDS`](crate::endpoints::MAX_BULK_IDS) a request
+        /// (`POST /bulk/tasks/get`): one result per id, in the order
         /// asked — the task, or that id's error (an unknown or malformed id is an item error,
         /// never a failed call). `ceil(n / 100)` requests for `n` ids, none for none. A
         /// request that fails (after its retries) fails the call.
         pub $($async)? fn bulk_get(
             &self,
             ids: &[$crate::TaskId],
-        ) -> Result<$crate::BulkTasks, $crate::ClientError> {
-            let mut out = $crate::BulkTasks::default();
+        ) -> Result<$crate::endpoints::BulkTasks, $crate::ClientError> {
+            let mut out = $crate::endpoints::BulkTasks::default();
             for call in $crate::BulkGetTasks::batches(ids) {
                 out.extend(self.call(&call) $($await)* ?.value);
             }
@@ -292,7 +292,7 @@ macro_rules! client_methods {
             use $crate::client::hub::Refresh;
             loop {
                 let now = self.env.now();
-                match self.hub.begin(id, since, now, lookahead, $crate::MAX_BULK_IDS) {
+                match self.hub.begin(id, since, now, lookahead, $crate::endpoints::MAX_BULK_IDS) {
                     Refresh::Have(task) => return Ok(*task),
                     Refresh::Follow(listener) => {
                         listener $($listen)*;
@@ -312,7 +312,7 @@ macro_rules! client_methods {
                         let mut fetched = Vec::new();
                         if let Ok(a) = &answer {
                             for (asked, item) in call.ids().iter().zip(&a.value.items) {
-                                if let Ok(task) = &item.result {
+                                if let Ok(task) = item {
                                     fetched.push((asked.clone(), task.clone()));
                                 }
                             }
@@ -340,7 +340,7 @@ macro_rules! client_methods {
         pub $($async)? fn wait_all(
             &self,
             ids: &[$crate::TaskId],
-        ) -> Result<Vec<Result<$crate::Task, $crate::BulkItemError>>, $crate::ClientError> {
+        ) -> Result<Vec<Result<$crate::Task, $crate::endpoints::BulkItemError>>, $crate::ClientError> {
             let found = self.wait_any(ids, usize::MAX, None) $($await)* ?;
             let by_id: std::collections::HashMap<_, _> = found.ended.into_iter().collect();
             Ok(ids
@@ -384,7 +384,7 @@ macro_rules! client_methods {
                 }
                 match watcher.next_request(self.env.unix_now()) {
                     WatchWant::Bulk(call) => {
-                        let answer = self.call_in($crate::Lane::Watch, &call) $($await)*;
+                        let answer = self.call_in($crate::endpoint::Lane::Watch, &call) $($await)*;
                         match answer {
                             Ok(a) => watcher.on_bulk(self.env.unix_now(), a),
                             Err(e) => return Err(e),
@@ -409,7 +409,7 @@ macro_rules! client_methods {
 
         /// The children of batch task `parent`, 100 a page (a `list` with `parent=`).
         pub fn children(&self, parent: &$crate::TaskId) -> $listing<'_, T, E> {
-            self.list(&$crate::ListTasks::children_of(parent.clone()).limit($crate::PageLimit::MAX))
+            self.list(&$crate::ListTasks::children_of(parent.clone()).limit($crate::endpoints::PageLimit::MAX))
         }
     };
 }

@@ -212,10 +212,12 @@ mod tests {
     use http::{Request, Response};
 
     use super::*;
+    use crate::endpoints::PageLimit;
     use crate::env::FakeEnv;
+    use crate::platform::AllowHttp;
     use crate::transport::TransportFailure;
     use crate::RetryPolicy;
-    use crate::{AllowHttp, AuthToken, BaseUrl, PageLimit};
+    use crate::{AuthToken, BaseUrl};
 
     const IDS: [&str; 5] = ["a", "b", "c", "d", "e"];
 

@@ -12,7 +12,8 @@
 //! ```
 //! use sbg_tasks_proto::http::{Request, Response};
 //! use sbg_tasks_proto::transport::TransportFailure;
-//! use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, BlockingClient, Config, GetTask};
+//! use sbg_tasks_proto::config::AllowHttp;
+//! use sbg_tasks_proto::{AuthToken, BaseUrl, BlockingClient, Config, GetTask};
 //!
 //! let base = BaseUrl::parse_with("http://127.0.0.1:9/v2", AllowHttp::Loopback)?;
 //! let config = Config::new(base, AuthToken::new("secret-token")?);

@@ -9,12 +9,13 @@ use futures_core::Stream;
 
 use super::{AsyncClient, BlockingClient};
 use crate::endpoint::{Answer, Lane};
+use crate::endpoints::{BulkItemError, BulkTasks};
 use crate::env::{AsyncEnv, BlockingEnv};
 use crate::error::ClientError;
 use crate::machine::watch::{WatchEvent, WatchWant, Watcher};
 use crate::model::TaskPage;
 use crate::transport::{AsyncHttpTransport, HttpTransport};
-use crate::{BulkItemError, BulkTasks, Task, TaskId};
+use crate::{Task, TaskId};
 
 /// What [`wait_any`](BlockingClient::wait_any) found: the tasks that ended (or are gone), in
 /// the order they did, and the ids still pending.

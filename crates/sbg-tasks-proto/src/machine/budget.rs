@@ -38,7 +38,7 @@
 //! ```
 //! use std::time::Duration;
 //! use sbg_tasks_proto::machine::budget::{Budget, BudgetPolicy, BudgetStep, Lane};
-//! use sbg_tasks_proto::{RateLimit, ResponseMeta};
+//! use sbg_tasks_proto::meta::{RateLimit, ResponseMeta};
 //!
 //! let t0 = Duration::from_secs(1_700_000_000);
 //! let mut budget = Budget::new(BudgetPolicy::default().with_reserve(10));

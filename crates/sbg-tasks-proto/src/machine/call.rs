@@ -240,7 +240,11 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
                     env.unix_now(),
                     env.random(),
                 );
-                self.decide(decision, ClientError::Api(api), env)
+                self.decide(
+                    decision,
+                    ClientError::Response(ResponseError::Api(api)),
+                    env,
+                )
             }
             Err(e) => CallStep::Done(Err(e.into())),
         }
@@ -324,7 +328,7 @@ impl<'a, P: Endpoint + ?Sized> CallMachine<'a, P> {
 fn target_path<P: Endpoint + ?Sized>(prefix: &str, endpoint: &P) -> String {
     let mut path = String::with_capacity(prefix.len() + 64);
     path.push_str(prefix);
-    endpoint.write_target(&mut crate::Target::new(&mut path));
+    endpoint.write_target(&mut crate::target::Target::new(&mut path));
     if let Some(q) = path.find('?') {
         path.truncate(q);
     }

@@ -39,6 +39,9 @@ use watch::WatcherPolicy;
 
 /// Everything a client decides with: where and who ([`Config`]), how to retry, how to wait,
 /// how to decode.
+///
+/// How it relates to [`Config`] and [`TransportOptions`](crate::transport::TransportOptions):
+/// [the crate docs](crate#configuration-config-settings-transportoptions).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Settings {

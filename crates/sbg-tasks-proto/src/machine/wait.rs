@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use sbg_tasks_proto::model::Task;
+//! use sbg_tasks_proto::Task;
 //! use sbg_tasks_proto::machine::wait::{WaitPolicy, WaitState, WaitStep};
 //!
 //! let policy = WaitPolicy::default().with_interval(Duration::from_secs(2));

@@ -4,9 +4,9 @@
 use std::time::Instant;
 
 use sbg_tasks_mock::MockControl;
-use sbg_tasks_ureq::{
-    http, BlockingClient, GetTask, HttpTransport, Lane, RunTask, StdEnv, Task, UreqTransport,
-};
+use sbg_tasks_ureq::proto::machine::budget::Lane;
+use sbg_tasks_ureq::proto::transport::HttpTransport;
+use sbg_tasks_ureq::{http, BlockingClient, GetTask, RunTask, StdEnv, Task, UreqTransport};
 
 use super::{
     report, settings, transport_options, FleetArgs, Followed, OneGet, Plan, Recorder, WatchLog,

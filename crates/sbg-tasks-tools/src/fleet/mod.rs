@@ -18,9 +18,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sbg_tasks_mock::serde_json::{self, json, Value};
 use sbg_tasks_mock::{token_fingerprint, FleetSpec, MockBuilder, MockControl, MockHandle, Route};
+use sbg_tasks_ureq::proto::config::AllowHttp;
+use sbg_tasks_ureq::proto::transport::{Proxy, TransportOptions};
 use sbg_tasks_ureq::{
-    http, AllowHttp, AuthToken, BaseUrl, BudgetPolicy, ClientError, Config, Proxy, Settings, Task,
-    TaskId, TransportOptions, WaitPolicy, WatchEvent, WatcherPolicy,
+    http, AuthToken, BaseUrl, BudgetPolicy, ClientError, Config, Settings, Task, TaskId,
+    WaitPolicy, WatchEvent, WatcherPolicy,
 };
 
 use crate::{Res, Transport};

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::StreamExt as _;
-use sbg_tasks_hyper::{
-    http, AsyncClient, AsyncHttpTransport, GetTask, HyperTransport, Lane, RunTask, TokioEnv,
-};
+use sbg_tasks_hyper::proto::machine::budget::Lane;
+use sbg_tasks_hyper::proto::transport::AsyncHttpTransport;
+use sbg_tasks_hyper::{http, AsyncClient, GetTask, HyperTransport, RunTask, TokioEnv};
 use sbg_tasks_mock::MockControl;
 
 use super::{

@@ -2,7 +2,8 @@
 //! iterator, or the async client's stream driven on a runtime of its own.
 
 use futures_util::StreamExt as _;
-use sbg_tasks_ureq::{ClientError, Settings, TaskId, TransportOptions, WatchEvent};
+use sbg_tasks_ureq::proto::transport::TransportOptions;
+use sbg_tasks_ureq::{ClientError, Settings, TaskId, WatchEvent};
 
 use crate::{Res, Transport};
 

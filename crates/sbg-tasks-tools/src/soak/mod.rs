@@ -20,11 +20,10 @@ use std::time::{Duration, Instant};
 
 use sbg_tasks_mock::serde_json::json;
 use sbg_tasks_mock::{token_fingerprint, SplitMix};
-use sbg_tasks_ureq::model::TaskStatus;
-use sbg_tasks_ureq::{
-    AllowHttp, AuthToken, BaseUrl, ClientError, Config, Proxy, Settings, TaskId, TransportOptions,
-    WatchEvent,
-};
+use sbg_tasks_ureq::proto::config::AllowHttp;
+use sbg_tasks_ureq::proto::model::TaskStatus;
+use sbg_tasks_ureq::proto::transport::{Proxy, TransportOptions};
+use sbg_tasks_ureq::{AuthToken, BaseUrl, ClientError, Config, Settings, TaskId, WatchEvent};
 
 use self::child::{rss_kib, MockChild};
 use self::follow::Clients;
