@@ -50,8 +50,7 @@ impl Answer {
         Self::json(e.status, e.body())
     }
 
-    /// The answer as an HTTP response: status, body, content type, `X-RateLimit-*` and
-    /// `X-Total-Matching-Query`.
+    /// The answer's headers: content type, `X-RateLimit-*` and `X-Total-Matching-Query`.
     pub(crate) fn headers(&self, h: &mut http::HeaderMap) {
         if !self.content_type.is_empty() {
             h.insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));

@@ -203,23 +203,23 @@ impl Store {
         let Some(rec) = self.tasks.get(id) else {
             return;
         };
-        if rec.children.is_empty() {
-            if let Some(run) = self.tasks.get_mut(id).and_then(|r| r.run.as_mut()) {
+        let add = |rec: Option<&mut TaskRecord>| {
+            if let Some(run) = rec.and_then(|r| r.run.as_mut()) {
                 if run.ended.is_none() {
                     run.polls = run.polls.saturating_add(polls);
                 }
             }
+        };
+        if rec.children.is_empty() {
+            // The common case, without copying ids.
+            add(self.tasks.get_mut(id));
             return;
         }
         let ids: Vec<String> = std::iter::once(id.to_owned())
             .chain(rec.children.iter().cloned())
             .collect();
         for i in ids {
-            if let Some(run) = self.tasks.get_mut(&i).and_then(|r| r.run.as_mut()) {
-                if run.ended.is_none() {
-                    run.polls = run.polls.saturating_add(polls);
-                }
-            }
+            add(self.tasks.get_mut(&i));
         }
     }
 
