@@ -4,6 +4,8 @@ graph "module A names module B" (via `crate::`, `super::` or a name the crate ro
 at the depth given (1: top-level modules; 2: one level of submodules), ignoring comments and
 `#[cfg(test)]` parts. Exits 1 when there is a cycle.
 
+The crate root is SRC_DIR/lib.rs, or SRC_DIR/main.rs for a binary crate.
+
 Usage: module-cycles.py SRC_DIR [DEPTH]
 """
 import re,os,sys,itertools
@@ -17,10 +19,10 @@ for dp,dn,fn in os.walk(root):
         p=os.path.join(dp,f)[2:]
         parts=p[:-3].split('/')
         if parts[-1]=='mod': parts=parts[:-1]
-        if parts==['lib']: parts=[]
+        if parts in (['lib'],['main']): parts=[]
         mods[p]=parts
 # re-exports at crate root: name -> top module
-lib=open('lib.rs').read()
+lib=open("lib.rs" if os.path.exists("lib.rs") else "main.rs").read()
 root_names={}
 for m in re.finditer(r'pub use (\w+)(?:::[\w:]+)?::\{([^}]*)\}',lib):
     for n in re.split(r'[,\s]+',m.group(2)):
@@ -37,7 +39,7 @@ for p,parts in mods.items():
     me=key(parts)
     for m in re.finditer(r'crate::((?:\w+::)*\w+)',src):
         path=m.group(1).split('::')
-        if path[0] in mods.get(path[0]+'.rs',[path[0]]) or os.path.exists(path[0]+'.rs') or os.path.isdir(path[0]):
+        if os.path.exists(path[0]+'.rs') or os.path.isdir(path[0]):
             tgt=key(path) if level==1 else key(path[:level] if len(path)>=level else path)
             # only keep module components
             comps=[]

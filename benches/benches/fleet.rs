@@ -1,9 +1,9 @@
-//! Times the fleet simulation (proto's client, budget and watcher against a simulated platform
+//! Times the fleet simulation (proto's client, budget and watcher against the mock's platform
 //! in virtual time), so that "hours are simulated in a moment" is a measured claim, then
 //! prints the figures of one full run (the same tables as
 //! `cargo run --release -p sbg-tasks-benches --example fleet_sim`).
 //!
-//! `cargo bench -p sbg-tasks-benches --bench fleet` (≈ 2 minutes; the figures are
+//! `cargo bench -p sbg-tasks-benches --bench fleet` (≈ 6 minutes; the figures are
 //! deterministic, only the times vary).
 
 use std::time::Duration;

@@ -1,5 +1,5 @@
-//! Prints the figures of the fleet simulation (proto's client, budget and watcher against a
-//! simulated platform in virtual time, beside one GET per task) as Markdown tables.
+//! Prints the figures of the fleet simulation (proto's client, budget and watcher against the
+//! mock's platform in virtual time, beside one GET per task) as Markdown tables.
 //!
 //! `cargo run --release -p sbg-tasks-benches --example fleet_sim [SEED] [LATENCY_MS]`
 //! (defaults: seed 1, 200 ms per request).

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use sbg_tasks_mock::SplitMix;
 use sbg_tasks_proto::env::{AsyncEnv, Env};
 
 /// The wall-clock instant (Unix seconds) that virtual time zero stands for.
@@ -46,7 +47,7 @@ struct ClockState {
     now: Duration,
     seq: u64,
     timers: BinaryHeap<Reverse<Timer>>,
-    rng: u64,
+    rng: SplitMix,
     /// The caller being polled (its index in the executor), for the network to tag requests.
     current: usize,
 }
@@ -70,7 +71,7 @@ impl Clock {
                 now: Duration::ZERO,
                 seq: 0,
                 timers: BinaryHeap::new(),
-                rng: seed | 1,
+                rng: SplitMix::new(seed),
                 current: 0,
             }),
         })
@@ -158,7 +159,7 @@ impl Future for Sleep {
 
 /// A client environment on the virtual clock: `now` is virtual time, `unix_now` is
 /// [`T0`] plus it, sleeping waits for the executor to move the clock, and the jitter is a
-/// seeded xorshift shared by every caller.
+/// seeded [`SplitMix`] shared by every caller.
 #[derive(Debug, Clone)]
 pub struct SimEnv {
     clock: Arc<Clock>,
@@ -183,13 +184,7 @@ impl Env for SimEnv {
     }
 
     fn random(&self) -> u64 {
-        let mut s = self.clock.lock();
-        let mut x = s.rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        s.rng = x;
-        x
+        self.clock.lock().rng.next_u64()
     }
 }
 

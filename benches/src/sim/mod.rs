@@ -1,9 +1,11 @@
 //! A deterministic virtual-time simulation of many callers sharing one rate-limit window:
 //! proto's real machines — the `AsyncClient`'s driver loop with its operations (`Call` with
 //! retries and the [`Budget`](sbg_tasks_proto::machine::budget::Budget), `Wait`, `Watch` over
-//! the [`Watcher`](sbg_tasks_proto::machine::watch::Watcher)) — driven against a
-//! simulated platform ([`platform`]) and clock ([`exec`]), beside the one-GET-per-task
-//! approach of the official clients, in the same run ([`scenarios`]).
+//! the [`Watcher`](sbg_tasks_proto::machine::watch::Watcher)) — driven against the mock's own
+//! platform ([`sbg_tasks_mock::MockPlatform`]: its rate limiter, routes and tasks) on a
+//! virtual clock ([`exec`]), beside the one-GET-per-task approach of the official clients, in
+//! the same run ([`scenarios`]). [`platform`] keeps the figures' bookkeeping beside the mock;
+//! there is no second model of the platform.
 //!
 //! Nothing here reads a clock or sleeps: the callers are futures, every sleep (the client's,
 //! the network's latency) is a timer on the virtual clock, and the executor jumps from one
@@ -20,40 +22,8 @@ pub mod scenarios;
 
 use std::time::Duration;
 
-/// A small seeded generator (splitmix64): the same seed gives the same schedules.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n` > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-
-    /// A number in `lo..hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi.saturating_sub(lo))
-    }
-
-    /// A duration in `lo..hi` seconds, to the millisecond.
-    pub fn secs(&mut self, lo: u64, hi: u64) -> Duration {
-        Duration::from_millis(self.range(lo * 1000, hi * 1000))
-    }
-}
+/// The seeded generator of the schedules and the clients' jitter: the mock's, written once.
+pub use sbg_tasks_mock::SplitMix as Rng;
 
 /// Order statistics of a set of durations (nearest rank: the p-th percentile is the smallest
 /// value with at least p % of the values at or below it).
@@ -166,23 +136,5 @@ mod tests {
         );
         assert!((st.ratio - 2.0).abs() < 1e-9);
         assert_eq!(Staleness::of([]), Staleness::default());
-    }
-
-    #[test]
-    fn the_generator_is_seeded_and_stays_in_range() {
-        let a: Vec<u64> = (0..5)
-            .map({
-                let mut r = Rng::new(9);
-                move |_| r.range(10, 20)
-            })
-            .collect();
-        let b: Vec<u64> = (0..5)
-            .map({
-                let mut r = Rng::new(9);
-                move |_| r.range(10, 20)
-            })
-            .collect();
-        assert_eq!(a, b);
-        assert!(a.iter().all(|x| (10..20).contains(x)));
     }
 }

@@ -1,29 +1,31 @@
-//! The simulated platform: the Tasks API's rate limit as documented, bulk get, and tasks whose
-//! status follows a schedule in virtual time.
+//! The simulated platform is the mock's: [`MockPlatform`] — its rate limiter, its routes and
+//! its tasks, the very model `sbg-tasks-mock` serves over HTTP — run on the virtual clock
+//! (every request is answered at the virtual instant it arrives). Nothing of the platform is
+//! modelled here; this file keeps what the figures need beside it:
 //!
-//! - **Window** (per token): 1000 counted requests per 5 minutes by default. A window opens at
-//!   the token's first counted request and closes at its reset — that instant plus the window
-//!   length, rounded up to a whole Unix second, which is the `X-RateLimit-Reset` it advertises
-//!   (as `sbg-tasks-mock` does). Once the window's requests are spent every request is
-//!   refused (429, code 1000) until the reset; a refused request is not counted and does not
-//!   move the window. `GET /v2/rate_limit` is free: never counted, never refused, and it does
-//!   not open a window.
-//! - **Headers**: `X-RateLimit-Limit`, `-Remaining` and `-Reset` on every answer.
-//! - **Bulk get** (`POST /v2/bulk/tasks/get`): up to 100 ids, one counted request.
-//! - **Tasks**: each has a schedule of (moment, status); its status at `t` is the last entry at
-//!   or before `t`. Create makes a DRAFT, run schedules QUEUED now, RUNNING and an ending
-//!   (drawn from the platform's seeded generator), abort ends it now.
+//! - each scenario task's schedule (when it entered each status), to measure how long a
+//!   caller took to notice a change; the mock runs the same schedule
+//!   ([`MockPlatform::insert_running`] with a [`RunPlan`]);
+//! - requests counted, refused (429) and free (`GET /v2/rate_limit`) per caller, read from
+//!   the mock's answers;
+//! - every change call's send time (create, run, abort) and answer;
+//! - each task's refresh gaps (a get, or an item of a bulk get answered 200), and the moments
+//!   at which full sweeps of the watched tasks ended.
 //!
-//! The platform also keeps what the figures need: requests counted, refused and free per
-//! caller, every change call's send time, and each task's refresh gaps.
+//! The mock's window (as documented, and as `sbg-tasks-mock` serves it): per token, opened by
+//! the first counted request, closing at its `X-RateLimit-Reset` (the start plus the window,
+//! rounded up to a whole Unix second); once spent every request is 429 (code 1000), not
+//! counted, until then; `GET /v2/rate_limit` is free and opens no window; a bulk get of up to
+//! 100 ids is one counted request. Tasks created and run by a caller follow the mock's
+//! wall-time schedule on the virtual clock.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use sbg_tasks_proto::http::{self, Method, Request, Response};
+use sbg_tasks_mock::{MockBuilder, MockPlatform, Outcome, RunPlan, Schedule};
+use sbg_tasks_proto::http::{Method, Request, Response};
 
 use super::exec::T0;
-use super::Rng;
 
 /// A status in a task's schedule.
 pub type Status = &'static str;
@@ -33,15 +35,13 @@ pub fn is_terminal(s: Status) -> bool {
     matches!(s, "COMPLETED" | "FAILED" | "ABORTED")
 }
 
-/// The documented limits of the simulated platform.
+/// The window of the simulated platform.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlatformConfig {
     /// Counted requests per window (1000).
-    pub limit: u64,
+    pub limit: u32,
     /// The window's length (5 minutes).
     pub window: Duration,
-    /// Most ids a bulk get takes (100).
-    pub bulk_max: usize,
 }
 
 impl Default for PlatformConfig {
@@ -49,33 +49,11 @@ impl Default for PlatformConfig {
         Self {
             limit: 1000,
             window: Duration::from_secs(300),
-            bulk_max: 100,
         }
     }
 }
 
-/// What the window said of one request: allowed or not, and the three headers' values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateInfo {
-    /// Whether the request was accepted (and counted).
-    pub allowed: bool,
-    /// `X-RateLimit-Limit`.
-    pub limit: u64,
-    /// `X-RateLimit-Remaining`.
-    pub remaining: u64,
-    /// `X-RateLimit-Reset` (Unix seconds).
-    pub reset: u64,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    /// Virtual time at which the window closes (its reset).
-    end: Duration,
-    reset: u64,
-    used: u64,
-}
-
-/// The route of a request.
+/// The route of a request, as the figures tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Route {
     /// `GET /v2/tasks/{id}`.
@@ -90,8 +68,25 @@ pub enum Route {
     Run,
     /// `POST /v2/tasks/{id}/actions/abort`.
     Abort,
-    /// Anything else (404).
+    /// Anything else.
     Other,
+}
+
+impl Route {
+    fn of<B>(request: &Request<B>) -> (Route, Option<&str>) {
+        let path = request.uri().path();
+        let rest = path.split_once("/v2/").map_or("", |(_, r)| r);
+        let segs: Vec<&str> = rest.split('/').collect();
+        match (request.method(), segs.as_slice()) {
+            (&Method::GET, ["rate_limit"]) => (Route::RateLimit, None),
+            (&Method::POST, ["bulk", "tasks", "get"]) => (Route::BulkGet, None),
+            (&Method::GET, ["tasks", id]) => (Route::Get, Some(id)),
+            (&Method::POST, ["tasks"]) => (Route::Create, None),
+            (&Method::POST, ["tasks", _, "actions", "run"]) => (Route::Run, None),
+            (&Method::POST, ["tasks", _, "actions", "abort"]) => (Route::Abort, None),
+            _ => (Route::Other, None),
+        }
+    }
 }
 
 /// How a refresh of a task is tracked: served count, and the gaps between consecutive
@@ -110,16 +105,15 @@ pub struct Refresh {
     pub gap_max: Duration,
 }
 
-/// A simulated task.
+/// A task of a scenario: its schedule, and how it is refreshed.
 #[derive(Debug, Clone)]
 pub struct SimTask {
-    /// (from when, status), in time order.
+    /// (from when, status), in time order: QUEUED and/or RUNNING, then at most one ending.
     pub schedule: Vec<(Duration, Status)>,
     /// How it is refreshed.
     pub refresh: Refresh,
     /// Whether it counts for full sweeps ([`Platform::sweeps`]).
     pub watched: bool,
-    name: String,
 }
 
 impl SimTask {
@@ -129,7 +123,6 @@ impl SimTask {
             schedule,
             refresh: Refresh::default(),
             watched: false,
-            name: String::new(),
         }
     }
 
@@ -162,9 +155,30 @@ impl SimTask {
             .map(|(at, _)| *at)
             .next_back()
     }
+
+    /// The run the mock follows for this schedule: started at its first entry, RUNNING from
+    /// its RUNNING entry (at once when it starts RUNNING, never without one), ended with its
+    /// ending, if any.
+    fn plan(&self) -> (Duration, RunPlan) {
+        let start = self.schedule.first().map_or(Duration::ZERO, |e| e.0);
+        let after = |at: Duration| at.saturating_sub(start);
+        let running = self
+            .schedule
+            .iter()
+            .find(|(_, s)| *s == "RUNNING")
+            .map_or(Duration::MAX, |(at, _)| after(*at));
+        let ending = self.schedule.iter().find(|(_, s)| is_terminal(s));
+        let outcome = match ending.map(|e| e.1) {
+            Some("FAILED") => Outcome::Failed,
+            Some("ABORTED") => Outcome::Aborted,
+            _ => Outcome::Completed,
+        };
+        let plan = RunPlan::new(running, ending.map(|(at, _)| after(*at)), outcome);
+        (start, plan)
+    }
 }
 
-/// Requests of one caller, as the platform saw them.
+/// Requests of one caller, as the platform answered them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallerCounts {
     /// Accepted and counted against the window.
@@ -188,14 +202,15 @@ pub struct ChangeSend {
     pub status: u16,
 }
 
-/// The simulated platform: see the [module docs](self).
+/// The mock's platform on the virtual clock, and the bookkeeping of the figures: see the
+/// [module docs](self).
 #[derive(Debug)]
 pub struct Platform {
     cfg: PlatformConfig,
-    windows: HashMap<String, Window>,
+    mock: MockPlatform,
+    /// The instant virtual time zero stands for.
+    origin: Instant,
     tasks: HashMap<String, SimTask>,
-    next_id: u64,
-    rng: Rng,
     callers: Vec<CallerCounts>,
     /// Every change call, in the order they arrived.
     pub changes: Vec<ChangeSend>,
@@ -211,15 +226,23 @@ pub struct Platform {
     pub sweeps: Vec<Duration>,
 }
 
+/// A run created by a caller: QUEUED for its first quarter, RUNNING to its end.
+const RUN: Duration = Duration::from_secs(40 * 60);
+
 impl Platform {
-    /// A platform with `cfg`, no task, and a generator seeded with `seed` for run durations.
-    pub fn new(cfg: PlatformConfig, seed: u64) -> Self {
+    /// The mock's platform with `cfg`'s window and no task, virtual time zero at Unix time
+    /// [`T0`]. Runs made by callers last 40 minutes (the mock's wall-time schedule).
+    pub fn new(cfg: PlatformConfig) -> Self {
+        let config = MockBuilder::new()
+            .rate_limit(cfg.limit, cfg.window)
+            .schedule(Schedule::WallTime(RUN));
+        let origin = Instant::now();
+        let wall = UNIX_EPOCH + Duration::from_secs(T0);
         Self {
             cfg,
-            windows: HashMap::new(),
+            mock: MockPlatform::new(config.config(), "http://sim/v2", origin, wall),
+            origin,
             tasks: HashMap::new(),
-            next_id: 0,
-            rng: Rng::new(seed),
             callers: Vec::new(),
             changes: Vec::new(),
             trace: None,
@@ -235,23 +258,36 @@ impl Platform {
         self.cfg
     }
 
-    /// Adds a task with id `id`.
+    /// The mock's platform itself.
+    pub fn mock(&self) -> &MockPlatform {
+        &self.mock
+    }
+
+    /// Adds a task with id `id`, run by the mock on `task`'s schedule.
     pub fn insert(&mut self, id: String, task: SimTask) {
+        let (start, plan) = task.plan();
+        let status = task.schedule.first().map_or("QUEUED", |e| e.1);
+        // As small as a task gets (the mock adds its `href` and, once run, its
+        // `execution_status`): every answer of a sweep carries it.
+        let body = serde_json::json!({"id": id, "name": "", "status": status});
+        self.mock
+            .insert_running(body, plan, self.origin + start)
+            .expect("a task object with an id");
         self.watched += u64::from(task.watched);
         self.tasks.insert(id, task);
     }
 
-    /// A task.
+    /// A task of the scenario.
     pub fn task(&self, id: &str) -> Option<&SimTask> {
         self.tasks.get(id)
     }
 
-    /// Every task.
+    /// Every task of the scenario.
     pub fn tasks(&self) -> impl Iterator<Item = (&String, &SimTask)> {
         self.tasks.iter()
     }
 
-    /// What the platform saw of caller `i`.
+    /// What the platform answered caller `i`.
     pub fn caller(&self, i: usize) -> CallerCounts {
         self.callers.get(i).copied().unwrap_or_default()
     }
@@ -272,68 +308,6 @@ impl Platform {
             self.callers.resize(i + 1, CallerCounts::default());
         }
         &mut self.callers[i]
-    }
-
-    /// The reset and end of a window opening at `now`: `T0 + now + window` rounded up to a
-    /// whole second.
-    fn window_from(&self, now: Duration) -> (u64, Duration) {
-        let wall = Duration::from_secs(T0) + now + self.cfg.window;
-        let reset = wall.as_secs() + u64::from(wall.subsec_nanos() > 0);
-        (reset, Duration::from_secs(reset - T0))
-    }
-
-    fn open(&mut self, token: &str, now: Duration) -> Option<&mut Window> {
-        if self.windows.get(token).is_some_and(|w| now >= w.end) {
-            self.windows.remove(token);
-        }
-        self.windows.get_mut(token)
-    }
-
-    /// Counts one request of `token` at `now` (opening a window if none is open).
-    pub fn hit(&mut self, token: &str, now: Duration) -> RateInfo {
-        let limit = self.cfg.limit;
-        if self.open(token, now).is_none() {
-            let (reset, end) = self.window_from(now);
-            self.windows.insert(
-                token.to_owned(),
-                Window {
-                    end,
-                    reset,
-                    used: 0,
-                },
-            );
-        }
-        let w = self.windows.get_mut(token).expect("just opened");
-        let allowed = w.used < limit;
-        if allowed {
-            w.used += 1;
-        }
-        RateInfo {
-            allowed,
-            limit,
-            remaining: limit - w.used,
-            reset: w.reset,
-        }
-    }
-
-    /// Looks at `token`'s window without counting or opening one.
-    pub fn peek(&mut self, token: &str, now: Duration) -> RateInfo {
-        let limit = self.cfg.limit;
-        let fresh = self.window_from(now).0;
-        match self.open(token, now) {
-            Some(w) => RateInfo {
-                allowed: w.used < limit,
-                limit,
-                remaining: limit - w.used,
-                reset: w.reset,
-            },
-            None => RateInfo {
-                allowed: true,
-                limit,
-                remaining: limit,
-                reset: fresh,
-            },
-        }
     }
 
     fn served(&mut self, id: &str, now: Duration) {
@@ -363,38 +337,8 @@ impl Platform {
         }
     }
 
-    fn task_json(&self, id: &str, now: Duration, out: &mut Vec<u8>) -> bool {
-        let Some(t) = self.tasks.get(id) else {
-            return false;
-        };
-        let status = t.status_at(now);
-        out.extend_from_slice(br#"{"id":""#);
-        out.extend_from_slice(id.as_bytes());
-        out.extend_from_slice(br#"","name":""#);
-        out.extend_from_slice(t.name.as_bytes());
-        out.extend_from_slice(br#"","status":""#);
-        out.extend_from_slice(status.as_bytes());
-        out.extend_from_slice(br#""}"#);
-        true
-    }
-
-    /// Schedules a run of `id` starting at `now`: QUEUED, RUNNING after 10–120 s, ended
-    /// (COMPLETED, or FAILED one time in ten) 10–60 minutes later.
-    fn start(&mut self, id: &str, now: Duration) {
-        let running = now + Duration::from_secs(self.rng.range(10, 120));
-        let end = running + Duration::from_secs(self.rng.range(600, 3600));
-        let ending = if self.rng.below(10) == 0 {
-            "FAILED"
-        } else {
-            "COMPLETED"
-        };
-        if let Some(t) = self.tasks.get_mut(id) {
-            t.schedule
-                .extend([(now, "QUEUED"), (running, "RUNNING"), (end, ending)]);
-        }
-    }
-
-    /// Answers `request` from `caller` at `now` (it left the client at `sent`).
+    /// The mock's answer to `request` from `caller` arriving at `now` (it left the client at
+    /// `sent`), with the figures' bookkeeping.
     pub fn handle(
         &mut self,
         caller: usize,
@@ -402,51 +346,30 @@ impl Platform {
         now: Duration,
         request: &Request<Vec<u8>>,
     ) -> Response<Vec<u8>> {
-        let token = request
-            .headers()
-            .get("x-sbg-auth-token")
-            .or_else(|| request.headers().get(http::header::AUTHORIZATION))
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let path = request.uri().path();
-        let rest = path.split_once("/v2/").map_or("", |(_, r)| r);
-        let segs: Vec<&str> = rest.split('/').collect();
-        let m = request.method();
-        let route = match (m, segs.as_slice()) {
-            (&Method::GET, ["rate_limit"]) => Route::RateLimit,
-            (&Method::POST, ["bulk", "tasks", "get"]) => Route::BulkGet,
-            (&Method::GET, ["tasks", _]) => Route::Get,
-            (&Method::POST, ["tasks"]) => Route::Create,
-            (&Method::POST, ["tasks", _, "actions", "run"]) => Route::Run,
-            (&Method::POST, ["tasks", _, "actions", "abort"]) => Route::Abort,
-            _ => Route::Other,
-        };
-        let rate = if route == Route::RateLimit {
-            self.caller_mut(caller).free += 1;
-            // Free: answered even when the window is spent (it says so in its numbers).
-            RateInfo {
-                allowed: true,
-                ..self.peek(&token, now)
+        let response = self.mock.handle(request, self.origin + now);
+        let status = response.status().as_u16();
+        let (route, id) = Route::of(request);
+        let counts = self.caller_mut(caller);
+        match (route, status) {
+            (Route::RateLimit, _) => counts.free += 1,
+            (_, 429) => counts.rate_limited += 1,
+            _ => counts.counted += 1,
+        }
+        if status == 200 {
+            match (route, id) {
+                (Route::Get, Some(id)) => self.served(id, now),
+                (Route::BulkGet, _) => {
+                    let body: serde_json::Value =
+                        serde_json::from_slice(request.body()).unwrap_or_default();
+                    for id in body["task_ids"].as_array().into_iter().flatten() {
+                        if let Some(id) = id.as_str() {
+                            self.served(id, now);
+                        }
+                    }
+                }
+                _ => {}
             }
-        } else {
-            let r = self.hit(&token, now);
-            if r.allowed {
-                self.caller_mut(caller).counted += 1;
-            } else {
-                self.caller_mut(caller).rate_limited += 1;
-            }
-            r
-        };
-        let (status, body) = if rate.allowed {
-            self.answer(route, &segs, request, now, rate)
-        } else {
-            (
-                429,
-                br#"{"status":429,"code":1000,"message":"Rate limit exceeded! Check response headers."}"#
-                    .to_vec(),
-            )
-        };
+        }
         if let Some(trace) = self.trace.as_mut() {
             trace.push((caller, route, now, status));
         }
@@ -458,139 +381,7 @@ impl Platform {
                 status,
             });
         }
-        Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .header("x-ratelimit-limit", rate.limit)
-            .header("x-ratelimit-remaining", rate.remaining)
-            .header("x-ratelimit-reset", rate.reset)
-            .body(body)
-            .expect("a valid answer")
-    }
-
-    fn answer(
-        &mut self,
-        route: Route,
-        segs: &[&str],
-        request: &Request<Vec<u8>>,
-        now: Duration,
-        rate: RateInfo,
-    ) -> (u16, Vec<u8>) {
-        let not_found = || {
-            (
-                404,
-                br#"{"status":404,"code":7002,"message":"Task not found."}"#.to_vec(),
-            )
-        };
-        let mut out = Vec::with_capacity(128);
-        match route {
-            Route::RateLimit => {
-                let body = format!(
-                    r#"{{"rate":{{"limit":{},"remaining":{},"reset":{}}},"instance_limit":{{"limit":25,"remaining":25}}}}"#,
-                    rate.limit, rate.remaining, rate.reset
-                );
-                (200, body.into_bytes())
-            }
-            Route::Get => {
-                let id = segs[1];
-                self.served(id, now);
-                if self.task_json(id, now, &mut out) {
-                    (200, out)
-                } else {
-                    not_found()
-                }
-            }
-            Route::BulkGet => {
-                let ids: Vec<String> = serde_json::from_slice::<serde_json::Value>(request.body())
-                    .ok()
-                    .and_then(|v| {
-                        v.get("task_ids")?.as_array().map(|a| {
-                            a.iter()
-                                .filter_map(|x| x.as_str().map(str::to_owned))
-                                .collect()
-                        })
-                    })
-                    .unwrap_or_default();
-                if ids.len() > self.cfg.bulk_max {
-                    return (
-                        400,
-                        br#"{"status":400,"code":9000,"message":"Too many ids."}"#.to_vec(),
-                    );
-                }
-                out.reserve(ids.len() * 96);
-                out.extend_from_slice(br#"{"items":["#);
-                for (i, id) in ids.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    self.served(id, now);
-                    out.extend_from_slice(br#"{"resource":"#);
-                    if !self.task_json(id, now, &mut out) {
-                        out.truncate(out.len() - br#"{"resource":"#.len());
-                        out.extend_from_slice(
-                            br#"{"error":{"status":404,"code":7002,"message":"Task not found."}"#,
-                        );
-                    }
-                    out.push(b'}');
-                }
-                out.extend_from_slice(b"]}");
-                (200, out)
-            }
-            Route::Create => {
-                self.next_id += 1;
-                let id = format!("00000000-0000-4000-8000-{:012x}", self.next_id);
-                let name = serde_json::from_slice::<serde_json::Value>(request.body())
-                    .ok()
-                    .and_then(|v| v.get("name")?.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                let mut task = SimTask::new(vec![(now, "DRAFT")]);
-                task.name = name;
-                self.tasks.insert(id.clone(), task);
-                if request
-                    .uri()
-                    .query()
-                    .is_some_and(|q| q.contains("action=run"))
-                {
-                    self.start(&id, now);
-                }
-                self.task_json(&id, now, &mut out);
-                (200, out)
-            }
-            Route::Run => {
-                let id = segs[1];
-                match self.tasks.get(id).map(|t| t.status_at(now)) {
-                    None => not_found(),
-                    Some("DRAFT") => {
-                        self.start(id, now);
-                        self.task_json(id, now, &mut out);
-                        (200, out)
-                    }
-                    Some(_) => (
-                        400,
-                        br#"{"status":400,"code":5007,"message":"Task is not a draft."}"#.to_vec(),
-                    ),
-                }
-            }
-            Route::Abort => {
-                let id = segs[1];
-                let Some(t) = self.tasks.get_mut(id) else {
-                    return not_found();
-                };
-                let s = t.status_at(now);
-                if s == "DRAFT" || is_terminal(s) {
-                    return (
-                        400,
-                        br#"{"status":400,"code":5008,"message":"Task cannot be aborted."}"#
-                            .to_vec(),
-                    );
-                }
-                t.schedule.retain(|(at, _)| *at <= now);
-                t.schedule.push((now, "ABORTED"));
-                self.task_json(id, now, &mut out);
-                (200, out)
-            }
-            Route::Other => not_found(),
-        }
+        response.map(|b| b.to_vec())
     }
 }
 
@@ -602,46 +393,11 @@ mod tests {
         Duration::from_secs_f64(s)
     }
 
-    fn platform(limit: u64) -> Platform {
-        Platform::new(
-            PlatformConfig {
-                limit,
-                window: Duration::from_secs(300),
-                bulk_max: 100,
-            },
-            7,
-        )
-    }
-
-    #[test]
-    fn a_window_opens_at_the_first_counted_request_and_refuses_until_its_reset() {
-        let mut p = platform(3);
-        // Nothing open: a look shows the whole budget and does not open a window.
-        assert_eq!(p.peek("a", secs(1.0)).remaining, 3);
-        let first = p.hit("a", secs(10.5));
-        // Opened at 10.5 s: 310.5 s, rounded up to the next whole second.
-        assert_eq!(first.reset, T0 + 311);
-        assert_eq!((first.allowed, first.remaining), (true, 2));
-        assert_eq!(p.hit("a", secs(20.0)).remaining, 1);
-        assert_eq!(p.hit("a", secs(30.0)).remaining, 0);
-        let refused = p.hit("a", secs(40.0));
-        assert_eq!((refused.allowed, refused.remaining), (false, 0));
-        assert_eq!(refused.reset, T0 + 311, "a 429 does not move the window");
-        assert!(
-            !p.hit("a", secs(310.99)).allowed,
-            "nothing before the reset"
-        );
-        // Another token has its own window.
-        assert!(p.hit("b", secs(40.0)).allowed);
-        // At the reset exactly: a new window, opened by this request.
-        let next = p.hit("a", secs(311.0));
-        assert_eq!(
-            (next.allowed, next.remaining, next.reset),
-            (true, 2, T0 + 611)
-        );
-        // A gap after a window: the next opens at the next request, not at the old reset + 300.
-        let later = p.hit("a", secs(1000.0));
-        assert_eq!((later.remaining, later.reset), (2, T0 + 1300));
+    fn platform(limit: u32) -> Platform {
+        Platform::new(PlatformConfig {
+            limit,
+            window: Duration::from_secs(300),
+        })
     }
 
     fn request(method: Method, path: &str, body: &str) -> Request<Vec<u8>> {
@@ -657,81 +413,105 @@ mod tests {
         r.headers()[name].to_str().unwrap().parse().unwrap()
     }
 
+    const T1: &str = "00000001-0000-4000-8000-000000000001";
+
     #[test]
-    fn every_answer_has_the_headers_rate_limit_is_free_and_a_bulk_get_counts_one() {
-        let mut p = platform(2);
-        p.insert(
-            "t1".into(),
-            SimTask::new(vec![(secs(0.0), "QUEUED"), (secs(5.0), "RUNNING")]),
-        );
-        let free = p.handle(
+    fn the_mocks_window_opens_at_the_first_counted_request_and_refuses_until_its_reset() {
+        let mut p = platform(3);
+        let get = || request(Method::GET, &format!("tasks/{T1}"), "");
+        p.insert(T1.into(), SimTask::new(vec![(secs(0.0), "RUNNING")]));
+        // Nothing open: the free probe shows the whole budget and opens no window.
+        let probe = p.handle(
             0,
-            secs(0.0),
-            secs(0.0),
+            secs(1.0),
+            secs(1.0),
             &request(Method::GET, "rate_limit", ""),
         );
-        assert_eq!(free.status(), 200);
-        assert_eq!(header(&free, "x-ratelimit-remaining"), 2);
-        let ids: Vec<String> = (0..100).map(|i| format!("t{i}")).collect();
-        let body = serde_json::json!({ "task_ids": ids }).to_string();
-        let bulk = p.handle(
-            1,
-            secs(6.0),
-            secs(6.0),
-            &request(Method::POST, "bulk/tasks/get", &body),
-        );
-        assert_eq!(bulk.status(), 200);
-        assert_eq!(header(&bulk, "x-ratelimit-remaining"), 1);
-        assert_eq!(header(&bulk, "x-ratelimit-reset"), T0 + 306);
-        let v: serde_json::Value = serde_json::from_slice(bulk.body()).unwrap();
-        let items = v["items"].as_array().unwrap();
-        assert_eq!(items.len(), 100);
-        assert_eq!(items[1]["resource"]["status"], "RUNNING");
-        assert_eq!(items[0]["error"]["status"], 404);
-        assert_eq!(p.task("t1").unwrap().refresh.served, 1);
-        let get = p.handle(
-            1,
-            secs(7.0),
-            secs(7.0),
-            &request(Method::GET, "tasks/t1", ""),
-        );
-        assert_eq!(header(&get, "x-ratelimit-remaining"), 0);
-        let refused = p.handle(
-            1,
-            secs(8.0),
-            secs(8.0),
-            &request(Method::GET, "tasks/t1", ""),
-        );
+        assert_eq!(header(&probe, "x-ratelimit-remaining"), 3);
+        let first = p.handle(0, secs(10.5), secs(10.5), &get());
+        // Opened at 10.5 s: 310.5 s, rounded up to the next whole second.
+        assert_eq!(header(&first, "x-ratelimit-reset"), T0 + 311);
+        assert_eq!(header(&first, "x-ratelimit-remaining"), 2);
+        p.handle(0, secs(20.0), secs(20.0), &get());
+        p.handle(0, secs(30.0), secs(30.0), &get());
+        let refused = p.handle(0, secs(40.0), secs(40.0), &get());
         assert_eq!(refused.status(), 429);
-        assert_eq!(header(&refused, "x-ratelimit-limit"), 2);
-        assert_eq!(header(&refused, "x-ratelimit-reset"), T0 + 306);
-        let free = p.handle(
-            0,
-            secs(9.0),
-            secs(9.0),
-            &request(Method::GET, "rate_limit", ""),
+        assert_eq!(
+            header(&refused, "x-ratelimit-reset"),
+            T0 + 311,
+            "a 429 does not move it"
         );
-        assert_eq!(free.status(), 200, "the free call is never refused");
+        assert_eq!(
+            p.handle(0, secs(310.99), secs(310.99), &get()).status(),
+            429
+        );
+        // At the reset exactly: a new window, opened by this request.
+        let next = p.handle(0, secs(311.0), secs(311.0), &get());
+        assert_eq!(next.status(), 200);
+        assert_eq!(header(&next, "x-ratelimit-reset"), T0 + 611);
         assert_eq!(
             p.caller(0),
             CallerCounts {
-                counted: 0,
-                rate_limited: 0,
-                free: 2
-            }
-        );
-        assert_eq!(
-            p.caller(1),
-            CallerCounts {
-                counted: 2,
-                rate_limited: 1,
-                free: 0
+                counted: 4,
+                rate_limited: 2,
+                free: 1
             }
         );
     }
 
     #[test]
-    fn create_run_and_abort_follow_the_lifecycle_and_are_logged() {
+    fn the_mock_runs_each_schedule_and_a_bulk_get_counts_one() {
+        let mut p = platform(2);
+        p.insert(
+            T1.into(),
+            SimTask::new(vec![
+                (secs(0.0), "QUEUED"),
+                (secs(5.0), "RUNNING"),
+                (secs(50.0), "FAILED"),
+            ])
+            .watched(),
+        );
+        let mut ids: Vec<String> = (2..=100)
+            .map(|i| format!("00000001-0000-4000-8000-{i:012x}"))
+            .collect();
+        ids.insert(0, T1.into());
+        let body = serde_json::json!({ "task_ids": ids }).to_string();
+        let bulk = |p: &mut Platform, at: f64| {
+            let r = p.handle(
+                1,
+                secs(at),
+                secs(at),
+                &request(Method::POST, "bulk/tasks/get", &body),
+            );
+            let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+            (r, v)
+        };
+        let (r, v) = bulk(&mut p, 1.0);
+        assert_eq!(r.status(), 200);
+        assert_eq!(header(&r, "x-ratelimit-remaining"), 1);
+        let items = v["items"].as_array().unwrap();
+        assert_eq!(items.len(), 100);
+        assert_eq!(items[0]["resource"]["status"], "QUEUED");
+        assert_eq!(items[1]["error"]["status"], 404);
+        let (_, v) = bulk(&mut p, 6.0);
+        assert_eq!(v["items"][0]["resource"]["status"], "RUNNING");
+        assert_eq!(p.task(T1).unwrap().refresh.served, 2);
+        assert_eq!(p.sweeps, [secs(1.0), secs(6.0)]);
+        let (r, _) = bulk(&mut p, 7.0);
+        assert_eq!(r.status(), 429);
+        assert_eq!(p.caller(1).rate_limited, 1);
+        assert_eq!(
+            p.task(T1).unwrap().refresh.served,
+            2,
+            "a 429 serves nothing"
+        );
+        // The mock ends it as scheduled.
+        let end = p.mock().task(T1, p.origin + secs(50.0)).unwrap();
+        assert_eq!(end["status"], "FAILED");
+    }
+
+    #[test]
+    fn create_run_and_abort_follow_the_mocks_lifecycle_and_are_logged() {
         let mut p = platform(100);
         let created = p.handle(
             3,
@@ -743,28 +523,26 @@ mod tests {
                 r#"{"name":"n1","project":"a/b","app":"a/b/c"}"#,
             ),
         );
+        assert_eq!(created.status(), 201);
         let v: serde_json::Value = serde_json::from_slice(created.body()).unwrap();
-        assert_eq!(v["status"], "DRAFT");
-        assert_eq!(v["name"], "n1");
+        assert_eq!(
+            (v["status"].as_str(), v["name"].as_str()),
+            (Some("DRAFT"), Some("n1"))
+        );
         let id = v["id"].as_str().unwrap().to_owned();
-        let run = p.handle(
-            3,
-            secs(2.0),
-            secs(2.1),
-            &request(Method::POST, &format!("tasks/{id}/actions/run"), ""),
-        );
-        assert_eq!(run.status(), 200);
-        let t = p.task(&id).unwrap();
-        assert_eq!(t.status_at(secs(2.1)), "QUEUED");
-        assert!(is_terminal(t.status_at(secs(100_000.0))));
-        assert_eq!(t.entered("QUEUED", secs(50.0)), Some(secs(2.1)));
-        let again = p.handle(
-            3,
-            secs(3.0),
-            secs(3.0),
-            &request(Method::POST, &format!("tasks/{id}/actions/run"), ""),
-        );
-        assert_eq!(again.status(), 400);
+        let run = |p: &mut Platform, at: f64| {
+            p.handle(
+                3,
+                secs(at),
+                secs(at),
+                &request(Method::POST, &format!("tasks/{id}/actions/run"), ""),
+            )
+        };
+        let ran = run(&mut p, 2.0);
+        assert_eq!(ran.status(), 200);
+        let v: serde_json::Value = serde_json::from_slice(ran.body()).unwrap();
+        assert_eq!(v["status"], "QUEUED");
+        assert_eq!(run(&mut p, 3.0).status(), 400, "not a draft any more");
         let abort = p.handle(
             3,
             secs(4.0),
@@ -772,7 +550,8 @@ mod tests {
             &request(Method::POST, &format!("tasks/{id}/actions/abort"), ""),
         );
         assert_eq!(abort.status(), 200);
-        assert_eq!(p.task(&id).unwrap().status_at(secs(100_000.0)), "ABORTED");
+        let v: serde_json::Value = serde_json::from_slice(abort.body()).unwrap();
+        assert_eq!(v["status"], "ABORTED");
         let sent: Vec<_> = p
             .changes
             .iter()
@@ -781,7 +560,7 @@ mod tests {
         assert_eq!(
             sent,
             [
-                (Route::Create, secs(1.0), 200),
+                (Route::Create, secs(1.0), 201),
                 (Route::Run, secs(2.0), 200),
                 (Route::Run, secs(3.0), 400),
                 (Route::Abort, secs(4.0), 200)
@@ -792,42 +571,42 @@ mod tests {
     #[test]
     fn refresh_gaps_are_measured_inside_the_interval_only() {
         let mut p = platform(100);
-        p.insert("t".into(), SimTask::new(vec![(secs(0.0), "RUNNING")]));
+        p.insert(T1.into(), SimTask::new(vec![(secs(0.0), "RUNNING")]));
         p.measure = (secs(10.0), secs(100.0));
         for t in [0.0, 12.0, 20.0, 50.0, 120.0] {
-            p.handle(0, secs(t), secs(t), &request(Method::GET, "tasks/t", ""));
+            p.handle(
+                0,
+                secs(t),
+                secs(t),
+                &request(Method::GET, &format!("tasks/{T1}"), ""),
+            );
         }
-        let r = p.task("t").unwrap().refresh;
+        let r = p.task(T1).unwrap().refresh;
         assert_eq!(r.served, 5);
         // 0→12 starts before the interval, 50→120 ends after it: 12→20 and 20→50 count.
         assert_eq!((r.gaps, r.gap_sum, r.gap_max), (2, secs(38.0), secs(30.0)));
     }
 
     #[test]
-    fn a_full_sweep_ends_when_every_watched_task_has_been_served_once_more() {
-        let mut p = platform(100);
-        for id in ["a", "b"] {
-            p.insert(
-                id.into(),
-                SimTask::new(vec![(secs(0.0), "RUNNING")]).watched(),
-            );
-        }
-        p.insert("other".into(), SimTask::new(vec![(secs(0.0), "RUNNING")]));
-        for (t, id) in [
-            (1.0, "a"),
-            (2.0, "a"),
-            (3.0, "other"),
-            (4.0, "b"),
-            (5.0, "b"),
-            (6.0, "a"),
-        ] {
-            p.handle(
-                0,
-                secs(t),
-                secs(t),
-                &request(Method::GET, &format!("tasks/{id}"), ""),
-            );
-        }
-        assert_eq!(p.sweeps, [secs(4.0), secs(5.0)]);
+    fn a_schedule_becomes_the_mocks_run_plan() {
+        let t = SimTask::new(vec![
+            (secs(0.0), "QUEUED"),
+            (secs(60.0), "RUNNING"),
+            (secs(600.0), "COMPLETED"),
+        ]);
+        assert_eq!(
+            t.plan(),
+            (
+                secs(0.0),
+                RunPlan::new(secs(60.0), Some(secs(600.0)), Outcome::Completed)
+            )
+        );
+        assert_eq!(t.status_at(secs(59.0)), "QUEUED");
+        assert_eq!(t.entered("RUNNING", secs(100.0)), Some(secs(60.0)));
+        let never = SimTask::new(vec![(secs(0.0), "QUEUED")]);
+        assert_eq!(
+            never.plan().1,
+            RunPlan::new(Duration::MAX, None, Outcome::Completed)
+        );
     }
 }

@@ -81,7 +81,7 @@ impl World {
     pub fn new(seed: u64, latency: Duration) -> Self {
         Self {
             clock: Clock::new(seed),
-            platform: Arc::new(Mutex::new(Platform::new(PlatformConfig::default(), seed))),
+            platform: Arc::new(Mutex::new(Platform::new(PlatformConfig::default()))),
             latency,
         }
     }

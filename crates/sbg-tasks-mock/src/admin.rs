@@ -1,6 +1,7 @@
 //! The mock's own endpoints, under `/__mock/` (outside `/v2/`, so no API path can be one):
-//! statistics, the journal and fleets, for scripts and benchmarks in other processes. They
-//! take no token, count against no rate limit, are not journaled and never show a token.
+//! statistics, the journal, fleets, faults and tasks, for scripts, tools and benchmarks in
+//! other processes: the HTTP face of [`MockControl`](crate::MockControl). They take no token,
+//! count against no rate limit, are not journaled and never show a token.
 
 use std::time::{Duration, Instant};
 
@@ -11,10 +12,13 @@ use hyper::body::Incoming;
 use serde_json::{json, Value};
 
 use crate::body::MockBody;
+use crate::config::parse_duration;
+use crate::fault::{FaultSpec, Route, Scope};
 use crate::fleet::{Fleet, FleetSpec};
 use crate::journal::{AuthScheme, JournalEntry, MockStats};
 use crate::query;
-use crate::server::{lock, Shared};
+use crate::state::Shared;
+use crate::sync::lock;
 
 /// The prefix of the mock's own endpoints.
 pub(crate) const PREFIX: &str = "/__mock";
@@ -122,7 +126,7 @@ fn fleet_spec(q: &[(String, String)]) -> Result<FleetSpec, String> {
         .map_err(|_| "`count` is not a number")?;
     let duration = match (get("duration_ms"), get("duration")) {
         (Some(ms), _) => Duration::from_millis(ms.parse().map_err(|_| "bad `duration_ms`")?),
-        (None, Some(secs)) => crate::cli::parse_duration(secs).map_err(|e| e.to_string())?,
+        (None, Some(secs)) => parse_duration(secs).map_err(|e| e.to_string())?,
         (None, None) => Duration::from_secs(60),
     };
     let mut spec = FleetSpec::new(count, duration);
@@ -141,6 +145,27 @@ fn fleet_spec(q: &[(String, String)]) -> Result<FleetSpec, String> {
         spec = spec.project(p);
     }
     Ok(spec)
+}
+
+/// The faults still installed, as `{"pending": N, "faults": [{"fault", "scope"}...]}`; with a
+/// route, only those waiting for a request of that route.
+fn faults_json(shared: &Shared, route: Option<&str>) -> Result<Value, String> {
+    let route = match route {
+        None => None,
+        Some(r) => Some(r.parse::<Route>().map_err(|e| e.to_string())?),
+    };
+    let faults: Vec<Value> = shared
+        .faults
+        .pending()
+        .into_iter()
+        .filter(|(_, scope)| match (scope, route) {
+            (_, None) => true,
+            (Scope::RouteNext(r, _) | Scope::Route(r), Some(want)) => *r == want,
+            (_, Some(_)) => false,
+        })
+        .map(|(f, s)| json!({"fault": format!("{f:?}"), "scope": format!("{s:?}")}))
+        .collect();
+    Ok(json!({"pending": faults.len(), "faults": faults}))
 }
 
 pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<MockBody> {
@@ -184,30 +209,59 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<MockB
             )
         }
         (&Method::GET, "/__mock/fleet") => {
-            let store = lock(&shared.store);
-            let fleets: Vec<Value> = store.fleets().iter().map(fleet_json).collect();
+            let fleets: Vec<Value> = shared.platform.fleets().iter().map(fleet_json).collect();
             respond(StatusCode::OK, &json!({"fleets": fleets}))
         }
         (&Method::POST, "/__mock/fleet") => match fleet_spec(&q) {
             Ok(spec) => {
-                let f =
-                    lock(&shared.store).spawn_fleet(&spec, &shared.default_user, Instant::now());
+                let f = shared.platform.spawn_fleet(&spec, Instant::now());
                 respond(StatusCode::CREATED, &fleet_json(&f))
             }
             Err(e) => bad(e),
         },
-        (_, "/__mock/stats" | "/__mock/stats/reset" | "/__mock/journal" | "/__mock/fleet") => {
-            respond(
-                StatusCode::METHOD_NOT_ALLOWED,
-                &json!({"error": "method not allowed"}),
-            )
+        (&Method::GET, "/__mock/faults") => match faults_json(shared, get("route")) {
+            Ok(v) => respond(StatusCode::OK, &v),
+            Err(e) => bad(e),
+        },
+        (&Method::POST, "/__mock/faults") => match get("spec").map(str::parse::<FaultSpec>) {
+            Some(Ok(spec)) => {
+                let v = json!({"fault": format!("{:?}", spec.fault), "scope": format!("{:?}", spec.scope)});
+                shared.faults.inject(spec.fault, spec.scope);
+                respond(StatusCode::CREATED, &v)
+            }
+            Some(Err(e)) => bad(e.to_string()),
+            None => bad("`spec` is required (the CLI's --fault syntax, e.g. 503@get*2)"),
+        },
+        (&Method::DELETE, "/__mock/faults") => {
+            shared.faults.clear();
+            respond(StatusCode::OK, &json!({"cleared": true}))
         }
+        (&Method::GET, p) if p.starts_with("/__mock/tasks/") => {
+            let id = &p["/__mock/tasks/".len()..];
+            match shared.platform.task(id, Instant::now()) {
+                Some(task) => respond(StatusCode::OK, &task),
+                None => respond(StatusCode::NOT_FOUND, &json!({"error": "no such task"})),
+            }
+        }
+        (
+            _,
+            "/__mock/stats"
+            | "/__mock/stats/reset"
+            | "/__mock/journal"
+            | "/__mock/fleet"
+            | "/__mock/faults",
+        ) => respond(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &json!({"error": "method not allowed"}),
+        ),
         _ => respond(
             StatusCode::NOT_FOUND,
             &json!({"error": "no such mock endpoint", "endpoints": [
                 "GET /__mock/stats", "POST /__mock/stats/reset",
                 "GET /__mock/journal?since=N&limit=M",
                 "GET /__mock/fleet", "POST /__mock/fleet?count=N&duration_ms=D&fail_ratio=F&seed=S&batch_parent=B&project=P",
+                "GET /__mock/faults?route=R", "POST /__mock/faults?spec=SPEC", "DELETE /__mock/faults",
+                "GET /__mock/tasks/ID",
             ]}),
         ),
     }

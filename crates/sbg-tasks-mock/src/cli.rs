@@ -15,7 +15,8 @@ use std::str::FromStr;
 use std::task::Poll;
 use std::time::Duration;
 
-use crate::config::{MalformedIdPolicy, MockBuilder, RateLimit, Schedule};
+use crate::builder::MockBuilder;
+use crate::config::{MalformedIdPolicy, RateLimit, Schedule};
 use crate::error::MockError;
 use crate::fault::FaultSpec;
 use crate::fleet::FleetSpec;
@@ -68,20 +69,7 @@ impl FromStr for RateLimitSetting {
     }
 }
 
-/// A duration in seconds (`60`, `1.5`) or milliseconds (`500ms`).
-pub fn parse_duration(s: &str) -> Result<Duration, MockError> {
-    let t = s.trim();
-    let err = || MockError::parse("duration", s, "expected SECONDS (e.g. 60, 1.5) or Nms");
-    if let Some(ms) = t.strip_suffix("ms") {
-        return ms
-            .trim()
-            .parse()
-            .map(Duration::from_millis)
-            .map_err(|_| err());
-    }
-    let secs: f64 = t.trim_end_matches('s').parse().map_err(|_| err())?;
-    Duration::try_from_secs_f64(secs).map_err(|_| err())
-}
+pub use crate::config::parse_duration;
 
 /// The mock's command-line arguments.
 #[derive(Debug, Clone, clap::Parser)]
@@ -141,6 +129,9 @@ pub struct MockArgs {
     /// Make the fleet's tasks the children of one batch parent.
     #[arg(long)]
     pub fleet_batch: bool,
+    /// How many requests the journal keeps (oldest dropped first).
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub journal_capacity: usize,
     /// Write the fleet's task ids to this file, one per line (the batch parent's id first,
     /// with --fleet-batch), before the base URL is printed.
     #[arg(long, value_name = "FILE")]
@@ -157,6 +148,7 @@ impl MockArgs {
             .serve_malformed_examples(self.serve_malformed_examples)
             .schedule(self.schedule)
             .steps_total(self.steps_total)
+            .journal_capacity(self.journal_capacity)
             .malformed_id(if self.malformed_id_404 {
                 MalformedIdPolicy::NotFound
             } else {

@@ -1,4 +1,5 @@
-//! Configuration of a mock server and its builder.
+//! What a mock is configured with: schedules, rate limits, policies, and the whole
+//! [`MockConfig`] (built with [`MockBuilder`](crate::MockBuilder)).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -6,7 +7,6 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::control::{MockHandle, MockServer};
 use crate::error::MockError;
 use crate::fault::{Fault, Scope};
 use crate::fleet::FleetSpec;
@@ -124,7 +124,31 @@ pub enum Outcome {
     Aborted,
 }
 
-/// Everything a mock server is started with. Built with [`MockBuilder`].
+/// A run that follows a wall-time plan of its own, whatever the [`Schedule`] (as fleet tasks
+/// do): QUEUED from its start, RUNNING from `running_after`, ended with `outcome` at
+/// `ends_after` (never, when `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunPlan {
+    /// From the run's start to RUNNING.
+    pub running_after: Duration,
+    /// From the run's start to its end; `None`: it does not end.
+    pub ends_after: Option<Duration>,
+    /// How it ends.
+    pub outcome: Outcome,
+}
+
+impl RunPlan {
+    /// RUNNING after `running_after`, ended with `outcome` after `ends_after`.
+    pub fn new(running_after: Duration, ends_after: Option<Duration>, outcome: Outcome) -> Self {
+        RunPlan {
+            running_after,
+            ends_after,
+            outcome,
+        }
+    }
+}
+
+/// Everything a mock server is started with. Built with [`MockBuilder`](crate::MockBuilder).
 #[derive(Clone)]
 pub struct MockConfig {
     pub(crate) listen: SocketAddr,
@@ -193,144 +217,17 @@ impl Default for MockConfig {
     }
 }
 
-/// Builder of a [`MockServer`] (async) or [`MockHandle`] (own runtime on a background thread).
-///
-/// Defaults: listen on `127.0.0.1:0`, any non-empty token accepted (until [`token`](Self::token)
-/// is called), no seeded tasks, [`Schedule::Polls(3)`](Schedule::Polls), the platform's rate
-/// limit (1000 per 5 minutes), plain HTTP, malformed ids → 400/7005, every file id exists,
-/// 4 steps per task, a journal of the last 100 000 requests.
-#[derive(Debug, Clone, Default)]
-pub struct MockBuilder {
-    config: MockConfig,
-}
-
-impl MockBuilder {
-    /// A builder with the defaults.
-    pub fn new() -> Self {
-        Self::default()
+/// A duration in seconds (`60`, `1.5`) or milliseconds (`500ms`).
+pub fn parse_duration(s: &str) -> Result<Duration, MockError> {
+    let t = s.trim();
+    let err = || MockError::parse("duration", s, "expected SECONDS (e.g. 60, 1.5) or Nms");
+    if let Some(ms) = t.strip_suffix("ms") {
+        return ms
+            .trim()
+            .parse()
+            .map(Duration::from_millis)
+            .map_err(|_| err());
     }
-
-    /// Accept `token` (user name `mock-user`). May be called several times; once called, only
-    /// the tokens given are accepted.
-    pub fn token(self, token: impl Into<String>) -> Self {
-        self.user(token, "mock-user")
-    }
-
-    /// Accept `token` as the user `user` (shown in `created_by` / `executed_by`).
-    pub fn user(mut self, token: impl Into<String>, user: impl Into<String>) -> Self {
-        self.config.tokens.push((token.into(), user.into()));
-        self
-    }
-
-    /// Address to listen on (default `127.0.0.1:0`, a free port).
-    pub fn listen(mut self, addr: SocketAddr) -> Self {
-        self.config.listen = addr;
-        self
-    }
-
-    /// Seed the documentation's example tasks (see [`examples`](crate::examples)).
-    pub fn seed_examples(mut self, yes: bool) -> Self {
-        self.config.seed_examples = yes;
-        self
-    }
-
-    /// Serve the batch example ([`BATCH_TASK_ID`](crate::examples::BATCH_TASK_ID)) verbatim,
-    /// malformed as documented, instead of repaired.
-    pub fn serve_malformed_examples(mut self, yes: bool) -> Self {
-        self.config.serve_malformed_examples = yes;
-        self
-    }
-
-    /// How running tasks advance.
-    pub fn schedule(mut self, schedule: Schedule) -> Self {
-        self.config.schedule = schedule;
-        self
-    }
-
-    /// A per-token budget of `limit` requests per `window`.
-    pub fn rate_limit(mut self, limit: u32, window: Duration) -> Self {
-        self.config.rate_limit = Some(RateLimit { limit, window });
-        self
-    }
-
-    /// No rate limiting and no `X-RateLimit-*` headers (for load benches).
-    pub fn no_rate_limit(mut self) -> Self {
-        self.config.rate_limit = None;
-        self
-    }
-
-    /// Serve HTTPS with a self-signed certificate for `localhost`, `127.0.0.1` and `::1`.
-    pub fn tls(mut self, yes: bool) -> Self {
-        self.config.tls = yes;
-        self
-    }
-
-    /// What a task id that is not a UUID gets.
-    pub fn malformed_id(mut self, policy: MalformedIdPolicy) -> Self {
-        self.config.malformed_id = policy;
-        self
-    }
-
-    /// Only these file ids (`path` of a `File`/`Directory` input) exist; a task using another
-    /// gets a `error/task_validation/input/files_missing` entry in `errors`.
-    pub fn known_files<I, S>(mut self, files: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.config.known_files = Some(files.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// `steps_total` of tasks that do not say (default 4).
-    pub fn steps_total(mut self, steps: u64) -> Self {
-        self.config.steps_total = steps.max(1);
-        self
-    }
-
-    /// How many journal entries are kept (oldest dropped first; default 100 000).
-    pub fn journal_capacity(mut self, entries: usize) -> Self {
-        self.config.journal_capacity = entries;
-        self
-    }
-
-    /// Inject a fault from the start (same as [`MockControl::inject`](crate::MockControl::inject)).
-    pub fn fault(mut self, fault: Fault, scope: Scope) -> Self {
-        self.config.faults.push((fault, scope));
-        self
-    }
-
-    /// Make a fleet when the server starts (repeatable; see
-    /// [`MockControl::spawn_fleet`](crate::MockControl::spawn_fleet)). Its clock starts then.
-    pub fn fleet(mut self, spec: FleetSpec) -> Self {
-        self.config.fleets.push(spec);
-        self
-    }
-
-    /// Worker threads of the runtime made by [`start_blocking`](Self::start_blocking) (default 2).
-    pub fn worker_threads(mut self, n: usize) -> Self {
-        self.config.worker_threads = n.max(1);
-        self
-    }
-
-    /// The configuration built so far.
-    pub fn config(&self) -> &MockConfig {
-        &self.config
-    }
-
-    /// Start on the current tokio runtime.
-    pub async fn start(self) -> Result<MockServer, MockError> {
-        MockServer::start(self.config).await
-    }
-
-    /// Start on a runtime of its own, on a background thread (for blocking code).
-    pub fn start_blocking(self) -> Result<MockHandle, MockError> {
-        MockServer::start_blocking(self.config)
-    }
-}
-
-impl From<MockConfig> for MockBuilder {
-    fn from(config: MockConfig) -> Self {
-        MockBuilder { config }
-    }
+    let secs: f64 = t.trim_end_matches('s').parse().map_err(|_| err())?;
+    Duration::try_from_secs_f64(secs).map_err(|_| err())
 }

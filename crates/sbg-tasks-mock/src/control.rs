@@ -1,25 +1,25 @@
 //! Starting, driving and stopping a mock server.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use serde_json::Value;
-use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::config::{MockBuilder, MockConfig, Outcome};
+use crate::config::RunPlan;
+use crate::config::{MockConfig, Outcome};
 use crate::error::MockError;
 use crate::fault::{Fault, FaultTable, Route, Scope};
 use crate::fleet::{Fleet, FleetSpec};
 use crate::journal::{Journal, JournalEntry, MockStats, TokenStats};
-use crate::ratelimit::Limiter;
-use crate::server::{self, lock, Shared};
-use crate::store::{Store, StoreConfig};
+use crate::platform::MockPlatform;
+use crate::server;
+use crate::state::Shared;
+use crate::sync::lock;
 use crate::tls;
 
 /// The handle to a running mock's state: addresses, journal, faults and tasks.
@@ -34,7 +34,7 @@ pub struct MockControl {
 impl std::fmt::Debug for MockControl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MockControl")
-            .field("base_url", &self.shared.base_url)
+            .field("base_url", &self.shared.platform.base_url())
             .finish_non_exhaustive()
     }
 }
@@ -42,7 +42,13 @@ impl std::fmt::Debug for MockControl {
 impl MockControl {
     /// The API base URL, e.g. `http://127.0.0.1:41234/v2` (`https://` with TLS).
     pub fn base_url(&self) -> &str {
-        &self.shared.base_url
+        self.shared.platform.base_url()
+    }
+
+    /// The platform this server answers from (the same model a simulation can drive on a
+    /// clock of its own, see [`MockPlatform`]).
+    pub fn platform(&self) -> &MockPlatform {
+        &self.shared.platform
     }
 
     /// The address the server listens on.
@@ -101,12 +107,12 @@ impl MockControl {
     /// Make a fleet of tasks that move QUEUED → RUNNING → COMPLETED/FAILED over time (see
     /// [`FleetSpec`]); its clock starts now. Also `POST /__mock/fleet`.
     pub fn spawn_fleet(&self, spec: FleetSpec) -> Fleet {
-        lock(&self.shared.store).spawn_fleet(&spec, &self.shared.default_user, Instant::now())
+        self.shared.platform.spawn_fleet(&spec, Instant::now())
     }
 
     /// The fleets made so far (also `GET /__mock/fleet`).
     pub fn fleets(&self) -> Vec<Fleet> {
-        lock(&self.shared.store).fleets().to_vec()
+        self.shared.platform.fleets()
     }
 
     /// Forget the journal's entries.
@@ -131,45 +137,50 @@ impl MockControl {
     }
 
     /// Insert (or replace) a task given as a JSON object. A missing `id` is made up (a new
-    /// UUID), a missing `href` filled in. Returns the id. A `DRAFT` task can be run.
+    /// UUID); `href` is set to the mock's own (a client following it stays on the mock).
+    /// Returns the id. A `DRAFT` task can be run.
     pub fn insert_task(&self, task: Value) -> Result<String, MockError> {
-        lock(&self.shared.store)
-            .insert(task)
-            .map_err(MockError::InvalidTask)
+        self.shared.platform.insert_task(task)
+    }
+
+    /// Insert (or replace) a task already run now, following `plan` whatever the schedule
+    /// (see [`MockPlatform::insert_running`]).
+    pub fn insert_running(&self, task: Value, plan: RunPlan) -> Result<String, MockError> {
+        self.shared
+            .platform
+            .insert_running(task, plan, Instant::now())
     }
 
     /// The task as it is now, without counting a poll.
     pub fn task(&self, id: &str) -> Option<Value> {
-        lock(&self.shared.store).snapshot(id, Instant::now())
+        self.shared.platform.task(id, Instant::now())
     }
 
     /// The ids of all tasks, in the order they were made.
     pub fn task_ids(&self) -> Vec<String> {
-        lock(&self.shared.store).ids()
+        self.shared.platform.task_ids()
     }
 
     /// How many tasks there are.
     pub fn task_count(&self) -> usize {
-        lock(&self.shared.store).len()
+        self.shared.platform.task_count()
     }
 
     /// How the task (and, for a batch parent, its children) ends. `false` if there is no such
     /// task. Takes effect when the schedule runs out.
     pub fn set_outcome(&self, id: &str, outcome: Outcome) -> bool {
-        lock(&self.shared.store).set_outcome(id, outcome)
+        self.shared.platform.set_outcome(id, outcome)
     }
 
     /// Count `polls` polls of a running task (and of its children) as if it had been fetched.
     /// `false` if there is no such task.
     pub fn advance(&self, id: &str, polls: u32) -> bool {
-        lock(&self.shared.store).advance(id, polls, Instant::now())
+        self.shared.platform.advance(id, polls, Instant::now())
     }
 
     /// Start every token's rate-limit window afresh.
     pub fn reset_rate_limits(&self) {
-        if let Some(l) = &self.shared.limiter {
-            lock(l).reset_all();
-        }
+        self.shared.platform.reset_rate_limits();
     }
 }
 
@@ -189,11 +200,6 @@ impl Deref for MockServer {
 }
 
 impl MockServer {
-    /// A builder with the defaults.
-    pub fn builder() -> MockBuilder {
-        MockBuilder::new()
-    }
-
     /// Start with `config` on the current tokio runtime.
     pub async fn start(config: MockConfig) -> Result<MockServer, MockError> {
         let listener =
@@ -215,44 +221,18 @@ impl MockServer {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let base_url = format!("{scheme}://{addr}/v2");
         let started = Instant::now();
-        let wall = SystemTime::now();
-        let mut store = Store::new(StoreConfig {
-            schedule: config.schedule,
-            steps_total: config.steps_total,
-            known_files: config.known_files.clone(),
-            base_url: base_url.clone(),
-            serve_malformed: config.serve_malformed_examples,
-            base_instant: started,
-            base_wall: OffsetDateTime::from(wall),
-        });
-        if config.seed_examples {
-            store.seed_examples();
-        }
-        let default_user = config
-            .tokens
-            .first()
-            .map_or_else(|| "mock-user".to_owned(), |(_, u)| u.clone());
-        for spec in &config.fleets {
-            store.spawn_fleet(spec, &default_user, started);
-        }
+        let platform = MockPlatform::new(&config, &base_url, started, SystemTime::now());
         let faults = FaultTable::default();
         for (f, s) in &config.faults {
             faults.inject(f.clone(), *s);
         }
         let shared = Arc::new(Shared {
             started,
-            base_url,
             addr,
             cert_pem: tls.as_ref().map(|t| t.cert_pem.clone()),
-            tokens: config.tokens.iter().cloned().collect::<HashMap<_, _>>(),
-            malformed_id: config.malformed_id,
-            store: Mutex::new(store),
+            platform,
             faults,
             journal: Mutex::new(Journal::new(config.journal_capacity)),
-            limiter: config
-                .rate_limit
-                .map(|r| Mutex::new(Limiter::new(r, started, wall))),
-            default_user,
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(

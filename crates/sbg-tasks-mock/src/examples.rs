@@ -76,3 +76,62 @@ pub fn validation_errors() -> serde_json::Value {
         .and_then(|mut v| v.get_mut("errors").map(serde_json::Value::take))
         .unwrap_or(serde_json::Value::Null)
 }
+
+/// `example` (one of the bodies above) as a mock at `base_url` (e.g.
+/// `http://127.0.0.1:8080/v2`) serves it: every `href` points at the mock, not at the
+/// platform the documentation was written against, so a client that follows `href` never
+/// leaves the mock (nor takes its token elsewhere). Nothing else changes, byte for byte.
+pub fn at_base(example: &[u8], base_url: &str) -> Vec<u8> {
+    let base = base_url.trim_end_matches('/');
+    let text = String::from_utf8_lossy(example);
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest: &str = &text;
+    while let Some(i) = rest.find("\"href\"") {
+        let (head, tail) = rest.split_at(i + "\"href\"".len());
+        out.push_str(head);
+        rest = tail;
+        // `: "https://host/v2` up to the end of `/v2`, on the same line.
+        let line = &tail[..tail.find('\n').unwrap_or(tail.len())];
+        let Some(start) = line.find(['"', '\'']).map(|q| q + 1) else {
+            continue;
+        };
+        let Some(v2) = line[start..].find("://").and_then(|s| {
+            line[start + s + 3..]
+                .find("/v2")
+                .map(|v| start + s + 3 + v + 3)
+        }) else {
+            continue;
+        };
+        out.push_str(&tail[..start]);
+        out.push_str(base);
+        rest = &tail[v2..];
+    }
+    out.push_str(rest);
+    out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_href_of_every_example_points_at_the_base() {
+        let base = "http://127.0.0.1:9/v2";
+        for example in [GET_TASK, RUN_TASK, RERUN_TASK, GET_TASK_BATCH_MALFORMED] {
+            let text = String::from_utf8(at_base(example, base)).unwrap();
+            let hrefs: Vec<&str> = text.lines().filter(|l| l.contains("\"href\"")).collect();
+            assert!(!hrefs.is_empty());
+            for h in hrefs {
+                assert!(h.contains("\"http://127.0.0.1:9/v2/tasks/"), "{h}");
+            }
+            assert!(!text.contains("sbgenomics.com"), "{text}");
+            // Nothing but the hrefs changed.
+            let original = String::from_utf8_lossy(example);
+            assert_eq!(text.lines().count(), original.lines().count());
+            for (a, b) in text.lines().zip(original.lines()) {
+                assert!(a == b || a.contains("\"href\""), "{a} / {b}");
+            }
+        }
+        assert_eq!(at_base(b"{\"id\":1}", base), b"{\"id\":1}");
+    }
+}

@@ -97,34 +97,3 @@ pub struct Fleet {
     /// How many of them end FAILED.
     pub failing: usize,
 }
-
-/// splitmix64: small, fast, and the same everywhere.
-pub(crate) struct SplitMix(pub(crate) u64);
-
-impl SplitMix {
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `(0, 1]`.
-    pub(crate) fn unit(&mut self) -> f64 {
-        #[allow(clippy::cast_precision_loss)]
-        let x = ((self.next_u64() >> 11) + 1) as f64;
-        x / (1u64 << 53) as f64
-    }
-
-    /// A version-4 UUID from the stream.
-    pub(crate) fn uuid(&mut self) -> String {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&self.next_u64().to_le_bytes());
-        b[8..].copy_from_slice(&self.next_u64().to_le_bytes());
-        uuid::Builder::from_random_bytes(b)
-            .into_uuid()
-            .hyphenated()
-            .to_string()
-    }
-}

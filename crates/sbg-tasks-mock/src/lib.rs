@@ -34,14 +34,21 @@
 //!   only as [`token_fingerprint`]s): `GET /__mock/stats` (per-token requests, counted
 //!   requests, 429s, requests by route, body bytes before and after compression; also
 //!   [`MockControl::stats`]), `POST /__mock/stats/reset`, `GET /__mock/journal?since=N&limit=M`
-//!   (also [`MockControl::journal_since`]), `GET`/`POST /__mock/fleet`.
+//!   (also [`MockControl::journal_since`]), `GET`/`POST /__mock/fleet`, `GET`/`POST`/`DELETE
+//!   /__mock/faults` and `GET /__mock/tasks/ID` (also [`MockControl::faults`], [`inject`](MockControl::inject), [`task`](MockControl::task)).
 //! - Fleets ([`FleetSpec`], [`MockControl::spawn_fleet`], [`MockBuilder::fleet`], CLI
 //!   `--fleet N --fleet-duration SECS`): thousands of tasks that move QUEUED → RUNNING →
 //!   COMPLETED/FAILED on a seeded wall-time schedule, optionally the children of one batch
 //!   parent whose `execution_status` counts follow them.
 //! - gzip answers (bodies of 1 KiB or more) when `Accept-Encoding` names gzip, never
 //!   otherwise; [`Fault::GzipBomb`] for a client's cap on inflated bodies.
-//! - The documentation's example tasks ([`examples`]), including the malformed batch body.
+//! - The documentation's example tasks ([`examples`]), including the malformed batch body,
+//!   with every `href` at the mock's own base URL (as for every task: a client following
+//!   `href` stays on the mock).
+//! - [`MockPlatform`]: the platform without HTTP or clock (tokens, rate limiter, routes,
+//!   tasks), answering `http::Request`s at the instant it is handed; what the server serves,
+//!   and what a virtual-time simulation drives.
+//! - [`SplitMix`]: the seeded generator of fleets (and of the benches' simulation).
 //! - Fault injection ([`Fault`], [`Scope`]), a request [journal](JournalEntry), optional TLS.
 //! - A binary `sbg-tasks-mock` whose argument parsing lives in [`cli`] so other binaries can
 //!   embed it.
@@ -68,9 +75,16 @@
 //! # Ok(()) }
 //! ```
 
+// Layered, each module naming only those below it:
+// - ground: `error`, `api_error`, `query`, `examples`, `rng`, `sync`, `fault`, `journal`,
+//   `fleet`, `config`;
+// - the model: `ratelimit`, `store`, then `platform` (routes and calls, no HTTP, no clock);
+// - HTTP: `wire` (bytes), `body`, `tls`, `state`, `admin` (`/__mock/`), `server`;
+// - driving it: `control`, `builder`, `cli`.
 mod admin;
 mod api_error;
 mod body;
+mod builder;
 pub mod cli;
 mod config;
 mod control;
@@ -79,19 +93,27 @@ pub mod examples;
 mod fault;
 mod fleet;
 mod journal;
+mod platform;
 mod query;
 mod ratelimit;
+mod rng;
 mod server;
+mod state;
 mod store;
+mod sync;
 mod tls;
+mod wire;
 
 pub use api_error::codes;
-pub use config::{MalformedIdPolicy, MockBuilder, MockConfig, Outcome, RateLimit, Schedule};
+pub use builder::MockBuilder;
+pub use config::{MalformedIdPolicy, MockConfig, Outcome, RateLimit, RunPlan, Schedule};
 pub use control::{MockControl, MockHandle, MockServer};
 pub use error::MockError;
 pub use fault::{Fault, FaultSpec, Malformed, Route, Scope};
 pub use fleet::{Fleet, FleetSpec};
 pub use journal::{token_fingerprint, AuthScheme, JournalEntry, MockStats, TokenStats};
+pub use platform::MockPlatform;
+pub use rng::SplitMix;
 pub use serde_json;
 
 /// The crate README's example, compiled as a doctest so it cannot rot.

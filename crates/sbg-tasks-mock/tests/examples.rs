@@ -52,14 +52,17 @@ async fn documented_get_request_gets_the_documented_body() {
     let raw = send_documented(s.addr(), examples::GET_TASK_REQUEST).await;
     let (head, body) = split(&raw);
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let expected = String::from_utf8_lossy(examples::GET_TASK)
+    let expected = String::from_utf8_lossy(&examples::at_base(examples::GET_TASK, s.base_url()))
         .replace(examples::GET_TASK_ID, examples::GET_TASK_REQUEST_ID);
     assert_eq!(body, expected);
     // The documented id itself is served byte for byte, and stays COMPLETED.
     for _ in 0..3 {
         let r = get(s.addr(), &format!("/v2/tasks/{}", examples::GET_TASK_ID)).await;
         assert_eq!(r.status, 200);
-        assert_eq!(&r.body[..], examples::GET_TASK);
+        assert_eq!(
+            r.body[..],
+            examples::at_base(examples::GET_TASK, s.base_url())
+        );
     }
     assert_eq!(
         s.journal()[0].auth,
@@ -93,7 +96,10 @@ async fn documented_run_request_runs_the_draft() {
     again.assert_error(400, 7007);
     // The documented RUNNING answer is served verbatim for its own id.
     let r = get(s.addr(), &format!("/v2/tasks/{}", examples::RUN_TASK_ID)).await;
-    assert_eq!(&r.body[..], examples::RUN_TASK);
+    assert_eq!(
+        r.body[..],
+        examples::at_base(examples::RUN_TASK, s.base_url())
+    );
 }
 
 #[tokio::test]
@@ -133,7 +139,10 @@ async fn documented_rerun_request_makes_a_new_draft_each_time() {
     );
     // The rerun example's own id is served verbatim.
     let r = get(s.addr(), &format!("/v2/tasks/{}", examples::RERUN_TASK_ID)).await;
-    assert_eq!(&r.body[..], examples::RERUN_TASK);
+    assert_eq!(
+        r.body[..],
+        examples::at_base(examples::RERUN_TASK, s.base_url())
+    );
 }
 
 #[tokio::test]
@@ -147,6 +156,10 @@ async fn batch_example_is_repaired_or_verbatim_on_request() {
     assert_eq!(v["execution_status"]["system_limit"], false);
     assert_eq!(v["price"]["amount"], "0.00");
     assert_eq!(v["inputs"]["Known_SNPs"][0]["name"], "dbsnp_137.b37.vcf");
+    assert_eq!(
+        v["href"],
+        format!("{}/tasks/{}", s.base_url(), examples::BATCH_TASK_ID)
+    );
 
     let m = MockServer::builder()
         .token(TOKEN)
@@ -157,7 +170,10 @@ async fn batch_example_is_repaired_or_verbatim_on_request() {
         .expect("start");
     let r = get(m.addr(), &format!("/v2/tasks/{}", examples::BATCH_TASK_ID)).await;
     assert_eq!(r.status, 200);
-    assert_eq!(&r.body[..], examples::GET_TASK_BATCH_MALFORMED);
+    assert_eq!(
+        r.body[..],
+        examples::at_base(examples::GET_TASK_BATCH_MALFORMED, m.base_url())
+    );
     assert!(serde_json::from_slice::<Value>(&r.body).is_err());
 }
 
@@ -197,11 +213,70 @@ async fn fields_selects_members() {
     let r = get(s.addr(), &format!("/v2/tasks/{id}?fields=id%2Cname")).await;
     assert_eq!(keys(&r.json()), vec!["id", "name"]);
     let r = get(s.addr(), &format!("/v2/tasks/{id}?fields=_all")).await;
-    assert_eq!(&r.body[..], examples::GET_TASK);
+    assert_eq!(
+        r.body[..],
+        examples::at_base(examples::GET_TASK, s.base_url())
+    );
     let r = get(
         s.addr(),
         &format!("/v2/tasks/{id}?fields=nothing_like_this"),
     )
     .await;
     assert_eq!(r.json(), serde_json::json!({}));
+}
+
+/// A client that follows `href` (as sevenbridges-python does to reload a task) stays on the
+/// mock: every task's `href` is the mock's own URL of that task, seeded examples, inserted
+/// tasks (whatever `href` they were given), cloned and listed ones alike.
+#[tokio::test]
+async fn every_href_points_at_the_mock_itself() {
+    let s = server().await;
+    let given = serde_json::json!({
+        "href": "https://api.sbgenomics.com/v2/tasks/elsewhere",
+        "name": "inserted",
+        "status": "DRAFT",
+        "project": "mock-user/demo",
+        "app": "mock-user/demo/app/1",
+    });
+    s.insert_task(given).expect("insert");
+    let created = post(
+        s.addr(),
+        &format!("/v2/tasks/{}/actions/clone", examples::RUN_TASK_REQUEST_ID),
+    )
+    .await;
+    assert_eq!(created.status, 200);
+    let mut seen = 0;
+    for id in s.task_ids() {
+        let want = format!("{}/tasks/{id}", s.base_url());
+        let r = get(s.addr(), &format!("/v2/tasks/{id}")).await;
+        assert_eq!(r.status, 200, "{id}");
+        assert!(
+            !String::from_utf8_lossy(&r.body).contains("sbgenomics.com"),
+            "{id}"
+        );
+        let href = r.json()["href"].as_str().expect("href").to_owned();
+        assert_eq!(s.task(&id).expect("task")["href"], href.as_str());
+        // Following it with the token stays on the mock; it names the task itself, but for
+        // the documented rerun answer, whose `href` names another id than its `id` (kept
+        // byte for byte, as documented).
+        let path = href
+            .strip_prefix(&format!("http://{}", s.addr()))
+            .expect("on the mock");
+        if id == examples::RERUN_TASK_ID {
+            assert!(path.starts_with("/v2/tasks/"), "{path}");
+        } else {
+            assert_eq!(href, want);
+            assert_eq!(get(s.addr(), path).await.json()["id"], id.as_str());
+        }
+        seen += 1;
+    }
+    assert!(seen >= 8, "{seen} tasks");
+    // A listing carries the same hrefs.
+    let list = get(s.addr(), "/v2/tasks?limit=100&fields=_all")
+        .await
+        .json();
+    for item in list["items"].as_array().expect("items") {
+        let href = item["href"].as_str().expect("href");
+        assert!(href.starts_with(s.base_url()), "{href}");
+    }
 }

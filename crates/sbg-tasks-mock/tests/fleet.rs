@@ -1,5 +1,5 @@
 //! Following many tasks under the rate limit: the fixed window, the `/__mock/` endpoints
-//! (stats, journal, fleet), fleets and batch parents over time, gzip and the gzip bomb.
+//! (stats, journal, fleet, faults, tasks), fleets and batch parents over time, gzip and the gzip bomb.
 
 mod common;
 
@@ -448,5 +448,72 @@ async fn cli_fleet_flags_make_the_fleet_and_write_its_ids() {
         text.lines().next(),
         f.parent.as_deref(),
         "same seed, same ids"
+    );
+}
+
+/// Faults and tasks over `/__mock/`: what the soak (in another process) drives the mock with,
+/// the same as `MockControl::inject`, `faults`, `clear_faults` and `task`.
+#[tokio::test]
+async fn faults_and_tasks_are_driven_over_the_mock_endpoints() {
+    let s = MockServer::builder()
+        .token(TOKEN)
+        .start()
+        .await
+        .expect("start");
+    let a = s.addr();
+    let id = s
+        .insert_task(serde_json::json!({"name": "t", "status": "DRAFT"}))
+        .expect("insert");
+    let installed = post(a, "/__mock/faults?spec=503@get*2").await;
+    assert_eq!(installed.status, 201, "{:?}", installed.body);
+    assert_eq!(
+        post(a, "/__mock/faults?spec=delay:10@list").await.status,
+        201
+    );
+    assert_eq!(s.faults().len(), 2);
+    let all = get(a, "/__mock/faults").await.json();
+    assert_eq!(all["pending"], 2);
+    let on_get = get(a, "/__mock/faults?route=get").await.json();
+    assert_eq!(on_get["pending"], 1);
+    assert!(on_get["faults"][0]["scope"]
+        .as_str()
+        .expect("scope")
+        .contains('2'));
+    assert_eq!(
+        get(a, "/__mock/faults?route=bulk_get").await.json()["pending"],
+        0
+    );
+    // The fault fires on the API, and is spent after two.
+    for _ in 0..2 {
+        assert_eq!(get(a, &format!("/v2/tasks/{id}")).await.status, 503);
+    }
+    assert_eq!(get(a, &format!("/v2/tasks/{id}")).await.status, 200);
+    assert_eq!(
+        get(a, "/__mock/faults?route=get").await.json()["pending"],
+        0
+    );
+    // Bad input is a 400 naming the problem, never a fault installed.
+    let bad = post(a, "/__mock/faults?spec=nonsense").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["error"]
+        .as_str()
+        .expect("error")
+        .contains("nonsense"));
+    assert_eq!(post(a, "/__mock/faults").await.status, 400);
+    assert_eq!(get(a, "/__mock/faults?route=nowhere").await.status, 400);
+    let cleared = send(a, "DELETE", "/__mock/faults", None).await;
+    assert_eq!(cleared.status, 200);
+    assert!(s.faults().is_empty());
+    // A task as it is, without counting a poll or a request against the window.
+    let before = s.request_count();
+    let t = get(a, &format!("/__mock/tasks/{id}")).await;
+    assert_eq!(t.status, 200);
+    assert_eq!(t.json()["status"], "DRAFT");
+    assert_eq!(t.json(), s.task(&id).expect("task"));
+    assert_eq!(get(a, "/__mock/tasks/nope").await.status, 404);
+    assert_eq!(
+        s.request_count(),
+        before,
+        "mock endpoints are not journaled"
     );
 }

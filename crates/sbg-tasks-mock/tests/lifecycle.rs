@@ -177,8 +177,8 @@ async fn clone_with_action_run_and_options() {
     assert_eq!(s.requests_to(Route::CloneTask), 1);
     // The original is untouched (still served byte for byte).
     assert_eq!(
-        &get(a, &format!("/v2/tasks/{src}")).await.body[..],
-        examples::GET_TASK
+        get(a, &format!("/v2/tasks/{src}")).await.body[..],
+        examples::at_base(examples::GET_TASK, s.base_url())
     );
 }
 

@@ -398,10 +398,13 @@ async fn bulk_get_answers_one_item_per_id_in_order() {
     let items = v["items"].as_array().expect("items");
     assert_eq!(v.as_object().map(|o| o.len()), Some(1));
     assert_eq!(items.len(), 6);
-    let documented: Value = serde_json::from_slice(examples::GET_TASK).expect("json");
+    let documented: Value =
+        serde_json::from_slice(&examples::at_base(examples::GET_TASK, s.base_url())).expect("json");
     assert_eq!(items[0], json!({"resource": documented}));
     assert_eq!(items[4], items[0]);
-    let rerun: Value = serde_json::from_slice(examples::RERUN_TASK).expect("json");
+    let rerun: Value =
+        serde_json::from_slice(&examples::at_base(examples::RERUN_TASK, s.base_url()))
+            .expect("json");
     assert_eq!(items[3]["resource"], rerun);
     for (i, status, code) in [(1, 404, 7002), (2, 400, 7005), (5, 400, 7004)] {
         let e = &items[i]["error"];

@@ -189,6 +189,11 @@ async fn dropped_connections_before_and_after_the_request() {
     assert_eq!(s.requests_to(Route::CloneTask), 3);
 }
 
+/// The documentation's get answer as mock `m` serves it (its `href` at the mock).
+fn doc_get(m: &sbg_tasks_mock::MockControl) -> Vec<u8> {
+    examples::at_base(examples::GET_TASK, m.base_url())
+}
+
 #[tokio::test]
 async fn truncated_delayed_and_malformed_bodies() {
     let s = server().await;
@@ -196,7 +201,7 @@ async fn truncated_delayed_and_malformed_bodies() {
     s.inject(Fault::TruncatedBody, Scope::Next(1));
     let r = try_send(a, "GET", &task_path(), Auth::X(TOKEN), None).await;
     assert!(matches!(r, Err(Failure::Body(200, _))), "{r:?}");
-    assert_eq!(&get(a, &task_path()).await.body[..], examples::GET_TASK);
+    assert_eq!(get(a, &task_path()).await.body[..], doc_get(&s));
 
     s.inject(Fault::Delay(Duration::from_millis(150)), Scope::Next(1));
     let t0 = Instant::now();
@@ -223,10 +228,10 @@ async fn truncated_delayed_and_malformed_bodies() {
         Scope::Next(1),
     );
     assert_eq!(
-        &get(a, &task_path()).await.body[..],
-        examples::GET_TASK_BATCH_MALFORMED
+        get(a, &task_path()).await.body[..],
+        examples::at_base(examples::GET_TASK_BATCH_MALFORMED, s.base_url())
     );
-    assert_eq!(&get(a, &task_path()).await.body[..], examples::GET_TASK);
+    assert_eq!(get(a, &task_path()).await.body[..], doc_get(&s));
 }
 
 #[tokio::test]
@@ -296,7 +301,7 @@ async fn keep_alive_connection_serves_many_requests() {
             .await
             .expect("body")
             .to_bytes();
-        assert_eq!(&b[..], examples::GET_TASK);
+        assert_eq!(b[..], doc_get(&s));
     }
 }
 
@@ -325,7 +330,7 @@ async fn tls_with_the_exposed_certificate() {
         let r = send_on(tls, "GET", &task_path(), Auth::X(TOKEN), None)
             .await
             .expect("answer");
-        assert_eq!(&r.body[..], examples::GET_TASK);
+        assert_eq!(r.body[..], doc_get(&s));
     }
     // A client that does not trust the certificate is refused.
     let other = MockServer::builder()
@@ -363,7 +368,7 @@ fn blocking_handle_serves_and_stops_on_drop() {
     let addr = h.addr();
     let out = blocking_get(addr, &task_path()).expect("get");
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
-    assert!(out.ends_with(std::str::from_utf8(examples::GET_TASK).expect("utf-8")));
+    assert!(out.ends_with(std::str::from_utf8(&doc_get(&h)).expect("utf-8")));
     let control = h.control();
     drop(h);
     // Our server no longer answers (the port may already serve another test's server, so the

@@ -189,7 +189,7 @@ impl Store {
                     }
                     run.ended = Some(now);
                     let es = exec_status(run, now, "Aborted", false);
-                    let cents = cents_of(run);
+                    let cents = cents_of(run.steps_completed);
                     rec.set("status", "ABORTED".into());
                     rec.set("execution_status", es);
                     rec.set("end_time", end_time.clone().into());

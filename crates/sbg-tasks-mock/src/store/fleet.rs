@@ -6,7 +6,8 @@ use serde_json::{json, Map, Value};
 
 use super::{Store, TaskRecord};
 use crate::config::Outcome;
-use crate::fleet::{Fleet, FleetSpec, SplitMix};
+use crate::fleet::{Fleet, FleetSpec};
+use crate::rng::SplitMix;
 
 impl Store {
     /// Make the tasks of `spec` (and its batch parent), started at `now`.
@@ -17,7 +18,7 @@ impl Store {
             .clone()
             .unwrap_or_else(|| format!("fleet/fleet-{index}"));
         // Each fleet its own stream, so that two fleets with one seed do not share ids.
-        let mut rng = SplitMix(spec.seed ^ (index as u64).wrapping_mul(0xA076_1D64_78BD_642F));
+        let mut rng = SplitMix::new(spec.seed ^ (index as u64).wrapping_mul(0xA076_1D64_78BD_642F));
         let n = spec.count;
         #[allow(
             clippy::cast_possible_truncation,

@@ -22,6 +22,9 @@ pub(super) struct RunState {
     /// A wall-time plan of its own (fleet tasks), whatever the server's schedule: RUNNING
     /// from `.0` after the start, ended at `.1`.
     pub(super) plan: Option<(Duration, Duration)>,
+    /// Whether the task's `execution_status` is the one this run wrote (then it is updated in
+    /// place).
+    pub(super) wrote_status: bool,
 }
 
 enum Phase {
@@ -82,6 +85,21 @@ pub(super) fn exec_status(
     message: &str,
     instance_init: bool,
 ) -> Value {
+    let mut es = Map::new();
+    write_exec_status(&mut es, run, now, message, instance_init);
+    Value::Object(es)
+}
+
+/// Writes a run's `execution_status` members into `es`, in place: a member already there
+/// keeps its place and its key (a read of a running task rewrites them all, so this is the
+/// mock's hottest path: one pass over the members, no hashing, no allocation).
+fn write_exec_status(
+    es: &mut Map<String, Value>,
+    run: &RunState,
+    now: Instant,
+    message: &str,
+    instance_init: bool,
+) {
     let end = run.ended.unwrap_or(now);
     let duration = end.saturating_duration_since(run.started);
     let queued = run
@@ -92,18 +110,47 @@ pub(super) fn exec_status(
         .running_since
         .map(|r| end.saturating_duration_since(r))
         .unwrap_or_default();
-    json!({
-        "steps_completed": run.steps_completed,
-        "steps_total": run.steps_total,
-        "message": message,
-        "system_limit": false,
-        "account_limit": false,
-        "instance_init": instance_init,
-        "duration": ms(duration),
-        "queued_duration": ms(queued),
-        "running_duration": ms(running),
-        "execution_duration": ms(running),
-    })
+    let members: [(&str, Value); 10] = [
+        ("steps_completed", run.steps_completed.into()),
+        ("steps_total", run.steps_total.into()),
+        ("message", Value::Null),
+        ("system_limit", false.into()),
+        ("account_limit", false.into()),
+        ("instance_init", instance_init.into()),
+        ("duration", ms(duration).into()),
+        ("queued_duration", ms(queued).into()),
+        ("running_duration", ms(running).into()),
+        ("execution_duration", ms(running).into()),
+    ];
+    let mut written = [false; 10];
+    for (k, v) in es.iter_mut() {
+        if let Some(i) = members.iter().position(|(name, _)| name == k) {
+            written[i] = true;
+            if i == 2 {
+                if v.as_str() != Some(message) {
+                    *v = message.into();
+                }
+            } else {
+                *v = members[i].1.clone();
+            }
+        }
+    }
+    for (i, (name, value)) in members.into_iter().enumerate() {
+        if !written[i] {
+            let value = if i == 2 { message.into() } else { value };
+            es.insert(name.to_owned(), value);
+        }
+    }
+}
+
+/// `map[key] = value`, allocating the key only when it is new (same order as `insert`).
+pub(super) fn put(map: &mut Map<String, Value>, key: &str, value: Value) {
+    match map.get_mut(key) {
+        Some(slot) => *slot = value,
+        None => {
+            map.insert(key.to_owned(), value);
+        }
+    }
 }
 
 fn default_outcome(name: &str) -> Outcome {
@@ -156,15 +203,23 @@ impl Store {
         let Some(rec) = self.tasks.get(id) else {
             return;
         };
-        let ids: Vec<String> = std::iter::once(id.to_owned())
-            .chain(rec.children.iter().cloned())
-            .collect();
-        for i in ids {
-            if let Some(run) = self.tasks.get_mut(&i).and_then(|r| r.run.as_mut()) {
+        let add = |rec: Option<&mut TaskRecord>| {
+            if let Some(run) = rec.and_then(|r| r.run.as_mut()) {
                 if run.ended.is_none() {
                     run.polls = run.polls.saturating_add(polls);
                 }
             }
+        };
+        if rec.children.is_empty() {
+            // The common case, without copying ids.
+            add(self.tasks.get_mut(id));
+            return;
+        }
+        let ids: Vec<String> = std::iter::once(id.to_owned())
+            .chain(rec.children.iter().cloned())
+            .collect();
+        for i in ids {
+            add(self.tasks.get_mut(&i));
         }
     }
 
@@ -196,7 +251,7 @@ impl Store {
                 counts[i] += 1;
                 if let Some(run) = &child.run {
                     all_done &= run.ended.is_some();
-                    cents += cents_of(run);
+                    cents += cents_of(run.steps_completed);
                 }
             }
         }
@@ -318,10 +373,24 @@ impl Store {
                 }
             }
         };
-        let es = exec_status(run, now, message, init);
-        let ended = run.ended.map(|e| (ctx.wall(e), cents_of(run)));
-        rec.set("status", status.into());
-        rec.set("execution_status", es);
+        let ended = run
+            .ended
+            .map(|e| (ctx.wall(e), cents_of(run.steps_completed)));
+        // Written in place once this run has written it (a seeded body's own is replaced
+        // whole the first time, extra members and all).
+        let fresh = !run.wrote_status;
+        run.wrote_status = true;
+        match rec.body.get_mut("execution_status") {
+            Some(Value::Object(es)) if !fresh => write_exec_status(es, run, now, message, init),
+            _ => {
+                let es = exec_status(run, now, message, init);
+                rec.body.insert("execution_status".to_owned(), es);
+            }
+        }
+        if rec.status() != status {
+            rec.set("status", status.into());
+        }
+        rec.changed();
         if let Some((end_time, cents)) = ended {
             rec.set("end_time", end_time.into());
             rec.set("price", price(cents));
@@ -347,6 +416,7 @@ impl Store {
             steps_completed: 0,
             aborted: false,
             plan: None,
+            wrote_status: false,
         }
     }
 

@@ -18,7 +18,7 @@ mod seed;
 mod validation;
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -26,7 +26,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::api_error::ApiError;
-use crate::config::{Outcome, Schedule};
+use crate::config::{Outcome, RunPlan, Schedule};
 use lifecycle::RunState;
 
 pub(crate) use actions::RunOpts;
@@ -76,7 +76,7 @@ impl TaskRecord {
     }
 
     fn set(&mut self, key: &str, value: Value) {
-        self.body.insert(key.to_owned(), value);
+        lifecycle::put(&mut self.body, key, value);
         self.changed();
     }
 
@@ -148,8 +148,13 @@ impl Store {
         self.tasks.insert(id, rec);
     }
 
-    /// Insert a task given as JSON; returns its id (made up when missing).
-    pub(crate) fn insert(&mut self, task: Value) -> Result<String, String> {
+    /// Insert a task given as JSON, its `href` the store's; returns its id (made up when
+    /// missing). With a plan, it is a run started at the instant given that follows the plan.
+    pub(crate) fn insert(
+        &mut self,
+        task: Value,
+        plan: Option<(RunPlan, Instant)>,
+    ) -> Result<String, String> {
         let Value::Object(mut body) = task else {
             return Err("a task must be a JSON object".into());
         };
@@ -162,10 +167,18 @@ impl Store {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             Some(_) => return Err("`id` must be a non-empty string".into()),
         };
-        if !body.contains_key("href") {
-            body.insert("href".into(), Value::String(self.ctx.href(&id)));
+        body.insert("href".into(), Value::String(self.ctx.href(&id)));
+        let mut rec = TaskRecord::new(body, 0);
+        if let Some((plan, started)) = plan {
+            let mut run = self.new_run(started, self.steps_of(&rec.body), 0);
+            run.plan = Some((plan.running_after, plan.ends_after.unwrap_or(Duration::MAX)));
+            rec.run = Some(run);
+            rec.outcome = Some(plan.outcome);
         }
-        self.insert_record(id.clone(), TaskRecord::new(body, 0));
+        self.insert_record(id.clone(), rec);
+        if let Some((_, started)) = plan {
+            self.refresh(&id, started);
+        }
         Ok(id)
     }
 

@@ -2,8 +2,6 @@
 
 use serde_json::{json, Value};
 
-use super::lifecycle::RunState;
-
 fn money(cents: u64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
@@ -20,8 +18,9 @@ pub(super) fn price(cents: u64) -> Value {
     })
 }
 
-pub(super) fn cents_of(run: &RunState) -> u64 {
-    2 + 7 * run.steps_completed
+/// The cost of a run that completed `steps` steps.
+pub(super) fn cents_of(steps: u64) -> u64 {
+    2 + 7 * steps
 }
 
 #[cfg(test)]

@@ -7,31 +7,39 @@ use super::{Store, TaskRecord};
 use crate::examples;
 
 impl Store {
-    /// Seed the documentation's examples.
+    /// Seed the documentation's examples, byte for byte but for their `href`s, which point
+    /// at the mock ([`examples::at_base`]).
     pub(crate) fn seed_examples(&mut self) {
         let obj = |bytes: &[u8]| -> Map<String, Value> {
             serde_json::from_slice::<Map<String, Value>>(bytes).unwrap_or_default()
         };
+        let base = self.ctx.cfg.base_url.clone();
+        let here = |bytes: &[u8]| examples::at_base(bytes, &base);
+        let (get, run, rerun) = (
+            here(examples::GET_TASK),
+            here(examples::RUN_TASK),
+            here(examples::RERUN_TASK),
+        );
         // f586a3fb: verbatim, COMPLETED.
-        let mut rec = TaskRecord::new(obj(examples::GET_TASK), 0);
-        rec.raw = Some(Bytes::from_static(examples::GET_TASK));
+        let mut rec = TaskRecord::new(obj(&get), 0);
+        rec.raw = Some(Bytes::from(get.clone()));
         self.insert_record(examples::GET_TASK_ID.to_owned(), rec);
         // 08c5ce64: the same bytes with the id rewritten (it is in `href` and `id`).
-        let text = String::from_utf8_lossy(examples::GET_TASK)
+        let text = String::from_utf8_lossy(&get)
             .replace(examples::GET_TASK_ID, examples::GET_TASK_REQUEST_ID);
         let mut rec = TaskRecord::new(obj(text.as_bytes()), 0);
         rec.raw = Some(Bytes::from(text));
         self.insert_record(examples::GET_TASK_REQUEST_ID.to_owned(), rec);
         // 234edb2d: verbatim RUNNING snapshot.
-        let mut rec = TaskRecord::new(obj(examples::RUN_TASK), 0);
-        rec.raw = Some(Bytes::from_static(examples::RUN_TASK));
+        let mut rec = TaskRecord::new(obj(&run), 0);
+        rec.raw = Some(Bytes::from(run.clone()));
         self.insert_record(examples::RUN_TASK_ID.to_owned(), rec);
         // 79ef6004: verbatim DRAFT (the rerun answer).
-        let mut rec = TaskRecord::new(obj(examples::RERUN_TASK), 0);
-        rec.raw = Some(Bytes::from_static(examples::RERUN_TASK));
+        let mut rec = TaskRecord::new(obj(&rerun), 0);
+        rec.raw = Some(Bytes::from(rerun));
         self.insert_record(examples::RERUN_TASK_ID.to_owned(), rec);
         // b0bbeda6: a DRAFT made from the run example.
-        let mut body = obj(examples::RUN_TASK);
+        let mut body = obj(&run);
         let href = body
             .get("href")
             .and_then(Value::as_str)
@@ -50,10 +58,11 @@ impl Store {
             TaskRecord::new(body, 0),
         );
         // a547a1c4: the batch example, repaired; verbatim when asked.
-        if let Value::Object(body) = examples::batch_example_repaired() {
+        if let Value::Object(mut body) = examples::batch_example_repaired() {
+            body.insert("href".into(), self.ctx.href(examples::BATCH_TASK_ID).into());
             let mut rec = TaskRecord::new(body, 0);
             if self.ctx.cfg.serve_malformed {
-                rec.malformed = Some(Bytes::from_static(examples::GET_TASK_BATCH_MALFORMED));
+                rec.malformed = Some(Bytes::from(here(examples::GET_TASK_BATCH_MALFORMED)));
             }
             self.insert_record(examples::BATCH_TASK_ID.to_owned(), rec);
         }

@@ -1,46 +1,92 @@
-//! Soak: one `UreqClient::watch` follows fleets of mock tasks for many minutes while faults
-//! (429, 503, proxy pages, dropped connections, truncated and malformed bodies, gzip bombs,
-//! slow answers) are injected all the time. It checks that every task's ending is reported
-//! exactly once with the mock's final status, that every child of each batch parent is
-//! reported once through `ChildEnded`, that nothing panics, and that resident memory stays
-//! flat; it prints a summary and exits non-zero on FAIL.
+//! The soak: one watch follows fleets of mock tasks for many minutes while faults (429, 503,
+//! proxy pages, dropped connections, truncated and malformed bodies, gzip bombs, slow answers)
+//! are injected all the time. It checks that every task's ending is reported exactly once with
+//! the mock's final status, that every child of each batch parent is reported once through
+//! `ChildEnded`, that nothing panics, and that resident memory stays flat; it prints a summary
+//! and fails (exit 1) on FAIL.
 //!
-//! `cargo run --release -p sbg-tasks-ureq --example soak -- --minutes 10` (or `scripts/soak`).
-//!
-//! The mock runs in a child process (this program started again with `--mock-child`), driven
-//! over its stdin/stdout, so that the resident memory measured is the client's alone: the
-//! mock's store grows with every fleet, which would hide the client's memory in one process.
-//!
-//! Flags (defaults in brackets): `--minutes M` [10], `--tasks N` tasks per round [2000],
-//! `--children C` children of the batch parent per round [200], `--fleet-secs S` a fleet's
-//! tasks end within S seconds [180], `--round-secs R` a new round every R seconds [60],
-//! `--fail-ratio F` [0.1], `--limit L` and `--window W` the mock's rate limit, L requests per
-//! W seconds [1000 per 60], `--fault-ms MS` one fault every MS milliseconds, skipped while
-//! two of its route still wait for their request [1500], `--rate-limited-every K` every K-th
-//! fault is a 429, which stops every call until the window resets [100], `--grace-secs G` how
-//! long after the last fleet's end the last endings may take before the run is called stuck
-//! [300].
+//! The mock runs in a child process ([`child`]: this program's `mock` command), driven only
+//! through its `/__mock/` endpoints ([`MockAdmin`]), so that the resident memory measured is
+//! the client's alone: the mock's store grows with every fleet, which would hide the client's
+//! memory in one process. The watch runs on the transport chosen ([`follow`]).
+
+mod child;
+mod follow;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sbg_tasks_mock::serde_json::{self, json, Value};
-use sbg_tasks_mock::{FaultSpec, FleetSpec, MockBuilder, Route, Scope};
+use sbg_tasks_mock::serde_json::json;
+use sbg_tasks_mock::{token_fingerprint, SplitMix};
 use sbg_tasks_ureq::proto::config::AllowHttp;
-use sbg_tasks_ureq::proto::machine::wait::WaitPolicy;
 use sbg_tasks_ureq::proto::model::TaskStatus;
 use sbg_tasks_ureq::proto::transport::{Proxy, TransportOptions};
-use sbg_tasks_ureq::{
-    client_with, AuthToken, BaseUrl, ClientError, Config, Settings, TaskId, WatchEvent,
-};
+use sbg_tasks_ureq::{AuthToken, BaseUrl, ClientError, Config, Settings, TaskId, WatchEvent};
+
+use self::child::{rss_kib, MockChild};
+use self::follow::Clients;
+use crate::admin::MockAdmin;
+use crate::{Res, Transport};
 
 const TOKEN: &str = "50ak50ak50ak50ak50ak50ak50ak50ak";
 
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+/// The flags of `soak`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct SoakArgs {
+    /// The client's transport.
+    #[arg(long, value_enum, default_value = "ureq")]
+    pub(crate) transport: Transport,
+    /// How long the soak runs (its last round's fleet ends within it).
+    #[arg(long, default_value_t = 10.0)]
+    pub(crate) minutes: f64,
+    /// Tasks of each round's plain fleet.
+    #[arg(long, default_value_t = 2000)]
+    pub(crate) tasks: usize,
+    /// Children of each round's batch parent.
+    #[arg(long, default_value_t = 200)]
+    pub(crate) children: usize,
+    /// A fleet's tasks end within this many seconds.
+    #[arg(long, default_value_t = 180, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) fleet_secs: u64,
+    /// A new round every this many seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) round_secs: u64,
+    /// The fraction of each fleet that ends FAILED.
+    #[arg(long, default_value_t = 0.1)]
+    pub(crate) fail_ratio: f64,
+    /// The mock's window: this many requests...
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) limit: u32,
+    /// ...per this many seconds.
+    #[arg(long, default_value_t = 60)]
+    pub(crate) window: u64,
+    /// One fault every this many milliseconds, skipped while two of its route still wait for
+    /// their request.
+    #[arg(long, default_value_t = 1500)]
+    pub(crate) fault_ms: u64,
+    /// Every K-th fault is a 429, which stops every call until the window resets (0: never).
+    #[arg(long, default_value_t = 100)]
+    pub(crate) rate_limited_every: u64,
+    /// How long after the last fleet's end the last endings may take before the run is
+    /// called stuck.
+    #[arg(long, default_value_t = 300)]
+    pub(crate) grace_secs: u64,
+}
+
+impl SoakArgs {
+    /// Rounds start at 0, R, 2R, ... while the round's fleet ends within the soak's minutes.
+    fn rounds(&self) -> u64 {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let total = (self.minutes * 60.0).max(0.0) as u64;
+        if total <= self.fleet_secs {
+            1
+        } else {
+            (total - self.fleet_secs) / self.round_secs + 1
+        }
+    }
+}
 
 /// The faults injected in turn (each for the next matching request only), in the mock's
 /// `--fault` syntax. Every `rate_limited_every`-th fault is `429@bulk_get*1` instead.
@@ -67,239 +113,6 @@ const FAULTS: &[&str] = &[
     "503@rate_limit*1",
 ];
 const RATE_LIMITED: &str = "429@bulk_get*1";
-
-#[derive(Debug, Clone)]
-struct Args {
-    minutes: f64,
-    tasks: usize,
-    children: usize,
-    fleet_secs: u64,
-    round_secs: u64,
-    fail_ratio: f64,
-    limit: u32,
-    window: u64,
-    fault_ms: u64,
-    rate_limited_every: u64,
-    grace_secs: u64,
-    mock_child: bool,
-}
-
-impl Args {
-    fn parse() -> Res<Self> {
-        let mut a = Args {
-            minutes: 10.0,
-            tasks: 2000,
-            children: 200,
-            fleet_secs: 180,
-            round_secs: 60,
-            fail_ratio: 0.1,
-            limit: 1000,
-            window: 60,
-            fault_ms: 1500,
-            rate_limited_every: 100,
-            grace_secs: 300,
-            mock_child: false,
-        };
-        let mut it = std::env::args().skip(1);
-        while let Some(flag) = it.next() {
-            if flag == "--mock-child" {
-                a.mock_child = true;
-                continue;
-            }
-            let v = it.next().ok_or(format!("{flag} needs a value"))?;
-            match flag.as_str() {
-                "--minutes" => a.minutes = v.parse()?,
-                "--tasks" => a.tasks = v.parse()?,
-                "--children" => a.children = v.parse()?,
-                "--fleet-secs" => a.fleet_secs = v.parse()?,
-                "--round-secs" => a.round_secs = v.parse()?,
-                "--fail-ratio" => a.fail_ratio = v.parse()?,
-                "--limit" => a.limit = v.parse()?,
-                "--window" => a.window = v.parse()?,
-                "--fault-ms" => a.fault_ms = v.parse()?,
-                "--rate-limited-every" => a.rate_limited_every = v.parse()?,
-                "--grace-secs" => a.grace_secs = v.parse()?,
-                _ => return Err(format!("unknown flag {flag}").into()),
-            }
-        }
-        a.round_secs = a.round_secs.max(1);
-        a.fleet_secs = a.fleet_secs.max(1);
-        Ok(a)
-    }
-
-    /// Rounds start at 0, R, 2R, ... while the round's fleet ends within the soak's minutes.
-    fn rounds(&self) -> u64 {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let total = (self.minutes * 60.0).max(0.0) as u64;
-        if total <= self.fleet_secs {
-            1
-        } else {
-            (total - self.fleet_secs) / self.round_secs + 1
-        }
-    }
-}
-
-fn main() -> ExitCode {
-    let result = Args::parse().and_then(|args| {
-        if args.mock_child {
-            mock_child(&args).map(|()| true)
-        } else {
-            soak(&args)
-        }
-    });
-    match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("soak: {e}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// The mock, in a child process: one command a line on stdin, one answer a line on stdout.
-
-fn mock_child(args: &Args) -> Res<()> {
-    let m = MockBuilder::new()
-        .token(TOKEN)
-        .rate_limit(args.limit, Duration::from_secs(args.window))
-        .journal_capacity(10_000)
-        .start_blocking()?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", m.base_url())?;
-    out.flush()?;
-    for line in std::io::stdin().lock().lines() {
-        let line = line?;
-        let mut words = line.split_whitespace();
-        let answer = match words.next() {
-            Some("fleet") => {
-                let w: Vec<&str> = words.collect();
-                let [count, ms, fail, seed, batch] = w[..] else {
-                    return Err(format!("bad fleet command: {line}").into());
-                };
-                let fleet = m.spawn_fleet(
-                    FleetSpec::new(count.parse()?, Duration::from_millis(ms.parse()?))
-                        .fail_ratio(fail.parse()?)
-                        .seed(seed.parse()?)
-                        .batch_parent(batch == "1"),
-                );
-                json!({"ids": fleet.ids, "parent": fleet.parent, "failing": fleet.failing})
-                    .to_string()
-            }
-            Some("fault") => match words.next().map(str::parse::<FaultSpec>) {
-                Some(Ok(spec)) => {
-                    m.inject(spec.fault, spec.scope);
-                    "ok".to_owned()
-                }
-                other => format!("error {other:?}"),
-            },
-            Some("pending") => {
-                // Faults still waiting for a request of this route.
-                let route = words.next().and_then(|r| r.parse::<Route>().ok());
-                m.faults()
-                    .iter()
-                    .filter(|(_, scope)| match (scope, route) {
-                        (Scope::RouteNext(r, _) | Scope::Route(r), Some(want)) => *r == want,
-                        (_, Some(_)) => false,
-                        (_, None) => true,
-                    })
-                    .count()
-                    .to_string()
-            }
-            Some("status") => words
-                .map(|id| {
-                    m.task(id)
-                        .and_then(|t| t.get("status").and_then(Value::as_str).map(str::to_owned))
-                        .unwrap_or_else(|| "-".to_owned())
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
-            Some("stats") => {
-                let s = m.stats();
-                let routes = s.token(TOKEN).map(|t| t.routes.clone()).unwrap_or_default();
-                let (gzip, sent) = s
-                    .token(TOKEN)
-                    .map_or((0, 0), |t| (t.gzip_answers, t.sent_bytes));
-                json!({"requests": s.requests, "counted": s.counted,
-                       "rate_limited": s.rate_limited, "routes": routes,
-                       "gzip_answers": gzip, "sent_bytes": sent})
-                .to_string()
-            }
-            _ => format!("error unknown command {line}"),
-        };
-        writeln!(out, "{answer}")?;
-        out.flush()?;
-    }
-    Ok(())
-}
-
-struct MockProc {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl MockProc {
-    fn start(args: &Args) -> Res<(Self, String)> {
-        let mut child = Command::new(std::env::current_exe()?)
-            .args(["--mock-child", "--limit", &args.limit.to_string()])
-            .args(["--window", &args.window.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()?;
-        let stdin = child.stdin.take().ok_or("no stdin")?;
-        let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-        let mut p = MockProc {
-            child,
-            stdin,
-            stdout,
-        };
-        let base = p.read_line()?;
-        Ok((p, base))
-    }
-
-    fn read_line(&mut self) -> Res<String> {
-        let mut line = String::new();
-        if self.stdout.read_line(&mut line)? == 0 {
-            return Err("the mock child closed its stdout".into());
-        }
-        Ok(line.trim_end().to_owned())
-    }
-
-    fn ask(&mut self, command: &str) -> Res<String> {
-        writeln!(self.stdin, "{command}")?;
-        self.stdin.flush()?;
-        self.read_line()
-    }
-
-    fn rss_kib(&self) -> u64 {
-        rss_kib(&format!("/proc/{}/status", self.child.id()))
-    }
-}
-
-impl Drop for MockProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn lock(m: &Mutex<MockProc>) -> std::sync::MutexGuard<'_, MockProc> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// `VmRSS` of a `/proc/PID/status` file, in KiB (0 when unreadable).
-fn rss_kib(path: &str) -> u64 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 // ---------------------------------------------------------------------------------------
 // Bookkeeping: compact (a u128 per id, reserved up front) so that it does not grow the
@@ -387,14 +200,13 @@ impl Violations {
 }
 
 fn spawn_round(
-    mock: &Mutex<MockProc>,
-    args: &Args,
+    mock: &MockAdmin,
+    args: &SoakArgs,
     round: u64,
     recs: &mut HashMap<u128, Rec>,
     fleets: &mut Vec<FleetRec>,
 ) -> Res<Vec<TaskId>> {
     let mut watched = Vec::with_capacity(args.tasks + 1);
-    let ms = args.fleet_secs * 1000;
     for (count, batch, seed) in [
         (args.tasks, false, round),
         (args.children, true, 1_000_000 + round),
@@ -402,12 +214,13 @@ fn spawn_round(
         if count == 0 {
             continue;
         }
-        let answer = lock(mock).ask(&format!(
-            "fleet {count} {ms} {} {seed} {}",
+        let v = mock.spawn_fleet(
+            count,
+            Duration::from_secs(args.fleet_secs),
             args.fail_ratio,
-            u8::from(batch)
-        ))?;
-        let v: Value = serde_json::from_str(&answer)?;
+            seed,
+            batch,
+        )?;
         let ids: Vec<String> = serde_json::from_value(v["ids"].clone())?;
         let parent: Option<String> = serde_json::from_value(v["parent"].clone())?;
         let failing = v["failing"].as_u64().unwrap_or(0);
@@ -462,15 +275,18 @@ fn error_kind(e: &ClientError) -> String {
         .collect()
 }
 
+/// The soak: true when it passed.
 #[allow(clippy::too_many_lines)]
-fn soak(args: &Args) -> Res<bool> {
+pub(crate) fn run(args: &SoakArgs) -> Res<bool> {
     let rounds = args.rounds();
     let started = Instant::now();
-    let (proc, base) = MockProc::start(args)?;
-    let mock = Arc::new(Mutex::new(proc));
+    let child = MockChild::start(args.limit, args.window)?;
+    let base = child.base_url().to_owned();
+    let mock = Arc::new(MockAdmin::new(&base));
     println!(
-        "soak: mock at {base} ({} per {} s), {rounds} rounds every {} s of {} tasks + a batch \
-         parent of {} children, each ending within {} s, a fault every {} ms",
+        "soak ({}): mock at {base} ({} per {} s), {rounds} rounds every {} s of {} tasks + a \
+         batch parent of {} children, each ending within {} s, a fault every {} ms",
+        args.transport.name(),
         args.limit,
         args.window,
         args.round_secs,
@@ -481,12 +297,11 @@ fn soak(args: &Args) -> Res<bool> {
     );
 
     let base = BaseUrl::parse_with(&base, AllowHttp::Loopback)?;
-    let mut settings = Settings::new(Config::new(base, AuthToken::new(TOKEN)?));
-    settings.wait = WaitPolicy::default();
+    let settings = Settings::new(Config::new(base, AuthToken::new(TOKEN)?));
     let transport = TransportOptions::default()
         .timeout(Some(Duration::from_secs(10)))
         .proxy(Proxy::Off);
-    let client = client_with(settings, transport)?;
+    let clients = Clients::new(args.transport, settings, transport)?;
 
     let capacity = usize::try_from(rounds)? * (args.tasks + args.children + 1);
     let mut recs: HashMap<u128, Rec> = HashMap::with_capacity(capacity);
@@ -513,7 +328,7 @@ fn soak(args: &Args) -> Res<bool> {
         );
         let (every, rl_every) = (args.fault_ms.max(10), args.rate_limited_every);
         std::thread::spawn(move || -> Res<()> {
-            let mut rng = 0x5eed_u64;
+            let mut rng = SplitMix::new(0x5eed);
             let mut n = 0u64;
             while !done.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(every));
@@ -521,8 +336,7 @@ fn soak(args: &Args) -> Res<bool> {
                 let spec = if rl_every > 0 && n.is_multiple_of(rl_every) {
                     RATE_LIMITED
                 } else {
-                    rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                    let i = usize::try_from(rng >> 33)? % FAULTS.len();
+                    let i = usize::try_from(rng.below(FAULTS.len() as u64))?;
                     FAULTS[i]
                 };
                 // Not faster than requests come: at most a few waiting for a request of
@@ -531,17 +345,10 @@ fn soak(args: &Args) -> Res<bool> {
                     .split_once('@')
                     .and_then(|(_, r)| r.split('*').next())
                     .unwrap_or("any");
-                if lock(&mock)
-                    .ask(&format!("pending {route}"))?
-                    .parse::<u64>()?
-                    >= 2
-                {
+                if mock.pending(Some(route))? >= 2 {
                     continue;
                 }
-                let answer = lock(&mock).ask(&format!("fault {spec}"))?;
-                if answer != "ok" {
-                    return Err(format!("fault {spec}: {answer}").into());
-                }
+                mock.inject(spec)?;
                 counters.faults.fetch_add(1, Ordering::Relaxed);
                 *kinds
                     .lock()
@@ -557,11 +364,11 @@ fn soak(args: &Args) -> Res<bool> {
     let deadline =
         Duration::from_secs((rounds - 1) * args.round_secs + args.fleet_secs + args.grace_secs);
     let monitor = {
-        let (done, counters, samples, mock) = (
+        let (done, counters, samples, child_pid) = (
             Arc::clone(&done),
             Arc::clone(&counters),
             Arc::clone(&samples),
-            Arc::clone(&mock),
+            child.pid(),
         );
         std::thread::spawn(move || {
             let mut next = 60;
@@ -575,7 +382,7 @@ fn soak(args: &Args) -> Res<bool> {
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .push((t.as_secs(), rss));
-                    let mock_rss = lock(&mock).rss_kib();
+                    let mock_rss = rss_kib(&format!("/proc/{child_pid}/status"));
                     println!(
                         "soak: {:>4} s  rss {rss} KiB (mock {mock_rss} KiB)  endings {}/{}  \
                          events {}  errors {}  faults {}",
@@ -601,7 +408,7 @@ fn soak(args: &Args) -> Res<bool> {
         })
     };
 
-    let mut watch = client.watch(Vec::<TaskId>::new());
+    let mut watch = clients.watch();
     let mut round = 0u64;
     let mut viol = Violations::default();
     let (mut n_status, mut n_progress, mut n_ended, mut n_child, mut n_other) =
@@ -615,7 +422,7 @@ fn soak(args: &Args) -> Res<bool> {
             watch.add(ids);
             round += 1;
         }
-        let Some(item) = watch.next() else {
+        let Some(item) = watch.next_event() else {
             if round >= rounds {
                 break;
             }
@@ -697,8 +504,8 @@ fn soak(args: &Args) -> Res<bool> {
             }
         }
     }
-    let watch_requests = watch.watcher().requests();
-    let still_followed = watch.watcher().len();
+    let watch_requests = watch.requests();
+    let still_followed = watch.len();
     drop(watch);
     let rss_end = rss_kib("/proc/self/status");
     let elapsed = started.elapsed();
@@ -711,14 +518,12 @@ fn soak(args: &Args) -> Res<bool> {
     let mut mismatched = Vec::new();
     let mut failed_counts = Vec::new();
     {
-        let mut m = lock(&mock);
         for f in &fleets {
             let mut failed = 0usize;
-            let all: Vec<u128> = f.ids.iter().copied().chain(f.parent).collect();
-            for chunk in all.chunks(200) {
-                let words: Vec<String> = chunk.iter().map(|k| unkey(*k)).collect();
-                let answer = m.ask(&format!("status {}", words.join(" ")))?;
-                for (k, truth) in chunk.iter().zip(answer.split(' ')) {
+            for k in f.ids.iter().chain(&f.parent) {
+                let truth = mock.status(&unkey(*k))?;
+                {
+                    let truth = truth.as_str();
                     let r = recs[k];
                     if r.endings == 0 {
                         if missing.len() < 1000 {
@@ -742,10 +547,18 @@ fn soak(args: &Args) -> Res<bool> {
             failed_counts.push((failed, f.failing));
         }
     }
-    let stats: Value = serde_json::from_str(&lock(&mock).ask("stats")?)?;
-    let pending: u64 = lock(&mock).ask("pending")?.parse()?;
-    let mock_rss = lock(&mock).rss_kib();
-    let budget = client.budget();
+    let stats = mock.stats()?;
+    let stats = stats["tokens"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["token"] == token_fingerprint(TOKEN)))
+        .map_or(stats.clone(), |mine| {
+            json!({"requests": stats["requests"], "counted": stats["counted"],
+                   "rate_limited": stats["rate_limited"], "routes": mine["routes"],
+                   "gzip_answers": mine["gzip_answers"], "sent_bytes": mine["sent_bytes"]})
+        });
+    let pending = mock.pending(None)?;
+    let mock_rss = rss_kib(&format!("/proc/{}/status", child.pid()));
+    let budget = clients.budget();
     let samples = samples
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -806,8 +619,7 @@ fn soak(args: &Args) -> Res<bool> {
     );
     println!(
         "  client budget: sent {}, rate limited {}",
-        budget.counts().0,
-        budget.counts().1
+        budget.0, budget.1
     );
     println!(
         "  faults injected: {faults_injected} ({} fired, {pending} still pending)",
@@ -879,4 +691,51 @@ fn ended_already(id: &TaskId, recs: &HashMap<u128, Rec>) -> bool {
     key(id.as_str())
         .and_then(|k| recs.get(&k))
         .is_some_and(|r| r.endings > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        soak: SoakArgs,
+    }
+
+    fn args(extra: &[&str]) -> SoakArgs {
+        Cli::try_parse_from(std::iter::once("soak").chain(extra.iter().copied()))
+            .unwrap()
+            .soak
+    }
+
+    #[test]
+    fn rounds_start_while_their_fleet_ends_within_the_minutes() {
+        // 10 minutes, fleets of 180 s every 60 s: rounds at 0, 60, ..., 420 s.
+        assert_eq!(args(&[]).rounds(), 8);
+        assert_eq!(args(&["--minutes", "1"]).rounds(), 1);
+        assert_eq!(
+            args(&[
+                "--minutes",
+                "0.5",
+                "--fleet-secs",
+                "10",
+                "--round-secs",
+                "5"
+            ])
+            .rounds(),
+            5
+        );
+        assert_eq!(args(&["--transport", "hyper"]).transport, Transport::Hyper);
+        assert!(Cli::try_parse_from(["soak", "--round-secs", "0"]).is_err());
+        assert!(Cli::try_parse_from(["soak", "--transport", "curl"]).is_err());
+    }
+
+    #[test]
+    fn ids_are_kept_as_numbers_and_given_back_as_uuids() {
+        let id = "f586a3fb-c9e4-4415-b22b-648a66969a37";
+        assert_eq!(unkey(key(id).unwrap()), id);
+        assert_eq!(key("not-a-uuid"), None);
+    }
 }

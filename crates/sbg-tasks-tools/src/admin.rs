@@ -1,0 +1,144 @@
+//! The mock's own endpoints (`/__mock/`), called from another process: the soak's only way
+//! to drive its child mock (fleets, faults, task states, statistics).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::Res;
+
+/// A mock in another process, driven over its `/__mock/` endpoints.
+pub(crate) struct MockAdmin {
+    agent: ureq::Agent,
+    /// `http://HOST:PORT`, the API base without `/v2`.
+    root: String,
+}
+
+impl MockAdmin {
+    /// The mock whose API base URL is `base_url` (e.g. `http://127.0.0.1:8080/v2`).
+    pub(crate) fn new(base_url: &str) -> Self {
+        let root = base_url
+            .trim_end_matches('/')
+            .trim_end_matches("/v2")
+            .to_owned();
+        let agent = ureq::Agent::config_builder()
+            .proxy(None)
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        MockAdmin { agent, root }
+    }
+
+    fn answer(mut r: ureq::http::Response<ureq::Body>, what: &str) -> Res<Value> {
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string()?;
+        if !(200..300).contains(&status) {
+            return Err(format!("{what}: {status} {text}").into());
+        }
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    fn get(&self, path: &str) -> Res<Value> {
+        let r = self.agent.get(format!("{}{path}", self.root)).call()?;
+        Self::answer(r, path)
+    }
+
+    fn post(&self, path: &str) -> Res<Value> {
+        let r = self
+            .agent
+            .post(format!("{}{path}", self.root))
+            .send_empty()?;
+        Self::answer(r, path)
+    }
+
+    /// `POST /__mock/fleet`: a fleet of `count` tasks ending within `duration`; its `ids`,
+    /// `parent` and `failing`.
+    pub(crate) fn spawn_fleet(
+        &self,
+        count: usize,
+        duration: Duration,
+        fail_ratio: f64,
+        seed: u64,
+        batch_parent: bool,
+    ) -> Res<Value> {
+        self.post(&format!(
+            "/__mock/fleet?count={count}&duration_ms={}&fail_ratio={fail_ratio}&seed={seed}&batch_parent={batch_parent}",
+            duration.as_millis()
+        ))
+    }
+
+    /// `POST /__mock/faults`: install a fault in the mock's `--fault` syntax.
+    pub(crate) fn inject(&self, spec: &str) -> Res<()> {
+        self.post(&format!("/__mock/faults?spec={spec}")).map(drop)
+    }
+
+    /// `GET /__mock/faults`: how many faults are still installed (for `route`, waiting for a
+    /// request of that route).
+    pub(crate) fn pending(&self, route: Option<&str>) -> Res<u64> {
+        let path = match route {
+            Some(r) => format!("/__mock/faults?route={r}"),
+            None => "/__mock/faults".to_owned(),
+        };
+        self.get(&path)?["pending"]
+            .as_u64()
+            .ok_or_else(|| "no `pending` in the answer".into())
+    }
+
+    /// `GET /__mock/tasks/ID`: the task's status now (`-` when there is no such task).
+    pub(crate) fn status(&self, id: &str) -> Res<String> {
+        let r = self
+            .agent
+            .get(format!("{}/__mock/tasks/{id}", self.root))
+            .call()?;
+        if r.status().as_u16() == 404 {
+            return Ok("-".to_owned());
+        }
+        let task = Self::answer(r, "task")?;
+        Ok(task["status"].as_str().unwrap_or("-").to_owned())
+    }
+
+    /// `GET /__mock/stats`.
+    pub(crate) fn stats(&self) -> Res<Value> {
+        self.get("/__mock/stats")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sbg_tasks_mock::MockBuilder;
+
+    /// The soak's view of a mock over `/__mock/` is the library handle's.
+    #[test]
+    fn drives_a_mock_over_its_endpoints_as_the_handle_sees_it() {
+        let m = MockBuilder::new().token("T").start_blocking().unwrap();
+        let admin = MockAdmin::new(m.base_url());
+        let fleet = admin
+            .spawn_fleet(3, Duration::from_secs(60), 0.0, 5, true)
+            .unwrap();
+        let ids: Vec<String> = serde_json::from_value(fleet["ids"].clone()).unwrap();
+        assert_eq!(ids.len(), 3);
+        assert_eq!(m.fleets()[0].ids, ids);
+        let parent = fleet["parent"].as_str().unwrap();
+        assert_eq!(admin.status(parent).unwrap(), "QUEUED");
+        assert_eq!(admin.status(&ids[0]).unwrap(), "QUEUED");
+        assert_eq!(
+            admin
+                .status("00000000-0000-4000-8000-000000000000")
+                .unwrap(),
+            "-"
+        );
+        admin.inject("503@bulk_get*2").unwrap();
+        admin.inject("delay:5@list*1").unwrap();
+        assert_eq!(admin.pending(Some("bulk_get")).unwrap(), 1);
+        assert_eq!(admin.pending(None).unwrap(), 2);
+        assert_eq!(m.faults().len(), 2);
+        assert!(admin.inject("not-a-fault").is_err());
+        assert_eq!(
+            admin.stats().unwrap()["requests"],
+            0,
+            "nothing reached the API"
+        );
+    }
+}
