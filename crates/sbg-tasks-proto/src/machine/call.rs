@@ -406,6 +406,14 @@ impl<'a> Run<'a> {
             get: None,
         }
     }
+
+    /// [`Run::new`] owning its call.
+    pub fn owned(settings: &'a Settings, call: RunTask) -> Self {
+        Self {
+            run: Call::owned(settings, call),
+            get: None,
+        }
+    }
 }
 
 impl Operation for Run<'_> {
