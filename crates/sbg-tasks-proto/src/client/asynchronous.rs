@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use http::Response;
 
-use super::{Async, Client, Running};
+use std::sync::Mutex;
+
+use super::{finish_bulk, start_bulk, Async, BulkError, BulkSink, Client, Journal, Running};
+use crate::machine::bulk::{BulkEvent, BulkReport, BulkSpec};
 use crate::endpoint::{Answer, Endpoint, Lane};
 use crate::endpoints::{
     AbortTask, BulkTasks, CreateOutcome, CreateTask, DeleteTask, Deletion, GetExecutionDetails,
@@ -263,6 +266,44 @@ where
     /// The children of batch task `parent`, 100 a page (a `list` with `parent=`).
     pub fn children(&self, parent: &TaskId) -> EventStream<'_, List<'_>, T, E> {
         self.list(&ListTasks::children_of(parent.clone()).limit(PageLimit::MAX))
+    }
+
+    /// Runs a bulk action: see [`BlockingClient::bulk`](super::BlockingClient::bulk). The
+    /// workers are futures polled together (no task spawned); a record is written to
+    /// `journal` synchronously, as it comes.
+    pub async fn bulk(
+        &self,
+        spec: BulkSpec,
+        journal: &mut (dyn Journal + Send),
+        on_event: impl FnMut(&BulkEvent) + Send,
+    ) -> Result<BulkReport, BulkError> {
+        let handle = start_bulk(&self.hub, spec, journal)?;
+        let sink = Mutex::new(BulkSink {
+            journal,
+            on_event,
+            error: None,
+        });
+        {
+            let (sink, handle) = (&sink, &handle);
+            let mut workers: Vec<Pin<Box<dyn Future<Output = ()> + Send + '_>>> = (0..handle
+                .workers())
+                .map(|_| {
+                    let worker = handle.worker(&self.settings);
+                    let run = self.drive(worker, move |e| BulkSink::take(sink, &self.hub, handle, e));
+                    Box::pin(run) as Pin<Box<dyn Future<Output = ()> + Send + '_>>
+                })
+                .collect();
+            poll_fn(|cx| {
+                workers.retain_mut(|w| w.as_mut().poll(cx).is_pending());
+                if workers.is_empty() {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+        }
+        finish_bulk(&self.hub, handle, sink)
     }
 
     /// Follows `ids` until each has ended, as a `Send` stream of events: see

@@ -3,7 +3,10 @@
 use std::iter::FusedIterator;
 use std::time::Duration;
 
-use super::{Blocking, Client, Running};
+use std::sync::Mutex;
+
+use super::{finish_bulk, start_bulk, Blocking, BulkError, BulkSink, Client, Journal, Running};
+use crate::machine::bulk::{BulkEvent, BulkReport, BulkSpec};
 use crate::config::Config;
 use crate::endpoint::{Answer, Endpoint, Lane};
 use crate::endpoints::{
@@ -246,6 +249,40 @@ impl<T: HttpTransport, E: BlockingEnv> Client<T, E, Blocking> {
     /// The children of batch task `parent`, 100 a page (a `list` with `parent=`).
     pub fn children(&self, parent: &TaskId) -> Events<'_, List<'_>, T, E> {
         self.list(&ListTasks::children_of(parent.clone()).limit(PageLimit::MAX))
+    }
+
+    /// Runs a bulk action (see [`bulk`](crate::machine::bulk)): rerun, run, abort, delete
+    /// or modify every task of a selection, [`BulkSpec::concurrency`] requests in flight at
+    /// most (one thread each), in the budget's change lane, resuming from what `journal`
+    /// holds. Each event goes to `on_event` (after its records are in `journal`); the
+    /// outcome is the report, one outcome per task. Run it again with the same journal to
+    /// go on after a crash or a halt.
+    pub fn bulk(
+        &self,
+        spec: BulkSpec,
+        journal: &mut (dyn Journal + Send),
+        on_event: impl FnMut(&BulkEvent) + Send,
+    ) -> Result<BulkReport, BulkError>
+    where
+        T: Sync,
+        E: Sync,
+    {
+        let handle = start_bulk(&self.hub, spec, journal)?;
+        let sink = Mutex::new(BulkSink {
+            journal,
+            on_event,
+            error: None,
+        });
+        std::thread::scope(|scope| {
+            for _ in 0..handle.workers() {
+                let worker = handle.worker(&self.settings);
+                let (sink, handle) = (&sink, &handle);
+                scope.spawn(move || {
+                    self.drive(worker, |e| BulkSink::take(sink, &self.hub, handle, e))
+                });
+            }
+        });
+        finish_bulk(&self.hub, handle, sink)
     }
 
     /// Follows `ids` until each has ended, as events (see [`Watch`]): bulk gets of 100 ids,

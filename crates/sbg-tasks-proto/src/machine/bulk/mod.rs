@@ -97,7 +97,7 @@ pub enum Action {
     /// Delete a DRAFT.
     Delete,
     /// Modify a DRAFT (or only rename any task) with this change.
-    Update(TaskUpdate),
+    Update(Box<TaskUpdate>),
 }
 
 impl Action {

@@ -321,7 +321,7 @@ impl<'a> BulkWorker<'a> {
                     },
                     Action::Update(update) => Job::Update {
                         i,
-                        call: Call::owned(settings, UpdateTask::with_body(id, update)),
+                        call: Call::owned(settings, UpdateTask::with_body(id, *update)),
                     },
                     Action::Rerun { .. } => Job::Idle,
                 };
@@ -380,8 +380,7 @@ impl<'a> BulkWorker<'a> {
         &mut self,
         shared: &mut Shared,
         i: usize,
-        copy: TaskId,
-        status: Option<TaskStatus>,
+        (copy, status): (TaskId, Option<TaskStatus>),
         mut records: Vec<Record>,
         adopted: bool,
         now: Now,
@@ -503,7 +502,7 @@ impl<'a> BulkWorker<'a> {
                         others,
                     });
                 }
-                self.adopt(shared, i, adopted, status, records, true, now);
+                self.adopt(shared, i, (adopted, status), records, true, now);
             }
         }
     }
@@ -670,7 +669,7 @@ impl<'a> BulkWorker<'a> {
                     match answer.value.task_id() {
                         Ok(copy) => {
                             let status = answer.value.status.clone();
-                            self.adopt(shared, i, copy, status, Vec::new(), false, now);
+                            self.adopt(shared, i, (copy, status), Vec::new(), false, now);
                         }
                         // A copy exists, but which? The orphan rule finds it.
                         Err(_) => self.recover(i, true, shared),

@@ -1,0 +1,480 @@
+//! Bulk actions: each action and its skip rules, the in-flight bound, the budget's change
+//! lane, retries, resuming from the records (the orphan-draft rule), the clients' `bulk`
+//! with a journal, and a property test of crashes and faults against a fake platform.
+
+mod support;
+use support::platform::{Fault, FakePlatform};
+use support::{block_on, config, FakeEnv, RetryPolicy};
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use proptest::prelude::*;
+
+use sbg_tasks_proto::client::{BulkError, MemoryJournal};
+use sbg_tasks_proto::http::{Request, Response};
+use sbg_tasks_proto::machine::bulk::{
+    Action, BulkEvent, BulkReport, BulkSpec, Fingerprint, Listing, Record, ResumeError, Scope,
+    Selection, TaskOutcome,
+};
+use sbg_tasks_proto::machine::{BulkAction, Call, Now, Operation, Settings, Shared, Step};
+use sbg_tasks_proto::model::TaskStatus;
+use sbg_tasks_proto::transport::TransportFailure;
+use sbg_tasks_proto::{AsyncClient, BlockingClient, BudgetPolicy, GetTask, TaskId, TaskUpdate, UpdateTask};
+
+const T0: u64 = 1_700_000_000;
+const PROJECT: &str = "me/p";
+
+fn settings() -> Settings {
+    let mut s = Settings::new(config());
+    s.retry = RetryPolicy::default()
+        .with_jitter(0.0)
+        .with_max_attempts(6)
+        .with_backoff(Duration::from_millis(100), Duration::from_secs(2));
+    s
+}
+
+fn failed_in_project(run: bool) -> BulkSpec {
+    let listing = Listing::new(Scope::Project(PROJECT.parse().unwrap())).status(TaskStatus::Failed);
+    BulkSpec::new(Action::Rerun { run }, Selection::Listing(listing))
+}
+
+fn ids(v: &[String]) -> Vec<TaskId> {
+    v.iter().map(|s| s.parse().unwrap()).collect()
+}
+
+/// The test's driver: steps the workers of one run in virtual time, answers their requests
+/// from the fake platform in an order `rng` picks, persists records, and can crash.
+struct Sim {
+    platform: FakePlatform,
+    journal: Vec<Record>,
+    mono: Duration,
+    rng: u64,
+    max_in_flight: usize,
+    events: Vec<BulkEvent>,
+}
+
+enum End {
+    Finished(BulkReport),
+    Crashed,
+}
+
+struct W<'a> {
+    op: sbg_tasks_proto::machine::BulkWorker<'a>,
+    pending: Option<Request<Vec<u8>>>,
+    wake: Duration,
+    done: bool,
+}
+
+impl Sim {
+    fn new(platform: FakePlatform, seed: u64) -> Self {
+        Self {
+            platform,
+            journal: Vec::new(),
+            mono: Duration::ZERO,
+            rng: seed | 1,
+            max_in_flight: 0,
+            events: Vec::new(),
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng
+    }
+
+    fn now(&mut self) -> Now {
+        let random = self.next();
+        Now {
+            mono: self.mono,
+            unix: Duration::from_secs(T0) + self.mono,
+            random,
+        }
+    }
+
+    fn unix(&self) -> u64 {
+        T0 + self.mono.as_secs()
+    }
+
+    /// One run of `spec` from the journal: crashes at the `crash_at`-th point (a record
+    /// handed out, or an answer due), else runs to the end.
+    fn run(&mut self, spec: &BulkSpec, shared: &mut Shared, crash_at: Option<u64>) -> End {
+        let settings = settings();
+        let action = BulkAction::resume(spec.clone(), &self.journal).unwrap();
+        let handle = action.start(shared);
+        let mut ws: Vec<W<'_>> = (0..handle.workers())
+            .map(|_| W {
+                op: handle.worker(&settings),
+                pending: None,
+                wake: Duration::ZERO,
+                done: false,
+            })
+            .collect();
+        let mut points = 0u64;
+        loop {
+            for k in 0..ws.len() {
+                while !ws[k].done && ws[k].pending.is_none() && ws[k].wake <= self.mono {
+                    let now = self.now();
+                    match ws[k].op.step(now, shared) {
+                        Step::Event(BulkEvent::Record(records)) => {
+                            points += 1;
+                            if crash_at == Some(points) {
+                                // Killed while writing: the transaction is in or out.
+                                if self.next() % 2 == 0 {
+                                    self.journal.extend(records);
+                                }
+                                return self.crash(&mut ws);
+                            }
+                            self.journal.extend(records);
+                        }
+                        Step::Event(e) => self.events.push(e),
+                        Step::Send(r) => ws[k].pending = Some(r),
+                        Step::SleepUntil(t) => ws[k].wake = t,
+                        Step::Done(()) => ws[k].done = true,
+                        _ => unreachable!(),
+                    }
+                }
+            }
+            if ws.iter().all(|w| w.done) {
+                break;
+            }
+            let waiting: Vec<usize> = (0..ws.len()).filter(|&k| ws[k].pending.is_some()).collect();
+            self.max_in_flight = self.max_in_flight.max(waiting.len());
+            if waiting.is_empty() {
+                let t = ws.iter().filter(|w| !w.done).map(|w| w.wake).min().unwrap();
+                self.mono = self.mono.max(t);
+                continue;
+            }
+            let k = waiting[(self.next() % waiting.len() as u64) as usize];
+            points += 1;
+            if crash_at == Some(points) {
+                return self.crash(&mut ws);
+            }
+            let request = ws[k].pending.take().unwrap();
+            self.mono += Duration::from_millis(20);
+            let answer = self.platform.handle(&request, self.unix());
+            let now = self.now();
+            ws[k].op.on_answer(answer, now, shared);
+            // Another worker's answer may wake a sleeper early (as the drivers do).
+            for w in ws.iter_mut() {
+                w.wake = w.wake.min(self.mono + Duration::from_millis(5));
+            }
+        }
+        End::Finished(handle.finish(shared))
+    }
+
+    /// The process dies: each request in flight reached the platform or not.
+    fn crash(&mut self, ws: &mut [W<'_>]) -> End {
+        for w in ws.iter_mut() {
+            if let Some(r) = w.pending.take() {
+                if self.next() % 2 == 0 {
+                    let _ = self.platform.act(&r, self.unix());
+                }
+            }
+        }
+        End::Crashed
+    }
+
+    fn finish(&mut self, spec: &BulkSpec) -> BulkReport {
+        let mut shared = Shared::new(BudgetPolicy::default());
+        match self.run(spec, &mut shared, None) {
+            End::Finished(r) => r,
+            End::Crashed => unreachable!(),
+        }
+    }
+}
+
+fn project_with(platform: &mut FakePlatform, statuses: &[&str]) -> Vec<String> {
+    statuses
+        .iter()
+        .enumerate()
+        .map(|(i, s)| platform.add(s, PROJECT, T0 - 1000 + i as u64))
+        .collect()
+}
+
+fn kinds(journal: &[Record]) -> Vec<&'static str> {
+    journal.iter().map(Record::kind).collect()
+}
+
+#[test]
+fn a_rerun_with_run_copies_each_selected_task_once_and_runs_the_copy_in_two_requests() {
+    let mut p = FakePlatform::new();
+    let failed = project_with(&mut p, &["FAILED", "COMPLETED", "FAILED", "RUNNING", "FAILED"]);
+    p.add("FAILED", "someone/else", T0 - 10);
+    let mut sim = Sim::new(p, 7);
+    let report = sim.finish(&failed_in_project(true));
+
+    assert!(report.is_complete(), "{report:?}");
+    assert_eq!(report.selected, 3);
+    assert_eq!(report.progress().done, 3);
+    for original in [&failed[0], &failed[2], &failed[4]] {
+        let copies = sim.platform.copies_of(original);
+        assert_eq!(copies.len(), 1, "one copy of {original}");
+        assert_eq!(copies[0].runs, 1, "run once");
+        let outcome = report
+            .outcomes
+            .iter()
+            .find(|o| o.original().as_str() == original)
+            .unwrap();
+        assert!(matches!(outcome, TaskOutcome::Done { copy: Some(c), status: Some(TaskStatus::Running), .. }
+            if c.as_str() == copies[0].id));
+    }
+    // One list page, then a clone and a run per task: nothing more.
+    let c = &sim.platform.counts;
+    assert_eq!((c.selection_pages, c.clones, c.runs, c.requests), (1, 3, 3, 7));
+    assert_eq!(report.plan.requests, 6);
+    assert_eq!(report.plan.listings, 1);
+    // Selected ×3, sealed, then per task: intent, cloned, done (in some interleaving).
+    let k = kinds(&sim.journal);
+    assert_eq!(&k[..4], ["selected", "selected", "selected", "sealed"]);
+    for kind in ["intent", "cloned", "done"] {
+        assert_eq!(k.iter().filter(|x| **x == kind).count(), 3, "{kind}: {k:?}");
+    }
+    // Write-ahead: each task's intent before its copy, its copy before its end.
+    for original in [&failed[0], &failed[2], &failed[4]] {
+        let at = |kind: &str| {
+            sim.journal
+                .iter()
+                .position(|r| r.kind() == kind && r.original().unwrap().as_str() == original)
+                .unwrap()
+        };
+        assert!(at("intent") < at("cloned") && at("cloned") < at("done"));
+    }
+}
+
+#[test]
+fn a_rerun_without_run_leaves_each_copy_a_recorded_draft() {
+    let mut p = FakePlatform::new();
+    let failed = project_with(&mut p, &["FAILED", "FAILED"]);
+    let mut sim = Sim::new(p, 3);
+    let report = sim.finish(&failed_in_project(false));
+    assert_eq!(report.progress().done, 2);
+    for original in &failed {
+        let copies = sim.platform.copies_of(original);
+        assert_eq!(copies.len(), 1);
+        assert_eq!((copies[0].status.as_str(), copies[0].runs), ("DRAFT", 0));
+    }
+    assert_eq!(sim.platform.counts.runs, 0);
+}
+
+/// A change that is not only a rename: DRAFTs only.
+fn change() -> TaskUpdate {
+    let id: TaskId = support::platform::uuid(1).parse().unwrap();
+    UpdateTask::new(id).name("renamed").description("d").update().clone()
+}
+
+#[test]
+fn each_action_applies_by_status_and_skips_what_the_platform_refuses() {
+    let statuses = ["DRAFT", "RUNNING", "QUEUED", "COMPLETED", "DRAFT"];
+    let cases: [(Action, [Option<&str>; 5]); 4] = [
+        // what each task is after the action (None: deleted); skipped tasks unchanged
+        (Action::Run, [Some("RUNNING"), Some("RUNNING"), Some("QUEUED"), Some("COMPLETED"), Some("RUNNING")]),
+        (Action::Abort, [Some("DRAFT"), Some("ABORTED"), Some("ABORTED"), Some("COMPLETED"), Some("DRAFT")]),
+        (Action::Delete, [None, Some("RUNNING"), Some("QUEUED"), Some("COMPLETED"), None]),
+        (
+            Action::Update(Box::new(change())),
+            [Some("DRAFT"), Some("RUNNING"), Some("QUEUED"), Some("COMPLETED"), Some("DRAFT")],
+        ),
+    ];
+    for (action, after) in cases {
+        let mut p = FakePlatform::new();
+        let tasks = project_with(&mut p, &statuses);
+        let mut selection = ids(&tasks);
+        selection.push(support::platform::uuid(999).parse().unwrap()); // unknown to the platform
+        let spec = BulkSpec::new(action.clone(), Selection::Ids(selection)).with_concurrency(2);
+        let mut sim = Sim::new(p, 11);
+        let report = sim.finish(&spec);
+        assert!(report.is_complete());
+        for (i, id) in tasks.iter().enumerate() {
+            let now = sim.platform.tasks.get(id).map(|t| t.status.as_str());
+            assert_eq!(now, after[i], "{action:?} on {}", statuses[i]);
+            let outcome = &report.outcomes[i];
+            let applies = action.applies_to(Some(&statuses[i].parse().unwrap()));
+            match outcome {
+                TaskOutcome::Done { .. } => assert!(applies, "{action:?} {outcome:?}"),
+                TaskOutcome::Skipped { status, code: None, .. } => {
+                    assert!(!applies);
+                    assert_eq!(status.as_ref().unwrap().as_str(), statuses[i]);
+                }
+                other => panic!("{action:?}: {other:?}"),
+            }
+        }
+        if let Action::Update(_) = action {
+            assert_eq!(sim.platform.tasks[&tasks[0]].name, "renamed");
+        }
+        // The unknown id: acted on (its status unknown), the platform says 7002: skipped.
+        assert!(
+            matches!(report.outcomes[5], TaskOutcome::Skipped { status: None, code: Some(7002), .. }),
+            "{action:?}: {:?}",
+            report.outcomes[5]
+        );
+        // One bulk get, then one request per task that applies (and the unknown one).
+        let applying = statuses
+            .iter()
+            .filter(|s| action.applies_to(Some(&s.parse().unwrap())))
+            .count() as u64;
+        assert_eq!(sim.platform.counts.requests, 1 + applying + 1, "{action:?}");
+    }
+}
+
+#[test]
+fn a_platform_refusal_is_a_skip_with_its_code() {
+    // Selected as DRAFT, but someone ran it since: the run answers 7007.
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["DRAFT"]);
+    let spec = BulkSpec::new(Action::Run, Selection::Ids(ids(&tasks)));
+    let mut sim = Sim::new(p, 5);
+    sim.platform.tasks.get_mut(&tasks[0]).unwrap().status = "DRAFT".into();
+    let mut shared = Shared::new(BudgetPolicy::default());
+    // Select, then let "someone" run it before the action does.
+    let action = BulkAction::resume(spec.clone(), &[]).unwrap();
+    let handle = action.start(&mut shared);
+    let s = settings();
+    let mut w = handle.worker(&s);
+    let now = sim.now();
+    let Step::Send(bulk_get) = w.op_step(now, &mut shared) else { panic!() };
+    let answer = sim.platform.handle(&bulk_get, sim.unix());
+    w.on_answer(answer, now, &mut shared);
+    sim.platform.tasks.get_mut(&tasks[0]).unwrap().status = "QUEUED".into();
+    let report = loop {
+        match w.step(sim.now(), &mut shared) {
+            Step::Send(r) => {
+                let a = sim.platform.handle(&r, sim.unix());
+                let now = sim.now();
+                w.on_answer(a, now, &mut shared);
+            }
+            Step::Done(()) => break handle.finish(&mut shared),
+            _ => {}
+        }
+    };
+    assert_eq!(
+        report.outcomes,
+        [TaskOutcome::Skipped {
+            original: tasks[0].parse().unwrap(),
+            status: Some(TaskStatus::Draft),
+            code: Some(7007)
+        }]
+    );
+}
+
+/// `step` that skips events (the test above only wants requests).
+trait StepOp {
+    fn op_step(&mut self, now: Now, shared: &mut Shared) -> Step<BulkEvent, ()>;
+}
+
+impl StepOp for sbg_tasks_proto::machine::BulkWorker<'_> {
+    fn op_step(&mut self, now: Now, shared: &mut Shared) -> Step<BulkEvent, ()> {
+        loop {
+            match self.step(now, shared) {
+                Step::Event(_) => {}
+                other => return other,
+            }
+        }
+    }
+}
+
+#[test]
+fn no_more_than_the_concurrency_is_in_flight_and_all_of_it_is_used() {
+    for concurrency in [1, 3, 8] {
+        let mut p = FakePlatform::new();
+        project_with(&mut p, &["FAILED"; 20]);
+        let mut sim = Sim::new(p, 99);
+        let report = sim.finish(&failed_in_project(true).with_concurrency(concurrency));
+        assert_eq!(report.progress().done, 20);
+        assert_eq!(sim.max_in_flight, concurrency, "concurrency {concurrency}");
+    }
+}
+
+/// The records of a sealed selection of `tasks` (as a run that crashed right after it left).
+fn sealed(sim: &Sim, spec: &BulkSpec, tasks: &[String]) -> Vec<Record> {
+    let mut records: Vec<Record> = tasks
+        .iter()
+        .map(|id| {
+            let t = &sim.platform.tasks[id];
+            let task: sbg_tasks_proto::Task = serde_json::from_value(t.json()).unwrap();
+            Record::Selected {
+                original: id.parse().unwrap(),
+                status: task.status.clone(),
+                fingerprint: Fingerprint::of(&task),
+                at: T0,
+            }
+        })
+        .collect();
+    records.push(Record::Sealed {
+        key: spec.key(),
+        count: tasks.len() as u64,
+        at: T0,
+    });
+    records
+}
+
+#[test]
+fn a_dry_run_selects_and_plans_without_recording_or_acting() {
+    let mut p = FakePlatform::new();
+    project_with(&mut p, &["FAILED", "FAILED", "COMPLETED", "FAILED"]);
+    let mut sim = Sim::new(p, 1);
+    let report = sim.finish(&failed_in_project(true).with_dry_run(true));
+    assert_eq!((report.selected, report.outcomes.len()), (3, 0));
+    assert!(sim.journal.is_empty(), "a dry run records nothing");
+    assert_eq!(sim.platform.counts.requests, 1, "one listing, nothing else");
+    assert_eq!((report.plan.requests, report.plan.listings), (6, 1));
+    assert!(report.plan.tasks.iter().all(|t| t.to_do));
+    // 6 requests with 4 left in a window of 5 that resets in 20 s: the reset, then one more
+    // window.
+    let window = sbg_tasks_proto::RateLimit { limit: 5, remaining: 4, reset: T0 + 20 };
+    let at = Duration::from_secs(T0);
+    assert_eq!(
+        report.plan.time_at(Some(window), at, Duration::from_secs(60)),
+        Some(Duration::from_secs(20))
+    );
+    let window = sbg_tasks_proto::RateLimit { limit: 1, remaining: 0, reset: T0 + 20 };
+    assert_eq!(
+        report.plan.time_at(Some(window), at, Duration::from_secs(60)),
+        Some(Duration::from_secs(20 + 5 * 60))
+    );
+}
+
+#[test]
+fn the_action_spends_the_change_lane_that_reads_leave_alone() {
+    // The window has 30 requests left, under the read reserve (50): a read waits for the
+    // reset, the action's clones and runs go.
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["FAILED"; 5]);
+    let spec = failed_in_project(true);
+    let mut sim = Sim::new(p, 1);
+    sim.journal = sealed(&sim, &spec, &tasks);
+    let s = settings();
+    let mut shared = Shared::new(BudgetPolicy::default());
+    // Teach the budget the window with one answered read.
+    let get = GetTask::new(tasks[0].parse().unwrap());
+    let mut call = Call::new(&s, &get);
+    let now = sim.now();
+    let Step::Send(_) = call.step(now, &mut shared) else { panic!() };
+    let window = Response::builder()
+        .status(200)
+        .header("x-ratelimit-limit", "1000")
+        .header("x-ratelimit-remaining", "30")
+        .header("x-ratelimit-reset", (T0 + 300).to_string())
+        .body(sim.platform.tasks[&tasks[0]].json().to_string().into_bytes())
+        .unwrap();
+    call.on_answer(Ok(window), now, &mut shared);
+    assert!(matches!(call.step(now, &mut shared), Step::Done(Ok(_))));
+    let mut read = Call::new(&s, &get);
+    assert!(
+        matches!(read.step(now, &mut shared), Step::SleepUntil(_)),
+        "reads wait for the reset"
+    );
+    read.abandon(&mut shared);
+    let report = match sim.run(&spec, &mut shared, None) {
+        End::Finished(r) => r,
+        End::Crashed => unreachable!(),
+    };
+    assert!(sim.mono < Duration::from_secs(300), "did not wait for the reset");
+    assert_eq!(report.progress().done, 5);
+    assert_eq!(
+        (sim.platform.counts.clones, sim.platform.counts.runs, sim.platform.counts.requests),
+        (5, 5, 10)
+    );
+}
