@@ -478,3 +478,250 @@ fn the_action_spends_the_change_lane_that_reads_leave_alone() {
         (5, 5, 10)
     );
 }
+
+fn intent(original: &str, at: u64) -> Record {
+    Record::Intent {
+        original: original.parse().unwrap(),
+        at,
+    }
+}
+
+#[test]
+fn an_intent_whose_clone_never_reached_the_platform_clones_again() {
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["FAILED", "FAILED"]);
+    let spec = failed_in_project(true);
+    let mut sim = Sim::new(p, 2);
+    sim.journal = sealed(&sim, &spec, &tasks);
+    sim.journal.push(intent(&tasks[0], T0));
+    let report = sim.finish(&spec);
+    assert_eq!(report.progress().done, 2);
+    for t in &tasks {
+        assert_eq!(sim.platform.copies_of(t).len(), 1);
+    }
+    let c = &sim.platform.counts;
+    assert_eq!((c.recovery_pages, c.clones, c.runs), (1, 2, 2));
+    assert!(kinds(&sim.journal).contains(&"no_copy"));
+}
+
+#[test]
+fn a_copy_made_before_the_crash_is_adopted_not_made_again() {
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["FAILED", "FAILED"]);
+    let spec = failed_in_project(true);
+    let mut sim = Sim::new(p, 2);
+    sim.journal = sealed(&sim, &spec, &tasks);
+    sim.journal.push(intent(&tasks[0], T0));
+    // The clone reached the platform; the process died before recording the copy.
+    let clone = Request::post(format!("http://x/v2/tasks/{}/actions/clone", tasks[0]))
+        .body(Vec::new())
+        .unwrap();
+    sim.platform.act(&clone, T0);
+    let orphan = sim.platform.copies_of(&tasks[0])[0].id.clone();
+    let report = sim.finish(&spec);
+    assert_eq!(report.progress().done, 2);
+    let copies = sim.platform.copies_of(&tasks[0]);
+    assert_eq!(copies.len(), 1, "no second copy");
+    assert_eq!((copies[0].id.as_str(), copies[0].runs), (orphan.as_str(), 1));
+    assert!(sim.journal.iter().any(|r| matches!(r,
+        Record::Cloned { copy, adopted: true, .. } if copy.as_str() == orphan)));
+    assert_eq!(sim.platform.counts.clones, 2, "the crashed one and the other task's");
+    assert!(report.ambiguous.is_empty());
+}
+
+#[test]
+fn identical_drafts_in_the_window_are_ambiguous_the_earliest_is_adopted_none_deleted() {
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["FAILED"]);
+    let spec = failed_in_project(false);
+    let mut sim = Sim::new(p, 2);
+    sim.journal = sealed(&sim, &spec, &tasks);
+    sim.journal.push(intent(&tasks[0], T0));
+    let clone = Request::post(format!("http://x/v2/tasks/{}/actions/clone", tasks[0]))
+        .body(Vec::new())
+        .unwrap();
+    // Someone made an identical draft by hand a second after ours.
+    sim.platform.act(&clone, T0);
+    sim.platform.act(&clone, T0 + 1);
+    let made: Vec<String> = sim.platform.copies_of(&tasks[0]).iter().map(|t| t.id.clone()).collect();
+    // And a draft of another app in the window is no candidate.
+    let other = sim.platform.add("DRAFT", PROJECT, T0);
+    let report = sim.finish(&spec);
+    assert_eq!(sim.platform.counts.clones, 2, "nothing cloned again");
+    assert!(sim.platform.deleted.is_empty() && sim.platform.tasks.contains_key(&other));
+    let adopted = made.iter().min_by_key(|id| sim.platform.tasks[*id].created).unwrap();
+    let others: Vec<TaskId> = made.iter().filter(|id| *id != adopted).map(|id| id.parse().unwrap()).collect();
+    assert_eq!(
+        report.ambiguous,
+        [(tasks[0].parse().unwrap(), adopted.parse().unwrap(), others.clone())]
+    );
+    assert!(matches!(&report.outcomes[0], TaskOutcome::Done { copy: Some(c), .. } if c.as_str() == adopted));
+    assert!(sim.events.iter().any(|e| matches!(e, BulkEvent::Ambiguous { others: o, .. } if *o == others)));
+}
+
+#[test]
+fn a_failed_attempt_is_tried_again_only_as_often_as_retries_say() {
+    for (retries, done) in [(0, false), (1, true)] {
+        let mut p = FakePlatform::new();
+        let tasks = project_with(&mut p, &["FAILED"]);
+        // The clone's request (number 1, after the listing) and its call's retries never
+        // reach the platform: a 503 is not retried for a clone, the orphan rule finds
+        // nothing, and the attempt has failed.
+        p.faults.insert(1, Fault::Unavailable);
+        let mut sim = Sim::new(p, 4);
+        let report = sim.finish(&failed_in_project(true).with_retries(retries));
+        assert_eq!(
+            matches!(report.outcomes[0], TaskOutcome::Done { .. }),
+            done,
+            "retries {retries}: {:?}",
+            report.outcomes
+        );
+        if let TaskOutcome::Failed { failure, .. } = &report.outcomes[0] {
+            assert!(failure.message.contains("no copy was made"), "{failure:?}");
+        }
+        assert_eq!(sim.platform.counts.clones_acted, u64::from(done));
+        assert_eq!(sim.platform.counts.recovery_pages, 1);
+        assert!(sim.platform.copies_of(&tasks[0]).len() <= 1);
+        // Resuming does not try a task that failed for good again.
+        let before = sim.platform.counts.clone();
+        let again = sim.finish(&failed_in_project(true).with_retries(retries));
+        assert_eq!(again.outcomes, report.outcomes);
+        assert_eq!(sim.platform.counts, before, "nothing sent");
+    }
+}
+
+#[test]
+fn a_lost_clone_answer_is_settled_by_the_orphan_rule_and_a_lost_run_by_a_get() {
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["FAILED"]);
+    // Request 1: the clone acts, its answer is lost. 2: the orphan listing. 3: the run acts,
+    // its answer is lost. 4: the run again (7007). 5: the get.
+    p.faults.insert(1, Fault::LostAfterAct);
+    p.faults.insert(3, Fault::LostAfterAct);
+    let mut sim = Sim::new(p, 4);
+    let report = sim.finish(&failed_in_project(true));
+    assert!(matches!(report.outcomes[0], TaskOutcome::Done { status: Some(TaskStatus::Running), .. }));
+    let copies = sim.platform.copies_of(&tasks[0]);
+    assert_eq!((copies.len(), copies[0].runs), (1, 1));
+    let c = &sim.platform.counts;
+    assert_eq!((c.clones, c.recovery_pages, c.runs, c.gets, c.requests), (1, 1, 2, 1, 6));
+}
+
+#[test]
+fn a_journal_of_another_action_is_refused() {
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["FAILED"]);
+    let sim = Sim::new(p, 1);
+    let journal = sealed(&sim, &failed_in_project(true), &tasks);
+    let err = BulkAction::resume(failed_in_project(false), &journal).unwrap_err();
+    assert!(matches!(err, ResumeError::OtherAction { .. }), "{err}");
+    // An unsealed selection is listed again.
+    let fresh = BulkAction::resume(failed_in_project(true), &journal[..1]).unwrap();
+    assert!(!fresh.is_selected());
+}
+
+#[test]
+fn every_record_survives_its_row() {
+    let a: TaskId = support::platform::uuid(1).parse().unwrap();
+    let b: TaskId = support::platform::uuid(2).parse().unwrap();
+    let fp = Fingerprint::of(&serde_json::from_value(serde_json::json!({
+        "project": "me/p", "app": "me/p/a/1", "name": "n", "inputs": {"x": 1}
+    })).unwrap());
+    let records = [
+        Record::Selected { original: a.clone(), status: Some(TaskStatus::Failed), fingerprint: fp, at: 1 },
+        Record::Sealed { key: "k".into(), count: 1, at: 2 },
+        Record::Intent { original: a.clone(), at: 3 },
+        Record::Cloned { original: a.clone(), copy: b.clone(), adopted: true, at: 4 },
+        Record::NoCopy { original: a.clone(), at: 5 },
+        Record::Done { original: a.clone(), copy: Some(b.clone()), status: Some(TaskStatus::Running), at: 6 },
+        Record::Skipped { original: a.clone(), status: None, code: Some(7007), at: 7 },
+        Record::Failed {
+            original: a.clone(),
+            copy: None,
+            failure: sbg_tasks_proto::machine::bulk::BulkFailure::default(),
+            at: 8,
+        },
+        Record::Ambiguous { original: a.clone(), adopted: b.clone(), others: vec![a.clone()], at: 9 },
+    ];
+    for r in records {
+        let row = r.to_row();
+        assert_eq!(row.kind, r.kind());
+        assert_eq!(Record::from_row(&row).unwrap(), r);
+    }
+    let mut bad = Record::Intent { original: a, at: 1 }.to_row();
+    bad.kind = "teleported".into();
+    assert!(Record::from_row(&bad).is_err());
+}
+
+/// A closure transport over the fake platform, at the fake environment's time.
+fn transport<'a>(
+    platform: &'a Mutex<FakePlatform>,
+    env: &'a FakeEnv,
+) -> impl Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportFailure> + Sync + 'a {
+    use sbg_tasks_proto::env::Env;
+    move |r| {
+        let now = env.unix_now().as_secs();
+        platform.lock().unwrap().handle(&r, now)
+    }
+}
+
+#[test]
+fn the_blocking_client_records_before_it_acts_and_resumes_from_its_journal() {
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["FAILED"; 6]);
+    let platform = Mutex::new(p);
+    let env = FakeEnv::new(Duration::from_secs(T0));
+    let client = BlockingClient::with_env(config(), transport(&platform, &env), &env)
+        .with_retry(settings().retry);
+    // The journal fails after the selection and two more records: the action halts.
+    let mut journal = MemoryJournal::new().failing_after(3);
+    let err = client
+        .bulk(failed_in_project(true).with_concurrency(3), &mut journal, |_| {})
+        .unwrap_err();
+    assert!(matches!(err, BulkError::Journal(_)), "{err}");
+    let kept = journal.records().to_vec();
+    // Nothing was sent that a record not kept would have announced: every clone has its intent.
+    let p = platform.lock().unwrap();
+    let intents = kept.iter().filter(|r| r.kind() == "intent").count() as u64;
+    assert!(p.counts.clones <= intents, "{} clones, {intents} intents", p.counts.clones);
+    drop(p);
+    // Again, with a journal that works: it goes on from the records.
+    let mut journal = MemoryJournal::with_records(kept);
+    let mut outcomes = 0;
+    let report = client
+        .bulk(failed_in_project(true).with_concurrency(3), &mut journal, |e| {
+            outcomes += usize::from(matches!(e, BulkEvent::Outcome(..)));
+        })
+        .unwrap();
+    assert!(report.is_complete());
+    assert_eq!(report.progress().done, 6);
+    assert!(outcomes <= 6);
+    let p = platform.lock().unwrap();
+    for t in &tasks {
+        let copies = p.copies_of(t);
+        assert_eq!((copies.len(), copies[0].runs), (1, 1), "{t}");
+    }
+    assert_eq!(p.counts.selection_pages, 1, "the selection was recorded once");
+}
+
+#[test]
+fn the_async_client_runs_the_same_action() {
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["DRAFT", "COMPLETED", "DRAFT"]);
+    let platform = Mutex::new(p);
+    let env = FakeEnv::new(Duration::from_secs(T0));
+    let t = transport(&platform, &env);
+    let async_transport = move |r: Request<Vec<u8>>| {
+        let a = t(r);
+        async move { a }
+    };
+    let client = AsyncClient::with_env(config(), async_transport, &env);
+    let mut journal = MemoryJournal::new();
+    let spec = BulkSpec::new(Action::Delete, Selection::Ids(ids(&tasks))).with_concurrency(2);
+    let report = block_on(client.bulk(spec, &mut journal, |_| {})).unwrap();
+    let p = platform.lock().unwrap();
+    assert_eq!(p.deleted, [tasks[0].clone(), tasks[2].clone()]);
+    assert_eq!(report.progress().done, 2);
+    assert_eq!(report.progress().skipped, 1);
+    assert!(journal.records().iter().any(|r| r.kind() == "sealed"));
+}
