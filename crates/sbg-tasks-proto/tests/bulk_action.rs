@@ -725,3 +725,87 @@ fn the_async_client_runs_the_same_action() {
     assert_eq!(report.progress().skipped, 1);
     assert!(journal.records().iter().any(|r| r.kind() == "sealed"));
 }
+
+fn any_fault() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        Just(Fault::LostAfterAct),
+        Just(Fault::Unavailable),
+        Just(Fault::RateLimited),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Crashes at any point (a record written or not, requests in flight acted on or not)
+    /// and faults on any request (an answer lost after the platform acted, 503, 429); each
+    /// crash is followed by a run from what was recorded, the last one runs to the end.
+    #[test]
+    fn crashes_and_faults_never_copy_or_run_a_task_twice(
+        failed in 1usize..9,
+        run in any::<bool>(),
+        concurrency in 1usize..5,
+        crashes in proptest::collection::vec(1u64..40, 0..6),
+        faults in proptest::collection::vec((0u64..60, any_fault()), 0..10),
+        seed in any::<u64>(),
+    ) {
+        let mut p = FakePlatform::new();
+        let mut originals = Vec::new();
+        for i in 0..failed {
+            originals.push(p.add("FAILED", PROJECT, T0 - 500 + i as u64));
+            if i % 3 == 0 {
+                p.add("COMPLETED", PROJECT, T0 - 400 + i as u64);
+            }
+        }
+        let injected: std::collections::HashMap<u64, Fault> = faults.into_iter().collect();
+        p.faults = injected;
+        let spec = failed_in_project(run).with_concurrency(concurrency).with_retries(100);
+        let mut sim = Sim::new(p, seed);
+        let mut crashed = 0u64;
+        for at in crashes {
+            let mut shared = Shared::new(BudgetPolicy::default());
+            if let End::Crashed = sim.run(&spec, &mut shared, Some(at)) {
+                crashed += 1;
+            }
+        }
+        let report = sim.finish(&spec);
+
+        prop_assert!(report.is_complete(), "{:?}", report);
+        prop_assert_eq!(report.progress().done, failed);
+        for original in &originals {
+            // Exactly one copy: no orphan DRAFT remains; it ran once (or stays a DRAFT).
+            let copies = sim.platform.copies_of(original);
+            prop_assert_eq!(copies.len(), 1, "copies of {}", original);
+            let copy = copies[0];
+            prop_assert_eq!(copy.runs, u32::from(run));
+            prop_assert_eq!(copy.status.as_str(), if run { "RUNNING" } else { "DRAFT" });
+            // The journal and the report agree with the platform.
+            let recorded: Vec<&TaskId> = sim.journal.iter().filter_map(|r| match r {
+                Record::Cloned { original: o, copy, .. } if o.as_str() == original => Some(copy),
+                _ => None,
+            }).collect();
+            prop_assert!(!recorded.is_empty() && recorded.iter().all(|c| c.as_str() == copy.id));
+            let done = report.outcomes.iter().find(|o| o.original().as_str() == original).unwrap();
+            let matches_copy = matches!(done, TaskOutcome::Done { copy: Some(c), .. } if c.as_str() == copy.id);
+            prop_assert!(matches_copy);
+        }
+        prop_assert!(report.ambiguous.is_empty());
+        prop_assert!(sim.platform.deleted.is_empty());
+        // Requests: a clone (and a run) per task and the listings, plus the orphan rule's
+        // listings; a fault costs at most two more (a lost run: run again, 7007, get), a
+        // crash at most two per request in flight and the selection listed again.
+        let c = &sim.platform.counts;
+        let per_task = if run { 2 } else { 1 };
+        let base = per_task * failed as u64 + c.selection_pages.min(1);
+        let allowed = base
+            + c.recovery_pages
+            + 2 * c.faults
+            + crashed * (2 * concurrency as u64 + 1);
+        prop_assert!(c.requests <= allowed, "{:?}: {} > {}", c, c.requests, allowed);
+        if c.faults == 0 && crashed == 0 {
+            prop_assert_eq!(c.requests, base);
+            prop_assert_eq!(c.recovery_pages, 0);
+        }
+        prop_assert_eq!(c.clones_acted, failed as u64);
+    }
+}
