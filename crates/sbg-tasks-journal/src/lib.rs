@@ -102,9 +102,14 @@ impl SqliteJournal {
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(fail)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(store(&path, "opened", Unsupported(format!("journal_mode {mode}"))));
+            return Err(store(
+                &path,
+                "opened",
+                Unsupported(format!("journal_mode {mode}")),
+            ));
         }
-        conn.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(fail)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(fail)?;
         let version: i64 = conn

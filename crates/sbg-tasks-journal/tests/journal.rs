@@ -18,8 +18,16 @@ fn id(n: u64) -> TaskId {
 /// Batch `n`: three records that name `n` (an intent, a copy, the end).
 fn batch(n: u64) -> Vec<Record> {
     vec![
-        Record::Intent { original: id(n), at: n },
-        Record::Cloned { original: id(n), copy: id(n + 1_000_000), adopted: false, at: n },
+        Record::Intent {
+            original: id(n),
+            at: n,
+        },
+        Record::Cloned {
+            original: id(n),
+            copy: id(n + 1_000_000),
+            adopted: false,
+            at: n,
+        },
         Record::Done {
             original: id(n),
             copy: Some(id(n + 1_000_000)),
@@ -64,15 +72,28 @@ fn the_rows_have_the_documented_columns() {
     j.append(&batch(7)).unwrap();
     drop(j);
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
     let row: (String, String, String, String, i64, String) = conn
         .query_row(
             "SELECT kind, original, copy, status, at, detail FROM records WHERE kind = 'done'",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
         )
         .unwrap();
     assert_eq!(
@@ -102,12 +123,22 @@ fn a_later_schema_and_an_unreadable_row_are_errors_not_guesses() {
     let err = SqliteJournal::open(&path).unwrap().load().unwrap_err();
     assert!(matches!(err, JournalError::Record { .. }), "{err}");
     assert!(err.to_string().contains("teleported"), "{err}");
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
     drop(conn);
     let err = SqliteJournal::open(&path).unwrap_err();
     assert!(err.to_string().contains("schema version 2"), "{err}");
     let err = SqliteJournal::open(dir.path().join("no/such/dir/j.sqlite")).unwrap_err();
-    assert!(matches!(err, JournalError::Store { doing: "opened", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            JournalError::Store {
+                doing: "opened",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -124,12 +155,24 @@ fn the_derived_name_is_stable_and_tells_actions_and_selections_apart() {
         rerun.key(),
         r#"{"action":"rerun+run","selection":{"project":"me/p","status":"FAILED","created_from":null,"created_to":null,"ended_from":null,"ended_to":null}}"#
     );
-    assert_eq!(file_name(&rerun), "sbg-bulk-rerun+run-3d88c173dd6113f7.sqlite");
-    assert_eq!(file_name(&rerun.clone().with_concurrency(9).with_retries(3)), file_name(&rerun));
+    assert_eq!(
+        file_name(&rerun),
+        "sbg-bulk-rerun+run-3d88c173dd6113f7.sqlite"
+    );
+    assert_eq!(
+        file_name(&rerun.clone().with_concurrency(9).with_retries(3)),
+        file_name(&rerun)
+    );
     let names = [
         file_name(&rerun),
-        file_name(&BulkSpec::new(Action::Rerun { run: false }, project(TaskStatus::Failed))),
-        file_name(&BulkSpec::new(Action::Rerun { run: true }, project(TaskStatus::Aborted))),
+        file_name(&BulkSpec::new(
+            Action::Rerun { run: false },
+            project(TaskStatus::Failed),
+        )),
+        file_name(&BulkSpec::new(
+            Action::Rerun { run: true },
+            project(TaskStatus::Aborted),
+        )),
         file_name(&BulkSpec::new(Action::Abort, project(TaskStatus::Running))),
         file_name(&BulkSpec::new(Action::Delete, Selection::Ids(vec![id(1)]))),
     ];

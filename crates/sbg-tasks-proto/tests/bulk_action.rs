@@ -3,7 +3,7 @@
 //! with a journal, and a property test of crashes and faults against a fake platform.
 
 mod support;
-use support::platform::{Fault, FakePlatform};
+use support::platform::{FakePlatform, Fault};
 use support::{block_on, config, FakeEnv, RetryPolicy};
 
 use std::sync::Mutex;
@@ -20,7 +20,9 @@ use sbg_tasks_proto::machine::bulk::{
 use sbg_tasks_proto::machine::{BulkAction, Call, Now, Operation, Settings, Shared, Step};
 use sbg_tasks_proto::model::TaskStatus;
 use sbg_tasks_proto::transport::TransportFailure;
-use sbg_tasks_proto::{AsyncClient, BlockingClient, BudgetPolicy, GetTask, TaskId, TaskUpdate, UpdateTask};
+use sbg_tasks_proto::{
+    AsyncClient, BlockingClient, BudgetPolicy, GetTask, TaskId, TaskUpdate, UpdateTask,
+};
 
 const T0: u64 = 1_700_000_000;
 const PROJECT: &str = "me/p";
@@ -122,7 +124,7 @@ impl Sim {
                             points += 1;
                             if crash_at == Some(points) {
                                 // Killed while writing: the transaction is in or out.
-                                if self.next() % 2 == 0 {
+                                if self.next().is_multiple_of(2) {
                                     self.journal.extend(records);
                                 }
                                 return self.crash(&mut ws);
@@ -169,7 +171,7 @@ impl Sim {
     fn crash(&mut self, ws: &mut [W<'_>]) -> End {
         for w in ws.iter_mut() {
             if let Some(r) = w.pending.take() {
-                if self.next() % 2 == 0 {
+                if self.next().is_multiple_of(2) {
                     let _ = self.platform.act(&r, self.unix());
                 }
             }
@@ -201,7 +203,10 @@ fn kinds(journal: &[Record]) -> Vec<&'static str> {
 #[test]
 fn a_rerun_with_run_copies_each_selected_task_once_and_runs_the_copy_in_two_requests() {
     let mut p = FakePlatform::new();
-    let failed = project_with(&mut p, &["FAILED", "COMPLETED", "FAILED", "RUNNING", "FAILED"]);
+    let failed = project_with(
+        &mut p,
+        &["FAILED", "COMPLETED", "FAILED", "RUNNING", "FAILED"],
+    );
     p.add("FAILED", "someone/else", T0 - 10);
     let mut sim = Sim::new(p, 7);
     let report = sim.finish(&failed_in_project(true));
@@ -218,12 +223,17 @@ fn a_rerun_with_run_copies_each_selected_task_once_and_runs_the_copy_in_two_requ
             .iter()
             .find(|o| o.original().as_str() == original)
             .unwrap();
-        assert!(matches!(outcome, TaskOutcome::Done { copy: Some(c), status: Some(TaskStatus::Running), .. }
-            if c.as_str() == copies[0].id));
+        assert!(
+            matches!(outcome, TaskOutcome::Done { copy: Some(c), status: Some(TaskStatus::Running), .. }
+            if c.as_str() == copies[0].id)
+        );
     }
     // One list page, then a clone and a run per task: nothing more.
     let c = &sim.platform.counts;
-    assert_eq!((c.selection_pages, c.clones, c.runs, c.requests), (1, 3, 3, 7));
+    assert_eq!(
+        (c.selection_pages, c.clones, c.runs, c.requests),
+        (1, 3, 3, 7)
+    );
     assert_eq!(report.plan.requests, 6);
     assert_eq!(report.plan.listings, 1);
     // Selected ×3, sealed, then per task: intent, cloned, done (in some interleaving).
@@ -262,7 +272,11 @@ fn a_rerun_without_run_leaves_each_copy_a_recorded_draft() {
 /// A change that is not only a rename: DRAFTs only.
 fn change() -> TaskUpdate {
     let id: TaskId = support::platform::uuid(1).parse().unwrap();
-    UpdateTask::new(id).name("renamed").description("d").update().clone()
+    UpdateTask::new(id)
+        .name("renamed")
+        .description("d")
+        .update()
+        .clone()
 }
 
 #[test]
@@ -270,12 +284,45 @@ fn each_action_applies_by_status_and_skips_what_the_platform_refuses() {
     let statuses = ["DRAFT", "RUNNING", "QUEUED", "COMPLETED", "DRAFT"];
     let cases: [(Action, [Option<&str>; 5]); 4] = [
         // what each task is after the action (None: deleted); skipped tasks unchanged
-        (Action::Run, [Some("RUNNING"), Some("RUNNING"), Some("QUEUED"), Some("COMPLETED"), Some("RUNNING")]),
-        (Action::Abort, [Some("DRAFT"), Some("ABORTED"), Some("ABORTED"), Some("COMPLETED"), Some("DRAFT")]),
-        (Action::Delete, [None, Some("RUNNING"), Some("QUEUED"), Some("COMPLETED"), None]),
+        (
+            Action::Run,
+            [
+                Some("RUNNING"),
+                Some("RUNNING"),
+                Some("QUEUED"),
+                Some("COMPLETED"),
+                Some("RUNNING"),
+            ],
+        ),
+        (
+            Action::Abort,
+            [
+                Some("DRAFT"),
+                Some("ABORTED"),
+                Some("ABORTED"),
+                Some("COMPLETED"),
+                Some("DRAFT"),
+            ],
+        ),
+        (
+            Action::Delete,
+            [
+                None,
+                Some("RUNNING"),
+                Some("QUEUED"),
+                Some("COMPLETED"),
+                None,
+            ],
+        ),
         (
             Action::Update(Box::new(change())),
-            [Some("DRAFT"), Some("RUNNING"), Some("QUEUED"), Some("COMPLETED"), Some("DRAFT")],
+            [
+                Some("DRAFT"),
+                Some("RUNNING"),
+                Some("QUEUED"),
+                Some("COMPLETED"),
+                Some("DRAFT"),
+            ],
         ),
     ];
     for (action, after) in cases {
@@ -294,7 +341,9 @@ fn each_action_applies_by_status_and_skips_what_the_platform_refuses() {
             let applies = action.applies_to(Some(&statuses[i].parse().unwrap()));
             match outcome {
                 TaskOutcome::Done { .. } => assert!(applies, "{action:?} {outcome:?}"),
-                TaskOutcome::Skipped { status, code: None, .. } => {
+                TaskOutcome::Skipped {
+                    status, code: None, ..
+                } => {
                     assert!(!applies);
                     assert_eq!(status.as_ref().unwrap().as_str(), statuses[i]);
                 }
@@ -306,7 +355,14 @@ fn each_action_applies_by_status_and_skips_what_the_platform_refuses() {
         }
         // The unknown id: acted on (its status unknown), the platform says 7002: skipped.
         assert!(
-            matches!(report.outcomes[5], TaskOutcome::Skipped { status: None, code: Some(7002), .. }),
+            matches!(
+                report.outcomes[5],
+                TaskOutcome::Skipped {
+                    status: None,
+                    code: Some(7002),
+                    ..
+                }
+            ),
             "{action:?}: {:?}",
             report.outcomes[5]
         );
@@ -334,7 +390,9 @@ fn a_platform_refusal_is_a_skip_with_its_code() {
     let s = settings();
     let mut w = handle.worker(&s);
     let now = sim.now();
-    let Step::Send(bulk_get) = w.op_step(now, &mut shared) else { panic!() };
+    let Step::Send(bulk_get) = w.op_step(now, &mut shared) else {
+        panic!()
+    };
     let answer = sim.platform.handle(&bulk_get, sim.unix());
     w.on_answer(answer, now, &mut shared);
     sim.platform.tasks.get_mut(&tasks[0]).unwrap().status = "QUEUED".into();
@@ -423,15 +481,27 @@ fn a_dry_run_selects_and_plans_without_recording_or_acting() {
     assert!(report.plan.tasks.iter().all(|t| t.to_do));
     // 6 requests with 4 left in a window of 5 that resets in 20 s: the reset, then one more
     // window.
-    let window = sbg_tasks_proto::RateLimit { limit: 5, remaining: 4, reset: T0 + 20 };
+    let window = sbg_tasks_proto::RateLimit {
+        limit: 5,
+        remaining: 4,
+        reset: T0 + 20,
+    };
     let at = Duration::from_secs(T0);
     assert_eq!(
-        report.plan.time_at(Some(window), at, Duration::from_secs(60)),
+        report
+            .plan
+            .time_at(Some(window), at, Duration::from_secs(60)),
         Some(Duration::from_secs(20))
     );
-    let window = sbg_tasks_proto::RateLimit { limit: 1, remaining: 0, reset: T0 + 20 };
+    let window = sbg_tasks_proto::RateLimit {
+        limit: 1,
+        remaining: 0,
+        reset: T0 + 20,
+    };
     assert_eq!(
-        report.plan.time_at(Some(window), at, Duration::from_secs(60)),
+        report
+            .plan
+            .time_at(Some(window), at, Duration::from_secs(60)),
         Some(Duration::from_secs(20 + 5 * 60))
     );
 }
@@ -451,13 +521,20 @@ fn the_action_spends_the_change_lane_that_reads_leave_alone() {
     let get = GetTask::new(tasks[0].parse().unwrap());
     let mut call = Call::new(&s, &get);
     let now = sim.now();
-    let Step::Send(_) = call.step(now, &mut shared) else { panic!() };
+    let Step::Send(_) = call.step(now, &mut shared) else {
+        panic!()
+    };
     let window = Response::builder()
         .status(200)
         .header("x-ratelimit-limit", "1000")
         .header("x-ratelimit-remaining", "30")
         .header("x-ratelimit-reset", (T0 + 300).to_string())
-        .body(sim.platform.tasks[&tasks[0]].json().to_string().into_bytes())
+        .body(
+            sim.platform.tasks[&tasks[0]]
+                .json()
+                .to_string()
+                .into_bytes(),
+        )
         .unwrap();
     call.on_answer(Ok(window), now, &mut shared);
     assert!(matches!(call.step(now, &mut shared), Step::Done(Ok(_))));
@@ -471,10 +548,17 @@ fn the_action_spends_the_change_lane_that_reads_leave_alone() {
         End::Finished(r) => r,
         End::Crashed => unreachable!(),
     };
-    assert!(sim.mono < Duration::from_secs(300), "did not wait for the reset");
+    assert!(
+        sim.mono < Duration::from_secs(300),
+        "did not wait for the reset"
+    );
     assert_eq!(report.progress().done, 5);
     assert_eq!(
-        (sim.platform.counts.clones, sim.platform.counts.runs, sim.platform.counts.requests),
+        (
+            sim.platform.counts.clones,
+            sim.platform.counts.runs,
+            sim.platform.counts.requests
+        ),
         (5, 5, 10)
     );
 }
@@ -516,16 +600,22 @@ fn a_copy_made_before_the_crash_is_adopted_not_made_again() {
     let clone = Request::post(format!("http://x/v2/tasks/{}/actions/clone", tasks[0]))
         .body(Vec::new())
         .unwrap();
-    sim.platform.act(&clone, T0);
+    sim.platform.act(&clone, T0).unwrap();
     let orphan = sim.platform.copies_of(&tasks[0])[0].id.clone();
     let report = sim.finish(&spec);
     assert_eq!(report.progress().done, 2);
     let copies = sim.platform.copies_of(&tasks[0]);
     assert_eq!(copies.len(), 1, "no second copy");
-    assert_eq!((copies[0].id.as_str(), copies[0].runs), (orphan.as_str(), 1));
+    assert_eq!(
+        (copies[0].id.as_str(), copies[0].runs),
+        (orphan.as_str(), 1)
+    );
     assert!(sim.journal.iter().any(|r| matches!(r,
         Record::Cloned { copy, adopted: true, .. } if copy.as_str() == orphan)));
-    assert_eq!(sim.platform.counts.clones, 2, "the crashed one and the other task's");
+    assert_eq!(
+        sim.platform.counts.clones, 2,
+        "the crashed one and the other task's"
+    );
     assert!(report.ambiguous.is_empty());
 }
 
@@ -541,22 +631,43 @@ fn identical_drafts_in_the_window_are_ambiguous_the_earliest_is_adopted_none_del
         .body(Vec::new())
         .unwrap();
     // Someone made an identical draft by hand a second after ours.
-    sim.platform.act(&clone, T0);
-    sim.platform.act(&clone, T0 + 1);
-    let made: Vec<String> = sim.platform.copies_of(&tasks[0]).iter().map(|t| t.id.clone()).collect();
+    sim.platform.act(&clone, T0).unwrap();
+    sim.platform.act(&clone, T0 + 1).unwrap();
+    let made: Vec<String> = sim
+        .platform
+        .copies_of(&tasks[0])
+        .iter()
+        .map(|t| t.id.clone())
+        .collect();
     // And a draft of another app in the window is no candidate.
     let other = sim.platform.add("DRAFT", PROJECT, T0);
     let report = sim.finish(&spec);
     assert_eq!(sim.platform.counts.clones, 2, "nothing cloned again");
     assert!(sim.platform.deleted.is_empty() && sim.platform.tasks.contains_key(&other));
-    let adopted = made.iter().min_by_key(|id| sim.platform.tasks[*id].created).unwrap();
-    let others: Vec<TaskId> = made.iter().filter(|id| *id != adopted).map(|id| id.parse().unwrap()).collect();
+    let adopted = made
+        .iter()
+        .min_by_key(|id| sim.platform.tasks[*id].created)
+        .unwrap();
+    let others: Vec<TaskId> = made
+        .iter()
+        .filter(|id| *id != adopted)
+        .map(|id| id.parse().unwrap())
+        .collect();
     assert_eq!(
         report.ambiguous,
-        [(tasks[0].parse().unwrap(), adopted.parse().unwrap(), others.clone())]
+        [(
+            tasks[0].parse().unwrap(),
+            adopted.parse().unwrap(),
+            others.clone()
+        )]
     );
-    assert!(matches!(&report.outcomes[0], TaskOutcome::Done { copy: Some(c), .. } if c.as_str() == adopted));
-    assert!(sim.events.iter().any(|e| matches!(e, BulkEvent::Ambiguous { others: o, .. } if *o == others)));
+    assert!(
+        matches!(&report.outcomes[0], TaskOutcome::Done { copy: Some(c), .. } if c.as_str() == adopted)
+    );
+    assert!(sim
+        .events
+        .iter()
+        .any(|e| matches!(e, BulkEvent::Ambiguous { others: o, .. } if *o == others)));
 }
 
 #[test]
@@ -600,11 +711,20 @@ fn a_lost_clone_answer_is_settled_by_the_orphan_rule_and_a_lost_run_by_a_get() {
     p.faults.insert(3, Fault::LostAfterAct);
     let mut sim = Sim::new(p, 4);
     let report = sim.finish(&failed_in_project(true));
-    assert!(matches!(report.outcomes[0], TaskOutcome::Done { status: Some(TaskStatus::Running), .. }));
+    assert!(matches!(
+        report.outcomes[0],
+        TaskOutcome::Done {
+            status: Some(TaskStatus::Running),
+            ..
+        }
+    ));
     let copies = sim.platform.copies_of(&tasks[0]);
     assert_eq!((copies.len(), copies[0].runs), (1, 1));
     let c = &sim.platform.counts;
-    assert_eq!((c.clones, c.recovery_pages, c.runs, c.gets, c.requests), (1, 1, 2, 1, 6));
+    assert_eq!(
+        (c.clones, c.recovery_pages, c.runs, c.gets, c.requests),
+        (1, 1, 2, 1, 6)
+    );
 }
 
 #[test]
@@ -624,24 +744,62 @@ fn a_journal_of_another_action_is_refused() {
 fn every_record_survives_its_row() {
     let a: TaskId = support::platform::uuid(1).parse().unwrap();
     let b: TaskId = support::platform::uuid(2).parse().unwrap();
-    let fp = Fingerprint::of(&serde_json::from_value(serde_json::json!({
-        "project": "me/p", "app": "me/p/a/1", "name": "n", "inputs": {"x": 1}
-    })).unwrap());
+    let fp = Fingerprint::of(
+        &serde_json::from_value(serde_json::json!({
+            "project": "me/p", "app": "me/p/a/1", "name": "n", "inputs": {"x": 1}
+        }))
+        .unwrap(),
+    );
     let records = [
-        Record::Selected { original: a.clone(), status: Some(TaskStatus::Failed), fingerprint: fp, at: 1 },
-        Record::Sealed { key: "k".into(), count: 1, at: 2 },
-        Record::Intent { original: a.clone(), at: 3 },
-        Record::Cloned { original: a.clone(), copy: b.clone(), adopted: true, at: 4 },
-        Record::NoCopy { original: a.clone(), at: 5 },
-        Record::Done { original: a.clone(), copy: Some(b.clone()), status: Some(TaskStatus::Running), at: 6 },
-        Record::Skipped { original: a.clone(), status: None, code: Some(7007), at: 7 },
+        Record::Selected {
+            original: a.clone(),
+            status: Some(TaskStatus::Failed),
+            fingerprint: fp,
+            at: 1,
+        },
+        Record::Sealed {
+            key: "k".into(),
+            count: 1,
+            at: 2,
+        },
+        Record::Intent {
+            original: a.clone(),
+            at: 3,
+        },
+        Record::Cloned {
+            original: a.clone(),
+            copy: b.clone(),
+            adopted: true,
+            at: 4,
+        },
+        Record::NoCopy {
+            original: a.clone(),
+            at: 5,
+        },
+        Record::Done {
+            original: a.clone(),
+            copy: Some(b.clone()),
+            status: Some(TaskStatus::Running),
+            at: 6,
+        },
+        Record::Skipped {
+            original: a.clone(),
+            status: None,
+            code: Some(7007),
+            at: 7,
+        },
         Record::Failed {
             original: a.clone(),
             copy: None,
             failure: sbg_tasks_proto::machine::bulk::BulkFailure::default(),
             at: 8,
         },
-        Record::Ambiguous { original: a.clone(), adopted: b.clone(), others: vec![a.clone()], at: 9 },
+        Record::Ambiguous {
+            original: a.clone(),
+            adopted: b.clone(),
+            others: vec![a.clone()],
+            at: 9,
+        },
     ];
     for r in records {
         let row = r.to_row();
@@ -676,22 +834,34 @@ fn the_blocking_client_records_before_it_acts_and_resumes_from_its_journal() {
     // The journal fails after the selection and two more records: the action halts.
     let mut journal = MemoryJournal::new().failing_after(3);
     let err = client
-        .bulk(failed_in_project(true).with_concurrency(3), &mut journal, |_| {})
+        .bulk(
+            failed_in_project(true).with_concurrency(3),
+            &mut journal,
+            |_| {},
+        )
         .unwrap_err();
     assert!(matches!(err, BulkError::Journal(_)), "{err}");
     let kept = journal.records().to_vec();
     // Nothing was sent that a record not kept would have announced: every clone has its intent.
     let p = platform.lock().unwrap();
     let intents = kept.iter().filter(|r| r.kind() == "intent").count() as u64;
-    assert!(p.counts.clones <= intents, "{} clones, {intents} intents", p.counts.clones);
+    assert!(
+        p.counts.clones <= intents,
+        "{} clones, {intents} intents",
+        p.counts.clones
+    );
     drop(p);
     // Again, with a journal that works: it goes on from the records.
     let mut journal = MemoryJournal::with_records(kept);
     let mut outcomes = 0;
     let report = client
-        .bulk(failed_in_project(true).with_concurrency(3), &mut journal, |e| {
-            outcomes += usize::from(matches!(e, BulkEvent::Outcome(..)));
-        })
+        .bulk(
+            failed_in_project(true).with_concurrency(3),
+            &mut journal,
+            |e| {
+                outcomes += usize::from(matches!(e, BulkEvent::Outcome(..)));
+            },
+        )
         .unwrap();
     assert!(report.is_complete());
     assert_eq!(report.progress().done, 6);
@@ -701,7 +871,10 @@ fn the_blocking_client_records_before_it_acts_and_resumes_from_its_journal() {
         let copies = p.copies_of(t);
         assert_eq!((copies.len(), copies[0].runs), (1, 1), "{t}");
     }
-    assert_eq!(p.counts.selection_pages, 1, "the selection was recorded once");
+    assert_eq!(
+        p.counts.selection_pages, 1,
+        "the selection was recorded once"
+    );
 }
 
 #[test]

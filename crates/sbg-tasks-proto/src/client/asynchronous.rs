@@ -10,7 +10,6 @@ use http::Response;
 use std::sync::Mutex;
 
 use super::{finish_bulk, start_bulk, Async, BulkError, BulkSink, Client, Journal, Running};
-use crate::machine::bulk::{BulkEvent, BulkReport, BulkSpec};
 use crate::endpoint::{Answer, Endpoint, Lane};
 use crate::endpoints::{
     AbortTask, BulkTasks, CreateOutcome, CreateTask, DeleteTask, Deletion, GetExecutionDetails,
@@ -20,6 +19,7 @@ use crate::endpoints::{
 use crate::env::{AsyncEnv, Wake};
 use crate::error::ClientError;
 use crate::id::TaskId;
+use crate::machine::bulk::{BulkEvent, BulkReport, BulkSpec};
 use crate::machine::wait::{Progress, WaitAny, WaitPolicy};
 use crate::machine::{BulkGet, Call, List, Operation, Run, Step, Wait, WaitMany, Watch};
 use crate::model::{ExecutionDetails, RateLimitInfo, Task, TaskInputs};
@@ -289,7 +289,8 @@ where
                 .workers())
                 .map(|_| {
                     let worker = handle.worker(&self.settings);
-                    let run = self.drive(worker, move |e| BulkSink::take(sink, &self.hub, handle, e));
+                    let run =
+                        self.drive(worker, move |e| BulkSink::take(sink, &self.hub, handle, e));
                     Box::pin(run) as Pin<Box<dyn Future<Output = ()> + Send + '_>>
                 })
                 .collect();

@@ -6,7 +6,6 @@ use std::time::Duration;
 use std::sync::Mutex;
 
 use super::{finish_bulk, start_bulk, Blocking, BulkError, BulkSink, Client, Journal, Running};
-use crate::machine::bulk::{BulkEvent, BulkReport, BulkSpec};
 use crate::config::Config;
 use crate::endpoint::{Answer, Endpoint, Lane};
 use crate::endpoints::{
@@ -17,6 +16,7 @@ use crate::endpoints::{
 use crate::env::{BlockingEnv, StdEnv};
 use crate::error::ClientError;
 use crate::id::TaskId;
+use crate::machine::bulk::{BulkEvent, BulkReport, BulkSpec};
 use crate::machine::wait::{Progress, WaitAny, WaitPolicy};
 use crate::machine::{BulkGet, Call, List, Operation, Run, Step, Wait, WaitMany, Watch};
 use crate::model::{ExecutionDetails, RateLimitInfo, Task, TaskInputs};

@@ -45,10 +45,10 @@ use crate::config::Config;
 use crate::decode::Decoding;
 use crate::env::{Env, StdEnv, Wake};
 use crate::machine::budget::{Budget, BudgetPolicy};
+use crate::machine::bulk::{BulkAction, BulkEvent, BulkHandle, BulkReport, BulkSpec, ResumeError};
 use crate::machine::retry::RetryPolicy;
 use crate::machine::wait::WaitPolicy;
 use crate::machine::watch::WatcherPolicy;
-use crate::machine::bulk::{BulkAction, BulkEvent, BulkHandle, BulkReport, BulkSpec, ResumeError};
 use crate::machine::{Now, Operation, Settings, Shared};
 
 pub use asynchronous::{AsyncClient, EventStream};

@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{json, Value};
 use sbg_tasks_proto::http::{Request, Response};
 use sbg_tasks_proto::transport::{TransportErrorKind, TransportFailure};
+use serde_json::{json, Value};
 
 pub type Outcome = Result<Response<Vec<u8>>, TransportFailure>;
 
@@ -71,7 +71,8 @@ pub fn uuid(n: u64) -> String {
 
 fn rfc3339(secs: u64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(secs as i64).unwrap();
-    t.format(&time::format_description::well_known::Rfc3339).unwrap()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
 }
 
 fn parse_time(s: &str) -> u64 {
@@ -104,7 +105,10 @@ fn answer(status: u16, body: Value) -> Outcome {
 }
 
 fn error(status: u16, code: u32) -> Outcome {
-    answer(status, json!({"status": status, "code": code, "message": "fake"}))
+    answer(
+        status,
+        json!({"status": status, "code": code, "message": "fake"}),
+    )
 }
 
 impl FakeTask {
@@ -229,7 +233,7 @@ impl FakePlatform {
             ("POST", ["tasks", id, "actions", "clone"]) => {
                 self.counts.clones += 1;
                 assert!(
-                    !query.get("action").is_some_and(|a| a == "run"),
+                    query.get("action").is_none_or(|a| a != "run"),
                     "a bulk rerun never clones with action=run"
                 );
                 let Some(src) = self.tasks.get(*id).cloned() else {

@@ -301,7 +301,9 @@ impl BulkSpec {
         };
         let bound = |t: &Option<TimeBound>| t.map(TimeBound::to_rfc3339);
         let selection = match &self.selection {
-            Selection::Ids(ids) => json!({"ids": ids.iter().map(TaskId::as_str).collect::<Vec<_>>()}),
+            Selection::Ids(ids) => {
+                json!({"ids": ids.iter().map(TaskId::as_str).collect::<Vec<_>>()})
+            }
             Selection::Listing(l) => {
                 let (kind, scope) = match &l.scope {
                     Scope::Project(p) => ("project", p.as_str()),
@@ -700,7 +702,9 @@ impl BulkAction {
                 })
                 .collect();
             // A selection recorded twice (a crash before its seal): the last one is sealed.
-            let start = selected.len().saturating_sub(usize::try_from(*count).unwrap_or(0));
+            let start = selected
+                .len()
+                .saturating_sub(usize::try_from(*count).unwrap_or(0));
             for (id, status, fingerprint) in selected.into_iter().skip(start) {
                 action.push_item(id, status, fingerprint);
             }
@@ -857,7 +861,11 @@ impl BulkAction {
     pub fn report(&self) -> BulkReport {
         BulkReport {
             plan: self.plan.clone(),
-            outcomes: self.items.iter().filter_map(|i| i.outcome.clone()).collect(),
+            outcomes: self
+                .items
+                .iter()
+                .filter_map(|i| i.outcome.clone())
+                .collect(),
             selected: self.items.len(),
             ambiguous: self.ambiguous.clone(),
             halted: self.halted,

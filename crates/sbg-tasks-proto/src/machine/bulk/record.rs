@@ -192,13 +192,25 @@ impl Record {
                 copy,
                 adopted,
                 at,
-            } => (id(original), id(copy), None, *at, json!({"adopted": adopted})),
+            } => (
+                id(original),
+                id(copy),
+                None,
+                *at,
+                json!({"adopted": adopted}),
+            ),
             Record::Done {
                 original,
                 copy,
                 status,
                 at,
-            } => (id(original), copy.as_ref().and_then(id), st(status), *at, json!({})),
+            } => (
+                id(original),
+                copy.as_ref().and_then(id),
+                st(status),
+                *at,
+                json!({}),
+            ),
             Record::Skipped {
                 original,
                 status,

@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use http::Response;
 
-use super::{
-    Action, BulkAction, BulkEvent, BulkFailure, Phase, Record, Selection, TaskOutcome,
-};
+use super::{Action, BulkAction, BulkEvent, BulkFailure, Phase, Record, Selection, TaskOutcome};
 use crate::endpoints::{
     AbortTask, DeleteTask, GetTask, ListTasks, PageLimit, RerunTask, RunTask, UpdateTask,
 };
@@ -68,9 +66,15 @@ enum Job<'a> {
     /// Nothing: takes the next task.
     Idle,
     /// Listing the selection.
-    SelectList { op: List<'a>, tasks: Vec<Task> },
+    SelectList {
+        op: List<'a>,
+        tasks: Vec<Task>,
+    },
     /// Getting the selected ids.
-    SelectIds { op: BulkGet<'a>, ids: Vec<TaskId> },
+    SelectIds {
+        op: BulkGet<'a>,
+        ids: Vec<TaskId>,
+    },
     /// The orphan-draft rule for item `i`: listing the candidate drafts. `fresh`: this run's
     /// clone may have acted (rather than an intent found when resuming).
     Recover {
@@ -80,14 +84,37 @@ enum Job<'a> {
         fresh: bool,
         failed: Option<ClientError>,
     },
-    Clone { i: usize, call: Call<'a, RerunTask> },
-    RunCopy { i: usize, copy: TaskId, op: Run<'a> },
+    Clone {
+        i: usize,
+        call: Call<'a, RerunTask>,
+    },
+    RunCopy {
+        i: usize,
+        copy: TaskId,
+        op: Run<'a>,
+    },
     /// A get that settles a run answered 7007 (the task ran before).
-    Settle { i: usize, copy: Option<TaskId>, call: Call<'a, GetTask> },
-    Run { i: usize, op: Run<'a> },
-    Abort { i: usize, call: Call<'a, AbortTask> },
-    Delete { i: usize, call: Call<'a, DeleteTask> },
-    Update { i: usize, call: Call<'a, UpdateTask> },
+    Settle {
+        i: usize,
+        copy: Option<TaskId>,
+        call: Call<'a, GetTask>,
+    },
+    Run {
+        i: usize,
+        op: Run<'a>,
+    },
+    Abort {
+        i: usize,
+        call: Call<'a, AbortTask>,
+    },
+    Delete {
+        i: usize,
+        call: Call<'a, DeleteTask>,
+    },
+    Update {
+        i: usize,
+        call: Call<'a, UpdateTask>,
+    },
 }
 
 /// One worker of a bulk action (see the [module docs](super)): an [`Operation`] that lists
@@ -292,7 +319,13 @@ impl<'a> BulkWorker<'a> {
                     a.items[i].intent = Some(at);
                     a.items[i].intent_inherited = false;
                     let a = &*a;
-                    self.record(a, vec![Record::Intent { original: id.clone(), at }]);
+                    self.record(
+                        a,
+                        vec![Record::Intent {
+                            original: id.clone(),
+                            at,
+                        }],
+                    );
                     // Never `action=run`: the copy is recorded before it runs.
                     let call = Call::owned(settings, RerunTask::new(id).run(false));
                     self.job = Job::Clone { i, call };
@@ -305,7 +338,13 @@ impl<'a> BulkWorker<'a> {
                 }
                 a.items[i].intent = Some(at);
                 let a = &*a;
-                self.record(a, vec![Record::Intent { original: id.clone(), at }]);
+                self.record(
+                    a,
+                    vec![Record::Intent {
+                        original: id.clone(),
+                        at,
+                    }],
+                );
                 self.job = match action {
                     Action::Run => Job::Run {
                         i,
@@ -429,7 +468,10 @@ impl<'a> BulkWorker<'a> {
             return;
         };
         let item = &a.items[i];
-        let since = item.intent.unwrap_or_default().saturating_sub(a.spec.margin.as_secs());
+        let since = item
+            .intent
+            .unwrap_or_default()
+            .saturating_sub(a.spec.margin.as_secs());
         let mut candidates: Vec<(i64, TaskId, Option<TaskStatus>)> = found
             .iter()
             .filter(|t| t.status.as_ref().is_none_or(|s| *s == TaskStatus::Draft))
@@ -485,8 +527,7 @@ impl<'a> BulkWorker<'a> {
                 let mut records = Vec::new();
                 let (_, adopted, status) = candidates[0].clone();
                 if n > 1 {
-                    let others: Vec<TaskId> =
-                        candidates[1..].iter().map(|c| c.1.clone()).collect();
+                    let others: Vec<TaskId> = candidates[1..].iter().map(|c| c.1.clone()).collect();
                     a.copies.extend(others.iter().cloned());
                     a.ambiguous
                         .push((original.clone(), adopted.clone(), others.clone()));
@@ -515,7 +556,10 @@ impl<'a> BulkWorker<'a> {
         let at = secs(now);
         for (id, task) in tasks {
             let status = task.as_ref().and_then(|t| t.status.clone());
-            let fp = task.as_ref().map(super::Fingerprint::of).unwrap_or_default();
+            let fp = task
+                .as_ref()
+                .map(super::Fingerprint::of)
+                .unwrap_or_default();
             a.push_item(id, status, fp);
         }
         let listings = match &a.spec.selection {
