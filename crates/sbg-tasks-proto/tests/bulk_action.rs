@@ -3,7 +3,7 @@
 //! with a journal, and a property test of crashes and faults against a fake platform.
 
 mod support;
-use support::platform::{FakePlatform, Fault};
+use support::platform::{FakePlatform, Fault, Window};
 use support::{block_on, config, FakeEnv, RetryPolicy};
 
 use std::sync::Mutex;
@@ -21,7 +21,7 @@ use sbg_tasks_proto::machine::{BulkAction, Call, Now, Operation, Settings, Share
 use sbg_tasks_proto::model::TaskStatus;
 use sbg_tasks_proto::transport::TransportFailure;
 use sbg_tasks_proto::{
-    AsyncClient, BlockingClient, BudgetPolicy, GetTask, TaskId, TaskUpdate, UpdateTask,
+    AsyncClient, BlockingClient, BudgetPolicy, GetTask, Lane, TaskId, TaskUpdate, UpdateTask,
 };
 
 const T0: u64 = 1_700_000_000;
@@ -980,5 +980,63 @@ proptest! {
             prop_assert_eq!(c.recovery_pages, 0);
         }
         prop_assert_eq!(c.clones_acted, failed as u64);
+    }
+}
+
+#[test]
+fn the_bulk_lane_leaves_an_active_watcher_the_rest_of_its_share() {
+    // A window of 100 requests a minute; the watcher's share is 60 % (60), the read reserve
+    // 10 (a tenth of the window). 40 reruns with run: 80 changes and a listing.
+    for watching in [false, true] {
+        let mut p = FakePlatform::new();
+        p.window = Some(Window {
+            limit: 100,
+            len: 60,
+            remaining: 100,
+            reset: T0 + 60,
+        });
+        project_with(&mut p, &["FAILED"; 40]);
+        let mut sim = Sim::new(p, 8);
+        let s = settings();
+        let mut shared = Shared::new(BudgetPolicy::default());
+        // A read that tells the window, then (when watching) one sweep of a watcher: it is
+        // active, and has 59 of its 60 left.
+        let get = GetTask::new(support::platform::uuid(1).parse().unwrap());
+        let lanes: &[Lane] = if watching {
+            &[Lane::Read, Lane::Watch]
+        } else {
+            &[Lane::Read]
+        };
+        for lane in lanes {
+            let mut call = Call::new(&s, &get).in_lane(*lane);
+            let now = sim.now();
+            let Step::Send(r) = call.step(now, &mut shared) else {
+                panic!()
+            };
+            let answer = sim.platform.handle(&r, sim.unix());
+            call.on_answer(answer, now, &mut shared);
+            assert!(matches!(call.step(now, &mut shared), Step::Done(Ok(_))));
+        }
+        let report = match sim.run(&failed_in_project(true), &mut shared, None) {
+            End::Finished(r) => r,
+            End::Crashed => unreachable!(),
+        };
+        assert_eq!(report.progress().done, 40);
+        assert_eq!(sim.platform.rate_limited, 0, "never a 429");
+        let first_window = sim.platform.times.iter().filter(|t| **t < T0 + 60).count() as u64;
+        if watching {
+            // Left to the watcher: the rest of its share (59) and the reserve (10).
+            assert_eq!(first_window, 100 - 59 - 10, "{:?}", sim.platform.times);
+            assert!(
+                sim.mono >= Duration::from_secs(60),
+                "waited for the next window"
+            );
+        } else {
+            assert_eq!(
+                first_window, 82,
+                "alone (a read, the listing, 80 changes), the action spends the window as it needs"
+            );
+            assert!(sim.mono < Duration::from_secs(60));
+        }
     }
 }

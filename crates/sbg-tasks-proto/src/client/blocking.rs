@@ -253,7 +253,7 @@ impl<T: HttpTransport, E: BlockingEnv> Client<T, E, Blocking> {
 
     /// Runs a bulk action (see [`bulk`](crate::machine::bulk)): rerun, run, abort, delete
     /// or modify every task of a selection, [`BulkSpec::concurrency`] requests in flight at
-    /// most (one thread each), in the budget's change lane, resuming from what `journal`
+    /// most (one thread each), in the budget's bulk lane ([`Lane::Bulk`]), resuming from what `journal`
     /// holds. Each event goes to `on_event` (after its records are in `journal`); the
     /// outcome is the report, one outcome per task. Run it again with the same journal to
     /// go on after a crash or a halt.

@@ -55,8 +55,24 @@ pub struct Counts {
     pub faults: u64,
 }
 
+/// A fixed rate-limit window, as the platform keeps one per user.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    pub limit: u64,
+    pub len: u64,
+    pub remaining: u64,
+    pub reset: u64,
+}
+
 #[derive(Debug, Default)]
 pub struct FakePlatform {
+    /// The rate-limit window, when the fake keeps one (`X-RateLimit-*` on every answer, 429
+    /// once it is spent).
+    pub window: Option<Window>,
+    /// 429s answered because the window was spent.
+    pub rate_limited: u64,
+    /// When each request came (Unix seconds).
+    pub times: Vec<u64>,
     pub tasks: BTreeMap<String, FakeTask>,
     pub deleted: Vec<String>,
     pub counts: Counts,
@@ -163,8 +179,39 @@ impl FakePlatform {
 
     /// Answers `req` at Unix second `now`, with the fault scheduled for it, if any.
     pub fn handle(&mut self, req: &Request<Vec<u8>>, now: u64) -> Outcome {
+        let Some(mut w) = self.window else {
+            return self.handle_unlimited(req, now);
+        };
+        if now >= w.reset {
+            w.remaining = w.limit;
+            while w.reset <= now {
+                w.reset += w.len;
+            }
+        }
+        let spent = w.remaining == 0;
+        w.remaining = w.remaining.saturating_sub(1);
+        self.window = Some(w);
+        let answer = if spent {
+            self.counts.requests += 1;
+            self.times.push(now);
+            self.rate_limited += 1;
+            error(429, 1000)
+        } else {
+            self.handle_unlimited(req, now)
+        };
+        answer.map(|mut a| {
+            let h = a.headers_mut();
+            h.insert("x-ratelimit-limit", w.limit.into());
+            h.insert("x-ratelimit-remaining", w.remaining.into());
+            h.insert("x-ratelimit-reset", w.reset.into());
+            a
+        })
+    }
+
+    fn handle_unlimited(&mut self, req: &Request<Vec<u8>>, now: u64) -> Outcome {
         let n = self.counts.requests;
         self.counts.requests += 1;
+        self.times.push(now);
         let fault = self.faults.get(&n).copied();
         match fault {
             Some(Fault::Unavailable) => {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use http::Response;
 
 use super::{Action, BulkAction, BulkEvent, BulkFailure, Phase, Record, Selection, TaskOutcome};
+use crate::endpoint::Lane;
 use crate::endpoints::{
     AbortTask, DeleteTask, GetTask, ListTasks, PageLimit, RerunTask, RunTask, UpdateTask,
 };
@@ -301,7 +302,8 @@ impl<'a> BulkWorker<'a> {
             Action::Rerun { run } => {
                 if let Some(copy) = item.copy.clone() {
                     if run {
-                        let op = Run::owned(settings, RunTask::new(copy.clone()));
+                        let op =
+                            Run::owned(settings, RunTask::new(copy.clone())).in_lane(Lane::Bulk);
                         self.job = Job::RunCopy { i, copy, op };
                     } else {
                         let done = TaskOutcome::Done {
@@ -327,7 +329,8 @@ impl<'a> BulkWorker<'a> {
                         }],
                     );
                     // Never `action=run`: the copy is recorded before it runs.
-                    let call = Call::owned(settings, RerunTask::new(id).run(false));
+                    let call =
+                        Call::owned(settings, RerunTask::new(id).run(false)).in_lane(Lane::Bulk);
                     self.job = Job::Clone { i, call };
                 }
             }
@@ -348,19 +351,20 @@ impl<'a> BulkWorker<'a> {
                 self.job = match action {
                     Action::Run => Job::Run {
                         i,
-                        op: Run::owned(settings, RunTask::new(id)),
+                        op: Run::owned(settings, RunTask::new(id)).in_lane(Lane::Bulk),
                     },
                     Action::Abort => Job::Abort {
                         i,
-                        call: Call::owned(settings, AbortTask::new(id)),
+                        call: Call::owned(settings, AbortTask::new(id)).in_lane(Lane::Bulk),
                     },
                     Action::Delete => Job::Delete {
                         i,
-                        call: Call::owned(settings, DeleteTask::new(id)),
+                        call: Call::owned(settings, DeleteTask::new(id)).in_lane(Lane::Bulk),
                     },
                     Action::Update(update) => Job::Update {
                         i,
-                        call: Call::owned(settings, UpdateTask::with_body(id, *update)),
+                        call: Call::owned(settings, UpdateTask::with_body(id, *update))
+                            .in_lane(Lane::Bulk),
                     },
                     Action::Rerun { .. } => Job::Idle,
                 };
@@ -442,7 +446,7 @@ impl<'a> BulkWorker<'a> {
         if matches!(a.spec.action, Action::Rerun { run: true }) {
             let a = &*a;
             self.record(a, records);
-            let op = Run::owned(settings, RunTask::new(copy.clone()));
+            let op = Run::owned(settings, RunTask::new(copy.clone())).in_lane(Lane::Bulk);
             self.job = Job::RunCopy { i, copy, op };
         } else {
             let done = TaskOutcome::Done {
@@ -520,7 +524,8 @@ impl<'a> BulkWorker<'a> {
                         },
                     ],
                 );
-                let call = Call::owned(settings, RerunTask::new(original).run(false));
+                let call =
+                    Call::owned(settings, RerunTask::new(original).run(false)).in_lane(Lane::Bulk);
                 self.job = Job::Clone { i, call };
             }
             n => {
