@@ -1040,3 +1040,64 @@ fn the_bulk_lane_leaves_an_active_watcher_the_rest_of_its_share() {
         }
     }
 }
+
+#[test]
+fn the_async_stream_hands_out_the_records_and_outcomes_then_the_report() {
+    use futures_core::Stream;
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["FAILED", "FAILED", "FAILED"]);
+    let platform = Mutex::new(p);
+    let env = FakeEnv::new(Duration::from_secs(T0));
+    let t = transport(&platform, &env);
+    let client = AsyncClient::with_env(
+        config(),
+        move |r: Request<Vec<u8>>| {
+            let a = t(r);
+            async move { a }
+        },
+        &env,
+    );
+    let mut journal = MemoryJournal::new();
+    let mut stream = client.bulk_stream(failed_in_project(true).with_concurrency(2), &mut journal);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut events = Vec::new();
+    loop {
+        match std::pin::Pin::new(&mut stream).poll_next(&mut cx) {
+            std::task::Poll::Ready(Some(e)) => events.push(e),
+            std::task::Poll::Ready(None) => break,
+            std::task::Poll::Pending => {}
+        }
+    }
+    let report = stream.outcome().unwrap().unwrap();
+    assert!(stream.outcome().is_none(), "taken once");
+    drop(stream);
+    assert_eq!(report.progress().done, 3);
+    assert!(matches!(events[0], BulkEvent::Record(ref r) if r.len() == 4));
+    assert!(matches!(events[1], BulkEvent::Selected(ref plan) if plan.requests == 6));
+    let outcomes: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            BulkEvent::Outcome(o, progress) => {
+                Some((o.original().to_string(), progress.finished()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outcomes.len(), 3);
+    assert_eq!(outcomes.iter().map(|o| o.1).collect::<Vec<_>>(), [1, 2, 3]);
+    let records: usize = events
+        .iter()
+        .map(|e| match e {
+            BulkEvent::Record(r) => r.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(
+        records,
+        journal.records().len(),
+        "every record handed out was journaled"
+    );
+    for t in &tasks {
+        assert_eq!(platform.lock().unwrap().copies_of(t).len(), 1);
+    }
+}

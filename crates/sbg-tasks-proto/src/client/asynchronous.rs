@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use http::Response;
 
-use std::sync::Mutex;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use super::{finish_bulk, start_bulk, Async, BulkError, BulkSink, Client, Journal, Running};
 use crate::endpoint::{Answer, Endpoint, Lane};
@@ -307,6 +308,27 @@ where
         finish_bulk(&self.hub, handle, sink)
     }
 
+    /// [`bulk`](Self::bulk) as a `Send` stream of its events; when it has ended,
+    /// [`BulkStream::outcome`] has the report (or the journal's error).
+    pub fn bulk_stream<'a>(
+        &'a self,
+        spec: BulkSpec,
+        journal: &'a mut (dyn Journal + Send),
+    ) -> BulkStream<'a> {
+        let queue = Arc::new(Mutex::new(VecDeque::new()));
+        let sink = Arc::clone(&queue);
+        let run = self.bulk(spec, journal, move |e| {
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push_back(e.clone())
+        });
+        BulkStream {
+            run: Some(Box::pin(run)),
+            queue,
+            outcome: None,
+        }
+    }
+
     /// Follows `ids` until each has ended, as a `Send` stream of events: see
     /// [`BlockingClient::watch`](super::BlockingClient::watch).
     pub fn watch(&self, ids: impl IntoIterator<Item = TaskId>) -> EventStream<'_, Watch<'_>, T, E> {
@@ -379,5 +401,67 @@ where
             Step::Event(event) => Some(event),
             _ => None,
         })
+    }
+}
+
+/// The events of [`AsyncClient::bulk_stream`], as a `Send`, `Unpin`
+/// [`Stream`](futures_core::Stream); dropping it abandons the action (run it again with the
+/// same journal to go on).
+pub struct BulkStream<'a> {
+    run: Option<Pin<Box<dyn Future<Output = Result<BulkReport, BulkError>> + Send + 'a>>>,
+    queue: Arc<Mutex<VecDeque<BulkEvent>>>,
+    outcome: Option<Result<BulkReport, BulkError>>,
+}
+
+impl BulkStream<'_> {
+    /// Once the stream has ended: the report (or why the action could not go on). `None`
+    /// before, and after it was taken.
+    pub fn outcome(&mut self) -> Option<Result<BulkReport, BulkError>> {
+        self.outcome.take()
+    }
+}
+
+impl std::fmt::Debug for BulkStream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkStream")
+            .field("running", &self.run.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl futures_core::Stream for BulkStream<'_> {
+    type Item = BulkEvent;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<BulkEvent>> {
+        let this = self.get_mut();
+        loop {
+            let next = this
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop_front();
+            if let Some(event) = next {
+                return Poll::Ready(Some(event));
+            }
+            let Some(run) = this.run.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match run.as_mut().poll(cx) {
+                Poll::Ready(outcome) => {
+                    this.outcome = Some(outcome);
+                    this.run = None;
+                }
+                Poll::Pending => {
+                    let queued = !this
+                        .queue
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .is_empty();
+                    if !queued {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
     }
 }

@@ -51,7 +51,7 @@ use crate::machine::wait::WaitPolicy;
 use crate::machine::watch::WatcherPolicy;
 use crate::machine::{Now, Operation, Settings, Shared};
 
-pub use asynchronous::{AsyncClient, EventStream};
+pub use asynchronous::{AsyncClient, BulkStream, EventStream};
 pub use blocking::{BlockingClient, Events, Idle};
 pub use journal::{Journal, JournalError, MemoryJournal};
 
