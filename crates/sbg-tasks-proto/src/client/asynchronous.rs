@@ -404,11 +404,14 @@ where
     }
 }
 
+/// A bulk action being driven by [`AsyncClient::bulk`].
+type BulkRun<'a> = Pin<Box<dyn Future<Output = Result<BulkReport, BulkError>> + Send + 'a>>;
+
 /// The events of [`AsyncClient::bulk_stream`], as a `Send`, `Unpin`
 /// [`Stream`](futures_core::Stream); dropping it abandons the action (run it again with the
 /// same journal to go on).
 pub struct BulkStream<'a> {
-    run: Option<Pin<Box<dyn Future<Output = Result<BulkReport, BulkError>> + Send + 'a>>>,
+    run: Option<BulkRun<'a>>,
     queue: Arc<Mutex<VecDeque<BulkEvent>>>,
     outcome: Option<Result<BulkReport, BulkError>>,
 }

@@ -2,6 +2,7 @@
 //! client's [`Shared`] state.
 
 use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::time::Duration;
 
 use http::Response;
@@ -14,6 +15,7 @@ use crate::endpoints::{
 use crate::error::ClientError;
 use crate::fields::Fields;
 use crate::id::TaskId;
+use crate::machine::call::CallResult;
 use crate::machine::{over, BulkGet, Call, List, Now, Operation, Run, Settings, Shared, Step};
 use crate::model::{Task, TaskStatus};
 use crate::transport::TransportFailure;
@@ -61,61 +63,127 @@ fn secs(now: Now) -> u64 {
     now.unix.as_secs()
 }
 
-/// What a worker is doing.
+/// What a worker is doing. (A listing or a bulk get holds its call and pages: large, but one
+/// per worker, held while its requests are out.)
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 enum Job<'a> {
     /// Nothing: takes the next task.
     Idle,
-    /// Listing the selection.
-    SelectList {
-        op: List<'a>,
-        tasks: Vec<Task>,
-    },
-    /// Getting the selected ids.
-    SelectIds {
-        op: BulkGet<'a>,
-        ids: Vec<TaskId>,
-    },
-    /// The orphan-draft rule for item `i`: listing the candidate drafts. `fresh`: this run's
-    /// clone may have acted (rather than an intent found when resuming).
-    Recover {
-        i: usize,
+    /// Listing: the selection, or the candidates of the orphan rule.
+    List {
+        why: Listed,
         op: List<'a>,
         found: Vec<Task>,
-        fresh: bool,
-        failed: Option<ClientError>,
     },
-    Clone {
+    /// Getting the selected ids.
+    SelectIds { op: BulkGet<'a>, ids: Vec<TaskId> },
+    /// One call about item `i`.
+    Call {
         i: usize,
-        call: Call<'a, RerunTask>,
+        why: Called,
+        act: Box<Act<'a>>,
     },
-    RunCopy {
-        i: usize,
-        copy: TaskId,
-        op: Run<'a>,
-    },
-    /// A get that settles a run answered 7007 (the task ran before).
-    Settle {
-        i: usize,
-        copy: Option<TaskId>,
-        call: Call<'a, GetTask>,
-    },
-    Run {
-        i: usize,
-        op: Run<'a>,
-    },
-    Abort {
-        i: usize,
-        call: Call<'a, AbortTask>,
-    },
-    Delete {
-        i: usize,
-        call: Call<'a, DeleteTask>,
-    },
-    Update {
-        i: usize,
-        call: Call<'a, UpdateTask>,
-    },
+}
+
+/// Why a worker lists.
+#[derive(Debug, Clone, Copy)]
+enum Listed {
+    /// The selection.
+    Selection,
+    /// The orphan-draft rule for item `i`. `fresh`: this run's clone may have acted (rather
+    /// than an intent found when resuming).
+    Orphans { i: usize, fresh: bool },
+}
+
+/// Why a worker calls.
+#[derive(Debug, Clone)]
+enum Called {
+    /// Clones the original (a rerun).
+    Clone,
+    /// Runs the recorded copy.
+    RunCopy(TaskId),
+    /// Gets the task (the copy, or the original) that a run answered 7007 about: it ran.
+    Settle(Option<TaskId>),
+    /// Runs, aborts, deletes or modifies the original.
+    Act,
+}
+
+/// One call about a task, its answer the task (none for a delete). Boxed in a [`Job`].
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+enum Act<'a> {
+    Clone(Call<'a, RerunTask>),
+    Run(Run<'a>),
+    Get(Call<'a, GetTask>),
+    Abort(Call<'a, AbortTask>),
+    Delete(Call<'a, DeleteTask>),
+    Update(Call<'a, UpdateTask>),
+}
+
+type ActResult = Result<Option<Task>, ClientError>;
+
+/// A task call's step with its answer reduced to the task.
+fn to_task<A>(
+    step: Step<Infallible, CallResult<A>>,
+    task: fn(A) -> Option<Task>,
+) -> Step<Infallible, ActResult> {
+    match step {
+        Step::Done(result) => Step::Done(result.map(|a| task(a.value))),
+        Step::Send(r) => Step::Send(r),
+        Step::SleepUntil(t) => Step::SleepUntil(t),
+        Step::Event(never) => match never {},
+    }
+}
+
+impl Act<'_> {
+    fn step(&mut self, now: Now, shared: &mut Shared) -> Step<Infallible, ActResult> {
+        match self {
+            Act::Clone(c) => to_task(c.step(now, shared), Some),
+            Act::Run(r) => to_task(r.step(now, shared), Some),
+            Act::Get(c) => to_task(c.step(now, shared), Some),
+            Act::Abort(c) => to_task(c.step(now, shared), Some),
+            Act::Delete(c) => to_task(c.step(now, shared), |_| None),
+            Act::Update(c) => to_task(c.step(now, shared), Some),
+        }
+    }
+
+    fn op(&mut self) -> &mut dyn Answered {
+        match self {
+            Act::Clone(c) => c,
+            Act::Run(r) => r,
+            Act::Get(c) => c,
+            Act::Abort(c) => c,
+            Act::Delete(c) => c,
+            Act::Update(c) => c,
+        }
+    }
+}
+
+/// What every sub-operation of a worker takes from the driver: answers, and abandonment.
+trait Answered {
+    fn answer(
+        &mut self,
+        answer: Result<Response<Vec<u8>>, TransportFailure>,
+        now: Now,
+        shared: &mut Shared,
+    );
+    fn give_up(&mut self, shared: &mut Shared);
+}
+
+impl<O: Operation> Answered for O {
+    fn answer(
+        &mut self,
+        answer: Result<Response<Vec<u8>>, TransportFailure>,
+        now: Now,
+        shared: &mut Shared,
+    ) {
+        self.on_answer(answer, now, shared);
+    }
+
+    fn give_up(&mut self, shared: &mut Shared) {
+        self.abandon(shared);
+    }
 }
 
 /// One worker of a bulk action (see the [module docs](super)): an [`Operation`] that lists
@@ -260,9 +328,10 @@ impl<'a> BulkWorker<'a> {
                         op: BulkGet::new(settings, ids),
                         ids: ids.clone(),
                     },
-                    Selection::Listing(l) => Job::SelectList {
+                    Selection::Listing(l) => Job::List {
+                        why: Listed::Selection,
                         op: List::new(settings, &l.to_call()),
-                        tasks: Vec::new(),
+                        found: Vec::new(),
                     },
                 };
                 None
@@ -302,9 +371,7 @@ impl<'a> BulkWorker<'a> {
             Action::Rerun { run } => {
                 if let Some(copy) = item.copy.clone() {
                     if run {
-                        let op =
-                            Run::owned(settings, RunTask::new(copy.clone())).in_lane(Lane::Bulk);
-                        self.job = Job::RunCopy { i, copy, op };
+                        self.run_copy(i, copy);
                     } else {
                         let done = TaskOutcome::Done {
                             original: id,
@@ -314,7 +381,7 @@ impl<'a> BulkWorker<'a> {
                         self.finish(shared, i, done, Vec::new(), now);
                     }
                 } else if item.intent.is_some() {
-                    self.recover(i, false, shared);
+                    self.recover(i, false, shared, now);
                 } else if !applies {
                     self.finish(shared, i, skipped, Vec::new(), now);
                 } else {
@@ -329,9 +396,7 @@ impl<'a> BulkWorker<'a> {
                         }],
                     );
                     // Never `action=run`: the copy is recorded before it runs.
-                    let call =
-                        Call::owned(settings, RerunTask::new(id).run(false)).in_lane(Lane::Bulk);
-                    self.job = Job::Clone { i, call };
+                    self.clone_original(i, id);
                 }
             }
             action => {
@@ -348,32 +413,21 @@ impl<'a> BulkWorker<'a> {
                         at,
                     }],
                 );
-                self.job = match action {
-                    Action::Run => Job::Run {
-                        i,
-                        op: Run::owned(settings, RunTask::new(id)).in_lane(Lane::Bulk),
-                    },
-                    Action::Abort => Job::Abort {
-                        i,
-                        call: Call::owned(settings, AbortTask::new(id)).in_lane(Lane::Bulk),
-                    },
-                    Action::Delete => Job::Delete {
-                        i,
-                        call: Call::owned(settings, DeleteTask::new(id)).in_lane(Lane::Bulk),
-                    },
-                    Action::Update(update) => Job::Update {
-                        i,
-                        call: Call::owned(settings, UpdateTask::with_body(id, *update))
-                            .in_lane(Lane::Bulk),
-                    },
-                    Action::Rerun { .. } => Job::Idle,
+                let act = match action {
+                    Action::Abort => Act::Abort(Call::owned(settings, AbortTask::new(id))),
+                    Action::Delete => Act::Delete(Call::owned(settings, DeleteTask::new(id))),
+                    Action::Update(update) => {
+                        Act::Update(Call::owned(settings, UpdateTask::with_body(id, *update)))
+                    }
+                    _ => Act::Run(Run::owned(settings, RunTask::new(id))),
                 };
+                self.call(i, Called::Act, act);
             }
         }
     }
 
     /// The orphan-draft rule for item `i` (see the [module docs](super)).
-    fn recover(&mut self, i: usize, fresh: bool, shared: &mut Shared) {
+    fn recover(&mut self, i: usize, fresh: bool, shared: &mut Shared, now: Now) {
         let Some(a) = shared.bulks.get_mut(self.key) else {
             return;
         };
@@ -382,23 +436,17 @@ impl<'a> BulkWorker<'a> {
             .intent
             .unwrap_or_default()
             .saturating_sub(a.spec.margin.as_secs());
-        let Some(project) = item
+        let project = item
             .fingerprint
             .project
             .as_deref()
-            .and_then(|p| p.parse().ok())
-        else {
+            .and_then(|p| p.parse().ok());
+        let Some(project) = project else {
             // Nothing to list by: the copy cannot be looked for, so none is made again.
             let error = ClientError::Build(crate::RequestBuildError::Invalid {
                 reason: "the orphan-draft rule needs the original's project, which is unknown",
             });
-            self.job = Job::Recover {
-                i,
-                op: List::new(self.settings, &ListTasks::new()),
-                found: Vec::new(),
-                fresh,
-                failed: Some(error),
-            };
+            self.fail(shared, i, &error, None, Vec::new(), now);
             return;
         };
         let from = time::OffsetDateTime::from_unix_timestamp(i64::try_from(since).unwrap_or(0))
@@ -409,13 +457,47 @@ impl<'a> BulkWorker<'a> {
             .created_from(from)
             .limit(PageLimit::MAX)
             .fields(Fields::All);
-        self.job = Job::Recover {
-            i,
+        self.job = Job::List {
+            why: Listed::Orphans { i, fresh },
             op: List::new(self.settings, &call),
             found: Vec::new(),
-            fresh,
-            failed: None,
         };
+    }
+
+    /// Calls `act` about item `i`, in the budget's bulk lane (a get that settles a run is a
+    /// read).
+    fn call(&mut self, i: usize, why: Called, act: Act<'a>) {
+        let act = match act {
+            Act::Clone(c) => Act::Clone(c.in_lane(Lane::Bulk)),
+            Act::Run(r) => Act::Run(r.in_lane(Lane::Bulk)),
+            Act::Abort(c) => Act::Abort(c.in_lane(Lane::Bulk)),
+            Act::Delete(c) => Act::Delete(c.in_lane(Lane::Bulk)),
+            Act::Update(c) => Act::Update(c.in_lane(Lane::Bulk)),
+            get @ Act::Get(_) => get,
+        };
+        self.job = Job::Call {
+            i,
+            why,
+            act: Box::new(act),
+        };
+    }
+
+    /// Clones `original` (item `i`): never `action=run`, the copy is recorded before it runs.
+    fn clone_original(&mut self, i: usize, original: TaskId) {
+        let call = Call::owned(self.settings, RerunTask::new(original).run(false));
+        self.call(i, Called::Clone, Act::Clone(call));
+    }
+
+    /// Runs `copy`, the recorded copy of item `i`.
+    fn run_copy(&mut self, i: usize, copy: TaskId) {
+        let run = Run::owned(self.settings, RunTask::new(copy.clone()));
+        self.call(i, Called::RunCopy(copy), Act::Run(run));
+    }
+
+    /// Gets `task` to settle a run that answered 7007.
+    fn settle(&mut self, i: usize, task: TaskId, copy: Option<TaskId>) {
+        let get = Call::owned(self.settings, GetTask::new(task));
+        self.call(i, Called::Settle(copy), Act::Get(get));
     }
 
     /// The copy of item `i` is known: recorded, then run (or done).
@@ -428,7 +510,6 @@ impl<'a> BulkWorker<'a> {
         adopted: bool,
         now: Now,
     ) {
-        let settings = self.settings;
         let Some(a) = shared.bulks.get_mut(self.key) else {
             return;
         };
@@ -446,8 +527,7 @@ impl<'a> BulkWorker<'a> {
         if matches!(a.spec.action, Action::Rerun { run: true }) {
             let a = &*a;
             self.record(a, records);
-            let op = Run::owned(settings, RunTask::new(copy.clone())).in_lane(Lane::Bulk);
-            self.job = Job::RunCopy { i, copy, op };
+            self.run_copy(i, copy);
         } else {
             let done = TaskOutcome::Done {
                 original,
@@ -467,7 +547,6 @@ impl<'a> BulkWorker<'a> {
         fresh: bool,
         now: Now,
     ) {
-        let settings = self.settings;
         let Some(a) = shared.bulks.get_mut(self.key) else {
             return;
         };
@@ -524,9 +603,7 @@ impl<'a> BulkWorker<'a> {
                         },
                     ],
                 );
-                let call =
-                    Call::owned(settings, RerunTask::new(original).run(false)).in_lane(Lane::Bulk);
-                self.job = Job::Clone { i, call };
+                self.clone_original(i, original);
             }
             n => {
                 let mut records = Vec::new();
@@ -553,8 +630,15 @@ impl<'a> BulkWorker<'a> {
         }
     }
 
-    /// The selection is listed: recorded in full, then acted on.
-    fn selected(&mut self, shared: &mut Shared, tasks: Vec<(TaskId, Option<Task>)>, now: Now) {
+    /// The selection is listed (in `pages` list pages; none for ids): recorded in full, then
+    /// acted on.
+    fn selected(
+        &mut self,
+        shared: &mut Shared,
+        tasks: Vec<(TaskId, Option<Task>)>,
+        pages: u64,
+        now: Now,
+    ) {
         let Some(a) = shared.bulks.get_mut(self.key) else {
             return;
         };
@@ -569,7 +653,7 @@ impl<'a> BulkWorker<'a> {
         }
         let listings = match &a.spec.selection {
             Selection::Ids(ids) => ids.len().div_ceil(crate::MAX_BULK_IDS) as u64,
-            Selection::Listing(_) => 0,
+            Selection::Listing(_) => pages,
         };
         let mut records: Vec<Record> = a
             .items
@@ -613,37 +697,27 @@ impl<'a> BulkWorker<'a> {
         let job = std::mem::replace(&mut self.job, Job::Idle);
         match job {
             Job::Idle => self.claim(now, shared),
-            Job::SelectList { mut op, mut tasks } => loop {
+            Job::List {
+                why,
+                mut op,
+                mut found,
+            } => loop {
                 match op.step(now, shared) {
-                    Step::Event(Ok(t)) => tasks.push(t),
+                    Step::Event(Ok(t)) => found.push(t),
                     Step::Event(Err(e)) => {
-                        self.selection_failed(shared, &e);
+                        self.listed(shared, why, Err(e), op.pages(), now);
                         return None;
                     }
                     Step::Done(()) => {
-                        if let Some(a) = shared.bulks.get_mut(self.key) {
-                            a.plan.listings = op.pages();
-                        }
-                        let pages = op.pages();
-                        let list = tasks
-                            .into_iter()
-                            .filter_map(|t| Some((t.task_id().ok()?, Some(t))))
-                            .collect();
-                        self.selected(shared, list, now);
-                        if let Some(a) = shared.bulks.get_mut(self.key) {
-                            a.plan.listings = pages;
-                        }
-                        if let Some(BulkEvent::Selected(p)) = self.out.back_mut() {
-                            p.listings = pages;
-                        }
+                        self.listed(shared, why, Ok(found), op.pages(), now);
                         return None;
                     }
                     Step::Send(r) => {
-                        self.job = Job::SelectList { op, tasks };
+                        self.job = Job::List { why, op, found };
                         return Some(Step::Send(r));
                     }
                     Step::SleepUntil(t) => {
-                        self.job = Job::SelectList { op, tasks };
+                        self.job = Job::List { why, op, found };
                         return Some(Step::SleepUntil(t));
                     }
                 }
@@ -655,7 +729,7 @@ impl<'a> BulkWorker<'a> {
                         .into_iter()
                         .map(|id| (id, got.next().flatten()))
                         .collect();
-                    self.selected(shared, list, now);
+                    self.selected(shared, list, 0, now);
                     None
                 }
                 Ok(Err(e)) => {
@@ -667,196 +741,103 @@ impl<'a> BulkWorker<'a> {
                     Some(pass)
                 }
             },
-            Job::Recover {
-                i,
-                mut op,
-                mut found,
-                fresh,
-                failed,
-            } => {
-                if let Some(e) = failed {
-                    // The intent stays open: a later attempt looks again.
-                    self.fail(shared, i, &e, None, Vec::new(), now);
-                    return None;
+            Job::Call { i, why, mut act } => match act.step(now, shared).outcome() {
+                Ok(result) => {
+                    self.called(shared, i, why, result, now);
+                    None
                 }
-                loop {
-                    match op.step(now, shared) {
-                        Step::Event(Ok(t)) => found.push(t),
-                        Step::Event(Err(e)) => {
-                            self.fail(shared, i, &e, None, Vec::new(), now);
-                            return None;
-                        }
-                        Step::Done(()) => {
-                            self.recovered(shared, i, found, fresh, now);
-                            return None;
-                        }
-                        Step::Send(r) => {
-                            self.job = Job::Recover {
-                                i,
-                                op,
-                                found,
-                                fresh,
-                                failed: None,
-                            };
-                            return Some(Step::Send(r));
-                        }
-                        Step::SleepUntil(t) => {
-                            self.job = Job::Recover {
-                                i,
-                                op,
-                                found,
-                                fresh,
-                                failed: None,
-                            };
-                            return Some(Step::SleepUntil(t));
-                        }
-                    }
+                Err(pass) => {
+                    self.job = Job::Call { i, why, act };
+                    Some(pass)
+                }
+            },
+        }
+    }
+
+    /// A listing is over: `pages` fetched.
+    fn listed(
+        &mut self,
+        shared: &mut Shared,
+        why: Listed,
+        found: Result<Vec<Task>, ClientError>,
+        pages: u64,
+        now: Now,
+    ) {
+        match (why, found) {
+            (Listed::Selection, Ok(tasks)) => {
+                let list = tasks
+                    .into_iter()
+                    .filter_map(|t| Some((t.task_id().ok()?, Some(t))))
+                    .collect();
+                self.selected(shared, list, pages, now);
+            }
+            (Listed::Selection, Err(e)) => self.selection_failed(shared, &e),
+            (Listed::Orphans { i, fresh }, Ok(tasks)) => {
+                self.recovered(shared, i, tasks, fresh, now)
+            }
+            // The intent stays open: a later attempt looks again.
+            (Listed::Orphans { i, .. }, Err(e)) => self.fail(shared, i, &e, None, Vec::new(), now),
+        }
+    }
+
+    /// A call about item `i` is over.
+    fn called(&mut self, shared: &mut Shared, i: usize, why: Called, result: ActResult, now: Now) {
+        let original = self.original(shared, i);
+        match (why, result) {
+            (Called::Clone, Ok(task)) => match task.as_ref().map(Task::task_id) {
+                Some(Ok(copy)) => {
+                    let status = task.and_then(|t| t.status);
+                    self.adopt(shared, i, (copy, status), Vec::new(), false, now);
+                }
+                // A copy exists, but which? The orphan rule finds it.
+                _ => self.recover(i, true, shared, now),
+            },
+            (Called::Clone, Err(e)) if may_have_acted(&e) => self.recover(i, true, shared, now),
+            (Called::Clone, Err(e)) => {
+                let records = vec![Record::NoCopy {
+                    original: original.clone(),
+                    at: secs(now),
+                }];
+                if let Some(a) = shared.bulks.get_mut(self.key) {
+                    a.items[i].intent = None;
+                }
+                if is_skip(&e) {
+                    let skipped = TaskOutcome::Skipped {
+                        original,
+                        status: self.status(shared, i),
+                        code: code_of(&e).map(ErrorCode::as_i64),
+                    };
+                    self.finish(shared, i, skipped, records, now);
+                } else {
+                    self.fail(shared, i, &e, None, records, now);
                 }
             }
-            Job::Clone { i, mut call } => match call.step(now, shared).outcome() {
-                Ok(Ok(answer)) => {
-                    match answer.value.task_id() {
-                        Ok(copy) => {
-                            let status = answer.value.status.clone();
-                            self.adopt(shared, i, (copy, status), Vec::new(), false, now);
-                        }
-                        // A copy exists, but which? The orphan rule finds it.
-                        Err(_) => self.recover(i, true, shared),
-                    }
-                    None
-                }
-                Ok(Err(e)) if may_have_acted(&e) => {
-                    self.recover(i, true, shared);
-                    None
-                }
-                Ok(Err(e)) => {
-                    let original = self.original(shared, i);
-                    let records = vec![Record::NoCopy {
-                        original: original.clone(),
-                        at: secs(now),
-                    }];
-                    if let Some(a) = shared.bulks.get_mut(self.key) {
-                        a.items[i].intent = None;
-                    }
-                    if is_skip(&e) {
-                        let status = self.status(shared, i);
-                        let skipped = TaskOutcome::Skipped {
-                            original,
-                            status,
-                            code: code_of(&e).map(ErrorCode::as_i64),
-                        };
-                        self.finish(shared, i, skipped, records, now);
-                    } else {
-                        self.fail(shared, i, &e, None, records, now);
-                    }
-                    None
-                }
-                Err(pass) => {
-                    self.job = Job::Clone { i, call };
-                    Some(pass)
-                }
-            },
-            Job::RunCopy { i, copy, mut op } => match op.step(now, shared).outcome() {
-                Ok(Ok(answer)) => {
-                    let done = TaskOutcome::Done {
-                        original: self.original(shared, i),
-                        copy: Some(copy),
-                        status: answer.value.status,
-                    };
-                    self.finish(shared, i, done, Vec::new(), now);
-                    None
-                }
-                Ok(Err(e)) if code_of(&e) == Some(ErrorCode::OnlyForDraft) => {
-                    // Our copy is no longer a DRAFT: it was run (before a crash); a get
-                    // settles it.
-                    let call = Call::owned(self.settings, GetTask::new(copy.clone()));
-                    self.job = Job::Settle {
-                        i,
-                        copy: Some(copy),
-                        call,
-                    };
-                    None
-                }
-                Ok(Err(e)) => {
-                    self.fail(shared, i, &e, Some(copy), Vec::new(), now);
-                    None
-                }
-                Err(pass) => {
-                    self.job = Job::RunCopy { i, copy, op };
-                    Some(pass)
-                }
-            },
-            Job::Settle { i, copy, mut call } => match call.step(now, shared).outcome() {
-                Ok(Ok(answer)) => {
-                    let done = TaskOutcome::Done {
-                        original: self.original(shared, i),
-                        copy,
-                        status: answer.value.status,
-                    };
-                    self.finish(shared, i, done, Vec::new(), now);
-                    None
-                }
-                Ok(Err(e)) => {
-                    self.fail(shared, i, &e, copy, Vec::new(), now);
-                    None
-                }
-                Err(pass) => {
-                    self.job = Job::Settle { i, copy, call };
-                    Some(pass)
-                }
-            },
-            Job::Run { i, mut op } => match op.step(now, shared).outcome() {
-                Ok(result) => {
-                    let inherited = self.inherited(shared, i);
-                    match result {
-                        Err(e) if inherited && code_of(&e) == Some(ErrorCode::OnlyForDraft) => {
-                            let id = self.original(shared, i);
-                            let call = Call::owned(self.settings, GetTask::new(id));
-                            self.job = Job::Settle {
-                                i,
-                                copy: None,
-                                call,
-                            };
-                        }
-                        other => self.acted(shared, i, other.map(|a| a.value.status), now),
-                    }
-                    None
-                }
-                Err(pass) => {
-                    self.job = Job::Run { i, op };
-                    Some(pass)
-                }
-            },
-            Job::Abort { i, mut call } => match call.step(now, shared).outcome() {
-                Ok(result) => {
-                    self.acted(shared, i, result.map(|a| a.value.status), now);
-                    None
-                }
-                Err(pass) => {
-                    self.job = Job::Abort { i, call };
-                    Some(pass)
-                }
-            },
-            Job::Delete { i, mut call } => match call.step(now, shared).outcome() {
-                Ok(result) => {
-                    self.acted(shared, i, result.map(|_| None), now);
-                    None
-                }
-                Err(pass) => {
-                    self.job = Job::Delete { i, call };
-                    Some(pass)
-                }
-            },
-            Job::Update { i, mut call } => match call.step(now, shared).outcome() {
-                Ok(result) => {
-                    self.acted(shared, i, result.map(|a| a.value.status), now);
-                    None
-                }
-                Err(pass) => {
-                    self.job = Job::Update { i, call };
-                    Some(pass)
-                }
-            },
+            (Called::RunCopy(copy) | Called::Settle(Some(copy)), Ok(task)) => {
+                let done = TaskOutcome::Done {
+                    original,
+                    copy: Some(copy),
+                    status: task.and_then(|t| t.status),
+                };
+                self.finish(shared, i, done, Vec::new(), now);
+            }
+            // Our copy is no longer a DRAFT: it was run (before a crash); a get settles it.
+            (Called::RunCopy(copy), Err(e)) if code_of(&e) == Some(ErrorCode::OnlyForDraft) => {
+                self.settle(i, copy.clone(), Some(copy));
+            }
+            (Called::RunCopy(copy) | Called::Settle(Some(copy)), Err(e)) => {
+                self.fail(shared, i, &e, Some(copy), Vec::new(), now);
+            }
+            // Run by this action before a crash: a get settles it.
+            (Called::Act, Err(e))
+                if matches!(self.action(shared), Some(Action::Run))
+                    && self.inherited(shared, i)
+                    && code_of(&e) == Some(ErrorCode::OnlyForDraft) =>
+            {
+                self.settle(i, original, None);
+            }
+            (Called::Act | Called::Settle(None), result) => {
+                self.acted(shared, i, result.map(|t| t.and_then(|t| t.status)), now);
+            }
         }
     }
 
@@ -893,6 +874,20 @@ impl<'a> BulkWorker<'a> {
             }
         };
         self.finish(shared, i, outcome, Vec::new(), now);
+    }
+
+    /// The sub-operation that may hold a request.
+    fn current(&mut self) -> Option<&mut dyn Answered> {
+        match &mut self.job {
+            Job::Idle => None,
+            Job::List { op, .. } => Some(op),
+            Job::SelectIds { op, .. } => Some(op),
+            Job::Call { act, .. } => Some(act.op()),
+        }
+    }
+
+    fn action(&self, shared: &Shared) -> Option<Action> {
+        shared.bulks.get(self.key).map(|a| a.spec.action.clone())
     }
 
     fn original(&self, shared: &Shared, i: usize) -> TaskId {
@@ -953,62 +948,30 @@ impl Operation for BulkWorker<'_> {
         now: Now,
         shared: &mut Shared,
     ) {
-        match &mut self.job {
-            Job::Idle => {}
-            Job::SelectList { op, .. } | Job::Recover { op, .. } => {
-                op.on_answer(answer, now, shared)
-            }
-            Job::SelectIds { op, .. } => op.on_answer(answer, now, shared),
-            Job::Clone { call, .. } => call.on_answer(answer, now, shared),
-            Job::RunCopy { op, .. } | Job::Run { op, .. } => op.on_answer(answer, now, shared),
-            Job::Settle { call, .. } => call.on_answer(answer, now, shared),
-            Job::Abort { call, .. } => call.on_answer(answer, now, shared),
-            Job::Delete { call, .. } => call.on_answer(answer, now, shared),
-            Job::Update { call, .. } => call.on_answer(answer, now, shared),
+        if let Some(op) = self.current() {
+            op.answer(answer, now, shared);
         }
     }
 
     fn abandon(&mut self, shared: &mut Shared) {
-        let claimed = match &mut self.job {
-            Job::Idle => None,
-            Job::SelectList { op, .. } => {
-                op.abandon(shared);
-                None
+        if let Some(op) = self.current() {
+            op.give_up(shared);
+        }
+        let claimed = match &self.job {
+            Job::List {
+                why: Listed::Orphans { i, .. },
+                ..
             }
-            Job::SelectIds { op, .. } => {
-                op.abandon(shared);
-                None
-            }
-            Job::Recover { i, op, .. } => {
-                op.abandon(shared);
-                Some(*i)
-            }
-            Job::Clone { i, call } => {
-                call.abandon(shared);
-                Some(*i)
-            }
-            Job::RunCopy { i, op, .. } | Job::Run { i, op } => {
-                op.abandon(shared);
-                Some(*i)
-            }
-            Job::Settle { i, call, .. } => {
-                call.abandon(shared);
-                Some(*i)
-            }
-            Job::Abort { i, call } => {
-                call.abandon(shared);
-                Some(*i)
-            }
-            Job::Delete { i, call } => {
-                call.abandon(shared);
-                Some(*i)
-            }
-            Job::Update { i, call } => {
-                call.abandon(shared);
-                Some(*i)
-            }
+            | Job::Call { i, .. } => Some(*i),
+            _ => None,
         };
-        let selecting = matches!(self.job, Job::SelectList { .. } | Job::SelectIds { .. });
+        let selecting = matches!(
+            self.job,
+            Job::List {
+                why: Listed::Selection,
+                ..
+            } | Job::SelectIds { .. }
+        );
         self.job = Job::Idle;
         if let Some(a) = shared.bulks.get_mut(self.key) {
             if let Some(i) = claimed {
