@@ -588,19 +588,33 @@ fn an_intent_whose_clone_never_reached_the_platform_clones_again() {
     assert!(kinds(&sim.journal).contains(&"no_copy"));
 }
 
+/// A run that recorded the selection of `tasks` and the clone intent of the first, and then
+/// died; the platform made a copy of it at each of `copies_at`.
+fn crashed_after_intent(
+    p: FakePlatform,
+    spec: &BulkSpec,
+    tasks: &[String],
+    copies_at: &[u64],
+) -> Sim {
+    let mut sim = Sim::new(p, 2);
+    sim.journal = sealed(&sim, spec, tasks);
+    sim.journal.push(intent(&tasks[0], T0));
+    let clone = Request::post(format!("http://x/v2/tasks/{}/actions/clone", tasks[0]))
+        .body(Vec::new())
+        .unwrap();
+    for at in copies_at {
+        sim.platform.act(&clone, *at).unwrap();
+    }
+    sim
+}
+
 #[test]
 fn a_copy_made_before_the_crash_is_adopted_not_made_again() {
     let mut p = FakePlatform::new();
     let tasks = project_with(&mut p, &["FAILED", "FAILED"]);
     let spec = failed_in_project(true);
-    let mut sim = Sim::new(p, 2);
-    sim.journal = sealed(&sim, &spec, &tasks);
-    sim.journal.push(intent(&tasks[0], T0));
     // The clone reached the platform; the process died before recording the copy.
-    let clone = Request::post(format!("http://x/v2/tasks/{}/actions/clone", tasks[0]))
-        .body(Vec::new())
-        .unwrap();
-    sim.platform.act(&clone, T0).unwrap();
+    let mut sim = crashed_after_intent(p, &spec, &tasks, &[T0]);
     let orphan = sim.platform.copies_of(&tasks[0])[0].id.clone();
     let report = sim.finish(&spec);
     assert_eq!(report.progress().done, 2);
@@ -624,15 +638,8 @@ fn identical_drafts_in_the_window_are_ambiguous_the_earliest_is_adopted_none_del
     let mut p = FakePlatform::new();
     let tasks = project_with(&mut p, &["FAILED"]);
     let spec = failed_in_project(false);
-    let mut sim = Sim::new(p, 2);
-    sim.journal = sealed(&sim, &spec, &tasks);
-    sim.journal.push(intent(&tasks[0], T0));
-    let clone = Request::post(format!("http://x/v2/tasks/{}/actions/clone", tasks[0]))
-        .body(Vec::new())
-        .unwrap();
-    // Someone made an identical draft by hand a second after ours.
-    sim.platform.act(&clone, T0).unwrap();
-    sim.platform.act(&clone, T0 + 1).unwrap();
+    // Our clone, and an identical draft someone made by hand a second later.
+    let mut sim = crashed_after_intent(p, &spec, &tasks, &[T0, T0 + 1]);
     let made: Vec<String> = sim
         .platform
         .copies_of(&tasks[0])

@@ -802,6 +802,15 @@ impl BulkAction {
         Ok(())
     }
 
+    /// Where the orphan-draft rule looks for a copy of item `i`: drafts created since its
+    /// intent minus the margin (Unix seconds).
+    fn orphans_since(&self, i: usize) -> u64 {
+        self.items[i]
+            .intent
+            .unwrap_or_default()
+            .saturating_sub(self.spec.margin.as_secs())
+    }
+
     fn fill_queue(&mut self) {
         self.queue = self
             .items

@@ -431,11 +431,8 @@ impl<'a> BulkWorker<'a> {
         let Some(a) = shared.bulks.get_mut(self.key) else {
             return;
         };
+        let since = a.orphans_since(i);
         let item = &a.items[i];
-        let since = item
-            .intent
-            .unwrap_or_default()
-            .saturating_sub(a.spec.margin.as_secs());
         let project = item
             .fingerprint
             .project
@@ -550,11 +547,8 @@ impl<'a> BulkWorker<'a> {
         let Some(a) = shared.bulks.get_mut(self.key) else {
             return;
         };
+        let since = a.orphans_since(i);
         let item = &a.items[i];
-        let since = item
-            .intent
-            .unwrap_or_default()
-            .saturating_sub(a.spec.margin.as_secs());
         let mut candidates: Vec<(i64, TaskId, Option<TaskStatus>)> = found
             .iter()
             .filter(|t| t.status.as_ref().is_none_or(|s| *s == TaskStatus::Draft))
