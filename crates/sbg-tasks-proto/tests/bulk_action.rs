@@ -990,6 +990,62 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// With few retries, tasks may fail for good; still no copy is ever unrecorded (no
+    /// orphan DRAFT), none is made or run twice, and running the command again until it has
+    /// nothing left to do settles every open clone intent.
+    #[test]
+    fn tasks_that_fail_for_good_leave_no_orphan_and_nothing_twice(
+        failed in 1usize..7,
+        run in any::<bool>(),
+        concurrency in 1usize..4,
+        retries in 0u32..2,
+        crashes in proptest::collection::vec(1u64..30, 0..4),
+        faults in proptest::collection::vec((0u64..40, any_fault()), 0..20),
+        seed in any::<u64>(),
+    ) {
+        let mut p = FakePlatform::new();
+        let originals: Vec<String> =
+            (0..failed).map(|i| p.add("FAILED", PROJECT, T0 - 500 + i as u64)).collect();
+        p.faults = faults.into_iter().collect();
+        let spec = failed_in_project(run).with_concurrency(concurrency).with_retries(retries);
+        let mut sim = Sim::new(p, seed);
+        for at in crashes {
+            let mut shared = Shared::new(BudgetPolicy::default());
+            let _ = sim.run(&spec, &mut shared, Some(at));
+        }
+        // Again until a run has nothing to send (the faults are finite).
+        let mut report = sim.finish(&spec);
+        for _ in 0..10 {
+            let before = sim.platform.counts.requests;
+            report = sim.finish(&spec);
+            if sim.platform.counts.requests == before {
+                break;
+            }
+        }
+        prop_assert!(report.is_complete(), "{:?}", report);
+        for original in &originals {
+            let copies = sim.platform.copies_of(original);
+            prop_assert!(copies.len() <= 1, "copies of {}: {:?}", original, copies);
+            for copy in &copies {
+                prop_assert!(copy.runs <= 1);
+                let recorded = sim.journal.iter().any(|r| matches!(r,
+                    Record::Cloned { copy: c, .. } if c.as_str() == copy.id));
+                prop_assert!(recorded, "an orphan: {:?}", copy);
+            }
+            let outcome = report.outcomes.iter().find(|o| o.original().as_str() == original).unwrap();
+            if let TaskOutcome::Done { copy, .. } = outcome {
+                prop_assert_eq!(copies.len(), 1);
+                prop_assert_eq!(copy.as_ref().map(TaskId::as_str), Some(copies[0].id.as_str()));
+                prop_assert_eq!(copies[0].runs, u32::from(run));
+            }
+        }
+        prop_assert!(sim.platform.deleted.is_empty());
+    }
+}
+
 #[test]
 fn the_bulk_lane_leaves_an_active_watcher_the_rest_of_its_share() {
     // A window of 100 requests a minute; the watcher's share is 60 % (60), the read reserve
@@ -1107,4 +1163,60 @@ fn the_async_stream_hands_out_the_records_and_outcomes_then_the_report() {
     for t in &tasks {
         assert_eq!(platform.lock().unwrap().copies_of(t).len(), 1);
     }
+}
+
+#[test]
+fn a_task_that_failed_with_its_clone_intent_open_has_its_copy_found_by_the_next_run() {
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["FAILED"]);
+    // 1: the clone makes a copy, its answer is lost. 2..=7: every attempt of the orphan
+    // listing answers 503: the attempt fails, and with no retries the task has failed.
+    p.faults.insert(1, Fault::LostAfterAct);
+    for n in 2..=7 {
+        p.faults.insert(n, Fault::Unavailable);
+    }
+    let mut sim = Sim::new(p, 6);
+    let first = sim.finish(&failed_in_project(true));
+    assert!(
+        matches!(first.outcomes[0], TaskOutcome::Failed { .. }),
+        "{first:?}"
+    );
+    assert_eq!(sim.platform.copies_of(&tasks[0])[0].runs, 0);
+    // The next run looks for the copy (and only looks: no clone), adopts it and runs it.
+    let second = sim.finish(&failed_in_project(true));
+    assert!(
+        matches!(second.outcomes[0], TaskOutcome::Done { copy: Some(_), .. }),
+        "{second:?}"
+    );
+    let copies = sim.platform.copies_of(&tasks[0]);
+    assert_eq!((copies.len(), copies[0].runs), (1, 1));
+    assert_eq!(sim.platform.counts.clones, 1);
+
+    // Had no copy been made, the next run records that and clones nothing.
+    let mut p = FakePlatform::new();
+    let tasks = project_with(&mut p, &["FAILED"]);
+    p.faults.insert(1, Fault::Unavailable);
+    for n in 2..=7 {
+        p.faults.insert(n, Fault::Unavailable);
+    }
+    let mut sim = Sim::new(p, 6);
+    let first = sim.finish(&failed_in_project(true));
+    assert!(matches!(first.outcomes[0], TaskOutcome::Failed { .. }));
+    let before = sim.platform.counts.requests;
+    let second = sim.finish(&failed_in_project(true));
+    assert_eq!(second.outcomes, first.outcomes);
+    assert!(sim.platform.copies_of(&tasks[0]).is_empty());
+    assert_eq!(
+        (
+            sim.platform.counts.requests - before,
+            sim.platform.counts.recovery_pages
+        ),
+        (1, 1),
+        "only the orphan listing: not cloned again"
+    );
+    assert_eq!(sim.journal.last().map(Record::kind), Some("no_copy"));
+    // And a third run has nothing left to do.
+    let before = sim.platform.counts.requests;
+    sim.finish(&failed_in_project(true));
+    assert_eq!(sim.platform.counts.requests, before);
 }

@@ -51,7 +51,10 @@
 //! with the same app, inputs and name in the same project within the margin (by hand, or a
 //! second copy of this action running at the same time); it can also adopt such a draft by
 //! mistake when the clone itself never reached the platform, and then the original is still
-//! rerun exactly once.
+//! rerun exactly once. It relies on the listing showing a new draft: a listing that lags
+//! behind the clone (the platform does not say it cannot) would make the rule clone again.
+//! A task that failed for good while its clone intent was open (the orphan listing itself
+//! kept failing) is looked at again by the next run, by the orphan rule only.
 //!
 //! # Skips
 //!
@@ -811,12 +814,21 @@ impl BulkAction {
             .saturating_sub(self.spec.margin.as_secs())
     }
 
+    /// The items to work on: those without an outcome, and those of a rerun that failed with
+    /// a clone intent open (the orphan rule looks for their copy again; they are not cloned
+    /// again).
     fn fill_queue(&mut self) {
+        let rerun = matches!(self.spec.action, Action::Rerun { .. });
         self.queue = self
             .items
             .iter()
             .enumerate()
-            .filter(|(_, it)| it.outcome.is_none())
+            .filter(|(_, it)| {
+                it.outcome.is_none()
+                    || (rerun
+                        && it.intent.is_some()
+                        && matches!(it.outcome, Some(TaskOutcome::Failed { .. })))
+            })
             .map(|(i, _)| i)
             .collect();
     }

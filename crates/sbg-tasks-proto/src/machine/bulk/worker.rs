@@ -579,6 +579,13 @@ impl<'a> BulkWorker<'a> {
                 a.items[i].intent = None;
                 self.fail(shared, i, &error, None, records, now);
             }
+            0 if matches!(a.items[i].outcome, Some(TaskOutcome::Failed { .. })) => {
+                // Failed for good before: no copy was made, and none is made now.
+                a.items[i].intent = None;
+                a.busy = a.busy.saturating_sub(1);
+                let a = &*a;
+                self.record(a, vec![Record::NoCopy { original, at }]);
+            }
             0 => {
                 // An intent from an earlier run that made no copy: clone now.
                 a.items[i].intent = Some(at);
