@@ -783,7 +783,9 @@ impl<'a> BulkWorker<'a> {
 
     /// A call about item `i` is over.
     fn called(&mut self, shared: &mut Shared, i: usize, why: Called, result: ActResult, now: Now) {
-        let original = self.original(shared, i);
+        let Some(original) = self.original(shared, i) else {
+            return;
+        };
         match (why, result) {
             (Called::Clone, Ok(task)) => match task.as_ref().map(Task::task_id) {
                 Some(Ok(copy)) => {
@@ -850,7 +852,9 @@ impl<'a> BulkWorker<'a> {
         result: Result<Option<TaskStatus>, ClientError>,
         now: Now,
     ) {
-        let original = self.original(shared, i);
+        let Some(original) = self.original(shared, i) else {
+            return;
+        };
         let inherited = self.inherited(shared, i);
         let outcome = match result {
             Ok(status) => TaskOutcome::Done {
@@ -891,12 +895,9 @@ impl<'a> BulkWorker<'a> {
         shared.bulks.get(self.key).map(|a| a.spec.action.clone())
     }
 
-    fn original(&self, shared: &Shared, i: usize) -> TaskId {
-        shared
-            .bulks
-            .get(self.key)
-            .map(|a| a.items[i].id.clone())
-            .unwrap_or_else(|| TaskId::new("unknown").unwrap_or_else(|_| unreachable!()))
+    /// The id of item `i` (none once the action has left `shared`).
+    fn original(&self, shared: &Shared, i: usize) -> Option<TaskId> {
+        shared.bulks.get(self.key).map(|a| a.items[i].id.clone())
     }
 
     fn status(&self, shared: &Shared, i: usize) -> Option<TaskStatus> {
@@ -982,6 +983,10 @@ impl Operation for BulkWorker<'_> {
             }
             if selecting && a.phase == Phase::Selecting {
                 a.phase = Phase::Unselected;
+            }
+            if std::mem::take(&mut self.sealing) && a.phase == Phase::Recording {
+                // The selection's records may not have been persisted: nobody may act on it.
+                a.halted = true;
             }
         }
     }
