@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use sbg_tasks_benches::{large_malformed_task, Pathological, GET_TASK, GET_TASK_BATCH_MALFORMED};
 use sbg_tasks_proto::decode::{decode, decode_strict};
 use sbg_tasks_proto::lenient::{repair, Policy};
-use sbg_tasks_proto::model::Task;
+use sbg_tasks_proto::Task;
 use sbg_tasks_proto::{Decoding, Endpoint, GetTask};
 
 /// Goal: typed ≤ 0.6× `Value` and ≤ 2.5× `IgnoredAny`.

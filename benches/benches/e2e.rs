@@ -16,8 +16,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use sbg_tasks_mock::examples::GET_TASK_ID;
 use sbg_tasks_mock::{MockHandle, MockServer};
+use sbg_tasks_proto::config::AllowHttp;
 use sbg_tasks_proto::http::{self, header};
-use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, GetTask};
+use sbg_tasks_proto::{AuthToken, BaseUrl, Config, GetTask};
 
 const TOKEN: &str = "3259c50e1ac5426ea8f1273259740f74";
 
@@ -78,7 +79,8 @@ fn e2e_ureq(c: &mut Criterion) {
     // Loopback: straight to the mock whatever proxy the environment names (as the raw agent).
     let client = sbg_tasks_ureq::client_with(
         sbg_tasks_ureq::Settings::new(s.config.clone()),
-        sbg_tasks_ureq::TransportOptions::default().proxy(sbg_tasks_ureq::Proxy::Off),
+        sbg_tasks_ureq::proto::transport::TransportOptions::default()
+            .proxy(sbg_tasks_ureq::proto::transport::Proxy::Off),
     )
     .expect("ureq client");
     let first = client.get(&s.call).expect("the ureq client gets the task");
@@ -162,7 +164,8 @@ fn e2e_hyper(c: &mut Criterion) {
     let client = Arc::new(
         sbg_tasks_hyper::client_with(
             sbg_tasks_hyper::Settings::new(s.config.clone()),
-            sbg_tasks_hyper::TransportOptions::default().proxy(sbg_tasks_hyper::Proxy::Off),
+            sbg_tasks_hyper::proto::transport::TransportOptions::default()
+                .proxy(sbg_tasks_hyper::proto::transport::Proxy::Off),
         )
         .expect("hyper client"),
     );

@@ -7,8 +7,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use sbg_tasks_proto::fields::Fields;
 use sbg_tasks_proto::http::{self, header, Method};
-use sbg_tasks_proto::{AuthToken, Config, Endpoint, Fields, GetTask, Platform, RerunTask, RunTask};
+use sbg_tasks_proto::{AuthToken, Config, Endpoint, GetTask, Platform, RerunTask, RunTask};
 
 fn request_build(c: &mut Criterion) {
     let config = Config::new(

@@ -13,10 +13,11 @@ use std::hint::black_box;
 
 use sbg_tasks_benches::{GET_TASK, GET_TASK_BATCH_MALFORMED};
 use sbg_tasks_proto::decode::decode;
+use sbg_tasks_proto::fields::Fields;
 use sbg_tasks_proto::lenient::{repair, Policy};
-use sbg_tasks_proto::model::Task;
+use sbg_tasks_proto::Task;
 use sbg_tasks_proto::{
-    AuthToken, Config, Decoding, Endpoint, Fields, GetTask, Platform, RerunTask, RunTask,
+    AuthToken, Config, Decoding, Endpoint, GetTask, Platform, RerunTask, RunTask,
 };
 
 fn main() {

@@ -3,8 +3,8 @@
 use sbg_tasks_benches::{large_malformed_task, Pathological, GET_TASK, GET_TASK_BATCH_MALFORMED};
 use sbg_tasks_proto::decode::{decode, decode_strict};
 use sbg_tasks_proto::lenient::{repair, repair_counting, Policy, RepairKind};
-use sbg_tasks_proto::model::Task;
 use sbg_tasks_proto::Decoding;
+use sbg_tasks_proto::Task;
 
 fn uncapped() -> Policy {
     Policy::default().with_max_repairs(usize::MAX)

@@ -6,7 +6,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use sbg_tasks_fuzz::{ArbTask, DefectWriter};
 use sbg_tasks_proto::decode::decode;
-use sbg_tasks_proto::model::Task;
+use sbg_tasks_proto::Task;
 use sbg_tasks_proto::Decoding;
 
 fn main() {

@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use sbg_tasks_proto::decode::{decode, decode_members_fragment};
 use sbg_tasks_proto::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use sbg_tasks_proto::lenient::{Policy, RepairKind};
-use sbg_tasks_proto::model::Task;
+use sbg_tasks_proto::Task;
 use sbg_tasks_proto::{Decoding, Endpoint, GetTask, RerunTask, ResponseError, RunTask, TaskId};
 
 const KNOWN: &[&str] = &[

@@ -13,8 +13,9 @@ use libfuzzer_sys::fuzz_target;
 use sbg_tasks_fuzz::{count_members, ArbJson, ArbTask};
 use sbg_tasks_proto::decode::{decode, decode_strict};
 use sbg_tasks_proto::lenient::{repair, Policy};
-use sbg_tasks_proto::model::Task;
-use sbg_tasks_proto::{DecodeError, Decoding};
+use sbg_tasks_proto::Task;
+use sbg_tasks_proto::{Decoding};
+use sbg_tasks_proto::decode::DecodeError;
 
 fuzz_target!(|data: &[u8]| {
     let owned;

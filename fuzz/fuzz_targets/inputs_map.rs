@@ -22,10 +22,8 @@ use sbg_tasks_fuzz::{assert_same_ports, count_repeats, ArbPorts, DefectWriter};
 use sbg_tasks_proto::decode::decode_strict;
 use sbg_tasks_proto::http::{HeaderMap, StatusCode};
 use sbg_tasks_proto::model::{CoercionKind, PortMap, TaskInputs};
-use sbg_tasks_proto::{
-    AuthToken, Config, DecodeError, Decoding, Endpoint, GetTaskInputs, Platform, ResponseError,
-    TaskId, UpdateTask, UpdateTaskInputs,
-};
+use sbg_tasks_proto::{AuthToken, Config, Decoding, Endpoint, GetTaskInputs, Platform, ResponseError, TaskId, UpdateTask, UpdateTaskInputs};
+use sbg_tasks_proto::decode::DecodeError;
 
 fn id() -> TaskId {
     TaskId::new("08c5ce64-1551-4b7d-b054-63a1517bc7bb").unwrap()
@@ -35,7 +33,7 @@ fn id() -> TaskId {
 fn parse(
     body: &[u8],
     decoding: &Decoding,
-) -> Result<(TaskInputs, sbg_tasks_proto::ParseReport), ResponseError> {
+) -> Result<(TaskInputs, sbg_tasks_proto::decode::ParseReport), ResponseError> {
     GetTaskInputs::new(id())
         .parse_parts(StatusCode::OK, &HeaderMap::new(), body, decoding)
         .map(|a| (a.value, a.report))

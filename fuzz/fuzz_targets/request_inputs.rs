@@ -11,10 +11,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use sbg_tasks_proto::http::Method;
-use sbg_tasks_proto::{
-    AllowHttp, AuthScheme, AuthToken, BaseUrl, Config, Endpoint, Fields, GetTask, Platform,
-    RerunTask, RunTask, TaskId, MAX_TASK_ID_LEN,
-};
+use sbg_tasks_proto::{AuthToken, BaseUrl, Config, Endpoint, GetTask, Platform, RerunTask, RunTask, TaskId};
+use sbg_tasks_proto::config::{AllowHttp, AuthScheme};
+use sbg_tasks_proto::endpoints::MAX_TASK_ID_LEN;
+use sbg_tasks_proto::fields::Fields;
 
 struct Input<'a> {
     id: &'a str,
@@ -138,7 +138,7 @@ fuzz_target!(|data: &[u8]| {
                     );
                     if allow == AllowHttp::Loopback {
                         assert!(
-                            sbg_tasks_proto::is_loopback_host(b.host()),
+                            sbg_tasks_proto::config::is_loopback_host(b.host()),
                             "http allowed for {:?}, whose host {:?} is not loopback",
                             b.authority(),
                             b.host()

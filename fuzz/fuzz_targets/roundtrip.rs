@@ -12,7 +12,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use sbg_tasks_fuzz::{check_report_ranges, ArbTask, Defect, DefectWriter};
 use sbg_tasks_proto::decode::{decode, decode_strict};
-use sbg_tasks_proto::model::Task;
+use sbg_tasks_proto::Task;
 use sbg_tasks_proto::Decoding;
 
 fuzz_target!(|data: &[u8]| {

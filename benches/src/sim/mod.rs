@@ -1,6 +1,7 @@
 //! A deterministic virtual-time simulation of many callers sharing one rate-limit window:
-//! proto's real machines — the `AsyncClient` with its [`Budget`](sbg_tasks_proto::Budget),
-//! [`Watcher`](sbg_tasks_proto::Watcher), `CallMachine` and retries — driven against a
+//! proto's real machines — the `AsyncClient`'s driver loop with its operations (`Call` with
+//! retries and the [`Budget`](sbg_tasks_proto::machine::budget::Budget), `Wait`, `Watch` over
+//! the [`Watcher`](sbg_tasks_proto::machine::watch::Watcher)) — driven against a
 //! simulated platform ([`platform`]) and clock ([`exec`]), beside the one-GET-per-task
 //! approach of the official clients, in the same run ([`scenarios`]).
 //!

@@ -14,11 +14,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_core::Stream;
+use sbg_tasks_proto::endpoints::CreateOutcome;
 use sbg_tasks_proto::http::{Request, Response};
+use sbg_tasks_proto::transport::{AsyncHttpTransport, TransportFailure};
 use sbg_tasks_proto::{
-    AbortTask, AppId, AsyncClient, AsyncHttpTransport, AuthToken, BudgetPolicy, Config,
-    CreateOutcome, CreateTask, GetTask, Platform as ApiPlatform, ProjectId, RunTask, TaskId,
-    TransportFailure, WatchEvent,
+    AbortTask, AppId, AsyncClient, AuthToken, BudgetPolicy, Config, CreateTask, GetTask,
+    Platform as ApiPlatform, ProjectId, RunTask, TaskId, WatchEvent,
 };
 
 use super::exec::{Clock, Executor, SimEnv};

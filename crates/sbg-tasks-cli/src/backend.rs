@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use sbg_tasks_hyper::HyperTransport;
+use sbg_tasks_proto::config::is_loopback_host;
 use sbg_tasks_proto::http::{Request, Response};
 use sbg_tasks_proto::machine::retry::RetryPolicy;
 use sbg_tasks_proto::transport::{
     AsyncHttpTransport, HttpTransport, Proxy, TransportFailure, TransportOptions,
 };
-use sbg_tasks_proto::{is_loopback_host, BlockingClient, Config, Settings, StdEnv};
+use sbg_tasks_proto::{BlockingClient, Config, Settings, StdEnv};
 use sbg_tasks_ureq::UreqTransport;
 
 use crate::cli::{NetArgs, Transport};
@@ -166,7 +167,8 @@ pub(crate) fn connect(config: Config, opts: &ConnectOpts) -> Result<Client, CliE
 mod tests {
     use sbg_tasks_mock::examples::GET_TASK_ID;
     use sbg_tasks_mock::MockServer;
-    use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, GetTask};
+    use sbg_tasks_proto::config::AllowHttp;
+    use sbg_tasks_proto::{AuthToken, BaseUrl, GetTask};
 
     use super::*;
 

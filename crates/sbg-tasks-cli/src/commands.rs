@@ -6,17 +6,16 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use sbg_tasks_proto::decode::{decode, decode_strict};
-use sbg_tasks_proto::endpoints::{
-    AbortTask, AppId, CreateOutcome, CreateTask, GetExecutionDetails, ListTasks, PageLimit,
-    ProjectId,
-};
+use sbg_tasks_proto::endpoints::{BulkItemError, RunOptions};
+use sbg_tasks_proto::endpoints::{CreateOutcome, PageLimit};
+use sbg_tasks_proto::fields::Fields;
 use sbg_tasks_proto::machine::pager::Pager;
 use sbg_tasks_proto::machine::wait::{Progress, WaitPolicy};
-use sbg_tasks_proto::model::{BatchBy, PortValue, Task, TaskStatus};
+use sbg_tasks_proto::model::{BatchBy, PortValue, TaskStatus};
 use sbg_tasks_proto::ClientError as Error;
-use sbg_tasks_proto::{
-    BulkItemError, Decoding, Fields, GetTask, RerunTask, RunOptions, RunTask, TaskId,
-};
+use sbg_tasks_proto::Task;
+use sbg_tasks_proto::{AbortTask, AppId, CreateTask, GetExecutionDetails, ListTasks, ProjectId};
+use sbg_tasks_proto::{Decoding, GetTask, RerunTask, RunTask, TaskId};
 
 use crate::backend::Client;
 use crate::cli::{
@@ -67,7 +66,7 @@ fn secs(s: f64, flag: &str) -> Result<Duration, CliError> {
 }
 
 /// Shows the repairs a lenient decode of the last answer made, as warnings on stderr.
-pub(crate) fn warn_answer(client: &Client, report: &sbg_tasks_proto::ParseReport) {
+pub(crate) fn warn_answer(client: &Client, report: &sbg_tasks_proto::decode::ParseReport) {
     if !report.is_clean() {
         let body = client.transport().trace.last_body();
         warn_report(report, Some(&body), "answer");
@@ -115,10 +114,10 @@ fn bulk_get(client: &Client, args: &GetArgs) -> Result<(), CliError> {
     let mut text = String::new();
     let mut failed = 0;
     for (id, item) in ids.iter().zip(&answer.items) {
-        if item.result.is_err() {
+        if item.is_err() {
             failed += 1;
         }
-        let line = match (&item.result, args.out.json) {
+        let line = match (item, args.out.json) {
             (Ok(task), true) => serde_json::to_string(task)
                 .map_err(|e| CliError::Io(format!("cannot encode the task as JSON: {e}")))?,
             (Ok(task), false) => output::task_line(task),
@@ -489,9 +488,9 @@ pub(crate) fn parse(args: &ParseArgs) -> Result<(), CliError> {
         (args.file.display().to_string(), body)
     };
     let decoded = if args.strict {
-        decode_strict::<Task>(&body).map(|value| sbg_tasks_proto::Decoded {
+        decode_strict::<Task>(&body).map(|value| sbg_tasks_proto::decode::Decoded {
             value,
-            report: sbg_tasks_proto::ParseReport::default(),
+            report: sbg_tasks_proto::decode::ParseReport::default(),
         })
     } else {
         decode::<Task>(&body, &Decoding::default())

@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, Platform};
+use sbg_tasks_proto::config::AllowHttp;
+use sbg_tasks_proto::{AuthToken, BaseUrl, Config, Platform};
 
 use crate::cli::NetArgs;
 use crate::error::CliError;

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use sbg_tasks_mock::examples::{BATCH_TASK_ID, GET_TASK_ID, RUN_TASK_REQUEST_ID};
 use sbg_tasks_mock::{Fault, MockServer, Route, Schedule, Scope};
+use sbg_tasks_proto::config::AllowHttp;
 use sbg_tasks_proto::machine::retry::RetryPolicy;
 use sbg_tasks_proto::machine::wait::WaitPolicy;
 use sbg_tasks_proto::model::TaskStatus;
-use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask};
+use sbg_tasks_proto::{AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask};
 
 use crate::backend::{self, Client, ConnectOpts};
 use crate::cli::DemoArgs;

@@ -3,8 +3,9 @@
 //! Each builds its call from the flags first (a usage error exits 2 before any
 //! configuration is read or any request sent), then runs it on the client.
 
+use sbg_tasks_proto::endpoints::Deletion;
 use sbg_tasks_proto::model::{ExecutionSettings, PortMap, PortValue, TaskInputs};
-use sbg_tasks_proto::{DeleteTask, Deletion, GetTaskInputs, UpdateTask, UpdateTaskInputs};
+use sbg_tasks_proto::{DeleteTask, GetTaskInputs, UpdateTask, UpdateTaskInputs};
 
 use crate::backend::Client;
 use crate::cli::{IdArgs, InputsArgs, OutArgs, UpdateArgs};

@@ -4,8 +4,10 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use sbg_tasks_proto::decode::line_col;
-use sbg_tasks_proto::model::{PortMap, RateLimitInfo, Task, TaskStatus};
-use sbg_tasks_proto::{BulkItemError, ParseReport};
+use sbg_tasks_proto::decode::ParseReport;
+use sbg_tasks_proto::endpoints::BulkItemError;
+use sbg_tasks_proto::model::{PortMap, RateLimitInfo, TaskStatus};
+use sbg_tasks_proto::Task;
 
 use crate::error::CliError;
 

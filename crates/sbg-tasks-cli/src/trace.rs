@@ -84,7 +84,7 @@ impl Trace {
                     let rl = result
                         .as_ref()
                         .ok()
-                        .and_then(|r| sbg_tasks_proto::RateLimit::from_headers(r.headers()))
+                        .and_then(|r| sbg_tasks_proto::meta::RateLimit::from_headers(r.headers()))
                         .map(|rl| format!(", rate limit {}/{} left", rl.remaining, rl.limit))
                         .unwrap_or_default();
                     eprintln!(

@@ -15,12 +15,13 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use sbg_tasks_proto::client::Idle;
-use sbg_tasks_proto::endpoints::{ListTasks, PageLimit, ProjectId};
+use sbg_tasks_proto::endpoints::{BulkItemError, PageLimit};
 use sbg_tasks_proto::env::Env as _;
+use sbg_tasks_proto::fields::Fields;
 use sbg_tasks_proto::machine::watch::Watcher;
-use sbg_tasks_proto::model::{BatchCounts, Task, TaskStatus};
+use sbg_tasks_proto::model::{BatchCounts, TaskStatus};
 use sbg_tasks_proto::{
-    BudgetPolicy, BulkItemError, ClientError, Fields, TaskId, WatchEvent, WatcherPolicy,
+    BudgetPolicy, ClientError, ListTasks, ProjectId, Task, TaskId, WatchEvent, WatcherPolicy,
 };
 
 use crate::backend::{Client, Watching};

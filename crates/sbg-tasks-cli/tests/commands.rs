@@ -4,9 +4,10 @@ mod common;
 
 use common::*;
 use sbg_tasks_mock::{Outcome, Route, Schedule};
+use sbg_tasks_proto::config::AllowHttp;
 use sbg_tasks_proto::decode::decode_strict;
 use sbg_tasks_proto::model::TaskStatus;
-use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, GetTask, Task};
+use sbg_tasks_proto::{AuthToken, BaseUrl, Config, GetTask, Task};
 
 fn json_task(o: &std::process::Output) -> Task {
     decode_strict(&o.stdout).unwrap_or_else(|e| panic!("stdout is not a task: {e}\n{}", stdout(o)))

@@ -20,10 +20,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
+use sbg_tasks_hyper::proto::config::AllowHttp;
+use sbg_tasks_hyper::proto::machine::budget::Lane;
+use sbg_tasks_hyper::proto::transport::{AsyncHttpTransport, Proxy, TransportOptions};
 use sbg_tasks_hyper::{
-    http, AllowHttp, AsyncClient, AsyncHttpTransport, AuthToken, BaseUrl, BudgetPolicy, Config,
-    GetTask, HyperTransport, Lane, Proxy, RunTask, Settings, TaskId, TokioEnv, TransportOptions,
-    WaitPolicy, WatchEvent, WatcherPolicy,
+    http, AsyncClient, AuthToken, BaseUrl, BudgetPolicy, Config, GetTask, HyperTransport, RunTask,
+    Settings, TaskId, TokioEnv, WaitPolicy, WatchEvent, WatcherPolicy,
 };
 use sbg_tasks_mock::serde_json::{json, Value};
 use sbg_tasks_mock::{FleetSpec, MockBuilder, MockControl};

@@ -6,9 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sbg_tasks_hyper::machine::wait::WaitPolicy;
-use sbg_tasks_hyper::{client_with, Proxy, Settings, TransportOptions};
-use sbg_tasks_hyper::{AllowHttp, AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask, TaskId};
+use sbg_tasks_hyper::proto::config::AllowHttp;
+use sbg_tasks_hyper::proto::machine::wait::WaitPolicy;
+use sbg_tasks_hyper::proto::transport::{Proxy, TransportOptions};
+use sbg_tasks_hyper::{client_with, Settings};
+use sbg_tasks_hyper::{AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask, TaskId};
 use sbg_tasks_mock::{MockBuilder, Schedule};
 
 #[tokio::main]

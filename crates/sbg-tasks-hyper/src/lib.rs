@@ -5,23 +5,24 @@
 //! crate moves bytes, enforces timeouts and a body cap, refuses plain http unless allowed, and
 //! sleeps on tokio's timer when the client says so.
 //!
-//! This crate is the one to depend on for async use: it re-exports everything of
-//! `sbg-tasks-proto` (the endpoints, the model, the errors, the policies), so every name below
-//! is `sbg_tasks_hyper::Name`.
+//! This crate is the one to depend on for async use: it re-exports the root of
+//! `sbg-tasks-proto` (the calls, the clients, the configuration, the top errors and policies)
+//! as `sbg_tasks_hyper::Name`, and the whole crate as [`proto`] for the rest
+//! (`sbg_tasks_hyper::proto::model::TaskStatus`, `sbg_tasks_hyper::proto::transport::TransportOptions`).
 //!
 //! # In scope
-//! - [`HyperTransport`]: an [`AsyncHttpTransport`] on hyper-util's pooled client built from
+//! - [`HyperTransport`]: an [`AsyncHttpTransport`](proto::transport::AsyncHttpTransport) on hyper-util's pooled client built from
 //!   [`TransportOptions`]: HTTP/1.1 keep-alive and HTTP/2 (negotiated with ALPN over TLS), one
 //!   pool shared by every clone, so thousands of concurrent calls share connections. `Send`
 //!   futures. HTTP statuses are answers, not errors; connect and per-call timeouts; a body cap
 //!   (16 MiB by default) read through `http_body_util::Limited`, a typed
-//!   [`TransportErrorKind::BodyTooLarge`] past it; redirects never followed, so the token never
+//!   [`TransportErrorKind::BodyTooLarge`](proto::transport::TransportErrorKind::BodyTooLarge) past it; redirects never followed, so the token never
 //!   reaches another host; custom root certificates (PEM); the proxy from the environment
 //!   (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, … by curl's rules), none, or one given, as
 //!   CONNECT tunnels with TLS inside; gzip answers: `Accept-Encoding: gzip` is sent
 //!   ([`TransportOptions::accept_gzip`], on by default) and a gzip body decoded by
-//!   [`transport::decode_body`], the cap applying to the decoded size too (a gzip bomb is
-//!   `BodyTooLarge`). Failures are [`TransportFailure`]s.
+//!   [`transport::decode_body`](proto::transport::decode_body), the cap applying to the decoded size too (a gzip bomb is
+//!   `BodyTooLarge`). Failures are [`TransportFailure`](proto::transport::TransportFailure)s.
 //! - [`TokioEnv`]: tokio's clock and timer (so paused test time works), with the wall clock
 //!   and jitter of the standard environment.
 //! - [`HyperClient`] and [`client()`]: the [`AsyncClient`] over both.
@@ -53,7 +54,20 @@ mod tokio_env;
 pub use pool::{HyperTransport, HyperTransportBuilder};
 pub use tokio_env::TokioEnv;
 
-pub use sbg_tasks_proto::*;
+/// The whole sans-IO core, for what is not named at the root: `proto::model`,
+/// `proto::transport`, `proto::endpoints`, ...
+pub use sbg_tasks_proto as proto;
+
+use sbg_tasks_proto::transport::{TransportBuildError, TransportOptions};
+/// The core's root: what a caller names in ordinary use.
+pub use sbg_tasks_proto::{
+    http, AbortTask, Answer, ApiError, AppId, AsyncClient, AuthToken, BaseUrl, BlockingClient,
+    BudgetPolicy, BulkGetTasks, ClientError, Config, CreateTask, Decoding, DeleteTask, Endpoint,
+    ErrorCode, GetExecutionDetails, GetRateLimit, GetTask, GetTaskInputs, ListTasks, PagerError,
+    Platform, Progress, ProjectId, RerunTask, ResponseError, RetryPolicy, RunTask, Settings,
+    StdEnv, Task, TaskId, TaskIter, TaskStream, UpdateTask, UpdateTaskInputs, WaitAny, WaitPolicy,
+    WatchEvent, WatchIter, WatchStream, WatcherPolicy,
+};
 
 /// The async client over hyper, on tokio.
 pub type HyperClient = AsyncClient<HyperTransport, TokioEnv>;

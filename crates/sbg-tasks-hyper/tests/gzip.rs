@@ -9,10 +9,10 @@ use std::thread::JoinHandle;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use sbg_tasks_hyper::http::{header, Request, Response};
-use sbg_tasks_hyper::{
-    client_with, AsyncHttpTransport, GetTask, HyperTransport, TransportErrorKind, TransportFailure,
-    TransportOptions,
+use sbg_tasks_hyper::proto::transport::{
+    AsyncHttpTransport, TransportErrorKind, TransportFailure, TransportOptions,
 };
+use sbg_tasks_hyper::{client_with, GetTask, HyperTransport};
 use sbg_tasks_mock::{Fault, MockBuilder, Route, Scope};
 use sbg_tasks_testkit::faults::get_example;
 use sbg_tasks_testkit::gzip::{bulk_json, gzip, options, serve_once};

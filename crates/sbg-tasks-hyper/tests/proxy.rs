@@ -3,11 +3,13 @@
 
 mod support;
 
-use sbg_tasks_hyper::transport::AsyncHttpTransport;
-use sbg_tasks_hyper::{
-    client_with, HyperTransport, Proxy as ProxyOption, TransportBuildError, TransportOptions,
+use sbg_tasks_hyper::proto::transport::AsyncHttpTransport;
+use sbg_tasks_hyper::proto::transport::TransportErrorKind;
+use sbg_tasks_hyper::proto::transport::{
+    Proxy as ProxyOption, TransportBuildError, TransportOptions,
 };
-use sbg_tasks_hyper::{Endpoint, GetTask, TransportErrorKind};
+use sbg_tasks_hyper::{client_with, HyperTransport};
+use sbg_tasks_hyper::{Endpoint, GetTask};
 use sbg_tasks_mock::{examples, MockBuilder, MockServer};
 use sbg_tasks_testkit::{config, fast_settings as settings, transport_options, TOKEN};
 use support::Proxy;

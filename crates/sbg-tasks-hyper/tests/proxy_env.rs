@@ -3,8 +3,9 @@
 
 mod support;
 
+use sbg_tasks_hyper::client_with;
+use sbg_tasks_hyper::proto::transport::Proxy as ProxyOption;
 use sbg_tasks_hyper::GetTask;
-use sbg_tasks_hyper::{client_with, Proxy as ProxyOption};
 use sbg_tasks_mock::{examples, MockBuilder};
 use sbg_tasks_testkit::{fast_settings as settings, transport_options};
 use support::Proxy;

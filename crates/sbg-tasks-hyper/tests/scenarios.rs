@@ -7,10 +7,9 @@
 
 use std::sync::Arc;
 
-use sbg_tasks_hyper::transport::AsyncHttpTransport;
-use sbg_tasks_hyper::{
-    client_with, AsyncClient, HyperTransport, Settings, TokioEnv, TransportOptions,
-};
+use sbg_tasks_hyper::proto::transport::AsyncHttpTransport;
+use sbg_tasks_hyper::proto::transport::TransportOptions;
+use sbg_tasks_hyper::{client_with, AsyncClient, HyperTransport, Settings, TokioEnv};
 use sbg_tasks_testkit::driver::{BeforeSend, Driver, Harness, OnRuntime, Recording, SleepLog};
 use tokio::runtime::Runtime;
 

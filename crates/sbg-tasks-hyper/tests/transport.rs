@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
-use sbg_tasks_hyper::{client_with, AsyncClient, HyperClient, HyperTransport, Proxy, TokioEnv};
-use sbg_tasks_hyper::{
-    ClientError, GetTask, RerunTask, Task, TransportErrorKind, TransportOptions,
-};
+use sbg_tasks_hyper::proto::transport::Proxy;
+use sbg_tasks_hyper::proto::transport::{TransportErrorKind, TransportOptions};
+use sbg_tasks_hyper::{client_with, AsyncClient, HyperClient, HyperTransport, TokioEnv};
+use sbg_tasks_hyper::{ClientError, GetTask, RerunTask, Task};
 use sbg_tasks_mock::{examples, MockBuilder, MockServer};
 use sbg_tasks_testkit::faults::*;
 use sbg_tasks_testkit::lifecycle;

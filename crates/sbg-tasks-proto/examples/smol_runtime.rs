@@ -15,10 +15,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http_body_util::{BodyExt as _, Full};
+use sbg_tasks_proto::config::AllowHttp;
 use sbg_tasks_proto::http::{Request, Response};
 use sbg_tasks_proto::machine::{Call, Now, Operation, Run, Settings, Shared, Step, Wait, Watch};
 use sbg_tasks_proto::transport::{TransportErrorKind, TransportFailure};
-use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask};
+use sbg_tasks_proto::{AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask};
 use sbg_tasks_proto::{TaskId, WaitPolicy, WatchEvent};
 
 /// What a runtime needs to drive the operations: the state they share, a clock, and a way to

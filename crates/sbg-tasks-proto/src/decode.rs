@@ -4,28 +4,10 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 
+pub(crate) use crate::decoding::Decoding;
 use crate::excerpt::{BodyExcerpt, BodyShape};
-use crate::lenient::{self, Policy, RepairError, RepairReport};
+use crate::lenient::{self, RepairError, RepairReport};
 use crate::model::{Coercion, FromLenient, LenientCx};
-
-/// How bodies are decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Decoding {
-    /// Valid JSON of the right types only; anything else is an error.
-    Strict,
-    /// Valid JSON decodes exactly as [`Decoding::Strict`] does (fast path, empty report);
-    /// otherwise the body is repaired and typed leniently as `Policy` allows, and every repair
-    /// and coercion is reported.
-    Lenient(Policy),
-}
-
-impl Default for Decoding {
-    /// Lenient with the default policy: the right default for task answers.
-    fn default() -> Self {
-        Decoding::Lenient(Policy::default())
-    }
-}
 
 /// What a lenient decode had to do. Empty for a clean body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,7 +39,12 @@ impl fmt::Display for ParseReport {
     }
 }
 
-/// A decoded value with its report.
+/// A body read into a value, with the report of what had to be repaired: bytes in, no HTTP.
+///
+/// Returned by [`decode()`] and by [`Endpoint::decode`](crate::Endpoint::decode). Callers of
+/// [`Endpoint::parse_response`](crate::Endpoint::parse_response) and of the clients get an
+/// [`Answer`](crate::Answer) instead: the same value and report plus the answer's metadata
+/// (status, rate limit, request id), which a body alone does not have.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded<T> {
     /// The value.

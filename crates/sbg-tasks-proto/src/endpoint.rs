@@ -3,10 +3,10 @@
 use http::{header, HeaderValue, Method, Request, Response};
 
 use crate::api_error::ApiError;
+use crate::connection::Config;
 use crate::decode::{DecodeError, Decoded, Decoding, ParseReport};
 use crate::meta::ResponseMeta;
 use crate::target::Target;
-use crate::Config;
 
 /// What kind of call an endpoint is, for retry decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,8 +70,13 @@ impl Lane {
     }
 }
 
-/// A decoded successful answer: the value, the answer's metadata, and what lenient decoding
-/// had to repair.
+/// A successful HTTP answer, read: the value, the answer's metadata (status, rate limit,
+/// request id), and what lenient decoding had to repair.
+///
+/// This is what callers get: from [`Endpoint::parse_response`] and from every client call.
+/// It is a [`Decoded`] body plus the [`ResponseMeta`] of the answer that carried it; a
+/// [`Decoded`] alone (from [`crate::decode::decode`] or [`Endpoint::decode`]) is a body read
+/// without any HTTP answer around it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer<T> {
     /// The value.
@@ -86,7 +91,8 @@ pub struct Answer<T> {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResponseError {
-    /// The platform (or a proxy) answered with an error status.
+    /// The platform (or a proxy in front of it) answered with an error status: status, code,
+    /// message, request id, and an excerpt of a body that was not the platform's error JSON.
     #[error("the platform answered with an error: {0}")]
     Api(Box<ApiError>),
     /// A success status whose body could not be decoded.
@@ -94,9 +100,9 @@ pub enum ResponseError {
     Decode {
         /// The HTTP status.
         status: u16,
-        /// The answer's metadata.
+        /// The answer's metadata (rate limit, request id).
         meta: Box<ResponseMeta>,
-        /// What went wrong.
+        /// What went wrong, with the byte offset where known.
         error: DecodeError,
     },
 }
@@ -107,6 +113,14 @@ impl ResponseError {
         match self {
             ResponseError::Api(e) => Some(e),
             ResponseError::Decode { .. } => None,
+        }
+    }
+
+    /// The answer's HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            ResponseError::Api(e) => e.status,
+            ResponseError::Decode { status, .. } => *status,
         }
     }
 

@@ -3,9 +3,7 @@
 use std::time::Duration;
 
 use crate::api_error::ApiError;
-use crate::decode::DecodeError;
 use crate::endpoint::{RequestBuildError, ResponseError};
-use crate::meta::ResponseMeta;
 use crate::model::Task;
 use crate::transport::{TransportError, TransportErrorKind, TransportFailure};
 
@@ -17,21 +15,13 @@ pub enum ClientError {
     #[error("the request could not be built: {0}")]
     Build(#[from] RequestBuildError),
 
-    /// The platform (or a proxy in front of it) answered with an error status: status, code,
-    /// message, request id, and an excerpt of a body that was not the platform's error JSON.
-    #[error("the platform answered with an error: {0}")]
-    Api(Box<ApiError>),
-
-    /// A success status whose body could not be decoded.
-    #[error("HTTP {status}: the answer could not be decoded: {error}")]
-    Decode {
-        /// The HTTP status.
-        status: u16,
-        /// The answer's metadata (rate limit, request id).
-        meta: Box<ResponseMeta>,
-        /// What went wrong, with the byte offset where known.
-        error: DecodeError,
-    },
+    /// An answer was received but did not give the value: the platform (or a proxy in front
+    /// of it) answered with an error status ([`ResponseError::Api`]: status, code, message,
+    /// request id, an excerpt of a body that was not the platform's error JSON), or a success
+    /// status whose body could not be decoded ([`ResponseError::Decode`]: status, metadata,
+    /// byte offset). [`ClientError::api`] and [`ClientError::status`] look inside.
+    #[error(transparent)]
+    Response(#[from] ResponseError),
 
     /// The transport failed: no answer was received. Says what kind of failure and whether
     /// the request may have reached the server.
@@ -48,7 +38,7 @@ pub enum ClientError {
         location: String,
     },
 
-    /// A retryable failure went on until the attempts or the time budget ran out.
+    /// A retryable failure went on until the attempts ran out or the retry deadline ([`RetryPolicy::deadline`](crate::machine::retry::RetryPolicy::deadline)) passed.
     #[error("gave up after {attempts} attempts in {elapsed:?}: {last}")]
     RetriesExhausted {
         /// Attempts made.
@@ -125,7 +115,7 @@ impl ClientError {
     /// [`ClientError::RetriesExhausted`]).
     pub fn api(&self) -> Option<&ApiError> {
         match self {
-            ClientError::Api(e) => Some(e),
+            ClientError::Response(e) => e.api(),
             ClientError::RunAlreadyAccepted { answer, .. } => Some(answer),
             ClientError::RetriesExhausted { last, .. } => last.api(),
             _ => None,
@@ -145,9 +135,8 @@ impl ClientError {
     /// The HTTP status of the answer behind this error, if there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            ClientError::Decode { status, .. } | ClientError::Redirect { status, .. } => {
-                Some(*status)
-            }
+            ClientError::Response(e) => Some(e.status()),
+            ClientError::Redirect { status, .. } => Some(*status),
             ClientError::RetriesExhausted { last, .. } => last.status(),
             _ => self.api().map(|a| a.status),
         }
@@ -159,23 +148,6 @@ impl ClientError {
             ClientError::Timeout { last, .. } => Some(last),
             ClientError::NotStarted { task } => Some(task),
             _ => None,
-        }
-    }
-}
-
-impl From<ResponseError> for ClientError {
-    fn from(e: ResponseError) -> Self {
-        match e {
-            ResponseError::Api(a) => ClientError::Api(a),
-            ResponseError::Decode {
-                status,
-                meta,
-                error,
-            } => ClientError::Decode {
-                status,
-                meta,
-                error,
-            },
         }
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 /// A `fields` query parameter: `_all`, or a comma-separated list of field names.
 ///
 /// ```
-/// use sbg_tasks_proto::Fields;
+/// use sbg_tasks_proto::fields::Fields;
 /// let f: Fields = "id,status,execution_status".parse().unwrap();
 /// assert_eq!(f.to_string(), "id,status,execution_status");
 /// assert_eq!(Fields::All.to_string(), "_all");

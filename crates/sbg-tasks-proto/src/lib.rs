@@ -29,18 +29,18 @@
 //! # In scope
 //! - Platforms and base URLs ([`Platform`], [`BaseUrl`]), tokens that never print themselves
 //!   ([`AuthToken`]), ids that can never change a request path ([`TaskId`]), the `fields`
-//!   selector ([`Fields`]).
+//!   selector ([`Fields`](fields::Fields)).
 //! - One type per call, each an [`Endpoint`]: [`GetTask`], [`RunTask`], [`RerunTask`].
 //!   `prepare_request` builds the request; `parse_response` reads the answer.
 //! - The rest of a task's life: [`CreateTask`] (with a typed "created but cannot run"
-//!   [`CreateOutcome`]), [`UpdateTask`], [`DeleteTask`], [`GetTaskInputs`] and
+//!   [`CreateOutcome`](endpoints::CreateOutcome)), [`UpdateTask`], [`DeleteTask`], [`GetTaskInputs`] and
 //!   [`UpdateTaskInputs`], [`AbortTask`], [`ListTasks`] (filters, pages, batch children),
 //!   [`BulkGetTasks`] (up to 100 tasks a request, one result per id), [`GetExecutionDetails`],
 //!   [`GetRateLimit`].
 //! - The task model ([`model::Task`] and friends): every member optional, unknown members kept
 //!   and re-emitted, prices as exact decimal text, timestamps that never fail a decode.
 //! - Typed API errors ([`ApiError`], [`ErrorCode`]) from JSON bodies, proxy pages or nothing.
-//! - Rate-limit and request-id metadata ([`ResponseMeta`]).
+//! - Rate-limit and request-id metadata ([`ResponseMeta`](meta::ResponseMeta)).
 //! - Lenient decoding of malformed bodies with a report of every repair ([`lenient`],
 //!   [`Decoding`]).
 //! - Transport traits, blocking and async, also implemented for closures, the options every
@@ -49,6 +49,22 @@
 //!   retries, the rate-limit budget and its probes, run → 7007 → get, waits whose polls are
 //!   shared, `wait_any` / `wait_all`, watch, paging — and the two clients that drive them,
 //!   with a method per call, over any transport and environment.
+//!
+//! # Configuration: `Config`, `Settings`, `TransportOptions`
+//! Three types, one per layer; each setting lives in exactly one of them:
+//! - [`Config`] — **what every request says**: the platform's base URL, the token and the
+//!   header that carries it, the user agent, extra headers. [`Endpoint::prepare_request`]
+//!   reads it and nothing else; it holds no policy.
+//! - [`Settings`] — **how a client behaves around its requests**: a [`Config`] plus the retry
+//!   policy ([`RetryPolicy`]), polling ([`WaitPolicy`]), decoding ([`Decoding`]), the
+//!   rate-limit budget ([`BudgetPolicy`]) and the watcher ([`WatcherPolicy`]). The machines
+//!   and clients read it; a client made from a bare [`Config`] uses [`Settings::new`].
+//! - [`TransportOptions`](transport::TransportOptions) — **how the bytes move**: timeouts, the body size cap, TLS roots,
+//!   plain http, the proxy, gzip. Only transports read it (`sbg-tasks-ureq`,
+//!   `sbg-tasks-hyper` build theirs from it); this crate does no I/O with it.
+//!
+//! A change to a request's bytes belongs in `Config`; to when a request is sent (again) or how
+//! its answer is read, in `Settings`; to the connection, in `TransportOptions`.
 //!
 //! # Out of scope
 //! - Any I/O: sockets, TLS, timeouts, size caps. Those belong to transports. Clocks and
@@ -84,54 +100,69 @@ pub use http;
 
 mod api_error;
 pub mod client;
-mod config;
+mod connection;
 pub mod decode;
+mod decoding;
 mod endpoint;
 pub mod endpoints;
 pub mod env;
 mod error;
-mod excerpt;
-mod fields;
+pub mod excerpt;
+pub mod fields;
 mod id;
 pub mod lenient;
 pub mod machine;
-mod meta;
+pub mod meta;
 pub mod model;
 mod platform;
 mod target;
 mod token;
 pub mod transport;
 
+pub mod config {
+    //! The parts of a [`Config`](crate::Config) besides the type itself: the header that
+    //! carries the token, header errors, the platform and token errors, and the limits.
+    //!
+    //! [`Config`](crate::Config), [`Platform`](crate::Platform), [`BaseUrl`](crate::BaseUrl)
+    //! and [`AuthToken`](crate::AuthToken) are at the crate root.
+    pub use crate::connection::{
+        AuthScheme, HeaderError, ADVANCE_ACCESS_HEADER, DEFAULT_USER_AGENT,
+    };
+    pub use crate::platform::{is_loopback_host, AllowHttp, BaseUrlError, UnknownPlatform};
+    pub use crate::token::{TokenError, MAX_TOKEN_LEN};
+}
+
+// The crate root: what a caller names in ordinary use, each item here only. Everything else
+// is under its module.
 pub use api_error::{ApiError, ErrorCode};
 pub use client::{AsyncClient, BlockingClient, TaskIter, TaskStream, WatchIter, WatchStream};
-pub use config::{AuthScheme, Config, HeaderError, ADVANCE_ACCESS_HEADER, DEFAULT_USER_AGENT};
-pub use decode::{DecodeError, Decoded, Decoding, ParseReport};
-pub use endpoint::{Answer, CallKind, Endpoint, Lane, RequestBuildError, ResponseError};
-pub use endpoints::{
-    AbortTask, AppId, BulkGetTasks, BulkItem, BulkItemError, BulkPage, BulkTasks, CreateOutcome,
-    CreateTask, DeleteTask, Deletion, GetExecutionDetails, GetRateLimit, GetTask, GetTaskInputs,
-    ListParamError, ListTasks, NameError, NewTask, PageLimit, ProjectId, RerunTask, RunOptions,
-    RunTask, SortOrder, TaskUpdate, TimeBound, UpdateTask, UpdateTaskInputs, MAX_BULK_IDS,
-};
+pub use connection::Config;
+pub use decoding::Decoding;
+pub use endpoint::{Answer, Endpoint, ResponseError};
+pub use endpoints::abort_task::AbortTask;
+pub use endpoints::bulk_get::BulkGetTasks;
+pub use endpoints::create_task::CreateTask;
+pub use endpoints::delete_task::DeleteTask;
+pub use endpoints::execution_details::GetExecutionDetails;
+pub use endpoints::get_task::GetTask;
+pub use endpoints::list_tasks::ListTasks;
+pub use endpoints::names::{AppId, ProjectId};
+pub use endpoints::rate_limit::GetRateLimit;
+pub use endpoints::rerun_task::RerunTask;
+pub use endpoints::run_task::RunTask;
+pub use endpoints::task_inputs::{GetTaskInputs, UpdateTaskInputs};
+pub use endpoints::update_task::UpdateTask;
 pub use env::StdEnv;
 pub use error::{ClientError, PagerError};
-pub use excerpt::{BodyExcerpt, BodyShape, EXCERPT_LEN};
-pub use fields::{FieldName, Fields, FieldsError};
-pub use id::{TaskId, TaskIdError, MAX_TASK_ID_LEN};
+pub use id::TaskId;
 pub use machine::budget::BudgetPolicy;
 pub use machine::retry::RetryPolicy;
 pub use machine::wait::{Progress, WaitAny, WaitPolicy};
 pub use machine::watch::{WatchEvent, WatcherPolicy};
 pub use machine::Settings;
-pub use meta::{RateLimit, ResponseMeta, RetryAfter};
-pub use model::Task;
-pub use platform::{is_loopback_host, AllowHttp, BaseUrl, BaseUrlError, Platform, UnknownPlatform};
-pub use target::Target;
-pub use token::{AuthToken, TokenError, MAX_TOKEN_LEN};
-pub use transport::{
-    AsyncHttpTransport, HttpTransport, Proxy, TransportBuildError, TransportError,
-    TransportErrorKind, TransportFailure, TransportOptions,
-};
+pub use model::task::Task;
+pub use platform::{BaseUrl, Platform};
+pub use token::AuthToken;
 
 /// The crate README's example, compiled as a doctest so it cannot rot.
 #[doc = include_str!("../README.md")]

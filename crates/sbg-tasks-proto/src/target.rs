@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::{Fields, TaskId};
+use crate::fields::Fields;
+use crate::id::TaskId;
 
 /// The request target an [`Endpoint`](crate::Endpoint) writes after the base URL's path
 /// prefix: its path, then its query parameters, straight into the request's one buffer.
@@ -13,7 +14,7 @@ use crate::{Fields, TaskId};
 /// whole path first, then the parameters, in the order they are to be sent.
 ///
 /// ```
-/// use sbg_tasks_proto::Target;
+/// use sbg_tasks_proto::endpoints::Target;
 /// let mut out = String::from("/v2");
 /// let mut target = Target::new(&mut out);
 /// target.path("/tasks/abc");

@@ -3,7 +3,8 @@
 mod support;
 use support::*;
 
-use sbg_tasks_proto::{http, AbortTask, CallKind, Endpoint};
+use sbg_tasks_proto::endpoints::CallKind;
+use sbg_tasks_proto::{http, AbortTask, Endpoint};
 
 #[test]
 fn abort_request_is_exact() {

@@ -9,7 +9,9 @@ mod support;
 use support::*;
 
 use sbg_tasks_proto::env::Env;
-use sbg_tasks_proto::{AbortTask, BudgetPolicy, Lane, RateLimit};
+use sbg_tasks_proto::machine::budget::Lane;
+use sbg_tasks_proto::meta::RateLimit;
+use sbg_tasks_proto::{AbortTask, BudgetPolicy};
 
 /// `X-RateLimit-*` headers: `remaining` of `limit` left, resetting `reset_in` s after [`UNIX0`].
 fn rate(limit: u64, remaining: u64, reset_in: u64) -> Vec<(&'static str, String)> {

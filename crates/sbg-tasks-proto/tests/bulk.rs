@@ -11,11 +11,10 @@ use std::collections::HashSet;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+use sbg_tasks_proto::decode::DecodeError;
+use sbg_tasks_proto::endpoints::{BulkItemError, CallKind, RequestBuildError, MAX_BULK_IDS};
 use sbg_tasks_proto::model::CoercionKind;
-use sbg_tasks_proto::{
-    BulkGetTasks, BulkItemError, CallKind, DecodeError, Endpoint, RequestBuildError, ResponseError,
-    MAX_BULK_IDS,
-};
+use sbg_tasks_proto::{BulkGetTasks, Endpoint, ResponseError};
 
 fn ids(names: &[&str]) -> Vec<TaskId> {
     names.iter().map(|n| n.parse().unwrap()).collect()
@@ -144,10 +143,10 @@ fn items_are_tasks_or_errors_in_order_and_errors_carry_the_answers_meta() {
         .unwrap();
     let items = &answer.value.items;
     assert_eq!(items.len(), 4);
-    assert_eq!(items[0].result.as_ref().unwrap().id.as_deref(), Some("t1"));
-    assert_eq!(items[2].result.as_ref().unwrap().id.as_deref(), Some("t1"));
+    assert_eq!(items[0].as_ref().unwrap().id.as_deref(), Some("t1"));
+    assert_eq!(items[2].as_ref().unwrap().id.as_deref(), Some("t1"));
     for (i, (status, code)) in [(1, (404, 7002)), (3, (400, 7005))] {
-        let e = items[i].result.as_ref().unwrap_err();
+        let e = items[i].as_ref().unwrap_err();
         assert_eq!(e.status(), Some(status));
         let api = e.api().unwrap();
         assert_eq!(api.code.map(|c| c.as_i64()), Some(code));
@@ -235,7 +234,7 @@ fn an_unusable_entry_costs_only_itself() {
     let answer = call
         .parse_response(&response(&body, &[]), &Decoding::default())
         .unwrap();
-    let results: Vec<_> = answer.value.items.iter().map(|i| &i.result).collect();
+    let results: Vec<_> = answer.value.items.iter().collect();
     let unusable = |r: &Result<_, BulkItemError>| match r {
         Err(BulkItemError::Unusable { found }) => *found,
         other => panic!("{other:?}"),
@@ -265,15 +264,14 @@ fn an_unusable_entry_costs_only_itself() {
         .unwrap();
     assert_eq!(answer.value.tasks().count(), 4);
     assert!(matches!(
-        answer.value.items[1].result,
+        answer.value.items[1],
         Err(BulkItemError::Unusable { .. })
     ));
 }
 
 #[test]
-fn coercions_are_reported_on_their_item_with_entry_relative_pointers() {
-    // 13 ids: item 12's coercion must not be taken for item 1's ("/items/1" is a prefix of
-    // "/items/12").
+fn coercions_are_reported_on_the_page_with_pointers_to_their_item() {
+    // 13 ids, so that a pointer names a two-digit item ("/items/12").
     let names: Vec<String> = (0..13).map(|i| format!("t{i}")).collect();
     let call = BulkGetTasks::new(names.iter().map(|n| n.parse().unwrap()).collect());
     let mut entries: Vec<Value> = names.iter().map(|n| found(n)).collect();
@@ -283,32 +281,16 @@ fn coercions_are_reported_on_their_item_with_entry_relative_pointers() {
     let answer = call
         .parse_response(&response(&items(&entries), &[]), &Decoding::default())
         .unwrap();
-    for (i, item) in answer.value.items.iter().enumerate() {
-        match i {
-            2 => {
-                assert_eq!(item.coercions.len(), 1);
-                assert_eq!(
-                    item.coercions[0].pointer,
-                    "/resource/execution_status/duration"
-                );
-                assert_eq!(item.coercions[0].kind, CoercionKind::StringToNumber);
-                let task = item.result.as_ref().unwrap();
-                assert_eq!(
-                    task.execution_status.as_ref().unwrap().duration,
-                    Some(123_456)
-                );
-            }
-            12 => {
-                assert_eq!(item.coercions.len(), 1);
-                assert_eq!(
-                    item.coercions[0].pointer,
-                    "/resource/execution_status/steps_total"
-                );
-            }
-            _ => assert!(item.coercions.is_empty(), "item {i}: {:?}", item.coercions),
-        }
-    }
-    // The page's report has them with pointers into the whole body.
+    let task = answer.value.items[2].as_ref().unwrap();
+    assert_eq!(
+        task.execution_status.as_ref().unwrap().duration,
+        Some(123_456)
+    );
+    assert_eq!(
+        answer.value.pages[0].report.coercions[0].kind,
+        CoercionKind::StringToNumber
+    );
+    // The page's report has them with pointers into the whole body, each under its item.
     let pointers: Vec<&str> = answer.value.pages[0]
         .report
         .coercions
@@ -369,10 +351,7 @@ fn bulk_get_sends_one_request_per_hundred_ids_and_none_for_none() {
     assert_eq!(got.items.len(), 250);
     assert_eq!(got.pages.len(), 3);
     for (item, asked) in got.items.iter().zip(&all) {
-        assert_eq!(
-            item.result.as_ref().unwrap().id.as_deref(),
-            Some(asked.as_str())
-        );
+        assert_eq!(item.as_ref().unwrap().id.as_deref(), Some(asked.as_str()));
     }
 }
 
@@ -402,7 +381,7 @@ fn bulk_get_retries_a_request_like_a_get_and_a_failed_request_fails_the_call() {
     let env = self::env();
     let e = client(&script, &env).bulk_get(&all).unwrap_err();
     assert!(
-        matches!(&e, ClientError::Api(a) if a.status == 403),
+        matches!(&e, ClientError::Response(ResponseError::Api(a)) if a.status == 403),
         "{e:?}"
     );
     assert_eq!(script.requests().len(), 2);
@@ -413,13 +392,13 @@ fn bulk_get_retries_a_request_like_a_get_and_a_failed_request_fails_the_call() {
     assert!(
         matches!(
             &e,
-            ClientError::Decode {
+            ClientError::Response(ResponseError::Decode {
                 error: DecodeError::EntryCount {
                     sent: 2,
                     answered: 1
                 },
                 ..
-            }
+            })
         ),
         "{e:?}"
     );
@@ -529,7 +508,7 @@ fn check_alignment(picks: &[Pick]) -> Result<(), TestCaseError> {
     prop_assert_eq!(got.pages.len(), ids.len().div_ceil(100));
     prop_assert_eq!(got.items.len(), ids.len());
     for (i, (item, id)) in got.items.iter().zip(&asked).enumerate() {
-        match &item.result {
+        match item {
             Ok(task) => {
                 prop_assert!(known_ids.contains(id), "item {} found unknown {}", i, id);
                 prop_assert_eq!(task.id.as_deref(), Some(id.as_str()));

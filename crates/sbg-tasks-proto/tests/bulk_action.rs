@@ -12,17 +12,18 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use sbg_tasks_proto::client::{BulkError, MemoryJournal};
+use sbg_tasks_proto::endpoints::TaskUpdate;
 use sbg_tasks_proto::http::{Request, Response};
+use sbg_tasks_proto::machine::budget::Lane;
 use sbg_tasks_proto::machine::bulk::{
     Action, BulkEvent, BulkReport, BulkSpec, Fingerprint, Listing, Record, ResumeError, Scope,
     Selection, TaskOutcome,
 };
 use sbg_tasks_proto::machine::{BulkAction, Call, Now, Operation, Settings, Shared, Step};
+use sbg_tasks_proto::meta::RateLimit;
 use sbg_tasks_proto::model::TaskStatus;
 use sbg_tasks_proto::transport::TransportFailure;
-use sbg_tasks_proto::{
-    AsyncClient, BlockingClient, BudgetPolicy, GetTask, Lane, TaskId, TaskUpdate, UpdateTask,
-};
+use sbg_tasks_proto::{AsyncClient, BlockingClient, BudgetPolicy, GetTask, TaskId, UpdateTask};
 
 const T0: u64 = 1_700_000_000;
 const PROJECT: &str = "me/p";
@@ -481,7 +482,7 @@ fn a_dry_run_selects_and_plans_without_recording_or_acting() {
     assert!(report.plan.tasks.iter().all(|t| t.to_do));
     // 6 requests with 4 left in a window of 5 that resets in 20 s: the reset, then one more
     // window.
-    let window = sbg_tasks_proto::RateLimit {
+    let window = RateLimit {
         limit: 5,
         remaining: 4,
         reset: T0 + 20,
@@ -493,7 +494,7 @@ fn a_dry_run_selects_and_plans_without_recording_or_acting() {
             .time_at(Some(window), at, Duration::from_secs(60)),
         Some(Duration::from_secs(20))
     );
-    let window = sbg_tasks_proto::RateLimit {
+    let window = RateLimit {
         limit: 1,
         remaining: 0,
         reset: T0 + 20,

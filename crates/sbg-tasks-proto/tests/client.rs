@@ -71,7 +71,7 @@ fn final_errors_are_returned_at_once_with_their_code() {
         (api.status, api.code.map(|c| c.as_i64())),
         (404, Some(7002))
     );
-    assert!(matches!(e, ClientError::Api(_)));
+    assert!(matches!(e, ClientError::Response(ResponseError::Api(_))));
     assert_eq!(script.seen().len(), 1);
 }
 
@@ -80,7 +80,9 @@ fn the_off_switch_returns_the_first_failure() {
     let script = Script::new(vec![error(503, 0)]);
     let env = env();
     let c = client(&script, &env).with_retry(RetryPolicy::off());
-    assert!(matches!(c.get(&GetTask::new(id())), Err(ClientError::Api(a)) if a.status == 503));
+    assert!(
+        matches!(c.get(&GetTask::new(id())), Err(ClientError::Response(ResponseError::Api(a))) if a.status == 503)
+    );
     assert_eq!(script.left(), 0);
 }
 
@@ -157,7 +159,7 @@ fn a_first_run_answered_7007_is_an_error() {
     let env = env();
     let e = client(&script, &env).run(&RunTask::new(id())).unwrap_err();
     assert!(
-        matches!(&e, ClientError::Api(a) if a.is_only_for_draft()),
+        matches!(&e, ClientError::Response(ResponseError::Api(a)) if a.is_only_for_draft()),
         "{e}"
     );
     assert_eq!(script.seen(), [post("run")]);
@@ -197,7 +199,10 @@ fn decoding_is_lenient_by_default_and_strict_on_request() {
         .get(&GetTask::new(id()));
     assert!(matches!(
         strict,
-        Err(ClientError::Decode { status: 200, .. })
+        Err(ClientError::Response(ResponseError::Decode {
+            status: 200,
+            ..
+        }))
     ));
 }
 

@@ -6,8 +6,9 @@ use support::*;
 
 use serde_json::{json, Value};
 
+use sbg_tasks_proto::endpoints::{CallKind, CreateOutcome};
 use sbg_tasks_proto::model::{BatchBy, ExecutionSettings, FileRef, IssueKind, PortMap, PortValue};
-use sbg_tasks_proto::{http, CallKind, CreateOutcome, CreateTask, Endpoint, ResponseError};
+use sbg_tasks_proto::{http, CreateTask, Endpoint, ResponseError};
 
 const CREATE_ERRORS_BODY: &[u8] = include_bytes!("data/create-task-validation-errors.json");
 

@@ -4,7 +4,8 @@
 mod support;
 use support::*;
 
-use sbg_tasks_proto::{http, CallKind, DeleteTask, Deletion, Endpoint};
+use sbg_tasks_proto::endpoints::{CallKind, Deletion};
+use sbg_tasks_proto::{http, DeleteTask, Endpoint};
 
 const PATH: &str = "/v2/tasks/08c5ce64-1551-4b7d-b054-63a1517bc7bb";
 
@@ -69,7 +70,7 @@ fn a_task_that_is_not_a_draft_is_an_api_error() {
         .delete(&DeleteTask::new(id()))
         .unwrap_err();
     assert!(
-        matches!(&e, ClientError::Api(a) if a.status == 400 && a.code.map(|c| c.as_i64()) == Some(7010)),
+        matches!(&e, ClientError::Response(ResponseError::Api(a)) if a.status == 400 && a.code.map(|c| c.as_i64()) == Some(7010)),
         "{e:?}"
     );
     assert_eq!(script.seen(), [delete()]);
@@ -143,7 +144,7 @@ fn not_found_on_the_first_attempt_stays_an_error() {
         .delete(&DeleteTask::new(id()))
         .unwrap_err();
     assert!(
-        matches!(&e, ClientError::Api(a) if a.status == 404 && a.code.map(|c| c.as_i64()) == Some(7002)),
+        matches!(&e, ClientError::Response(ResponseError::Api(a)) if a.status == 404 && a.code.map(|c| c.as_i64()) == Some(7002)),
         "{e:?}"
     );
     assert_eq!(script.seen(), [delete()]);
@@ -170,7 +171,7 @@ fn not_found_after_attempts_that_never_reached_the_platform_stays_an_error() {
             .delete(&DeleteTask::new(id()))
             .unwrap_err();
         assert!(
-            matches!(&e, ClientError::Api(a) if a.status == 404),
+            matches!(&e, ClientError::Response(ResponseError::Api(a)) if a.status == 404),
             "{e:?}"
         );
         assert_eq!(script.seen().len(), 2);
@@ -194,7 +195,7 @@ fn another_404_after_a_maybe_sent_attempt_stays_an_error() {
             .delete(&DeleteTask::new(id()))
             .unwrap_err();
         assert!(
-            matches!(&e, ClientError::Api(a) if a.status == 404),
+            matches!(&e, ClientError::Response(ResponseError::Api(a)) if a.status == 404),
             "{code}: {e:?}"
         );
         assert_eq!(script.seen().len(), 2);
@@ -206,7 +207,7 @@ fn another_404_after_a_maybe_sent_attempt_stays_an_error() {
         .delete(&DeleteTask::new(id()))
         .unwrap_err();
     assert!(
-        matches!(&e, ClientError::Api(a) if a.status == 400),
+        matches!(&e, ClientError::Response(ResponseError::Api(a)) if a.status == 400),
         "{e:?}"
     );
 }
@@ -231,7 +232,7 @@ fn the_async_client_deletes_with_the_same_rule() {
     // A new call starts afresh: its first 404 is an error.
     let e = block_on(assert_send(c.delete(&call))).unwrap_err();
     assert!(
-        matches!(&e, ClientError::Api(a) if a.status == 404),
+        matches!(&e, ClientError::Response(ResponseError::Api(a)) if a.status == 404),
         "{e:?}"
     );
     assert_eq!(script.seen(), [delete(), delete(), delete()]);

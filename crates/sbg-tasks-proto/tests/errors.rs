@@ -1,10 +1,9 @@
 //! Error answers and metadata: platform JSON, proxy pages, empty bodies, odd headers.
 
+use sbg_tasks_proto::excerpt::{BodyShape, EXCERPT_LEN};
 use sbg_tasks_proto::http::Response;
-use sbg_tasks_proto::{
-    ApiError, BodyShape, Decoding, Endpoint, ErrorCode, GetTask, ResponseError, RetryAfter,
-    EXCERPT_LEN,
-};
+use sbg_tasks_proto::meta::RetryAfter;
+use sbg_tasks_proto::{ApiError, Decoding, Endpoint, ErrorCode, GetTask, ResponseError};
 
 fn get() -> GetTask {
     GetTask::new("f586a3fb-c9e4-4415-b22b-648a66969a37".parse().unwrap())

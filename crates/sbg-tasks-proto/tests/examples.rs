@@ -1,6 +1,7 @@
 //! The documentation's examples, byte for byte: requests reproduced, bodies decoded exactly.
 
-use sbg_tasks_proto::model::{BatchByType, FileClass, IssueKind, PortValue, Task, TaskStatus};
+use sbg_tasks_proto::model::{BatchByType, FileClass, IssueKind, PortValue, TaskStatus};
+use sbg_tasks_proto::Task;
 use sbg_tasks_proto::{
     decode, AuthToken, Config, Endpoint, GetTask, Platform, RerunTask, RunTask, TaskId,
 };
@@ -266,7 +267,7 @@ fn rerun_task_example_decodes_as_is_despite_href_id_mismatch() {
     let without: Task = serde_json::from_str(r#"{"name": "no id"}"#).unwrap();
     assert_eq!(
         without.task_id(),
-        Err(sbg_tasks_proto::TaskIdError::Missing)
+        Err(sbg_tasks_proto::endpoints::TaskIdError::Missing)
     );
 }
 

@@ -6,8 +6,9 @@ use support::*;
 
 use serde_json::{json, Value};
 
+use sbg_tasks_proto::endpoints::CallKind;
 use sbg_tasks_proto::model::{ExecutionDetails, JobStatus, Timestamp};
-use sbg_tasks_proto::{http, CallKind, Endpoint, GetExecutionDetails};
+use sbg_tasks_proto::{http, Endpoint, GetExecutionDetails};
 
 const DETAILS_BODY: &[u8] = include_bytes!("data/execution-details.json");
 

@@ -4,10 +4,10 @@
 mod support;
 use support::*;
 
+use sbg_tasks_proto::config::{AuthScheme, HeaderError, ADVANCE_ACCESS_HEADER};
 use sbg_tasks_proto::{
-    http, AbortTask, AuthScheme, BulkGetTasks, CreateTask, DeleteTask, Endpoint,
-    GetExecutionDetails, GetRateLimit, GetTaskInputs, HeaderError, ListTasks, UpdateTask,
-    UpdateTaskInputs, ADVANCE_ACCESS_HEADER,
+    http, AbortTask, BulkGetTasks, CreateTask, DeleteTask, Endpoint, GetExecutionDetails,
+    GetRateLimit, GetTaskInputs, ListTasks, UpdateTask, UpdateTaskInputs,
 };
 
 /// A request of every kind there is.
@@ -217,7 +217,7 @@ fn list_sends_batch_and_origin_id_in_their_place() {
     );
     assert_eq!(
         q(ListTasks::new()
-            .limit(sbg_tasks_proto::PageLimit::new(5).unwrap())
+            .limit(sbg_tasks_proto::endpoints::PageLimit::new(5).unwrap())
             .origin_id("r1")
             .batch(true)
             .status(TaskStatus::Running)

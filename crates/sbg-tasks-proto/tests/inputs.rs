@@ -6,10 +6,11 @@ use support::*;
 
 use serde_json::{json, Value};
 
+use sbg_tasks_proto::decode::DecodeError;
+use sbg_tasks_proto::endpoints::CallKind;
+use sbg_tasks_proto::fields::Fields;
 use sbg_tasks_proto::model::{CoercionKind, FileRef, PortMap, PortValue, TaskInputs};
-use sbg_tasks_proto::{
-    http, CallKind, DecodeError, Endpoint, Fields, GetTaskInputs, ResponseError, UpdateTaskInputs,
-};
+use sbg_tasks_proto::{http, Endpoint, GetTaskInputs, ResponseError, UpdateTaskInputs};
 
 const PATH: &str = "/v2/tasks/08c5ce64-1551-4b7d-b054-63a1517bc7bb/inputs";
 

@@ -1,10 +1,12 @@
 //! The lenient decode of whole task answers: repairs plus typed coercions, end to end.
 
+use sbg_tasks_proto::decode::DecodeError;
 use sbg_tasks_proto::decode::{decode, decode_strict};
 use sbg_tasks_proto::http::Response;
 use sbg_tasks_proto::lenient::{Policy, RepairError, RepairKind};
-use sbg_tasks_proto::model::{BatchByType, CoercionKind, FileClass, PortValue, Task, TaskStatus};
-use sbg_tasks_proto::{DecodeError, Decoding, Endpoint, GetTask, ResponseError};
+use sbg_tasks_proto::model::{BatchByType, CoercionKind, FileClass, PortValue, TaskStatus};
+use sbg_tasks_proto::Task;
+use sbg_tasks_proto::{Decoding, Endpoint, GetTask, ResponseError};
 
 const MALFORMED: &[u8] = include_bytes!("data/get-task-batch.malformed.json");
 const FRAGMENT: &[u8] = include_bytes!("data/task-validation-errors.fragment.json");
@@ -220,7 +222,7 @@ fn an_html_page_is_an_error_that_says_what_it_is() {
 }
 
 /// The coercions of a report as (JSON pointer, kind).
-fn coercions(report: &sbg_tasks_proto::ParseReport) -> Vec<(&str, CoercionKind)> {
+fn coercions(report: &sbg_tasks_proto::decode::ParseReport) -> Vec<(&str, CoercionKind)> {
     report
         .coercions
         .iter()

@@ -8,11 +8,11 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use sbg_tasks_proto::decode::DecodeError;
+use sbg_tasks_proto::endpoints::{CallKind, ListParamError, PageLimit, SortOrder, TimeBound};
+use sbg_tasks_proto::fields::{FieldName, Fields};
 use sbg_tasks_proto::model::{LinkRel, TaskPage, Timestamp};
-use sbg_tasks_proto::{
-    http, CallKind, DecodeError, Endpoint, FieldName, Fields, ListParamError, ListTasks, PageLimit,
-    ResponseError, SortOrder, TimeBound,
-};
+use sbg_tasks_proto::{http, Endpoint, ListTasks, ResponseError};
 
 const LIST_BODY: &[u8] = include_bytes!("data/list-tasks-page.json");
 

@@ -11,11 +11,13 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{json, Value};
 
+use sbg_tasks_proto::config::AllowHttp;
+use sbg_tasks_proto::endpoints::PageLimit;
+use sbg_tasks_proto::fields::Fields;
 use sbg_tasks_proto::machine::pager::{IgnoredLinkReason, Pager};
 use sbg_tasks_proto::model::TaskPage;
 use sbg_tasks_proto::{
-    http, AllowHttp, Answer, AuthToken, BaseUrl, Config, Decoding, Endpoint, Fields, ListTasks,
-    PageLimit, PagerError,
+    http, Answer, AuthToken, BaseUrl, Config, Decoding, Endpoint, ListTasks, PagerError,
 };
 
 /// A simulated platform list: ids newest first, paged like the platform.

@@ -3,14 +3,16 @@
 use proptest::collection::{btree_map, vec};
 use proptest::option;
 use proptest::prelude::*;
+use sbg_tasks_proto::endpoints::TaskIdError;
 use sbg_tasks_proto::http::Response;
 use sbg_tasks_proto::model::{
     Amount, BatchBy, BatchByType, ExecutionStatus, FileClass, FileRef, IssueKind, PortMap,
-    PortValue, Price, PriceBreakdown, Task, TaskStatus, Timestamp, ValidationIssue,
+    PortValue, Price, PriceBreakdown, TaskStatus, Timestamp, ValidationIssue,
 };
+use sbg_tasks_proto::Task;
 use sbg_tasks_proto::{
     AuthToken, Config, Decoding, Endpoint, GetTask, Platform, RerunTask, ResponseError, RunTask,
-    TaskId, TaskIdError,
+    TaskId,
 };
 
 fn config() -> Config {

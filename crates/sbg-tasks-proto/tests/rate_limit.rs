@@ -5,8 +5,9 @@ use support::*;
 
 use serde_json::Value;
 
+use sbg_tasks_proto::endpoints::CallKind;
 use sbg_tasks_proto::model::RateLimitInfo;
-use sbg_tasks_proto::{http, CallKind, Endpoint, GetRateLimit};
+use sbg_tasks_proto::{http, Endpoint, GetRateLimit};
 
 const RATE_BODY: &[u8] = include_bytes!("data/rate-limit.json");
 

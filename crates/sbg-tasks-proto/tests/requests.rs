@@ -1,8 +1,9 @@
 //! Get, run and rerun requests: query parameters sent only when given and in order, run
 //! options shared by run and rerun, the auth and user-agent headers following the config.
 
+use sbg_tasks_proto::fields::Fields;
 use sbg_tasks_proto::http;
-use sbg_tasks_proto::{AuthToken, Endpoint, Fields, GetTask, Platform, RunTask, TaskId};
+use sbg_tasks_proto::{AuthToken, Endpoint, GetTask, Platform, RunTask, TaskId};
 
 #[test]
 fn query_parameters_are_sent_only_when_given_and_in_order() {
@@ -39,7 +40,7 @@ fn query_parameters_are_sent_only_when_given_and_in_order() {
     assert_eq!(r.headers()["content-length"], "0");
     let bearer = cfg
         .clone()
-        .with_auth_scheme(sbg_tasks_proto::AuthScheme::Bearer);
+        .with_auth_scheme(sbg_tasks_proto::config::AuthScheme::Bearer);
     let r = GetTask::new(id).prepare_request(&bearer).unwrap();
     assert_eq!(r.headers()["authorization"], "Bearer t");
     assert!(r.headers()["authorization"].is_sensitive());
@@ -49,7 +50,11 @@ fn query_parameters_are_sent_only_when_given_and_in_order() {
     let r = rerun.prepare_request(&named).unwrap();
     assert_eq!(
         r.headers()["user-agent"],
-        format!("my-runtime/1.2 {}", sbg_tasks_proto::DEFAULT_USER_AGENT).as_str()
+        format!(
+            "my-runtime/1.2 {}",
+            sbg_tasks_proto::config::DEFAULT_USER_AGENT
+        )
+        .as_str()
     );
     assert_eq!(r.headers()["authorization"], "Bearer t");
     let mut names: Vec<&str> = r.headers().keys().map(|k| k.as_str()).collect();
@@ -68,7 +73,7 @@ fn query_parameters_are_sent_only_when_given_and_in_order() {
 
 #[test]
 fn run_options_are_shared_by_run_and_rerun_and_the_follow_up_read_keeps_the_fields() {
-    use sbg_tasks_proto::RunOptions;
+    use sbg_tasks_proto::endpoints::RunOptions;
     let id: TaskId = "b0bbeda6-153b-4801-92ad-82bc0e58bdb6".parse().unwrap();
     let cfg = sbg_tasks_proto::Config::new(Platform::Cavatica, AuthToken::new("t").unwrap());
     let options = RunOptions::new()

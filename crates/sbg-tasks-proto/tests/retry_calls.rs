@@ -56,7 +56,7 @@ fn an_update_refused_by_the_platform_is_not_retried() {
     let env = env();
     let e = client(&script, &env).update(&update()).unwrap_err();
     assert!(
-        matches!(&e, ClientError::Api(a) if a.code.map(|c| c.as_i64()) == Some(7026)),
+        matches!(&e, ClientError::Response(ResponseError::Api(a)) if a.code.map(|c| c.as_i64()) == Some(7026)),
         "{e:?}"
     );
     assert_eq!(script.left(), 1);

@@ -7,10 +7,11 @@ use support::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+use sbg_tasks_proto::config::DEFAULT_USER_AGENT;
+use sbg_tasks_proto::endpoints::{CallKind, RequestBuildError, TaskUpdate};
+use sbg_tasks_proto::fields::Fields;
 use sbg_tasks_proto::model::{BatchBy, ExecutionSettings, FileRef, PortMap, PortValue};
-use sbg_tasks_proto::{
-    http, CallKind, Endpoint, Fields, RequestBuildError, TaskUpdate, UpdateTask, DEFAULT_USER_AGENT,
-};
+use sbg_tasks_proto::{http, Endpoint, UpdateTask};
 
 const PATH: &str = "/v2/tasks/08c5ce64-1551-4b7d-b054-63a1517bc7bb";
 

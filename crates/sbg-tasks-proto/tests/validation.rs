@@ -1,9 +1,8 @@
 //! Validated inputs say what is wrong: task ids, tokens, project and app names, base URLs.
 
-use sbg_tasks_proto::{
-    AllowHttp, AppId, AuthToken, BaseUrl, BaseUrlError, NameError, Platform, ProjectId, TaskId,
-    TaskIdError, TokenError,
-};
+use sbg_tasks_proto::config::{AllowHttp, BaseUrlError, TokenError};
+use sbg_tasks_proto::endpoints::{NameError, TaskIdError};
+use sbg_tasks_proto::{AppId, AuthToken, BaseUrl, Platform, ProjectId, TaskId};
 
 #[test]
 fn ids_and_tokens_say_what_is_wrong() {

@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures_core::Stream;
 use serde_json::{json, Value};
 
+use sbg_tasks_proto::endpoints::BulkItemError;
 use sbg_tasks_proto::env::{AsyncEnv, BlockingEnv, Env};
-use sbg_tasks_proto::{BulkItemError, WatchEvent, WatcherPolicy};
+use sbg_tasks_proto::{WatchEvent, WatcherPolicy};
 
 /// A request the platform received: when (seconds after [`UNIX0`]), method and path, and the
 /// ids of a bulk get.

@@ -7,10 +7,9 @@ use std::net::TcpListener;
 use std::thread::JoinHandle;
 
 use sbg_tasks_mock::{examples, MockControl, Route};
+use sbg_tasks_proto::endpoints::{BulkItemError, BulkTasks, RequestBuildError, TaskUpdate};
 use sbg_tasks_proto::model::{ExecutionSettings, FileRef, IssueKind, PortMap, PortValue};
-use sbg_tasks_proto::{
-    BulkItem, BulkTasks, ClientError, RequestBuildError, Task, TaskId, TaskUpdate, UpdateTask,
-};
+use sbg_tasks_proto::{ClientError, Task, TaskId, UpdateTask};
 
 use crate::TOKEN;
 
@@ -157,8 +156,8 @@ pub fn check_bulk(got: &BulkTasks, asked: &[(TaskId, Expected)]) {
     assert_eq!(got.tasks().count(), found);
 }
 
-fn check_item(i: usize, item: &BulkItem, id: &TaskId, expected: Expected) {
-    match (&item.result, expected) {
+fn check_item(i: usize, item: &Result<Task, BulkItemError>, id: &TaskId, expected: Expected) {
+    match (item, expected) {
         (Ok(task), Expected::Task) => assert_eq!(task.id.as_deref(), Some(id.as_str()), "#{i}"),
         (Err(e), Expected::Error(status, code)) => {
             let api = e.api().unwrap_or_else(|| panic!("#{i}: {e:?}"));

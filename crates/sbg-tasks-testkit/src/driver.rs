@@ -14,19 +14,21 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use sbg_tasks_proto::client::{BulkError, Journal};
-use sbg_tasks_proto::endpoints::{AbortTask, CreateOutcome, CreateTask, GetExecutionDetails};
+use sbg_tasks_proto::endpoints::{BulkItemError, BulkTasks, CreateOutcome, Deletion, PageLimit};
 use sbg_tasks_proto::env::{AsyncEnv, BlockingEnv, Env, Wake};
 use sbg_tasks_proto::machine::budget::Budget;
 use sbg_tasks_proto::machine::bulk::{BulkEvent, BulkReport, BulkSpec};
 use sbg_tasks_proto::machine::{BulkGet, Call, List, Operation, Run, Wait, WaitMany};
 use sbg_tasks_proto::model::TaskInputs;
 use sbg_tasks_proto::model::{ExecutionDetails, RateLimitInfo};
-use sbg_tasks_proto::transport::{AsyncHttpTransport, HttpTransport, TransportFailure};
+use sbg_tasks_proto::transport::{
+    AsyncHttpTransport, HttpTransport, TransportFailure, TransportOptions,
+};
 use sbg_tasks_proto::{
-    Answer, AsyncClient, BlockingClient, BulkItemError, BulkTasks, ClientError, DeleteTask,
-    Deletion, Endpoint, GetRateLimit, GetTask, GetTaskInputs, ListTasks, PageLimit, Progress,
-    RerunTask, RunTask, Settings, Task, TaskId, TaskIter, TaskStream, TransportOptions, UpdateTask,
-    UpdateTaskInputs, WaitAny, WaitPolicy,
+    AbortTask, Answer, AsyncClient, BlockingClient, ClientError, CreateTask, DeleteTask, Endpoint,
+    GetExecutionDetails, GetRateLimit, GetTask, GetTaskInputs, ListTasks, Progress, RerunTask,
+    RunTask, Settings, Task, TaskId, TaskIter, TaskStream, UpdateTask, UpdateTaskInputs, WaitAny,
+    WaitPolicy,
 };
 use tokio::runtime::Runtime;
 

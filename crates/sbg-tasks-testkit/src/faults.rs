@@ -11,9 +11,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use sbg_tasks_mock::{examples, Fault, MockBuilder, MockControl, Route, Scope};
-use sbg_tasks_proto::{
-    ClientError, Fields, GetTask, RerunTask, RunTask, Task, TaskId, TransportErrorKind,
-};
+use sbg_tasks_proto::fields::Fields;
+use sbg_tasks_proto::transport::TransportErrorKind;
+use sbg_tasks_proto::{ClientError, GetTask, RerunTask, RunTask, Task, TaskId};
 
 use crate::TOKEN;
 

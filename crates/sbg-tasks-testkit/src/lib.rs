@@ -23,11 +23,12 @@
 use std::time::Duration;
 
 use sbg_tasks_mock::{MockBuilder, MockControl};
+use sbg_tasks_proto::config::AllowHttp;
 use sbg_tasks_proto::machine::retry::RetryPolicy;
 use sbg_tasks_proto::machine::wait::WaitPolicy;
 use sbg_tasks_proto::transport::{Proxy, TransportOptions};
 use sbg_tasks_proto::Settings;
-use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, Config, TaskId};
+use sbg_tasks_proto::{AuthToken, BaseUrl, Config, TaskId};
 
 pub mod bulk;
 pub mod changes;

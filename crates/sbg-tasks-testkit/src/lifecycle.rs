@@ -6,12 +6,14 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use sbg_tasks_mock::{MockBuilder, MockControl, Route, Schedule};
-use sbg_tasks_proto::endpoints::{CreateOutcome, CreateTask, ListTasks, PageLimit, SortOrder};
+use sbg_tasks_proto::endpoints::{CreateOutcome, PageLimit, SortOrder};
+use sbg_tasks_proto::fields::FieldName;
 use sbg_tasks_proto::model::{
     BatchBy, ExecutionDetails, FileRef, IssueKind, JobStatus, RateLimitInfo, TaskStatus,
 };
 use sbg_tasks_proto::Settings;
-use sbg_tasks_proto::{Answer, ClientError, ErrorCode, FieldName, Task, TaskId};
+use sbg_tasks_proto::{Answer, ClientError, ErrorCode, Task, TaskId};
+use sbg_tasks_proto::{CreateTask, ListTasks};
 
 use crate::{config, TOKEN};
 

@@ -17,13 +17,16 @@ use std::time::Duration;
 use sbg_tasks_mock::{
     examples, Fault, FleetSpec, Malformed, MockBuilder, MockHandle, Route, Schedule, Scope,
 };
-use sbg_tasks_proto::endpoints::{AbortTask, GetExecutionDetails, GetRateLimit};
+use sbg_tasks_proto::config::HeaderError;
+use sbg_tasks_proto::endpoints::Deletion;
+use sbg_tasks_proto::fields::Fields;
 use sbg_tasks_proto::model::{BatchBy, FileRef, IssueKind, PortValue, TaskStatus};
+use sbg_tasks_proto::transport::TransportOptions;
 use sbg_tasks_proto::transport::{Proxy, TransportFailure};
+use sbg_tasks_proto::{AbortTask, GetExecutionDetails, GetRateLimit};
 use sbg_tasks_proto::{
-    ClientError, Decoding, DeleteTask, Deletion, Fields, GetTask, GetTaskInputs, HeaderError,
-    ListTasks, RerunTask, RunTask, Task, TaskId, TransportOptions, UpdateTask, UpdateTaskInputs,
-    WaitPolicy, WatcherPolicy,
+    ClientError, Decoding, DeleteTask, GetTask, GetTaskInputs, ListTasks, RerunTask, ResponseError,
+    RunTask, Task, TaskId, UpdateTask, UpdateTaskInputs, WaitPolicy, WatcherPolicy,
 };
 
 use crate::changes::*;
@@ -136,7 +139,10 @@ pub fn final_faults_give_typed_errors_without_retrying(h: &impl Harness) {
     m.inject(Fault::MalformedBody(Malformed::NotJson), Scope::Next(1));
     assert!(matches!(
         c.get(&get),
-        Err(ClientError::Decode { status: 200, .. })
+        Err(ClientError::Response(ResponseError::Decode {
+            status: 200,
+            ..
+        }))
     ));
     assert_eq!(m.requests_to(Route::GetTask), 1);
 
@@ -150,7 +156,10 @@ pub fn final_faults_give_typed_errors_without_retrying(h: &impl Harness) {
         assert!(!repaired.report.is_clean(), "{malformed:?}");
         assert_eq!(repaired.value.id.as_deref(), Some(examples::GET_TASK_ID));
         assert!(
-            matches!(strict.get(&get), Err(ClientError::Decode { .. })),
+            matches!(
+                strict.get(&get),
+                Err(ClientError::Response(ResponseError::Decode { .. }))
+            ),
             "{malformed:?}"
         );
     }

@@ -21,10 +21,12 @@ use std::time::{Duration, Instant};
 
 use sbg_tasks_mock::serde_json::{json, Value};
 use sbg_tasks_mock::{FleetSpec, MockBuilder};
+use sbg_tasks_ureq::proto::config::AllowHttp;
+use sbg_tasks_ureq::proto::machine::budget::Lane;
+use sbg_tasks_ureq::proto::transport::{HttpTransport, Proxy, TransportOptions};
 use sbg_tasks_ureq::{
-    http, AllowHttp, AuthToken, BaseUrl, BlockingClient, BudgetPolicy, Config, GetTask,
-    HttpTransport, Lane, Proxy, RunTask, Settings, StdEnv, TaskId, TransportOptions, UreqTransport,
-    WaitPolicy, WatchEvent, WatcherPolicy,
+    http, AuthToken, BaseUrl, BlockingClient, BudgetPolicy, Config, GetTask, RunTask, Settings,
+    StdEnv, TaskId, UreqTransport, WaitPolicy, WatchEvent, WatcherPolicy,
 };
 
 use sbg_tasks_testkit::fleet::*;

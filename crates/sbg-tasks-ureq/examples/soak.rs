@@ -30,11 +30,12 @@ use std::time::{Duration, Instant};
 
 use sbg_tasks_mock::serde_json::{self, json, Value};
 use sbg_tasks_mock::{FaultSpec, FleetSpec, MockBuilder, Route, Scope};
-use sbg_tasks_ureq::machine::wait::WaitPolicy;
-use sbg_tasks_ureq::model::TaskStatus;
+use sbg_tasks_ureq::proto::config::AllowHttp;
+use sbg_tasks_ureq::proto::machine::wait::WaitPolicy;
+use sbg_tasks_ureq::proto::model::TaskStatus;
+use sbg_tasks_ureq::proto::transport::{Proxy, TransportOptions};
 use sbg_tasks_ureq::{
-    client_with, AllowHttp, AuthToken, BaseUrl, ClientError, Config, Proxy, Settings, TaskId,
-    TransportOptions, WatchEvent,
+    client_with, AuthToken, BaseUrl, ClientError, Config, Settings, TaskId, WatchEvent,
 };
 
 const TOKEN: &str = "50ak50ak50ak50ak50ak50ak50ak50ak";

@@ -6,9 +6,11 @@
 use std::time::Duration;
 
 use sbg_tasks_mock::{examples, Fault, MockBuilder, Route, Schedule, Scope};
-use sbg_tasks_ureq::machine::wait::WaitPolicy;
-use sbg_tasks_ureq::{client_with, Settings, TransportOptions};
-use sbg_tasks_ureq::{AllowHttp, AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask};
+use sbg_tasks_ureq::proto::config::AllowHttp;
+use sbg_tasks_ureq::proto::machine::wait::WaitPolicy;
+use sbg_tasks_ureq::proto::transport::TransportOptions;
+use sbg_tasks_ureq::{client_with, Settings};
+use sbg_tasks_ureq::{AuthToken, BaseUrl, Config, GetTask, RerunTask, RunTask};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let token = "demo-token-0123456789abcdef0123";

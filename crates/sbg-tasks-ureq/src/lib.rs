@@ -4,21 +4,22 @@
 //! All protocol logic (requests, answers, retries, waiting) lives in `sbg-tasks-proto`; this
 //! crate moves bytes, enforces timeouts and a body cap, and refuses redirects and plain http.
 //!
-//! This crate is the one to depend on for blocking use: it re-exports everything of
-//! `sbg-tasks-proto` (the endpoints, the model, the errors, the policies), so every name below
-//! is `sbg_tasks_ureq::Name`.
+//! This crate is the one to depend on for blocking use: it re-exports the root of
+//! `sbg-tasks-proto` (the calls, the clients, the configuration, the top errors and policies)
+//! as `sbg_tasks_ureq::Name`, and the whole crate as [`proto`] for the rest
+//! (`sbg_tasks_ureq::proto::model::TaskStatus`, `sbg_tasks_ureq::proto::transport::TransportOptions`).
 //!
 //! # In scope
-//! - [`UreqTransport`]: a [`HttpTransport`] on a ureq `Agent` (pooled keep-alive connections;
+//! - [`UreqTransport`]: a [`HttpTransport`](proto::transport::HttpTransport) on a ureq `Agent` (pooled keep-alive connections;
 //!   clone it freely) built from [`TransportOptions`]. HTTP statuses are answers, not errors;
 //!   connect and per-call timeouts; a response body cap (16 MiB by default, a typed
-//!   [`TransportErrorKind::BodyTooLarge`] past it, never an unbounded read); redirects never
+//!   [`TransportErrorKind::BodyTooLarge`](proto::transport::TransportErrorKind::BodyTooLarge) past it, never an unbounded read); redirects never
 //!   followed, so the token never reaches another host; custom root certificates (PEM); the
 //!   proxy from the environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, as ureq reads them),
 //!   none, or one given; gzip answers: `Accept-Encoding: gzip` is sent
 //!   ([`TransportOptions::accept_gzip`], on by default) and a gzip body decoded by
-//!   [`transport::decode_body`], the cap applying to the decoded size too (a gzip bomb is
-//!   `BodyTooLarge`; ureq's own `gzip` feature stays off). Failures are [`TransportFailure`]s.
+//!   [`transport::decode_body`](proto::transport::decode_body), the cap applying to the decoded size too (a gzip bomb is
+//!   `BodyTooLarge`; ureq's own `gzip` feature stays off). Failures are [`TransportFailure`](proto::transport::TransportFailure)s.
 //! - [`InlineResolver`]: the transport's ureq resolver; IP literals at once, names on the
 //!   calling thread (ureq's default starts a thread per call once a timeout is set).
 //! - [`UreqClient`] and [`client()`]: the [`BlockingClient`] over it, in the standard
@@ -48,7 +49,20 @@ mod resolver;
 pub use agent::{UreqTransport, UreqTransportBuilder};
 pub use resolver::InlineResolver;
 
-pub use sbg_tasks_proto::*;
+/// The whole sans-IO core, for what is not named at the root: `proto::model`,
+/// `proto::transport`, `proto::endpoints`, ...
+pub use sbg_tasks_proto as proto;
+
+use sbg_tasks_proto::transport::{TransportBuildError, TransportOptions};
+/// The core's root: what a caller names in ordinary use.
+pub use sbg_tasks_proto::{
+    http, AbortTask, Answer, ApiError, AppId, AsyncClient, AuthToken, BaseUrl, BlockingClient,
+    BudgetPolicy, BulkGetTasks, ClientError, Config, CreateTask, Decoding, DeleteTask, Endpoint,
+    ErrorCode, GetExecutionDetails, GetRateLimit, GetTask, GetTaskInputs, ListTasks, PagerError,
+    Platform, Progress, ProjectId, RerunTask, ResponseError, RetryPolicy, RunTask, Settings,
+    StdEnv, Task, TaskId, TaskIter, TaskStream, UpdateTask, UpdateTaskInputs, WaitAny, WaitPolicy,
+    WatchEvent, WatchIter, WatchStream, WatcherPolicy,
+};
 
 /// The blocking client over ureq, in the standard environment.
 pub type UreqClient = BlockingClient<UreqTransport, StdEnv>;

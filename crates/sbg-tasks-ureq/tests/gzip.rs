@@ -12,10 +12,10 @@ use sbg_tasks_testkit::faults::get_example;
 use sbg_tasks_testkit::gzip::{bulk_json, gzip, options, serve_once};
 use sbg_tasks_testkit::{fast_settings, mock_builder, transport_options, TOKEN};
 use sbg_tasks_ureq::http::{header, Request, Response};
-use sbg_tasks_ureq::{
-    client_with, GetTask, HttpTransport, TransportErrorKind, TransportFailure, TransportOptions,
-    UreqTransport,
+use sbg_tasks_ureq::proto::transport::{
+    HttpTransport, TransportErrorKind, TransportFailure, TransportOptions,
 };
+use sbg_tasks_ureq::{client_with, GetTask, UreqTransport};
 
 fn get(
     options: TransportOptions,

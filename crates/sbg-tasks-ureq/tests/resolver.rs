@@ -8,7 +8,7 @@ use std::time::Duration as StdDuration;
 use sbg_tasks_mock::MockBuilder;
 use sbg_tasks_testkit::faults::get_example;
 use sbg_tasks_testkit::{fast_settings, mock_builder, transport_options};
-use sbg_tasks_ureq::model::TaskStatus;
+use sbg_tasks_ureq::proto::model::TaskStatus;
 use sbg_tasks_ureq::{client_with, InlineResolver};
 use ureq::config::{Config, IpFamily};
 use ureq::unversioned::resolver::Resolver;

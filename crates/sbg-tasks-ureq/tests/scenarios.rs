@@ -4,10 +4,9 @@
 //! transport alone are in `transport.rs` and `resolver.rs`.
 
 use sbg_tasks_testkit::driver::{BeforeSend, Driver, Harness, Recording, SleepLog};
-use sbg_tasks_ureq::transport::HttpTransport;
-use sbg_tasks_ureq::{
-    client_with, BlockingClient, Settings, StdEnv, TransportOptions, UreqTransport,
-};
+use sbg_tasks_ureq::proto::transport::HttpTransport;
+use sbg_tasks_ureq::proto::transport::TransportOptions;
+use sbg_tasks_ureq::{client_with, BlockingClient, Settings, StdEnv, UreqTransport};
 
 /// The blocking transport.
 struct Ureq;

@@ -8,10 +8,10 @@ use std::time::Duration;
 use sbg_tasks_mock::{MockBuilder, MockHandle};
 use sbg_tasks_testkit::faults::*;
 use sbg_tasks_testkit::{config, fast_retry, fast_settings, mock_builder, transport_options};
-use sbg_tasks_ureq::{
-    client_with, BlockingClient, Proxy, Settings, StdEnv, TransportOptions, UreqTransport,
-};
-use sbg_tasks_ureq::{ClientError, GetTask, RerunTask, TransportErrorKind};
+use sbg_tasks_ureq::proto::transport::TransportErrorKind;
+use sbg_tasks_ureq::proto::transport::{Proxy, TransportOptions};
+use sbg_tasks_ureq::{client_with, BlockingClient, Settings, StdEnv, UreqTransport};
+use sbg_tasks_ureq::{ClientError, GetTask, RerunTask};
 
 fn mock(b: MockBuilder) -> MockHandle {
     mock_builder(b).start_blocking().expect("mock starts")

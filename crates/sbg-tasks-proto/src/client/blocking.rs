@@ -6,13 +6,20 @@ use std::time::Duration;
 use std::sync::Mutex;
 
 use super::{finish_bulk, start_bulk, Blocking, BulkError, BulkSink, Client, Journal, Running};
-use crate::config::Config;
+use crate::connection::Config;
 use crate::endpoint::{Answer, Endpoint, Lane};
-use crate::endpoints::{
-    AbortTask, BulkTasks, CreateOutcome, CreateTask, DeleteTask, Deletion, GetExecutionDetails,
-    GetRateLimit, GetTask, GetTaskInputs, ListTasks, PageLimit, RerunTask, RunTask, UpdateTask,
-    UpdateTaskInputs,
-};
+use crate::endpoints::abort_task::AbortTask;
+use crate::endpoints::bulk_get::{BulkItemError, BulkTasks};
+use crate::endpoints::create_task::{CreateOutcome, CreateTask};
+use crate::endpoints::delete_task::{DeleteTask, Deletion};
+use crate::endpoints::execution_details::GetExecutionDetails;
+use crate::endpoints::get_task::GetTask;
+use crate::endpoints::list_tasks::{ListTasks, PageLimit};
+use crate::endpoints::rate_limit::GetRateLimit;
+use crate::endpoints::rerun_task::RerunTask;
+use crate::endpoints::run_task::RunTask;
+use crate::endpoints::task_inputs::{GetTaskInputs, UpdateTaskInputs};
+use crate::endpoints::update_task::UpdateTask;
 use crate::env::{BlockingEnv, StdEnv};
 use crate::error::ClientError;
 use crate::id::TaskId;
@@ -21,7 +28,6 @@ use crate::machine::wait::{Progress, WaitAny, WaitPolicy};
 use crate::machine::{BulkGet, Call, List, Operation, Run, Step, Wait, WaitMany, Watch};
 use crate::model::{ExecutionDetails, RateLimitInfo, Task, TaskInputs};
 use crate::transport::{HttpTransport, TransportFailure};
-use crate::BulkItemError;
 
 /// A blocking client of the Tasks API over transport `T` in environment `E` (by default the
 /// standard library's: [`StdEnv`]).

@@ -14,7 +14,8 @@
 //! ```
 //! use sbg_tasks_proto::http::{Request, Response};
 //! use sbg_tasks_proto::transport::TransportFailure;
-//! use sbg_tasks_proto::{AllowHttp, AuthToken, BaseUrl, BlockingClient, Config, GetTask};
+//! use sbg_tasks_proto::config::AllowHttp;
+//! use sbg_tasks_proto::{AuthToken, BaseUrl, BlockingClient, Config, GetTask};
 //!
 //! let base = BaseUrl::parse_with("http://127.0.0.1:9/v2", AllowHttp::Loopback)?;
 //! let config = Config::new(base, AuthToken::new("secret-token")?);
@@ -41,8 +42,8 @@ use std::sync::{Arc, Mutex};
 
 use event_listener::Event;
 
-use crate::config::Config;
-use crate::decode::Decoding;
+use crate::connection::Config;
+use crate::decoding::Decoding;
 use crate::env::{Env, StdEnv, Wake};
 use crate::machine::budget::{Budget, BudgetPolicy};
 use crate::machine::bulk::{BulkAction, BulkEvent, BulkHandle, BulkReport, BulkSpec, ResumeError};
@@ -306,13 +307,15 @@ mod tests {
     use futures_core::Stream;
 
     use super::*;
-    use crate::endpoints::{ListTasks, PageLimit};
+    use crate::endpoints::list_tasks::{ListTasks, PageLimit};
     use crate::env::FakeEnv;
     use crate::error::ClientError;
-    use crate::model::Task;
+    use crate::machine::retry::RetryPolicy;
+    use crate::model::task::Task;
+    use crate::platform::{AllowHttp, BaseUrl};
+    use crate::token::AuthToken;
     use crate::transport::TransportFailure;
-    use crate::RetryPolicy;
-    use crate::{AllowHttp, AsyncClient, AuthToken, BaseUrl, BlockingClient};
+    use crate::{AsyncClient, BlockingClient};
 
     const IDS: [&str; 5] = ["a", "b", "c", "d", "e"];
 

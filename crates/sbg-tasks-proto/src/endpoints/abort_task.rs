@@ -4,9 +4,9 @@ use http::Method;
 
 use super::{decode_task, task_path};
 use crate::endpoint::{CallKind, Endpoint};
+use crate::id::TaskId;
 use crate::model::Task;
 use crate::target::Target;
-use crate::TaskId;
 
 /// Abort a task that is QUEUED or RUNNING. The answer is the task, now ABORTING or ABORTED.
 ///

@@ -5,20 +5,20 @@ use std::fmt;
 use http::Method;
 
 use crate::api_error::{ApiError, ErrorCode};
-use crate::decode::{DecodeError, Decoded, Decoding, ParseReport};
+use crate::decode::{DecodeError, Decoded, Decoding};
 use crate::endpoint::{parse_answer, Answer, CallKind, Endpoint, RequestBuildError, ResponseError};
 use crate::excerpt::BodyShape;
+use crate::id::TaskId;
 use crate::meta::ResponseMeta;
-use crate::model::{kind_of, BulkEntries, BulkSlot, Coercion, Task};
+use crate::model::{kind_of, BulkEntries, BulkSlot, Task};
 use crate::target::Target;
-use crate::TaskId;
 
 /// The most ids one bulk request carries (the platform's bulk limit).
 pub const MAX_BULK_IDS: usize = 100;
 
 /// Get up to [`MAX_BULK_IDS`] tasks in one request — one request against the rate limit,
-/// however many ids. The answer has one [`BulkItem`] per id, in the order sent: the task, or
-/// the error for that id (an unknown or malformed id is an item error, never a failed call).
+/// however many ids. The answer has one result per id, in the order sent: the task, or
+/// the [`BulkItemError`] for that id (an unknown or malformed id is an item error, never a failed call).
 ///
 /// The clients' `bulk_get` takes any number of ids and sends them [`BulkGetTasks::batches`]
 /// of 100. A read: retried like a GET.
@@ -38,8 +38,8 @@ pub const MAX_BULK_IDS: usize = 100;
 ///     {"error": {"status": 404, "code": 7002, "message": "Task t2 does not exist."}}]}"#;
 /// let answer = http::Response::builder().status(200).body(body.to_vec())?;
 /// let items = call.parse_response(&answer, &Decoding::default())?.value.items;
-/// assert_eq!(items[0].result.as_ref().unwrap().status.as_ref().unwrap().as_str(), "RUNNING");
-/// assert_eq!(items[1].result.as_ref().unwrap_err().status(), Some(404));
+/// assert_eq!(items[0].as_ref().unwrap().status.as_ref().unwrap().as_str(), "RUNNING");
+/// assert_eq!(items[1].as_ref().unwrap_err().status(), Some(404));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,25 +67,17 @@ impl BulkGetTasks {
     }
 }
 
-/// The tasks a bulk get answered: one [`BulkItem`] per id asked, in the order asked.
+/// The tasks a bulk get answered: one result per id asked, in the order asked.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct BulkTasks {
-    /// One per id asked.
-    pub items: Vec<BulkItem>,
-    /// Each request's answer metadata and decoding report, in order (request `k` got the
-    /// ids `100 k ..`). The byte ranges of a report's repairs refer to that request's body.
-    pub pages: Vec<BulkPage>,
-}
-
-/// The metadata and decoding report of one bulk request.
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct BulkPage {
-    /// Status, rate limit, request id.
-    pub meta: ResponseMeta,
-    /// Repairs and coercions of the whole body.
-    pub report: ParseReport,
+    /// One per id asked: the task, or why there is none.
+    pub items: Vec<Result<Task, BulkItemError>>,
+    /// Each request's answer without its value (which is in `items`): status, rate limit,
+    /// request id and decoding report, in order (request `k` got the ids `100 k ..`). A
+    /// report's repairs are byte ranges in that request's body; the coercions of its entry
+    /// `i` have JSON pointers under `/items/{i}`.
+    pub pages: Vec<Answer<()>>,
 }
 
 impl BulkTasks {
@@ -97,19 +89,8 @@ impl BulkTasks {
 
     /// The tasks found, in order.
     pub fn tasks(&self) -> impl Iterator<Item = &Task> {
-        self.items.iter().filter_map(|i| i.result.as_ref().ok())
+        self.items.iter().filter_map(|i| i.as_ref().ok())
     }
-}
-
-/// The answer for one id.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct BulkItem {
-    /// The task, or why there is none.
-    pub result: Result<Task, BulkItemError>,
-    /// What a lenient decode had to coerce in this entry; pointers are relative to the entry
-    /// (`/resource/execution_status/duration`).
-    pub coercions: Vec<Coercion>,
 }
 
 /// Why a bulk answer has no task for an id.
@@ -233,10 +214,7 @@ impl Endpoint for BulkGetTasks {
                 },
                 BulkSlot::Other(v) => Err(BulkItemError::Unusable { found: kind_of(&v) }),
             };
-            items.push(BulkItem {
-                result,
-                coercions: entry_coercions(&report.coercions, index),
-            });
+            items.push(result);
         }
         Ok(Decoded {
             value: BulkTasks {
@@ -257,28 +235,15 @@ impl Endpoint for BulkGetTasks {
     ) -> Result<Answer<BulkTasks>, ResponseError> {
         let mut answer = parse_answer(self, status, headers, body, decoding)?;
         for item in &mut answer.value.items {
-            if let Err(BulkItemError::Api(e)) = &mut item.result {
+            if let Err(BulkItemError::Api(e)) = item {
                 e.meta = answer.meta.clone();
             }
         }
-        answer.value.pages = vec![BulkPage {
+        answer.value.pages = vec![Answer {
+            value: (),
             meta: answer.meta.clone(),
             report: answer.report.clone(),
         }];
         Ok(answer)
     }
-}
-
-/// The coercions under `/items/{index}`, with pointers relative to that entry.
-fn entry_coercions(all: &[Coercion], index: usize) -> Vec<Coercion> {
-    let prefix = format!("/items/{index}");
-    all.iter()
-        .filter_map(|c| {
-            let rest = c.pointer.strip_prefix(&prefix)?;
-            (rest.is_empty() || rest.starts_with('/')).then(|| Coercion {
-                pointer: rest.to_owned(),
-                kind: c.kind.clone(),
-            })
-        })
-        .collect()
 }

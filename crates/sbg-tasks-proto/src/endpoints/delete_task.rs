@@ -6,8 +6,8 @@ use super::task_path;
 use crate::api_error::{ApiError, ErrorCode};
 use crate::decode::{DecodeError, Decoded, Decoding};
 use crate::endpoint::{CallKind, Endpoint};
+use crate::id::TaskId;
 use crate::target::Target;
-use crate::TaskId;
 
 /// Delete a task. Only a DRAFT can be deleted; any other status answers an API error
 /// (code 7010, "only DRAFT").

@@ -5,9 +5,9 @@ use http::Method;
 use super::task_path;
 use crate::decode::{DecodeError, Decoded, Decoding};
 use crate::endpoint::{CallKind, Endpoint};
+use crate::id::TaskId;
 use crate::model::ExecutionDetails;
 use crate::target::Target;
-use crate::TaskId;
 
 /// Get the execution details of a task: its jobs with status, times, instance, command line
 /// and logs ([`ExecutionDetails`]).

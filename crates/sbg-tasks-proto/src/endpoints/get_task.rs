@@ -4,14 +4,16 @@ use http::Method;
 
 use super::{decode_task, task_path, task_query};
 use crate::endpoint::{CallKind, Endpoint};
+use crate::fields::Fields;
+use crate::id::TaskId;
 use crate::model::Task;
 use crate::target::Target;
-use crate::{Fields, TaskId};
 
 /// Get the details of a task.
 ///
 /// ```
-/// use sbg_tasks_proto::{AuthToken, Config, Endpoint, Fields, GetTask, Platform};
+/// use sbg_tasks_proto::fields::Fields;
+/// use sbg_tasks_proto::{AuthToken, Config, Endpoint, GetTask, Platform};
 /// let cfg = Config::new(Platform::Cgc, AuthToken::new("token").unwrap());
 /// let get = GetTask::new("08c5ce64-1551-4b7d-b054-63a1517bc7bb".parse().unwrap())
 ///     .fields(Fields::All);

@@ -9,14 +9,15 @@ use time::{OffsetDateTime, UtcOffset};
 use super::ProjectId;
 use crate::decode::{DecodeError, Decoded, Decoding};
 use crate::endpoint::{Answer, CallKind, Endpoint};
+use crate::fields::{FieldName, Fields};
+use crate::id::TaskId;
 use crate::model::{TaskPage, TaskStatus, Timestamp};
 use crate::target::Target;
-use crate::{FieldName, Fields, TaskId};
 
 /// A page size for [`ListTasks`]: 1 to [`PageLimit::MAX`] (100) tasks.
 ///
 /// ```
-/// use sbg_tasks_proto::PageLimit;
+/// use sbg_tasks_proto::endpoints::PageLimit;
 /// assert_eq!(PageLimit::new(100).unwrap().get(), 100);
 /// assert!(PageLimit::new(0).is_err());
 /// assert!(PageLimit::new(101).is_err());
@@ -154,7 +155,8 @@ impl SortOrder {
 ///
 /// ```
 /// use sbg_tasks_proto::model::TaskStatus;
-/// use sbg_tasks_proto::{AuthToken, Config, Endpoint, ListTasks, PageLimit, Platform};
+/// use sbg_tasks_proto::endpoints::PageLimit;
+/// use sbg_tasks_proto::{AuthToken, Config, Endpoint, ListTasks, Platform};
 /// let cfg = Config::new(Platform::SevenBridges, AuthToken::new("token").unwrap());
 /// let list = ListTasks::new()
 ///     .project("rfranklin/my-project".parse()?)

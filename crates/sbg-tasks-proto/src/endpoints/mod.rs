@@ -1,36 +1,44 @@
-//! The endpoint types, one file per call.
+//! What the calls take and answer besides the call types themselves: options, arguments'
+//! errors, outcomes, bulk results, and what implementing [`Endpoint`](crate::Endpoint) needs
+//! ([`CallKind`], [`Target`], [`RequestBuildError`]).
+//!
+//! The call types ([`GetTask`], [`RunTask`](crate::RunTask), ...) and the ids they take
+//! ([`ProjectId`], [`AppId`]) are at the crate root. One file per call.
 
-mod abort_task;
-mod bulk_get;
-mod create_task;
-mod delete_task;
-mod execution_details;
-mod get_task;
-mod list_tasks;
-mod names;
-mod rate_limit;
-mod rerun_task;
-mod run_task;
-mod task_inputs;
-mod update_task;
+// The call types (and the ids they take) are named at the crate root only: their modules
+// are visible to the crate so that the root can re-export them from where they are defined;
+// `pub(crate) use` names here the ones the crate uses.
+pub(crate) mod abort_task;
+pub(crate) mod bulk_get;
+pub(crate) mod create_task;
+pub(crate) mod delete_task;
+pub(crate) mod execution_details;
+pub(crate) mod get_task;
+pub(crate) mod list_tasks;
+pub(crate) mod names;
+pub(crate) mod rate_limit;
+pub(crate) mod rerun_task;
+pub(crate) mod run_task;
+pub(crate) mod task_inputs;
+pub(crate) mod update_task;
 
-pub use get_task::GetTask;
-pub use rerun_task::RerunTask;
-pub use run_task::RunTask;
+pub(crate) use bulk_get::BulkGetTasks;
+pub(crate) use get_task::GetTask;
+pub(crate) use list_tasks::ListTasks;
+pub(crate) use names::{AppId, ProjectId};
 
-pub use abort_task::AbortTask;
-pub use bulk_get::{BulkGetTasks, BulkItem, BulkItemError, BulkPage, BulkTasks, MAX_BULK_IDS};
-pub use create_task::{CreateOutcome, CreateTask, NewTask};
-pub use delete_task::{DeleteTask, Deletion};
-pub use execution_details::GetExecutionDetails;
-pub use list_tasks::{ListParamError, ListTasks, PageLimit, SortOrder, TimeBound};
-pub use names::{AppId, NameError, ProjectId, MAX_NAME_LEN};
-pub use rate_limit::GetRateLimit;
-pub use task_inputs::{GetTaskInputs, UpdateTaskInputs};
-pub use update_task::{TaskUpdate, UpdateTask};
+pub use crate::endpoint::{CallKind, RequestBuildError};
+pub use crate::id::{TaskIdError, MAX_TASK_ID_LEN};
+pub use crate::target::Target;
+pub use bulk_get::{BulkItemError, BulkTasks, MAX_BULK_IDS};
+pub use create_task::{CreateOutcome, NewTask};
+pub use delete_task::Deletion;
+pub use list_tasks::{ListParamError, PageLimit, SortOrder, TimeBound};
+pub use names::{NameError, MAX_NAME_LEN};
+pub use update_task::TaskUpdate;
 
-use crate::target::Target;
-use crate::{Fields, TaskId};
+use crate::fields::Fields;
+use crate::id::TaskId;
 
 /// Writes `/tasks/{id}` and `/actions/{action}`.
 pub(crate) fn task_path(target: &mut Target<'_>, id: &TaskId, action: Option<&'static str>) {
@@ -114,7 +122,8 @@ pub(crate) use task_body_setters;
 
 /// The options run and rerun share: batching, spot instances, and the answer's fields.
 ///
-/// Build one and hand it to [`RunTask::options`] or [`RerunTask::options`], or use their
+/// Build one and hand it to [`RunTask::options`](crate::RunTask::options) or
+/// [`RerunTask::options`](crate::RerunTask::options), or use their
 /// one-option methods. Options not set are not sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -186,8 +195,8 @@ macro_rules! decode_task {
         fn decode(
             &self,
             body: &[u8],
-            decoding: &$crate::Decoding,
-        ) -> Result<$crate::Decoded<$crate::model::Task>, $crate::DecodeError> {
+            decoding: &$crate::decode::Decoding,
+        ) -> Result<$crate::decode::Decoded<$crate::model::Task>, $crate::decode::DecodeError> {
             $crate::decode::decode(body, decoding)
         }
     };

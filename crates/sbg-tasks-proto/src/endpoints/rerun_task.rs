@@ -4,9 +4,10 @@ use http::Method;
 
 use super::{decode_task, task_path, RunOptions};
 use crate::endpoint::{CallKind, Endpoint};
+use crate::fields::Fields;
+use crate::id::TaskId;
 use crate::model::Task;
 use crate::target::Target;
-use crate::{Fields, TaskId};
 
 /// Rerun a task: the platform copies it into a NEW task (a DRAFT, or run at once with
 /// [`RerunTask::run`]). The answer is the new task.

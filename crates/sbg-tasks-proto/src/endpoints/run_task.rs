@@ -4,9 +4,10 @@ use http::Method;
 
 use super::{decode_task, task_path, RunOptions};
 use crate::endpoint::{CallKind, Endpoint};
+use crate::fields::Fields;
+use crate::id::TaskId;
 use crate::model::Task;
 use crate::target::Target;
-use crate::{Fields, TaskId};
 
 /// Run a DRAFT task. The answer is the task, now QUEUED or RUNNING.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +51,8 @@ impl RunTask {
 
     /// The read that tells what a run did: the same task, with the same `fields`. Clients use it
     /// when a retried run answers 7007 (the first attempt had already started the task).
-    pub fn as_get(&self) -> crate::GetTask {
-        let get = crate::GetTask::new(self.id.clone());
+    pub fn as_get(&self) -> crate::endpoints::GetTask {
+        let get = crate::endpoints::GetTask::new(self.id.clone());
         match &self.options.fields {
             Some(f) => get.fields(f.clone()),
             None => get,

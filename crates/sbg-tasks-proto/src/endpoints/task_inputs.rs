@@ -5,9 +5,10 @@ use http::Method;
 use super::{task_path, task_query};
 use crate::decode::{DecodeError, Decoded, Decoding};
 use crate::endpoint::{CallKind, Endpoint, RequestBuildError};
+use crate::fields::Fields;
+use crate::id::TaskId;
 use crate::model::{PortMap, PortValue, TaskInputs};
 use crate::target::Target;
-use crate::{Fields, TaskId};
 
 /// Get a task's inputs: the bare map port id → value, without the rest of the task.
 ///

@@ -5,9 +5,10 @@ use serde::Serialize;
 
 use super::{decode_task, task_body_setters, task_path, task_query};
 use crate::endpoint::{CallKind, Endpoint, RequestBuildError};
+use crate::fields::Fields;
+use crate::id::TaskId;
 use crate::model::{BatchBy, ExecutionSettings, PortMap, Task};
 use crate::target::Target;
-use crate::{Fields, TaskId};
 
 /// The JSON body of a modify call. Only the members that were set are sent.
 ///

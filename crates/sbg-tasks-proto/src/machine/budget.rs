@@ -37,23 +37,31 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use sbg_tasks_proto::machine::budget::{Budget, BudgetPolicy, BudgetStep, Lane};
-//! use sbg_tasks_proto::{RateLimit, ResponseMeta};
+//! use sbg_tasks_proto::machine::{Call, Now, Operation, Settings, Shared, Step};
+//! use sbg_tasks_proto::{http, AbortTask, AuthToken, BudgetPolicy, Config, GetTask, Platform};
 //!
-//! let t0 = Duration::from_secs(1_700_000_000);
-//! let mut budget = Budget::new(BudgetPolicy::default().with_reserve(10));
-//! assert_eq!(budget.acquire(t0, Lane::Read), BudgetStep::Go);
-//! // The answer says 11 requests are left in this window, which resets in 60 s.
-//! let meta = ResponseMeta {
-//!     status: 200,
-//!     rate_limit: Some(RateLimit { limit: 1000, remaining: 11, reset: 1_700_000_060 }),
-//!     ..ResponseMeta::default()
-//! };
-//! budget.observe(t0, &meta);
-//! assert_eq!(budget.acquire(t0, Lane::Read), BudgetStep::Go); // the 11th-to-last
-//! // 10 left (one granted, not yet answered): reads wait for the reset, changes still go.
-//! assert_eq!(budget.acquire(t0, Lane::Read), BudgetStep::Wait(Duration::from_secs(60)));
-//! assert_eq!(budget.acquire(t0, Lane::Change), BudgetStep::Go);
+//! let settings = Settings::new(Config::new(Platform::Cgc, AuthToken::new("token")?));
+//! let mut shared = Shared::new(BudgetPolicy::default().with_reserve(10));
+//! let now = Now { mono: Duration::ZERO, unix: Duration::from_secs(1_700_000_000), random: 0 };
+//! let get = GetTask::new("t1".parse()?);
+//! // A first read's answer says 11 requests are left in this window, which resets in 60 s.
+//! let mut first = Call::new(&settings, &get);
+//! let Step::Send(_) = first.step(now, &mut shared) else { unreachable!() };
+//! let answer = http::Response::builder()
+//!     .header("X-RateLimit-Limit", "1000")
+//!     .header("X-RateLimit-Remaining", "11")
+//!     .header("X-RateLimit-Reset", "1700000060")
+//!     .body(br#"{"id": "t1"}"#.to_vec())?;
+//! first.on_answer(Ok(answer), now, &mut shared);
+//! assert_eq!(shared.budget().window().unwrap().remaining, 11);
+//! // The 11th-to-last goes (and is not answered yet)...
+//! assert!(matches!(Call::new(&settings, &get).step(now, &mut shared), Step::Send(_)));
+//! // ... then reads wait for the reset, and changes still go.
+//! let read = Call::new(&settings, &get).step(now, &mut shared);
+//! assert!(matches!(read, Step::SleepUntil(t) if t == Duration::from_secs(60)));
+//! let abort = AbortTask::new("t1".parse()?);
+//! assert!(matches!(Call::new(&settings, &abort).step(now, &mut shared), Step::Send(_)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::time::Duration;

@@ -11,7 +11,10 @@ use super::budget::BudgetStep;
 use super::retry::{Decision, Failure, RetryState, StopReason};
 use super::{over, Now, Operation, Settings, Shared, Step};
 use crate::endpoint::{Answer, Endpoint, Lane, ResponseError};
-use crate::endpoints::{BulkGetTasks, BulkTasks, GetRateLimit, GetTask, RunTask};
+use crate::endpoints::bulk_get::{BulkGetTasks, BulkTasks};
+use crate::endpoints::get_task::GetTask;
+use crate::endpoints::rate_limit::GetRateLimit;
+use crate::endpoints::run_task::RunTask;
 use crate::error::ClientError;
 use crate::id::TaskId;
 use crate::meta::ResponseMeta;
@@ -40,7 +43,7 @@ enum State<T> {
 ///
 /// Retries never resend a rerun or a create once the request may have reached the platform; a
 /// DELETE that finds the task gone after an attempt that may have acted succeeds with
-/// [`Deletion::AlreadyGone`](crate::Deletion::AlreadyGone). Each attempt logs a `tracing`
+/// [`Deletion::AlreadyGone`](crate::endpoints::Deletion::AlreadyGone). Each attempt logs a `tracing`
 /// event with the method, path, attempt, status (or transport error kind) and latency; never
 /// a header, so never the token.
 ///
@@ -247,7 +250,11 @@ impl<'a, P: Endpoint + Clone> Call<'a, P> {
                     now.unix,
                     now.random,
                 );
-                self.decide(decision, ClientError::Api(api), now);
+                self.decide(
+                    decision,
+                    ClientError::Response(ResponseError::Api(api)),
+                    now,
+                );
             }
             Err(e) => self.finish(Err(e.into())),
         }
@@ -382,7 +389,7 @@ fn millis(d: Duration) -> u64 {
 fn target_path<P: Endpoint + ?Sized>(prefix: &str, endpoint: &P) -> String {
     let mut path = String::with_capacity(prefix.len() + 64);
     path.push_str(prefix);
-    endpoint.write_target(&mut crate::Target::new(&mut path));
+    endpoint.write_target(&mut crate::target::Target::new(&mut path));
     if let Some(q) = path.find('?') {
         path.truncate(q);
     }
@@ -461,7 +468,7 @@ impl Operation for Run<'_> {
     }
 }
 
-/// Gets any number of tasks, [`MAX_BULK_IDS`](crate::MAX_BULK_IDS) a request
+/// Gets any number of tasks, [`MAX_BULK_IDS`](crate::endpoints::MAX_BULK_IDS) a request
 /// (`POST /bulk/tasks/get`): one item per id, in the order asked; `ceil(n / 100)` requests
 /// for `n` ids, none for none. A request that fails (after its retries) fails the whole.
 #[derive(Debug)]

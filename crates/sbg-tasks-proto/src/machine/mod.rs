@@ -65,8 +65,8 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
-use crate::config::Config;
-use crate::decode::Decoding;
+use crate::connection::Config;
+use crate::decoding::Decoding;
 use crate::transport::TransportFailure;
 use budget::BudgetPolicy;
 use retry::RetryPolicy;
@@ -137,6 +137,9 @@ pub(crate) fn over<E, O>() -> Step<E, O> {
 
 /// Everything a client decides with: where and who ([`Config`]), how to retry, how to wait,
 /// how to decode.
+///
+/// How it relates to [`Config`] and [`TransportOptions`](crate::transport::TransportOptions):
+/// [the crate docs](crate#configuration-config-settings-transportoptions).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Settings {

@@ -44,7 +44,8 @@
 //! ```
 //! use sbg_tasks_proto::machine::pager::Pager;
 //! use sbg_tasks_proto::{http, AuthToken, Config, Decoding, Endpoint, ListTasks};
-//! use sbg_tasks_proto::{PageLimit, Platform};
+//! use sbg_tasks_proto::endpoints::PageLimit;
+//! use sbg_tasks_proto::Platform;
 //!
 //! let config = Config::new(Platform::SevenBridges, AuthToken::new("token")?);
 //! let mut pager = Pager::new(ListTasks::new().limit(PageLimit::new(2)?));
@@ -79,9 +80,11 @@ use crate::error::ClientError;
 use crate::transport::TransportFailure;
 
 use crate::endpoint::Answer;
+use crate::endpoints::PageLimit;
 use crate::error::PagerError;
+use crate::fields::{FieldName, Fields};
 use crate::model::{Link, Task, TaskPage};
-use crate::{BaseUrl, Config, FieldName, Fields, ListTasks, PageLimit};
+use crate::{BaseUrl, Config, ListTasks};
 
 /// Consecutive non-empty pages without a single new task after which the pager gives up.
 pub const MAX_STALLED_PAGES: u32 = 64;

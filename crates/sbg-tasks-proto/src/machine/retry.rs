@@ -14,7 +14,7 @@
 //! - **Rerun and create are not idempotent**: they are retried only when the request surely did
 //!   not reach the server (a refused connection, a connect timeout) or on a 429.
 //! - Attempts are limited ([`RetryPolicy::max_attempts`], counting the first) and so is the total
-//!   time ([`RetryPolicy::budget`]): a wait that would end past the budget is not started.
+//!   time ([`RetryPolicy::deadline`]): a wait that would end past the deadline is not started.
 //!
 //! ```
 //! use std::time::Duration;
@@ -52,7 +52,7 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// Total time a call may take, waits included: no wait is started that would end past it.
     /// Default 10 minutes.
-    pub budget: Duration,
+    pub deadline: Duration,
     /// The first backoff delay; each further retry doubles it. Default 500 ms.
     pub base_delay: Duration,
     /// The largest backoff delay. Default 30 s.
@@ -69,7 +69,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_attempts: 5,
-            budget: Duration::from_secs(600),
+            deadline: Duration::from_secs(600),
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             jitter: 0.5,
@@ -98,9 +98,9 @@ impl RetryPolicy {
         self
     }
 
-    /// Sets [`budget`](Self::budget).
-    pub fn with_budget(mut self, budget: Duration) -> Self {
-        self.budget = budget;
+    /// Sets [`deadline`](Self::deadline).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
         self
     }
 
@@ -211,8 +211,8 @@ pub(crate) enum StopReason {
     NotIdempotent,
     /// [`RetryPolicy::max_attempts`] attempts were made.
     AttemptsExhausted,
-    /// The next wait would end past [`RetryPolicy::budget`].
-    BudgetExhausted,
+    /// The next wait would end past [`RetryPolicy::deadline`].
+    DeadlineReached,
 }
 
 impl StopReason {
@@ -220,7 +220,7 @@ impl StopReason {
     pub(crate) fn is_exhausted(self) -> bool {
         matches!(
             self,
-            StopReason::AttemptsExhausted | StopReason::BudgetExhausted
+            StopReason::AttemptsExhausted | StopReason::DeadlineReached
         )
     }
 }
@@ -367,8 +367,8 @@ impl RetryState {
             }
             _ => policy.backoff(retry, random),
         };
-        if self.elapsed(now).saturating_add(after) > policy.budget {
-            return Decision::Stop(StopReason::BudgetExhausted);
+        if self.elapsed(now).saturating_add(after) > policy.deadline {
+            return Decision::Stop(StopReason::DeadlineReached);
         }
         Decision::Retry { after, reason }
     }
@@ -593,14 +593,14 @@ mod tests {
     }
 
     #[test]
-    fn off_switch_and_budget() {
+    fn off_switch_and_deadline() {
         let e = api(503, "", &[]);
         assert_eq!(
             first_failure(CallKind::Read, &Failure::Answer(&e), &RetryPolicy::off()),
             Decision::Stop(StopReason::Disabled)
         );
-        // 9.8 s spent, a 500 ms wait would pass a 10 s budget.
-        let p = no_jitter().with_budget(S(10));
+        // 9.8 s spent, a 500 ms wait would pass a 10 s deadline.
+        let p = no_jitter().with_deadline(S(10));
         let mut st = RetryState::new(CallKind::Read, S(100));
         st.begin_attempt();
         let d = st.on_failure(
@@ -610,8 +610,8 @@ mod tests {
             S(0),
             0,
         );
-        assert_eq!(d, Decision::Stop(StopReason::BudgetExhausted));
-        assert!(StopReason::BudgetExhausted.is_exhausted());
+        assert_eq!(d, Decision::Stop(StopReason::DeadlineReached));
+        assert!(StopReason::DeadlineReached.is_exhausted());
     }
 
     #[test]
@@ -695,7 +695,7 @@ mod tests {
             random in any::<u64>(),
             max_attempts in 0u32..8,
         ) {
-            let policy = RetryPolicy::default().with_max_attempts(max_attempts).with_budget(S(300));
+            let policy = RetryPolicy::default().with_max_attempts(max_attempts).with_deadline(S(300));
             let unix = S(1_000_000);
             let mut st = RetryState::new(kind, Duration::ZERO);
             let mut now = Duration::ZERO;
@@ -716,7 +716,7 @@ mod tests {
                 match st.on_failure(&policy, &failure, now, unix, random) {
                     Decision::Retry { after, reason } => {
                         prop_assert!(n < policy.max_attempts);
-                        prop_assert!(now + after <= policy.budget);
+                        prop_assert!(now + after <= policy.deadline);
                         prop_assert!(after <= policy.max_delay.max(policy.max_rate_limit_wait));
                         if !kind.is_idempotent() {
                             // Never again once the request may have reached the platform.

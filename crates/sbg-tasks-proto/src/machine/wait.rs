@@ -19,7 +19,8 @@ use super::call::Call;
 use super::watch::{WatchEvent, WatchWant, Watcher};
 use super::{over, Now, Operation, Settings, Shared, Step};
 use crate::endpoint::Lane;
-use crate::endpoints::{BulkGetTasks, BulkItemError, GetTask, MAX_BULK_IDS};
+use crate::endpoints::bulk_get::{BulkGetTasks, BulkItemError, MAX_BULK_IDS};
+use crate::endpoints::get_task::GetTask;
 use crate::error::ClientError;
 use crate::id::TaskId;
 use crate::model::{BatchCounts, Task, TaskStatus};
@@ -329,7 +330,7 @@ impl Operation for Wait<'_> {
                     let mut fetched = Vec::new();
                     if let Ok(a) = &answer {
                         for (asked, item) in call.endpoint().ids().iter().zip(&a.value.items) {
-                            if let Ok(task) = &item.result {
+                            if let Ok(task) = item {
                                 fetched.push((asked.clone(), task.clone()));
                             }
                         }

@@ -65,9 +65,10 @@ use crate::endpoints::{
     BulkGetTasks, BulkItemError, BulkTasks, ListTasks, PageLimit, MAX_BULK_IDS,
 };
 use crate::error::ClientError;
+use crate::fields::Fields;
 use crate::model::{BatchCounts, Task, TaskPage, TaskStatus};
 use crate::transport::TransportFailure;
-use crate::{ErrorCode, Fields, TaskId};
+use crate::{ErrorCode, TaskId};
 
 /// How a [`Watcher`] follows its tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -400,7 +401,7 @@ impl Watcher {
             if !self.tasks.contains_key(&id) {
                 continue;
             }
-            match item.result {
+            match item {
                 Ok(task) => self.on_task(now, id, task),
                 Err(error) if is_gone(&error) => {
                     self.tasks.remove(&id);

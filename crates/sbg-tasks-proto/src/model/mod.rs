@@ -1,12 +1,16 @@
 //! The typed model of the Tasks API.
 //!
 //! Every object keeps the members it does not know in an `extra` bag and writes them back, and
-//! every member is optional (the `fields` selector can leave any out).
+//! every member is optional (the `fields` selector can leave any out). The task itself,
+//! [`Task`], is named at the crate root.
 
 #[macro_use]
 mod macros;
 
 mod batch;
+// The wire shape of a bulk answer, read only by `endpoints::BulkGetTasks`, which hands the
+// caller `BulkTasks`: crate-private, so the generated `pub` items are unreachable on purpose.
+#[allow(unreachable_pub, dead_code)]
 mod bulk;
 mod coerce;
 mod execution;
@@ -16,7 +20,7 @@ mod rate_limit;
 mod settings;
 mod status;
 mod strict;
-mod task;
+pub(crate) mod task;
 mod task_page;
 mod timestamp;
 pub(crate) mod untyped;
@@ -27,7 +31,7 @@ mod value;
 pub type Extra = serde_json::Map<String, serde_json::Value>;
 
 pub use batch::{BatchBy, BatchByType, BatchGroup};
-pub use bulk::{BulkEntries, BulkEntry, BulkEntryError, BulkSlot};
+pub(crate) use bulk::{BulkEntries, BulkSlot};
 pub use coerce::{kind_of, Coercion, CoercionKind, FromLenient, LenientCx};
 pub use execution::{BatchCounts, ExecutionStatus};
 pub use execution_details::{
@@ -37,7 +41,7 @@ pub use price::{Amount, Price, PriceBreakdown};
 pub use rate_limit::{InstanceLimit, RateLimitInfo, RateWindow};
 pub use settings::ExecutionSettings;
 pub use status::TaskStatus;
-pub use task::Task;
+pub(crate) use task::Task;
 pub use task_page::{Link, LinkRel, TaskPage};
 pub use timestamp::Timestamp;
 pub use validation::{IssueKind, ValidationIssue};

@@ -37,11 +37,11 @@ model_struct! {
 }
 
 impl RateLimitInfo {
-    /// The request-rate window as the same [`RateLimit`](crate::RateLimit) value the
+    /// The request-rate window as the same [`RateLimit`](crate::meta::RateLimit) value the
     /// `X-RateLimit-*` headers give, when all three members are present.
-    pub fn rate_limit(&self) -> Option<crate::RateLimit> {
+    pub fn rate_limit(&self) -> Option<crate::meta::RateLimit> {
         let r = self.rate.as_ref()?;
-        Some(crate::RateLimit {
+        Some(crate::meta::RateLimit {
             limit: r.limit?,
             remaining: r.remaining?,
             reset: r.reset?,

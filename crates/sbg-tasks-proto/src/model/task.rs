@@ -4,7 +4,7 @@ use super::{
     BatchBy, BatchGroup, ExecutionSettings, ExecutionStatus, PortMap, Price, TaskStatus, Timestamp,
     ValidationIssue,
 };
-use crate::{TaskId, TaskIdError};
+use crate::id::{TaskId, TaskIdError};
 
 model_struct! {
     /// A task as the platform describes it.

@@ -29,7 +29,7 @@ model_struct! {
     ///
     /// The total number of matching tasks is not in the body but in the answer's
     /// `X-Total-Matching-Query` header: see [`Answer::total`](crate::Answer::total) and
-    /// [`ResponseMeta::total_matching`](crate::ResponseMeta::total_matching).
+    /// [`ResponseMeta::total_matching`](crate::meta::ResponseMeta::total_matching).
     pub struct TaskPage {
         /// The URL of this page.
         href: String = "href",

@@ -10,8 +10,13 @@ use http::{header, HeaderMap};
 pub const DEFAULT_MAX_BODY_SIZE: u64 = 16 * 1024 * 1024;
 
 /// The settings every transport has: timeouts, the body cap, the roots to trust, whether plain
-/// http is allowed, whether to ask for gzip. Plain data: nothing is parsed or checked here (the PEM is kept as given and
-/// read by the transport's TLS stack when it is handed over).
+/// http is allowed, whether to ask for gzip. Plain data: nothing is parsed or checked here (the
+/// PEM is kept as given and read by the transport's TLS stack when it is handed over).
+///
+/// The connection layer of the configuration; what a request says is in
+/// [`Config`](crate::Config), how a client retries and waits in
+/// [`Settings`](crate::Settings): see
+/// [the crate docs](crate#configuration-config-settings-transportoptions).
 ///
 /// Defaults: connect timeout 10 s, per-call timeout 60 s (the whole exchange, body included),
 /// body cap [`DEFAULT_MAX_BODY_SIZE`], the web PKI roots (no PEM), https only, the proxy from

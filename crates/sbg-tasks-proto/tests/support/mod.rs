@@ -8,17 +8,18 @@ pub use std::future::Future;
 pub use std::sync::Mutex;
 pub use std::time::Duration;
 
+pub use sbg_tasks_proto::config::AllowHttp;
 pub use sbg_tasks_proto::env::FakeEnv;
 pub use sbg_tasks_proto::http::{Request, Response};
 pub use sbg_tasks_proto::machine::retry::RetryPolicy;
 pub use sbg_tasks_proto::machine::wait::WaitPolicy;
 pub use sbg_tasks_proto::model::TaskStatus;
 pub use sbg_tasks_proto::transport::{TransportErrorKind, TransportFailure};
+pub use sbg_tasks_proto::{AsyncClient, BlockingClient};
 pub use sbg_tasks_proto::{
-    AllowHttp, AuthToken, BaseUrl, ClientError, Config, Decoding, GetTask, RerunTask, RunTask,
+    AuthToken, BaseUrl, ClientError, Config, Decoding, GetTask, RerunTask, ResponseError, RunTask,
     TaskId,
 };
-pub use sbg_tasks_proto::{AsyncClient, BlockingClient};
 
 pub const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 pub const ID: &str = "08c5ce64-1551-4b7d-b054-63a1517bc7bb";

@@ -9,9 +9,15 @@ use http::Response;
 
 use super::{Action, BulkAction, BulkEvent, BulkFailure, Phase, Record, Selection, TaskOutcome};
 use crate::endpoint::Lane;
-use crate::endpoints::{
-    AbortTask, DeleteTask, GetTask, ListTasks, PageLimit, RerunTask, RunTask, UpdateTask,
-};
+use crate::endpoint::RequestBuildError;
+use crate::endpoints::abort_task::AbortTask;
+use crate::endpoints::bulk_get::MAX_BULK_IDS;
+use crate::endpoints::delete_task::DeleteTask;
+use crate::endpoints::get_task::GetTask;
+use crate::endpoints::list_tasks::{ListTasks, PageLimit};
+use crate::endpoints::rerun_task::RerunTask;
+use crate::endpoints::run_task::RunTask;
+use crate::endpoints::update_task::UpdateTask;
 use crate::error::ClientError;
 use crate::fields::Fields;
 use crate::id::TaskId;
@@ -440,7 +446,7 @@ impl<'a> BulkWorker<'a> {
             .and_then(|p| p.parse().ok());
         let Some(project) = project else {
             // Nothing to list by: the copy cannot be looked for, so none is made again.
-            let error = ClientError::Build(crate::RequestBuildError::Invalid {
+            let error = ClientError::Build(RequestBuildError::Invalid {
                 reason: "the orphan-draft rule needs the original's project, which is unknown",
             });
             self.fail(shared, i, &error, None, Vec::new(), now);
@@ -572,7 +578,7 @@ impl<'a> BulkWorker<'a> {
         match candidates.len() {
             0 if fresh => {
                 // The clone did not reach the platform after all: a failed attempt.
-                let error = ClientError::Build(crate::RequestBuildError::Invalid {
+                let error = ClientError::Build(RequestBuildError::Invalid {
                     reason: "the clone's answer was lost and no copy was made",
                 });
                 let records = vec![Record::NoCopy { original, at }];
@@ -653,7 +659,7 @@ impl<'a> BulkWorker<'a> {
             a.push_item(id, status, fp);
         }
         let listings = match &a.spec.selection {
-            Selection::Ids(ids) => ids.len().div_ceil(crate::MAX_BULK_IDS) as u64,
+            Selection::Ids(ids) => ids.len().div_ceil(MAX_BULK_IDS) as u64,
             Selection::Listing(_) => pages,
         };
         let mut records: Vec<Record> = a
@@ -725,7 +731,7 @@ impl<'a> BulkWorker<'a> {
             },
             Job::SelectIds { mut op, ids } => match op.step(now, shared).outcome() {
                 Ok(Ok(bulk)) => {
-                    let mut got = bulk.items.into_iter().map(|i| i.result.ok());
+                    let mut got = bulk.items.into_iter().map(Result::ok);
                     let list = ids
                         .into_iter()
                         .map(|id| (id, got.next().flatten()))

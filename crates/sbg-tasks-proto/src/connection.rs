@@ -1,6 +1,7 @@
 //! Everything a request needs besides the call itself: where, who, and how to present.
 
-use crate::{AuthToken, BaseUrl};
+use crate::platform::BaseUrl;
+use crate::token::AuthToken;
 
 /// The header that carries the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -16,7 +17,12 @@ pub enum AuthScheme {
 /// The `User-Agent` this crate sends unless told otherwise: `sbg-tasks/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("sbg-tasks/", env!("CARGO_PKG_VERSION"));
 
-/// Connection settings shared by every call: base URL, token, auth header, user agent.
+/// What every request says: base URL, token, auth header, user agent, extra headers.
+///
+/// The first of three configuration layers, with [`Settings`](crate::Settings) (how a client
+/// retries, waits, decodes, spends its budget) and
+/// [`TransportOptions`](crate::transport::TransportOptions) (how a transport moves the bytes):
+/// see [the crate docs](crate#configuration-config-settings-transportoptions).
 ///
 /// `Debug` never shows the token.
 #[derive(Clone)]
@@ -160,7 +166,8 @@ impl Config {
     /// be replaced: [`HeaderError::Reserved`]. Added twice, a header is sent twice.
     ///
     /// ```
-    /// use sbg_tasks_proto::{AuthToken, Config, HeaderError, Platform};
+    /// use sbg_tasks_proto::config::HeaderError;
+    /// use sbg_tasks_proto::{AuthToken, Config, Platform};
     /// let config = Config::new(Platform::Cgc, AuthToken::new("token")?)
     ///     .with_header("X-Request-Origin", "nightly-pipeline")?;
     /// assert_eq!(config.headers()["x-request-origin"], "nightly-pipeline");
