@@ -16,7 +16,8 @@ use libfuzzer_sys::fuzz_target;
 use sbg_tasks_fuzz::ArbJson;
 use sbg_tasks_proto::http::Response;
 use sbg_tasks_proto::model::TaskStatus;
-use sbg_tasks_proto::{AuthToken, Config, Decoding, Endpoint, ListTasks, Pager, Platform, ResponseError};
+use sbg_tasks_proto::machine::pager::Pager;
+use sbg_tasks_proto::{AuthToken, Config, Decoding, Endpoint, ListTasks, Platform, ResponseError};
 use sbg_tasks_proto::endpoints::PageLimit;
 
 #[derive(Debug, Arbitrary)]

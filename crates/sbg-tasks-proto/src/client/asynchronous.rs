@@ -5,8 +5,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::Response;
-
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -29,7 +27,7 @@ use crate::error::ClientError;
 use crate::id::TaskId;
 use crate::machine::bulk::{BulkEvent, BulkReport, BulkSpec};
 use crate::machine::wait::{Progress, WaitAny, WaitPolicy};
-use crate::machine::{BulkGet, Call, List, Operation, Run, Step, Wait, WaitMany, Watch};
+use crate::machine::{BulkGet, Call, List, Operation, Reply, Run, Step, Wait, WaitMany, Watch};
 use crate::model::{ExecutionDetails, RateLimitInfo, Task, TaskInputs};
 use crate::transport::{AsyncHttpTransport, TransportFailure};
 
@@ -343,8 +341,7 @@ where
 }
 
 /// A request being sent by an async driver.
-type Sending<'c> =
-    Pin<Box<dyn Future<Output = Result<Response<Vec<u8>>, TransportFailure>> + Send + 'c>>;
+type Sending<'c> = Pin<Box<dyn Future<Output = Reply> + Send + 'c>>;
 
 /// The request or the sleep under way in an async driver.
 enum Pending<'c> {

@@ -9,7 +9,7 @@ use http::Response;
 
 use super::budget::BudgetStep;
 use super::retry::{Decision, Failure, RetryState, StopReason};
-use super::{over, Now, Operation, Settings, Shared, Step};
+use super::{over, InFlight as _, Now, Operation, Reply, Settings, Shared, Step};
 use crate::endpoint::{Answer, Endpoint, Lane, ResponseError};
 use crate::endpoints::bulk_get::{BulkGetTasks, BulkTasks};
 use crate::endpoints::get_task::GetTask;
@@ -351,12 +351,7 @@ impl<P: Endpoint + Clone> Operation for Call<'_, P> {
         }
     }
 
-    fn on_answer(
-        &mut self,
-        answer: Result<Response<Vec<u8>>, TransportFailure>,
-        now: Now,
-        shared: &mut Shared,
-    ) {
+    fn on_answer(&mut self, answer: Reply, now: Now, shared: &mut Shared) {
         if !matches!(self.state, State::InFlight) {
             return;
         }
@@ -448,12 +443,7 @@ impl Operation for Run<'_> {
         }
     }
 
-    fn on_answer(
-        &mut self,
-        answer: Result<Response<Vec<u8>>, TransportFailure>,
-        now: Now,
-        shared: &mut Shared,
-    ) {
+    fn on_answer(&mut self, answer: Reply, now: Now, shared: &mut Shared) {
         match &mut self.get {
             Some(get) => get.on_answer(answer, now, shared),
             None => self.run.on_answer(answer, now, shared),
@@ -525,20 +515,11 @@ impl Operation for BulkGet<'_> {
         over()
     }
 
-    fn on_answer(
-        &mut self,
-        answer: Result<Response<Vec<u8>>, TransportFailure>,
-        now: Now,
-        shared: &mut Shared,
-    ) {
-        if let Some(call) = &mut self.current {
-            call.on_answer(answer, now, shared);
-        }
+    fn on_answer(&mut self, answer: Reply, now: Now, shared: &mut Shared) {
+        self.current.answer(answer, now, shared);
     }
 
     fn abandon(&mut self, shared: &mut Shared) {
-        if let Some(call) = &mut self.current {
-            call.abandon(shared);
-        }
+        self.current.give_back(shared);
     }
 }

@@ -90,6 +90,9 @@ pub enum Step<E, O> {
     Done(O),
 }
 
+/// The answer to an operation's request, or the transport's failure to get one.
+pub type Reply = Result<Response<Vec<u8>>, TransportFailure>;
+
 /// The time (and jitter) an operation is stepped with: the driver reads its clocks once per
 /// step and hands them in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,17 +119,34 @@ pub trait Operation {
     fn step(&mut self, now: Now, shared: &mut Shared) -> Step<Self::Event, Self::Output>;
 
     /// The answer to the request of the last [`Step::Send`] (or the transport's failure).
-    fn on_answer(
-        &mut self,
-        answer: Result<Response<Vec<u8>>, TransportFailure>,
-        now: Now,
-        shared: &mut Shared,
-    );
+    fn on_answer(&mut self, answer: Reply, now: Now, shared: &mut Shared);
 
     /// The driver gives up on the operation before its end (a dropped future): what it holds
     /// in `shared` (a granted request, a poll others wait for) is given back.
     fn abandon(&mut self, shared: &mut Shared) {
         let _ = shared;
+    }
+}
+
+/// The sub-operation in flight of an operation made of others (`None`: nothing in flight).
+pub(crate) trait InFlight {
+    /// Hands `answer` to the sub-operation in flight.
+    fn answer(&mut self, answer: Reply, now: Now, shared: &mut Shared);
+    /// Abandons the sub-operation in flight.
+    fn give_back(&mut self, shared: &mut Shared);
+}
+
+impl<O: Operation> InFlight for Option<O> {
+    fn answer(&mut self, answer: Reply, now: Now, shared: &mut Shared) {
+        if let Some(op) = self {
+            op.on_answer(answer, now, shared);
+        }
+    }
+
+    fn give_back(&mut self, shared: &mut Shared) {
+        if let Some(op) = self {
+            op.abandon(shared);
+        }
     }
 }
 

@@ -72,12 +72,9 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use http::Response;
-
 use super::call::Call;
-use super::{Now, Operation, Settings, Shared, Step};
+use super::{InFlight as _, Now, Operation, Reply, Settings, Shared, Step};
 use crate::error::ClientError;
-use crate::transport::TransportFailure;
 
 use crate::endpoint::Answer;
 use crate::endpoints::PageLimit;
@@ -439,20 +436,11 @@ impl Operation for List<'_> {
         }
     }
 
-    fn on_answer(
-        &mut self,
-        answer: Result<Response<Vec<u8>>, TransportFailure>,
-        now: Now,
-        shared: &mut Shared,
-    ) {
-        if let Some(call) = &mut self.call {
-            call.on_answer(answer, now, shared);
-        }
+    fn on_answer(&mut self, answer: Reply, now: Now, shared: &mut Shared) {
+        self.call.answer(answer, now, shared);
     }
 
     fn abandon(&mut self, shared: &mut Shared) {
-        if let Some(call) = &mut self.call {
-            call.abandon(shared);
-        }
+        self.call.give_back(shared);
     }
 }

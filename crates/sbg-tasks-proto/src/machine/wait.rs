@@ -13,18 +13,15 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use http::Response;
-
 use super::call::Call;
 use super::watch::{WatchEvent, WatchWant, Watcher};
-use super::{over, Now, Operation, Settings, Shared, Step};
+use super::{over, InFlight as _, Now, Operation, Reply, Settings, Shared, Step};
 use crate::endpoint::Lane;
 use crate::endpoints::bulk_get::{BulkGetTasks, BulkItemError, MAX_BULK_IDS};
 use crate::endpoints::get_task::GetTask;
 use crate::error::ClientError;
 use crate::id::TaskId;
 use crate::model::{BatchCounts, Task, TaskStatus};
-use crate::transport::TransportFailure;
 
 /// How to poll a task until it ends.
 #[derive(Debug, Clone, PartialEq)]
@@ -377,12 +374,7 @@ impl Operation for Wait<'_> {
         }
     }
 
-    fn on_answer(
-        &mut self,
-        answer: Result<Response<Vec<u8>>, TransportFailure>,
-        now: Now,
-        shared: &mut Shared,
-    ) {
+    fn on_answer(&mut self, answer: Reply, now: Now, shared: &mut Shared) {
         match &mut self.phase {
             Phase::One { call, .. } => call.on_answer(answer, now, shared),
             Phase::Many(call) => call.on_answer(answer, now, shared),
@@ -543,21 +535,12 @@ impl Operation for WaitMany<'_> {
         Step::Done(Ok(self.finish()))
     }
 
-    fn on_answer(
-        &mut self,
-        answer: Result<Response<Vec<u8>>, TransportFailure>,
-        now: Now,
-        shared: &mut Shared,
-    ) {
-        if let Some(call) = &mut self.call {
-            call.on_answer(answer, now, shared);
-        }
+    fn on_answer(&mut self, answer: Reply, now: Now, shared: &mut Shared) {
+        self.call.answer(answer, now, shared);
     }
 
     fn abandon(&mut self, shared: &mut Shared) {
-        if let Some(call) = &mut self.call {
-            call.abandon(shared);
-        }
+        self.call.give_back(shared);
     }
 }
 

@@ -56,10 +56,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use http::Response;
-
 use super::call::Call;
-use super::{Now, Operation, Settings, Shared, Step};
+use super::{Now, Operation, Reply, Settings, Shared, Step};
 use crate::endpoint::{Answer, Lane};
 use crate::endpoints::{
     BulkGetTasks, BulkItemError, BulkTasks, ListTasks, PageLimit, MAX_BULK_IDS,
@@ -67,7 +65,6 @@ use crate::endpoints::{
 use crate::error::ClientError;
 use crate::fields::Fields;
 use crate::model::{BatchCounts, Task, TaskPage, TaskStatus};
-use crate::transport::TransportFailure;
 use crate::{ErrorCode, TaskId};
 
 /// How a [`Watcher`] follows its tasks.
@@ -614,12 +611,7 @@ impl Operation for Watch<'_> {
         }
     }
 
-    fn on_answer(
-        &mut self,
-        answer: Result<Response<Vec<u8>>, TransportFailure>,
-        now: Now,
-        shared: &mut Shared,
-    ) {
+    fn on_answer(&mut self, answer: Reply, now: Now, shared: &mut Shared) {
         match &mut self.fetch {
             Some(Fetch::Bulk(call)) => call.on_answer(answer, now, shared),
             Some(Fetch::Children(call)) => call.on_answer(answer, now, shared),

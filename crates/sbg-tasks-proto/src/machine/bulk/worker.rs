@@ -5,8 +5,6 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use http::Response;
-
 use super::{Action, BulkAction, BulkEvent, BulkFailure, Phase, Record, Selection, TaskOutcome};
 use crate::endpoint::Lane;
 use crate::endpoint::RequestBuildError;
@@ -22,9 +20,10 @@ use crate::error::ClientError;
 use crate::fields::Fields;
 use crate::id::TaskId;
 use crate::machine::call::CallResult;
-use crate::machine::{over, BulkGet, Call, List, Now, Operation, Run, Settings, Shared, Step};
+use crate::machine::{
+    over, BulkGet, Call, List, Now, Operation, Reply, Run, Settings, Shared, Step,
+};
 use crate::model::{Task, TaskStatus};
-use crate::transport::TransportFailure;
 use crate::ErrorCode;
 
 /// How long a worker waits while another one lists the selection.
@@ -168,22 +167,12 @@ impl Act<'_> {
 
 /// What every sub-operation of a worker takes from the driver: answers, and abandonment.
 trait Answered {
-    fn answer(
-        &mut self,
-        answer: Result<Response<Vec<u8>>, TransportFailure>,
-        now: Now,
-        shared: &mut Shared,
-    );
+    fn answer(&mut self, answer: Reply, now: Now, shared: &mut Shared);
     fn give_up(&mut self, shared: &mut Shared);
 }
 
 impl<O: Operation> Answered for O {
-    fn answer(
-        &mut self,
-        answer: Result<Response<Vec<u8>>, TransportFailure>,
-        now: Now,
-        shared: &mut Shared,
-    ) {
+    fn answer(&mut self, answer: Reply, now: Now, shared: &mut Shared) {
         self.on_answer(answer, now, shared);
     }
 
@@ -950,12 +939,7 @@ impl Operation for BulkWorker<'_> {
         }
     }
 
-    fn on_answer(
-        &mut self,
-        answer: Result<Response<Vec<u8>>, TransportFailure>,
-        now: Now,
-        shared: &mut Shared,
-    ) {
+    fn on_answer(&mut self, answer: Reply, now: Now, shared: &mut Shared) {
         if let Some(op) = self.current() {
             op.answer(answer, now, shared);
         }
