@@ -48,6 +48,11 @@ pub enum Lane {
     /// A read a caller asked for (get, list, inputs, details, a bulk get): stops at the
     /// reserve; not paced.
     Read,
+    /// The changes of a bulk action ([`machine::bulk`](crate::machine::bulk)): like
+    /// [`Lane::Change`], except that while a watcher is following tasks it leaves the
+    /// watcher what is left of its share of the window (and the reserve), so that neither
+    /// starves the other.
+    Bulk,
     /// A watcher's sweep: stops at the reserve, capped at the watch share of each window and
     /// paced over it.
     Watch,

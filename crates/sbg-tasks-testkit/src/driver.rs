@@ -13,9 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_core::Stream;
+use sbg_tasks_proto::client::{BulkError, Journal};
 use sbg_tasks_proto::endpoints::{BulkItemError, BulkTasks, CreateOutcome, Deletion, PageLimit};
 use sbg_tasks_proto::env::{AsyncEnv, BlockingEnv, Env, Wake};
 use sbg_tasks_proto::machine::budget::Budget;
+use sbg_tasks_proto::machine::bulk::{BulkEvent, BulkReport, BulkSpec};
 use sbg_tasks_proto::machine::{BulkGet, Call, List, Operation, Run, Wait, WaitMany};
 use sbg_tasks_proto::model::TaskInputs;
 use sbg_tasks_proto::model::{ExecutionDetails, RateLimitInfo};
@@ -141,6 +143,13 @@ pub trait Driver: Sync {
         let wait = Wait::new(self.settings(), id.clone(), policy.clone());
         self.drive(wait, |p| progress(&p))
     }
+    /// Runs a bulk action, recording to `journal` (the clients' `bulk`).
+    fn bulk(
+        &self,
+        spec: BulkSpec,
+        journal: &mut (dyn Journal + Send),
+        on_event: impl FnMut(&BulkEvent) + Send,
+    ) -> Result<BulkReport, BulkError>;
     /// Waits until every task of `ids` has ended (bulk gets), one result per id in order.
     fn wait_all(&self, ids: &[TaskId]) -> Result<Vec<Result<Task, BulkItemError>>, ClientError> {
         Ok(self.wait_any(ids, usize::MAX, None)?.in_order(ids))
@@ -176,6 +185,14 @@ impl<T: HttpTransport + Sync, E: BlockingEnv + Sync> Driver for BlockingClient<T
     }
     fn drive<O: Operation>(&self, op: O, on_event: impl FnMut(O::Event)) -> O::Output {
         BlockingClient::drive(self, op, on_event)
+    }
+    fn bulk(
+        &self,
+        spec: BulkSpec,
+        journal: &mut (dyn Journal + Send),
+        on_event: impl FnMut(&BulkEvent) + Send,
+    ) -> Result<BulkReport, BulkError> {
+        BlockingClient::bulk(self, spec, journal, on_event)
     }
     fn budget(&self) -> Budget {
         BlockingClient::budget(self)
@@ -249,6 +266,15 @@ where
     }
     fn drive<O: Operation>(&self, op: O, on_event: impl FnMut(O::Event)) -> O::Output {
         self.runtime.block_on(self.client.drive(op, on_event))
+    }
+    fn bulk(
+        &self,
+        spec: BulkSpec,
+        journal: &mut (dyn Journal + Send),
+        on_event: impl FnMut(&BulkEvent) + Send,
+    ) -> Result<BulkReport, BulkError> {
+        self.runtime
+            .block_on(self.client.bulk(spec, journal, on_event))
     }
     fn budget(&self) -> Budget {
         self.client.budget()

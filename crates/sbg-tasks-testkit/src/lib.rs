@@ -20,6 +20,7 @@
 //! - Tests about one transport (timeouts, caps, TLS roots, proxies, resolvers, many
 //!   concurrent calls): each transport's `tests/` keeps them.
 
+pub mod bulk;
 pub mod changes;
 pub mod driver;
 pub mod faults;
@@ -64,6 +65,7 @@ macro_rules! scenarios {
             extra_headers_are_sent_and_the_token_stays_out_of_the_journal,
             concurrent_waits_share_their_polls,
             wait_all_and_wait_any_follow_a_fleet_with_bulk_gets,
+            a_bulk_rerun_copies_and_runs_each_failed_task_once_through_a_lost_answer_and_a_resume,
         );
     };
     (@each $harness:expr; $($name:ident,)*) => {

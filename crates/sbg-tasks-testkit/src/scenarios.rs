@@ -33,7 +33,9 @@ use crate::changes::*;
 use crate::driver::{Driver, Harness, SleepLog, Tasks};
 use crate::faults::*;
 use crate::lifecycle::*;
+use crate::{bulk, bulk::MemoryJournal};
 use crate::{draft, fast_retry, fast_settings, mock_builder, transport_options};
+use sbg_tasks_proto::machine::bulk::BulkEvent;
 
 /// A mock from `b` with the shared token and rate-limit window ([`mock_builder`]).
 fn mock(b: MockBuilder) -> MockHandle {
@@ -746,4 +748,50 @@ pub fn wait_all_and_wait_any_follow_a_fleet_with_bulk_gets(h: &impl Harness) {
     let r = c.wait_all(&[ids[0].clone(), unknown]).unwrap();
     assert!(r[0].is_ok());
     assert_eq!(r[1].as_ref().unwrap_err().status(), Some(404));
+}
+
+/// A bulk rerun (with run) of the FAILED tasks of a project, a clone's answer lost after the
+/// mock made the copy, then a crash after half of the tasks (the journal keeps a prefix):
+/// the next run goes on from the journal; each failed task ends with exactly one copy, run
+/// once, and no other draft is made.
+pub fn a_bulk_rerun_copies_and_runs_each_failed_task_once_through_a_lost_answer_and_a_resume(
+    h: &impl Harness,
+) {
+    let m = mock(MockBuilder::new());
+    let c = client(h, &m);
+    let failed = bulk::failed_tasks(&m, 6);
+    m.inject(Fault::DropAfterRead, Scope::RouteNext(Route::CloneTask, 1));
+    let spec = bulk::spec().with_concurrency(3);
+    // The first run's journal fails after the selection and 6 more batches: a crash.
+    let mut journal = MemoryJournal::new().failing_after(7);
+    let halted = c.bulk(spec.clone(), &mut journal, |_| {});
+    assert!(halted.is_err(), "{halted:?}");
+    let mut journal = MemoryJournal::with_records(journal.records().to_vec());
+    let mut outcomes = 0;
+    let report = c
+        .bulk(spec, &mut journal, |e| {
+            outcomes += usize::from(matches!(e, BulkEvent::Outcome(..)));
+        })
+        .unwrap();
+    assert!(report.is_complete(), "{report:?}");
+    assert_eq!(report.progress().done, failed.len());
+    bulk::check_one_copy_each(&m, &failed, &report);
+    assert!(outcomes <= failed.len());
+    // The lost answer's copy was found by the orphan rule (a listing of the project's DRAFTs
+    // created since the intent), not made again; the resume listed nothing again.
+    assert_eq!(m.requests_to(Route::CloneTask), failed.len());
+    let listings: Vec<String> = m
+        .journal()
+        .into_iter()
+        .filter(|e| e.route == Route::ListTasks)
+        .map(|e| e.query.unwrap_or_default())
+        .collect();
+    let orphan_listings = listings
+        .iter()
+        .filter(|q| q.contains("status=DRAFT") && q.contains("created_from="))
+        .count();
+    // The selection once; the orphan rule for the lost answer, and on resume once for each
+    // clone whose copy the first run could not record before it stopped (3 in flight at most).
+    assert!((1..=4).contains(&orphan_listings), "{listings:?}");
+    assert_eq!(listings.len(), 1 + orphan_listings, "{listings:?}");
 }

@@ -5,7 +5,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::{Async, Client, Running};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use super::{finish_bulk, start_bulk, Async, BulkError, BulkSink, Client, Journal, Running};
 use crate::endpoint::{Answer, Endpoint, Lane};
 use crate::endpoints::abort_task::AbortTask;
 use crate::endpoints::bulk_get::{BulkItemError, BulkTasks};
@@ -22,6 +25,7 @@ use crate::endpoints::update_task::UpdateTask;
 use crate::env::{AsyncEnv, Wake};
 use crate::error::ClientError;
 use crate::id::TaskId;
+use crate::machine::bulk::{BulkEvent, BulkReport, BulkSpec};
 use crate::machine::wait::{Progress, WaitAny, WaitPolicy};
 use crate::machine::{BulkGet, Call, List, Operation, Reply, Run, Step, Wait, WaitMany, Watch};
 use crate::model::{ExecutionDetails, RateLimitInfo, Task, TaskInputs};
@@ -269,6 +273,66 @@ where
         self.list(&ListTasks::children_of(parent.clone()).limit(PageLimit::MAX))
     }
 
+    /// Runs a bulk action: see [`BlockingClient::bulk`](super::BlockingClient::bulk). The
+    /// workers are futures polled together (no task spawned); a record is written to
+    /// `journal` synchronously, as it comes.
+    pub async fn bulk(
+        &self,
+        spec: BulkSpec,
+        journal: &mut (dyn Journal + Send),
+        on_event: impl FnMut(&BulkEvent) + Send,
+    ) -> Result<BulkReport, BulkError> {
+        let handle = start_bulk(&self.hub, spec, journal)?;
+        let sink = Mutex::new(BulkSink {
+            journal,
+            on_event,
+            error: None,
+        });
+        {
+            let (sink, handle) = (&sink, &handle);
+            let mut workers: Vec<Pin<Box<dyn Future<Output = ()> + Send + '_>>> = (0..handle
+                .workers())
+                .map(|_| {
+                    let worker = handle.worker(&self.settings);
+                    let run =
+                        self.drive(worker, move |e| BulkSink::take(sink, &self.hub, handle, e));
+                    Box::pin(run) as Pin<Box<dyn Future<Output = ()> + Send + '_>>
+                })
+                .collect();
+            poll_fn(|cx| {
+                workers.retain_mut(|w| w.as_mut().poll(cx).is_pending());
+                if workers.is_empty() {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+        }
+        finish_bulk(&self.hub, handle, sink)
+    }
+
+    /// [`bulk`](Self::bulk) as a `Send` stream of its events; when it has ended,
+    /// [`BulkStream::outcome`] has the report (or the journal's error).
+    pub fn bulk_stream<'a>(
+        &'a self,
+        spec: BulkSpec,
+        journal: &'a mut (dyn Journal + Send),
+    ) -> BulkStream<'a> {
+        let queue = Arc::new(Mutex::new(VecDeque::new()));
+        let sink = Arc::clone(&queue);
+        let run = self.bulk(spec, journal, move |e| {
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push_back(e.clone())
+        });
+        BulkStream {
+            run: Some(Box::pin(run)),
+            queue,
+            outcome: None,
+        }
+    }
+
     /// Follows `ids` until each has ended, as a `Send` stream of events: see
     /// [`BlockingClient::watch`](super::BlockingClient::watch).
     pub fn watch(&self, ids: impl IntoIterator<Item = TaskId>) -> EventStream<'_, Watch<'_>, T, E> {
@@ -340,5 +404,70 @@ where
             Step::Event(event) => Some(event),
             _ => None,
         })
+    }
+}
+
+/// A bulk action being driven by [`AsyncClient::bulk`].
+type BulkRun<'a> = Pin<Box<dyn Future<Output = Result<BulkReport, BulkError>> + Send + 'a>>;
+
+/// The events of [`AsyncClient::bulk_stream`], as a `Send`, `Unpin`
+/// [`Stream`](futures_core::Stream); dropping it abandons the action (run it again with the
+/// same journal to go on).
+pub struct BulkStream<'a> {
+    run: Option<BulkRun<'a>>,
+    queue: Arc<Mutex<VecDeque<BulkEvent>>>,
+    outcome: Option<Result<BulkReport, BulkError>>,
+}
+
+impl BulkStream<'_> {
+    /// Once the stream has ended: the report (or why the action could not go on). `None`
+    /// before, and after it was taken.
+    pub fn outcome(&mut self) -> Option<Result<BulkReport, BulkError>> {
+        self.outcome.take()
+    }
+}
+
+impl std::fmt::Debug for BulkStream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkStream")
+            .field("running", &self.run.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl futures_core::Stream for BulkStream<'_> {
+    type Item = BulkEvent;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<BulkEvent>> {
+        let this = self.get_mut();
+        loop {
+            let next = this
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop_front();
+            if let Some(event) = next {
+                return Poll::Ready(Some(event));
+            }
+            let Some(run) = this.run.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match run.as_mut().poll(cx) {
+                Poll::Ready(outcome) => {
+                    this.outcome = Some(outcome);
+                    this.run = None;
+                }
+                Poll::Pending => {
+                    let queued = !this
+                        .queue
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .is_empty();
+                    if !queued {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
     }
 }

@@ -3,7 +3,9 @@
 use std::iter::FusedIterator;
 use std::time::Duration;
 
-use super::{Blocking, Client, Running};
+use std::sync::Mutex;
+
+use super::{finish_bulk, start_bulk, Blocking, BulkError, BulkSink, Client, Journal, Running};
 use crate::connection::Config;
 use crate::endpoint::{Answer, Endpoint, Lane};
 use crate::endpoints::abort_task::AbortTask;
@@ -21,6 +23,7 @@ use crate::endpoints::update_task::UpdateTask;
 use crate::env::{BlockingEnv, StdEnv};
 use crate::error::ClientError;
 use crate::id::TaskId;
+use crate::machine::bulk::{BulkEvent, BulkReport, BulkSpec};
 use crate::machine::wait::{Progress, WaitAny, WaitPolicy};
 use crate::machine::{BulkGet, Call, List, Operation, Run, Step, Wait, WaitMany, Watch};
 use crate::model::{ExecutionDetails, RateLimitInfo, Task, TaskInputs};
@@ -252,6 +255,40 @@ impl<T: HttpTransport, E: BlockingEnv> Client<T, E, Blocking> {
     /// The children of batch task `parent`, 100 a page (a `list` with `parent=`).
     pub fn children(&self, parent: &TaskId) -> Events<'_, List<'_>, T, E> {
         self.list(&ListTasks::children_of(parent.clone()).limit(PageLimit::MAX))
+    }
+
+    /// Runs a bulk action (see [`bulk`](crate::machine::bulk)): rerun, run, abort, delete
+    /// or modify every task of a selection, [`BulkSpec::concurrency`] requests in flight at
+    /// most (one thread each), in the budget's bulk lane ([`Lane::Bulk`]), resuming from what `journal`
+    /// holds. Each event goes to `on_event` (after its records are in `journal`); the
+    /// outcome is the report, one outcome per task. Run it again with the same journal to
+    /// go on after a crash or a halt.
+    pub fn bulk(
+        &self,
+        spec: BulkSpec,
+        journal: &mut (dyn Journal + Send),
+        on_event: impl FnMut(&BulkEvent) + Send,
+    ) -> Result<BulkReport, BulkError>
+    where
+        T: Sync,
+        E: Sync,
+    {
+        let handle = start_bulk(&self.hub, spec, journal)?;
+        let sink = Mutex::new(BulkSink {
+            journal,
+            on_event,
+            error: None,
+        });
+        std::thread::scope(|scope| {
+            for _ in 0..handle.workers() {
+                let worker = handle.worker(&self.settings);
+                let (sink, handle) = (&sink, &handle);
+                scope.spawn(move || {
+                    self.drive(worker, |e| BulkSink::take(sink, &self.hub, handle, e))
+                });
+            }
+        });
+        finish_bulk(&self.hub, handle, sink)
     }
 
     /// Follows `ids` until each has ended, as events (see [`Watch`]): bulk gets of 100 ids,

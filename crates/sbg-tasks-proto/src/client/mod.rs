@@ -35,6 +35,7 @@
 
 mod asynchronous;
 mod blocking;
+pub mod journal;
 
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
@@ -45,13 +46,15 @@ use crate::connection::Config;
 use crate::decoding::Decoding;
 use crate::env::{Env, StdEnv, Wake};
 use crate::machine::budget::{Budget, BudgetPolicy};
+use crate::machine::bulk::{BulkAction, BulkEvent, BulkHandle, BulkReport, BulkSpec, ResumeError};
 use crate::machine::retry::RetryPolicy;
 use crate::machine::wait::WaitPolicy;
 use crate::machine::watch::WatcherPolicy;
 use crate::machine::{Now, Operation, Settings, Shared};
 
-pub use asynchronous::{AsyncClient, EventStream};
+pub use asynchronous::{AsyncClient, BulkStream, EventStream};
 pub use blocking::{BlockingClient, Events, Idle};
+pub use journal::{Journal, JournalError, MemoryJournal};
 
 use crate::machine::{List, Watch};
 
@@ -124,6 +127,72 @@ impl<O: Operation> Drop for Running<'_, O> {
             self.hub.with(|s| self.op.abandon(s));
             self.hub.changed.notify(usize::MAX);
         }
+    }
+}
+
+/// Why a bulk action could not start or go on (its tasks' own failures are outcomes in the
+/// report, not this).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BulkError {
+    /// The journal could not be read, or a record could not be written (the action stopped
+    /// before sending anything that depended on it: run it again to go on).
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The journal holds another action, or contradicts itself.
+    #[error(transparent)]
+    Resume(#[from] ResumeError),
+}
+
+/// What the workers of a bulk action hand their events to: the journal first (write-ahead),
+/// then the caller. One for both drivers.
+struct BulkSink<'j, F> {
+    journal: &'j mut (dyn Journal + Send),
+    on_event: F,
+    error: Option<JournalError>,
+}
+
+impl<F: FnMut(&BulkEvent)> BulkSink<'_, F> {
+    /// A worker's event: a record is persisted before the worker is stepped again; when it
+    /// cannot be, the action is halted (no worker sends anything more).
+    fn take(sink: &Mutex<Self>, hub: &Hub, handle: &BulkHandle, event: BulkEvent) {
+        let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
+        if sink.error.is_some() {
+            return;
+        }
+        if let BulkEvent::Record(records) = &event {
+            if let Err(e) = sink.journal.append(records) {
+                sink.error = Some(e);
+                hub.with(|s| handle.halt(s));
+                hub.changed.notify(usize::MAX);
+                return;
+            }
+        }
+        (sink.on_event)(&event);
+    }
+}
+
+/// Loads the journal and puts the action in the client's shared state.
+fn start_bulk(
+    hub: &Hub,
+    spec: BulkSpec,
+    journal: &mut (dyn Journal + Send),
+) -> Result<BulkHandle, BulkError> {
+    let records = journal.load()?;
+    let action = BulkAction::resume(spec, &records)?;
+    Ok(hub.with(|s| action.start(s)))
+}
+
+/// Takes the action out of the shared state: its report, or the journal's error.
+fn finish_bulk<F>(
+    hub: &Hub,
+    handle: BulkHandle,
+    sink: Mutex<BulkSink<'_, F>>,
+) -> Result<BulkReport, BulkError> {
+    let report = hub.with(|s| handle.finish(s));
+    match sink.into_inner().unwrap_or_else(|e| e.into_inner()).error {
+        Some(e) => Err(e.into()),
+        None => Ok(report),
     }
 }
 

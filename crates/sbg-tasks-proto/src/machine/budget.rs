@@ -27,6 +27,10 @@
 //!   left of it: one request every `time left / requests left`, so sweeps never burst the
 //!   window empty and then starve. Plain reads and changes are not paced: a user's script
 //!   runs at full speed until the reserve.
+//! - **A bulk action leaves the watcher its share.** [`Lane::Bulk`] (the changes of a bulk
+//!   action) spends like a change, except that while a watcher is active (it sent in the
+//!   last window's length) it stops short of what is left of the watcher's share and the
+//!   reserve: the watcher is capped at its share, the action gets the rest, neither starves.
 //! - **Probing is free.** `GET /v2/rate_limit` is not counted: [`Lane::Free`] always goes.
 //!   The budget asks for a probe when a watcher starts ([`Budget::want_probe`]) and after a
 //!   429 that did not say when the window resets.
@@ -185,6 +189,8 @@ pub struct Budget {
     /// Watch requests granted in the window that resets at `watch_reset`.
     watch_spent: u64,
     watch_reset: Option<u64>,
+    /// When the last watch request was granted (wall clock): a watcher is active.
+    last_watch: Option<Duration>,
     /// The earliest moment of the next watch request (pacing).
     next_watch: Duration,
     /// Requests sent in total, and 429s seen (for reports).
@@ -207,6 +213,7 @@ impl Budget {
             probe: Probe::Idle,
             watch_spent: 0,
             watch_reset: None,
+            last_watch: None,
             next_watch: Duration::ZERO,
             sent: 0,
             rate_limited: 0,
@@ -260,9 +267,11 @@ impl Budget {
         };
         let available = w.remaining.saturating_sub(self.outstanding);
         let until_reset = Duration::from_secs(w.reset).saturating_sub(now);
+        let reserve = self.policy.reserve.min(w.limit / 10);
         let floor = match lane {
             Lane::Change => 0,
-            _ => self.policy.reserve.min(w.limit / 10),
+            Lane::Bulk => self.left_to_watcher(now, w, reserve),
+            _ => reserve,
         };
         if available <= floor {
             return BudgetStep::Wait(until_reset.max(Duration::from_millis(100)));
@@ -290,12 +299,33 @@ impl Budget {
         self.grant(lane, now)
     }
 
-    fn grant(&mut self, lane: Lane, _now: Duration) -> BudgetStep {
+    fn grant(&mut self, lane: Lane, now: Duration) -> BudgetStep {
+        if lane == Lane::Watch {
+            self.last_watch = Some(now);
+        }
         if lane != Lane::Free {
             self.outstanding += 1;
             self.sent += 1;
         }
         BudgetStep::Go
+    }
+
+    /// What a bulk action leaves in window `w`: nothing when no watcher has sent in the last
+    /// window's length; else what is left of the watcher's share, and the reserve it stops
+    /// at.
+    fn left_to_watcher(&self, now: Duration, w: Window, reserve: u64) -> u64 {
+        let active = self
+            .last_watch
+            .is_some_and(|t| now.saturating_sub(t) < self.window_len());
+        if !active {
+            return 0;
+        }
+        let spent = if self.watch_reset == Some(w.reset) {
+            self.watch_spent
+        } else {
+            0
+        };
+        self.watch_cap(w.limit).saturating_sub(spent) + reserve
     }
 
     fn watch_cap(&self, limit: u64) -> u64 {

@@ -408,6 +408,21 @@ impl<'a> Run<'a> {
             get: None,
         }
     }
+
+    /// [`Run::new`] owning its call.
+    pub fn owned(settings: &'a Settings, call: RunTask) -> Self {
+        Self {
+            run: Call::owned(settings, call),
+            get: None,
+        }
+    }
+
+    /// Spends `lane` of the rate-limit budget for the run (the get that may settle it is a
+    /// read).
+    pub fn in_lane(mut self, lane: Lane) -> Self {
+        self.run = self.run.in_lane(lane);
+        self
+    }
 }
 
 impl Operation for Run<'_> {

@@ -26,6 +26,7 @@
 //! | [`WaitMany`] ([`wait`]) | `wait_any` / `wait_all` over the [`Watcher`](watch::Watcher) | none | what ended, what is pending |
 //! | [`Watch`] ([`watch`]) | many tasks with bulk gets, batch children | [`WatchEvent`](watch::WatchEvent) or an error | `()` |
 //! | [`List`] ([`pager`]) | every page of a listing, lazily | one [`Task`](crate::Task) each | `Ok(())` or the first error |
+//! | [`BulkWorker`] ([`bulk`]) | one of the N workers of a bulk action over its shared queue | [`BulkEvent`](bulk::BulkEvent): records, progress, outcomes | `()` (the report: [`BulkHandle::finish`]) |
 //!
 //! Under them: [`retry`] (when to try again), [`budget`] (the rate-limit window),
 //! [`watch::Watcher`] (bulk sweeps), [`pager::Pager`] (offsets that survive a changing list).
@@ -45,6 +46,7 @@
 //! runtime"), and a simulation steps them in virtual time.
 
 pub mod budget;
+pub mod bulk;
 pub mod call;
 pub mod pager;
 pub mod retry;
@@ -52,6 +54,7 @@ mod shared;
 pub mod wait;
 pub mod watch;
 
+pub use bulk::{BulkAction, BulkHandle, BulkWorker};
 pub use call::{BulkGet, Call, Run};
 pub use pager::List;
 pub use shared::Shared;

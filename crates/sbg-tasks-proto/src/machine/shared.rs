@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::budget::{Budget, BudgetPolicy};
+use super::bulk::Bulks;
 use crate::id::TaskId;
 use crate::model::Task;
 
@@ -19,6 +20,8 @@ use crate::model::Task;
 pub struct Shared {
     budget: Budget,
     pub(crate) waits: Waits,
+    /// The bulk actions started on the client: their queues, shared by their workers.
+    pub(crate) bulks: Bulks,
 }
 
 impl Shared {
@@ -27,6 +30,7 @@ impl Shared {
         Self {
             budget: Budget::new(policy),
             waits: Waits::default(),
+            bulks: Bulks::default(),
         }
     }
 

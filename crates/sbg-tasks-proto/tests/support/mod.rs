@@ -1,6 +1,8 @@
 //! Shared by the tests: a scripted closure transport, a fake environment, answers, configs.
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
+pub mod platform;
+
 pub use std::collections::VecDeque;
 pub use std::future::Future;
 pub use std::sync::Mutex;
