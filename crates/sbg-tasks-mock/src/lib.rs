@@ -115,6 +115,7 @@ pub use journal::{token_fingerprint, AuthScheme, JournalEntry, MockStats, TokenS
 pub use platform::MockPlatform;
 pub use rng::SplitMix;
 pub use serde_json;
+pub use store::TaskCopy;
 
 /// The crate README's example, compiled as a doctest so it cannot rot.
 #[doc = include_str!("../README.md")]
