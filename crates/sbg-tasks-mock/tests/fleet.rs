@@ -517,3 +517,109 @@ async fn faults_and_tasks_are_driven_over_the_mock_endpoints() {
         "mock endpoints are not journaled"
     );
 }
+
+#[tokio::test]
+async fn mock_endpoints_report_copies_schedule_failures_and_set_the_listing_lag() {
+    let s = MockServer::builder()
+        .token(TOKEN)
+        .no_rate_limit()
+        .start()
+        .await
+        .expect("start");
+    let a = s.addr();
+    let fleet = post(
+        a,
+        "/__mock/fleet?count=2&duration_ms=50&fail_ratio=0&project=u/e",
+    )
+    .await
+    .json();
+    let ids: Vec<String> = fleet["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|v| v.as_str().expect("id").to_owned())
+        .collect();
+    // Scheduled to fail: the first one ends FAILED although the fleet's ratio is 0.
+    let r = post(a, &format!("/__mock/outcome?id={}&outcome=failed", ids[0])).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        post(
+            a,
+            "/__mock/outcome?id=00000000-0000-0000-0000-000000000000&outcome=failed"
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        post(a, &format!("/__mock/outcome?id={}&outcome=maybe", ids[0]))
+            .await
+            .status,
+        400
+    );
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(
+        get(a, &format!("/v2/tasks/{}", ids[0])).await.json()["status"],
+        "FAILED"
+    );
+    assert_eq!(
+        get(a, &format!("/v2/tasks/{}", ids[1])).await.json()["status"],
+        "COMPLETED"
+    );
+    // Two copies of the failed one, one run; the report groups them and counts the orphan.
+    let c1 = post(a, &format!("/v2/tasks/{}/actions/clone?action=run", ids[0]))
+        .await
+        .json();
+    let c2 = post(a, &format!("/v2/tasks/{}/actions/clone", ids[0]))
+        .await
+        .json();
+    let report = get(a, "/__mock/copies").await.json();
+    assert_eq!(report["copies"], 2);
+    assert_eq!(report["originals"], 1);
+    assert_eq!(report["orphan_drafts"], 1);
+    let group = &report["by_original"][0];
+    assert_eq!(group["original"], ids[0].as_str());
+    assert_eq!(group["ran"], 1);
+    assert_eq!(group["copies"][0]["id"], c1["id"]);
+    assert_eq!(group["copies"][1]["id"], c2["id"]);
+    assert_eq!(group["copies"][1]["status"], "DRAFT");
+    assert_eq!(s.copies().len(), 2);
+    // Listing lag set at run time: a new task is not listed until it has passed.
+    let r = post(a, "/__mock/listing_lag?secs=3600").await;
+    assert_eq!(r.json()["listing_lag_ms"], 3_600_000);
+    assert_eq!(post(a, "/__mock/listing_lag?secs=soon").await.status, 400);
+    let c3 = post(a, &format!("/v2/tasks/{}/actions/clone", ids[1]))
+        .await
+        .json();
+    let listed = get(a, "/v2/tasks?project=u/e&limit=100").await.json();
+    let listed: Vec<&str> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id"))
+        .collect();
+    assert!(listed.contains(&ids[0].as_str()));
+    assert!(!listed.contains(&c3["id"].as_str().expect("id")));
+    assert_eq!(
+        get(a, &format!("/v2/tasks/{}", c3["id"].as_str().expect("id")))
+            .await
+            .status,
+        200
+    );
+    s.set_listing_lag(Duration::ZERO);
+    assert_eq!(s.platform().listing_lag(), Duration::ZERO);
+}
+
+#[test]
+fn cli_lag_and_skew_flags_reach_the_config() {
+    use clap::Parser;
+    use sbg_tasks_mock::cli::MockArgs;
+    let args = MockArgs::try_parse_from(["x", "--listing-lag", "30", "--clock-skew", "-5.5"])
+        .expect("args");
+    assert_eq!(args.listing_lag, Duration::from_secs(30));
+    let dbg = format!("{:?}", args.builder().config());
+    assert!(dbg.contains("clock_skew_ms: -5500"), "{dbg}");
+    assert!(dbg.contains("listing_lag: 30s"), "{dbg}");
+    assert!(MockArgs::try_parse_from(["x", "--listing-lag", "soon"]).is_err());
+    assert!(MockArgs::try_parse_from(["x", "--clock-skew", "ahead"]).is_err());
+}
