@@ -100,6 +100,8 @@ fn entry_json(e: &JournalEntry) -> Value {
         "response_bytes": e.response_bytes,
         "sent_bytes": e.sent_bytes,
         "gzip": e.gzip,
+        "copy_of": e.copy_of,
+        "copy": e.copy,
     })
 }
 

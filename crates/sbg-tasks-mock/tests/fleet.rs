@@ -623,3 +623,48 @@ fn cli_lag_and_skew_flags_reach_the_config() {
     assert!(MockArgs::try_parse_from(["x", "--listing-lag", "soon"]).is_err());
     assert!(MockArgs::try_parse_from(["x", "--clock-skew", "ahead"]).is_err());
 }
+
+#[tokio::test]
+async fn a_clone_whose_answer_is_lost_is_journaled_with_its_original_and_copy() {
+    let s = MockServer::builder()
+        .token(TOKEN)
+        .no_rate_limit()
+        .start()
+        .await
+        .expect("start");
+    let a = s.addr();
+    let fleet = post(a, "/__mock/fleet?count=1&duration_ms=10&project=u/j")
+        .await
+        .json();
+    let original = fleet["ids"][0].as_str().expect("id").to_owned();
+    // The platform makes the copy, then the connection drops before the answer is sent.
+    s.inject(Fault::DropAfterRead, Scope::RouteNext(Route::CloneTask, 1));
+    let lost = try_send(
+        a,
+        "POST",
+        &format!("/v2/tasks/{original}/actions/clone"),
+        Auth::X(TOKEN),
+        None,
+    )
+    .await;
+    assert!(lost.is_err(), "the answer was dropped");
+    let copies = s.copies();
+    assert_eq!(copies.len(), 1);
+    assert_eq!(copies[0].original, original);
+    let entry = s
+        .journal()
+        .into_iter()
+        .find(|e| e.route == Route::CloneTask)
+        .expect("clone journaled");
+    assert_eq!(entry.copy_of.as_deref(), Some(original.as_str()));
+    assert_eq!(entry.copy.as_deref(), Some(copies[0].id.as_str()));
+    let over_http = get(a, "/__mock/journal").await.json();
+    let e = over_http["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["copy"].is_string())
+        .expect("clone entry")
+        .clone();
+    assert_eq!(e["copy_of"], original.as_str());
+}

@@ -87,7 +87,9 @@ impl MockPlatform {
                         };
                         let mut store = lock(&self.store);
                         let new = store.clone_task(id, &opts, user, now)?;
-                        Ok(ok(store.view(&new, &params.fields(), now)?))
+                        let mut a = ok(store.view(&new, &params.fields(), now)?);
+                        a.copy = Some((id.clone(), new));
+                        Ok(a)
                     }
                     "abort" => {
                         let mut store = lock(&self.store);

@@ -33,6 +33,8 @@ pub(crate) struct Answer {
     pub(crate) content_type: &'static str,
     pub(crate) rate: Option<RateInfo>,
     pub(crate) total: Option<usize>,
+    /// (original, copy) when the call made a copy (`clone`).
+    pub(crate) copy: Option<(String, String)>,
 }
 
 impl Answer {
@@ -42,6 +44,7 @@ impl Answer {
             body,
             content_type: "application/json; charset=utf-8",
             rate: None,
+            copy: None,
             total: None,
         }
     }
@@ -84,6 +87,8 @@ impl Answer {
 pub(crate) struct Seen {
     pub(crate) counted: bool,
     pub(crate) user: Option<String>,
+    /// (original, copy) when the call made a copy.
+    pub(crate) copy: Option<(String, String)>,
 }
 
 /// A request as the platform reads it: its route, query, token and body.
@@ -360,6 +365,7 @@ impl MockPlatform {
             }
         };
         answer.rate = rate;
+        seen.copy.clone_from(&answer.copy);
         (answer, seen)
     }
 }
