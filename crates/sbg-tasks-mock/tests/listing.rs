@@ -2,7 +2,7 @@
 //! lag, clock skew, the copies report and tasks scheduled to fail, driven on a virtual clock
 //! through [`MockPlatform`] (no HTTP, no sleeping).
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{Method, Request, Response};
