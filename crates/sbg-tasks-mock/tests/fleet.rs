@@ -35,6 +35,16 @@ async fn raw(
     (head, out[split..].to_vec())
 }
 
+/// A server with the test token and no rate limit.
+async fn unlimited() -> MockServer {
+    MockServer::builder()
+        .token(TOKEN)
+        .no_rate_limit()
+        .start()
+        .await
+        .expect("start")
+}
+
 fn gunzip(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     GzDecoder::new(b).read_to_end(&mut out).expect("gzip");
@@ -284,12 +294,7 @@ async fn fleet_tasks_reach_their_end_states_over_time() {
 
 #[tokio::test]
 async fn batch_parent_counts_follow_thousands_of_children() {
-    let s = MockServer::builder()
-        .token(TOKEN)
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("start");
+    let s = unlimited().await;
     let a = s.addr();
     let fleet = s.spawn_fleet(
         FleetSpec::new(2000, Duration::from_millis(500))
@@ -331,12 +336,7 @@ async fn batch_parent_counts_follow_thousands_of_children() {
 
 #[tokio::test]
 async fn gzip_only_when_asked_and_decodes_to_the_same_bytes() {
-    let s = MockServer::builder()
-        .token(TOKEN)
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("start");
+    let s = unlimited().await;
     let a = s.addr();
     let fleet = s.spawn_fleet(FleetSpec::new(50, Duration::from_secs(600)));
     let body = json!({ "task_ids": fleet.ids }).to_string();
@@ -383,12 +383,7 @@ async fn gzip_only_when_asked_and_decodes_to_the_same_bytes() {
 
 #[tokio::test]
 async fn gzip_bomb_inflates_past_its_size() {
-    let s = MockServer::builder()
-        .token(TOKEN)
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("start");
+    let s = unlimited().await;
     let a = s.addr();
     let inflated = 8u64 << 20;
     s.inject(
@@ -520,12 +515,7 @@ async fn faults_and_tasks_are_driven_over_the_mock_endpoints() {
 
 #[tokio::test]
 async fn mock_endpoints_report_copies_schedule_failures_and_set_the_listing_lag() {
-    let s = MockServer::builder()
-        .token(TOKEN)
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("start");
+    let s = unlimited().await;
     let a = s.addr();
     let fleet = post(
         a,
@@ -626,12 +616,7 @@ fn cli_lag_and_skew_flags_reach_the_config() {
 
 #[tokio::test]
 async fn a_clone_whose_answer_is_lost_is_journaled_with_its_original_and_copy() {
-    let s = MockServer::builder()
-        .token(TOKEN)
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("start");
+    let s = unlimited().await;
     let a = s.addr();
     let fleet = post(a, "/__mock/fleet?count=1&duration_ms=10&project=u/j")
         .await
