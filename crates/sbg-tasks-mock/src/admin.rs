@@ -12,12 +12,13 @@ use hyper::body::Incoming;
 use serde_json::{json, Value};
 
 use crate::body::MockBody;
-use crate::config::parse_duration;
+use crate::config::{parse_duration, Outcome};
 use crate::fault::{FaultSpec, Route, Scope};
 use crate::fleet::{Fleet, FleetSpec};
 use crate::journal::{AuthScheme, JournalEntry, MockStats};
 use crate::query;
 use crate::state::Shared;
+use crate::store::TaskCopy;
 use crate::sync::lock;
 
 /// The prefix of the mock's own endpoints.
@@ -99,6 +100,8 @@ fn entry_json(e: &JournalEntry) -> Value {
         "response_bytes": e.response_bytes,
         "sent_bytes": e.sent_bytes,
         "gzip": e.gzip,
+        "copy_of": e.copy_of,
+        "copy": e.copy,
     })
 }
 
@@ -113,6 +116,50 @@ pub(crate) fn fleet_json(f: &Fleet) -> Value {
         "project": f.project,
         "parent": f.parent,
         "ids": f.ids,
+    })
+}
+
+/// `completed`, `failed` or `aborted` (any case).
+fn parse_outcome(s: &str) -> Result<Outcome, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "completed" => Ok(Outcome::Completed),
+        "failed" => Ok(Outcome::Failed),
+        "aborted" => Ok(Outcome::Aborted),
+        _ => Err(format!(
+            "`outcome` is completed, failed or aborted, not {s:?}"
+        )),
+    }
+}
+
+/// The copies made by `clone`, grouped by original (in the order of their first copy):
+/// `{"copies": N, "originals": N, "orphan_drafts": N, "by_original": [{"original", "copies":
+/// [{"id", "status", "ran"}], "ran": N}]}`. An orphan draft is a copy still a DRAFT.
+pub(crate) fn copies_json(copies: &[TaskCopy]) -> Value {
+    let mut order: Vec<&str> = Vec::new();
+    let mut groups: std::collections::HashMap<&str, Vec<&TaskCopy>> = Default::default();
+    for c in copies {
+        let g = groups.entry(c.original.as_str()).or_default();
+        if g.is_empty() {
+            order.push(c.original.as_str());
+        }
+        g.push(c);
+    }
+    let by_original: Vec<Value> = order
+        .iter()
+        .map(|o| {
+            let g = &groups[o];
+            let list: Vec<Value> = g
+                .iter()
+                .map(|c| json!({"id": c.id, "status": c.status, "ran": c.ran}))
+                .collect();
+            json!({"original": o, "copies": list, "ran": g.iter().filter(|c| c.ran).count()})
+        })
+        .collect();
+    json!({
+        "copies": copies.len(),
+        "originals": order.len(),
+        "orphan_drafts": copies.iter().filter(|c| c.status == "DRAFT").count(),
+        "by_original": by_original,
     })
 }
 
@@ -236,6 +283,37 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<MockB
             shared.faults.clear();
             respond(StatusCode::OK, &json!({"cleared": true}))
         }
+        (&Method::POST, "/__mock/listing_lag") => match get("secs").map(parse_duration) {
+            Some(Ok(lag)) => {
+                shared.platform.set_listing_lag(lag);
+                respond(
+                    StatusCode::OK,
+                    &json!({"listing_lag_ms": u64::try_from(lag.as_millis()).unwrap_or(u64::MAX)}),
+                )
+            }
+            Some(Err(e)) => bad(e.to_string()),
+            None => bad("`secs` is required (seconds, or Nms)"),
+        },
+        (&Method::GET, "/__mock/copies") => respond(
+            StatusCode::OK,
+            &copies_json(&shared.platform.copies(Instant::now())),
+        ),
+        (&Method::POST, "/__mock/outcome") => {
+            match (get("id"), get("outcome").map(parse_outcome)) {
+                (Some(id), Some(Ok(outcome))) => {
+                    if shared.platform.set_outcome(id, outcome) {
+                        respond(
+                            StatusCode::OK,
+                            &json!({"id": id, "outcome": format!("{outcome:?}")}),
+                        )
+                    } else {
+                        respond(StatusCode::NOT_FOUND, &json!({"error": "no such task"}))
+                    }
+                }
+                (_, Some(Err(e))) => bad(e),
+                _ => bad("`id` and `outcome` (completed, failed or aborted) are required"),
+            }
+        }
         (&Method::GET, p) if p.starts_with("/__mock/tasks/") => {
             let id = &p["/__mock/tasks/".len()..];
             match shared.platform.task(id, Instant::now()) {
@@ -249,7 +327,10 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<MockB
             | "/__mock/stats/reset"
             | "/__mock/journal"
             | "/__mock/fleet"
-            | "/__mock/faults",
+            | "/__mock/faults"
+            | "/__mock/copies"
+            | "/__mock/outcome"
+            | "/__mock/listing_lag",
         ) => respond(
             StatusCode::METHOD_NOT_ALLOWED,
             &json!({"error": "method not allowed"}),
@@ -261,7 +342,9 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<MockB
                 "GET /__mock/journal?since=N&limit=M",
                 "GET /__mock/fleet", "POST /__mock/fleet?count=N&duration_ms=D&fail_ratio=F&seed=S&batch_parent=B&project=P",
                 "GET /__mock/faults?route=R", "POST /__mock/faults?spec=SPEC", "DELETE /__mock/faults",
-                "GET /__mock/tasks/ID",
+                "GET /__mock/tasks/ID", "GET /__mock/copies",
+                "POST /__mock/outcome?id=ID&outcome=completed|failed|aborted",
+                "POST /__mock/listing_lag?secs=S",
             ]}),
         ),
     }

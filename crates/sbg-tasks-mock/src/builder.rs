@@ -124,6 +124,27 @@ impl MockBuilder {
         self
     }
 
+    /// Skew the mock's clock by `ms` milliseconds against the clock it is driven by (the wall
+    /// clock for a server, the virtual one for a simulation): positive, the mock is ahead.
+    /// Every wall time it shows is skewed: `created_time`, `start_time`, `end_time`, the list
+    /// filters' reading of them, and `X-RateLimit-Reset`. Default 0.
+    pub fn clock_skew_ms(mut self, ms: i64) -> Self {
+        self.config.clock_skew_ms = ms;
+        self
+    }
+
+    /// Make listings lag by `lag` (default none): a change (status, start or end time, a new
+    /// task) is seen by a get and a bulk get at once, but `GET /v2/tasks` filters, sorts and
+    /// shows each task as it was `lag` ago, and does not show a task made less than `lag`
+    /// ago. The clock of a change is when the mock notices it: the first request that reads
+    /// the task (a listing reads them all) at or after the moment it happened. Also
+    /// [`MockControl::set_listing_lag`](crate::MockControl::set_listing_lag) and
+    /// `POST /__mock/listing_lag?secs=S`.
+    pub fn listing_lag(mut self, lag: Duration) -> Self {
+        self.config.listing_lag = lag;
+        self
+    }
+
     /// Worker threads of the runtime made by [`start_blocking`](Self::start_blocking) (default 2).
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.config.worker_threads = n.max(1);

@@ -132,10 +132,28 @@ pub struct MockArgs {
     /// How many requests the journal keeps (oldest dropped first).
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     pub journal_capacity: usize,
+    /// Skew the mock's clock by this many seconds (negative: behind) against the wall clock:
+    /// task times and `X-RateLimit-Reset` are skewed.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "SECS",
+        allow_hyphen_values = true
+    )]
+    pub clock_skew: f64,
+    /// Listings show each task as it was this many seconds ago (or `Nms`); gets are current.
+    #[arg(long, default_value = "0", value_name = "SECS", value_parser = parse_duration)]
+    pub listing_lag: Duration,
     /// Write the fleet's task ids to this file, one per line (the batch parent's id first,
     /// with --fleet-batch), before the base URL is printed.
     #[arg(long, value_name = "FILE")]
     pub fleet_ids_out: Option<PathBuf>,
+}
+
+/// Seconds as whole milliseconds (saturating; NaN is 0).
+fn secs_to_ms(secs: f64) -> i64 {
+    // `as` saturates and maps NaN to 0, which is what a skew wants.
+    (secs * 1000.0).round() as i64
 }
 
 impl MockArgs {
@@ -149,6 +167,8 @@ impl MockArgs {
             .schedule(self.schedule)
             .steps_total(self.steps_total)
             .journal_capacity(self.journal_capacity)
+            .clock_skew_ms(secs_to_ms(self.clock_skew))
+            .listing_lag(self.listing_lag)
             .malformed_id(if self.malformed_id_404 {
                 MalformedIdPolicy::NotFound
             } else {

@@ -166,6 +166,10 @@ pub struct MockConfig {
     pub(crate) faults: Vec<(Fault, Scope)>,
     pub(crate) worker_threads: usize,
     pub(crate) fleets: Vec<FleetSpec>,
+    /// Milliseconds the mock's clock is ahead (negative: behind) of the clock it is driven by.
+    pub(crate) clock_skew_ms: i64,
+    /// How long after a get shows a change listings show it.
+    pub(crate) listing_lag: Duration,
 }
 
 impl fmt::Debug for MockConfig {
@@ -192,6 +196,8 @@ impl fmt::Debug for MockConfig {
             .field("journal_capacity", &self.journal_capacity)
             .field("faults", &self.faults)
             .field("fleets", &self.fleets)
+            .field("clock_skew_ms", &self.clock_skew_ms)
+            .field("listing_lag", &self.listing_lag)
             .finish()
     }
 }
@@ -213,6 +219,8 @@ impl Default for MockConfig {
             faults: Vec::new(),
             worker_threads: 2,
             fleets: Vec::new(),
+            clock_skew_ms: 0,
+            listing_lag: Duration::ZERO,
         }
     }
 }

@@ -172,6 +172,18 @@ impl MockControl {
         self.shared.platform.set_outcome(id, outcome)
     }
 
+    /// Make listings lag by `lag` from now on (see
+    /// [`MockBuilder::listing_lag`](crate::MockBuilder::listing_lag)).
+    pub fn set_listing_lag(&self, lag: std::time::Duration) {
+        self.shared.platform.set_listing_lag(lag);
+    }
+
+    /// Every copy made by `clone` so far, with its status now (see [`MockPlatform::copies`];
+    /// also `GET /__mock/copies`).
+    pub fn copies(&self) -> Vec<crate::TaskCopy> {
+        self.shared.platform.copies(Instant::now())
+    }
+
     /// Count `polls` polls of a running task (and of its children) as if it had been fetched.
     /// `false` if there is no such task.
     pub fn advance(&self, id: &str, polls: u32) -> bool {

@@ -59,6 +59,11 @@ pub struct JournalEntry {
     pub sent_bytes: usize,
     /// Whether the answer was sent with `Content-Encoding: gzip`.
     pub gzip: bool,
+    /// For a `clone` that made a copy: the original's id (whatever happened to the answer
+    /// afterwards, e.g. a fault that dropped it).
+    pub copy_of: Option<String>,
+    /// For a `clone` that made a copy: the copy's id.
+    pub copy: Option<String>,
 }
 
 /// A short stable name for a token, so that a journal, stats and logs can tell tokens apart

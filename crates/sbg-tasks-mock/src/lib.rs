@@ -20,6 +20,17 @@
 //!   a lone `batch_input` or `batch_by` 400/7023; bodies that are not JSON 400/90009. The
 //!   crate README lists every status and code.
 //! - List filters `batch` and `origin_id`; create with `batch=false` switches batching off.
+//! - `GET /v2/tasks` with the documented meaning: `project`, `status`, `parent` and the
+//!   inclusive `created_`/`started_`/`ended_` `from`/`to` ranges, `order_by` (`created_time`,
+//!   `start_time`, `name`, `end_time`, `created_by`; else 400) and `order`, `offset`/`limit`
+//!   (at most 100), `X-Total-Matching-Query`, `fields`. Timestamps have 1-second precision:
+//!   answers show whole seconds and filters compare at whole seconds.
+//! - Listing lag ([`MockBuilder::listing_lag`], [`MockControl::set_listing_lag`]): gets see a
+//!   change at once, listings only that long after the mock noticed it. Clock skew
+//!   ([`MockBuilder::clock_skew_ms`]) of task times and `X-RateLimit-Reset`.
+//! - Copies: [`MockControl::copies`] ([`TaskCopy`]) and `GET /__mock/copies` report each
+//!   clone's original and fate; a clone's [`JournalEntry`] names both. Tasks scheduled to end
+//!   FAILED: [`MockControl::set_outcome`], `POST /__mock/outcome`, a fleet's `fail_ratio`.
 //! - Query parameters `fields` (comma list, `_all`), `batch`, `use_interruptible_instances`,
 //!   `action`, `origin_id`.
 //! - Authentication with `X-SBG-Auth-Token` or `Authorization: Bearer`; 401/90001 otherwise.
@@ -35,7 +46,8 @@
 //!   requests, 429s, requests by route, body bytes before and after compression; also
 //!   [`MockControl::stats`]), `POST /__mock/stats/reset`, `GET /__mock/journal?since=N&limit=M`
 //!   (also [`MockControl::journal_since`]), `GET`/`POST /__mock/fleet`, `GET`/`POST`/`DELETE
-//!   /__mock/faults` and `GET /__mock/tasks/ID` (also [`MockControl::faults`], [`inject`](MockControl::inject), [`task`](MockControl::task)).
+//!   /__mock/faults`, `GET /__mock/tasks/ID`, `GET /__mock/copies`, `POST /__mock/outcome`,
+//!   `POST /__mock/listing_lag` (also [`MockControl::faults`], [`inject`](MockControl::inject), [`task`](MockControl::task)).
 //! - Fleets ([`FleetSpec`], [`MockControl::spawn_fleet`], [`MockBuilder::fleet`], CLI
 //!   `--fleet N --fleet-duration SECS`): thousands of tasks that move QUEUED → RUNNING →
 //!   COMPLETED/FAILED on a seeded wall-time schedule, optionally the children of one batch
@@ -115,6 +127,7 @@ pub use journal::{token_fingerprint, AuthScheme, JournalEntry, MockStats, TokenS
 pub use platform::MockPlatform;
 pub use rng::SplitMix;
 pub use serde_json;
+pub use store::TaskCopy;
 
 /// The crate README's example, compiled as a doctest so it cannot rot.
 #[doc = include_str!("../README.md")]

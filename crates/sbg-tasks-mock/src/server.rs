@@ -72,6 +72,8 @@ pub(crate) async fn handle(
         response_bytes: 0,
         sent_bytes: 0,
         gzip: false,
+        copy_of: None,
+        copy: None,
     };
     match &fault {
         Some(Fault::DropBeforeRead) => {
@@ -119,6 +121,10 @@ pub(crate) async fn handle(
             entry.counted = seen.counted;
             entry.authorized = seen.user.is_some();
             entry.user = seen.user;
+            if let Some((original, copy)) = seen.copy {
+                entry.copy_of = Some(original);
+                entry.copy = Some(copy);
+            }
             answer
         }
     };

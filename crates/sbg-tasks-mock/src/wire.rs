@@ -28,6 +28,7 @@ pub(crate) fn proxy_page(status: StatusCode) -> Answer {
         content_type: "text/html",
         rate: None,
         total: None,
+        copy: None,
     }
 }
 

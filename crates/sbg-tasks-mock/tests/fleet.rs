@@ -35,6 +35,16 @@ async fn raw(
     (head, out[split..].to_vec())
 }
 
+/// A server with the test token and no rate limit.
+async fn unlimited() -> MockServer {
+    MockServer::builder()
+        .token(TOKEN)
+        .no_rate_limit()
+        .start()
+        .await
+        .expect("start")
+}
+
 fn gunzip(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     GzDecoder::new(b).read_to_end(&mut out).expect("gzip");
@@ -284,12 +294,7 @@ async fn fleet_tasks_reach_their_end_states_over_time() {
 
 #[tokio::test]
 async fn batch_parent_counts_follow_thousands_of_children() {
-    let s = MockServer::builder()
-        .token(TOKEN)
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("start");
+    let s = unlimited().await;
     let a = s.addr();
     let fleet = s.spawn_fleet(
         FleetSpec::new(2000, Duration::from_millis(500))
@@ -331,12 +336,7 @@ async fn batch_parent_counts_follow_thousands_of_children() {
 
 #[tokio::test]
 async fn gzip_only_when_asked_and_decodes_to_the_same_bytes() {
-    let s = MockServer::builder()
-        .token(TOKEN)
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("start");
+    let s = unlimited().await;
     let a = s.addr();
     let fleet = s.spawn_fleet(FleetSpec::new(50, Duration::from_secs(600)));
     let body = json!({ "task_ids": fleet.ids }).to_string();
@@ -383,12 +383,7 @@ async fn gzip_only_when_asked_and_decodes_to_the_same_bytes() {
 
 #[tokio::test]
 async fn gzip_bomb_inflates_past_its_size() {
-    let s = MockServer::builder()
-        .token(TOKEN)
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("start");
+    let s = unlimited().await;
     let a = s.addr();
     let inflated = 8u64 << 20;
     s.inject(
@@ -516,4 +511,145 @@ async fn faults_and_tasks_are_driven_over_the_mock_endpoints() {
         before,
         "mock endpoints are not journaled"
     );
+}
+
+#[tokio::test]
+async fn mock_endpoints_report_copies_schedule_failures_and_set_the_listing_lag() {
+    let s = unlimited().await;
+    let a = s.addr();
+    let fleet = post(
+        a,
+        "/__mock/fleet?count=2&duration_ms=50&fail_ratio=0&project=u/e",
+    )
+    .await
+    .json();
+    let ids: Vec<String> = fleet["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|v| v.as_str().expect("id").to_owned())
+        .collect();
+    // Scheduled to fail: the first one ends FAILED although the fleet's ratio is 0.
+    let r = post(a, &format!("/__mock/outcome?id={}&outcome=failed", ids[0])).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        post(
+            a,
+            "/__mock/outcome?id=00000000-0000-0000-0000-000000000000&outcome=failed"
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        post(a, &format!("/__mock/outcome?id={}&outcome=maybe", ids[0]))
+            .await
+            .status,
+        400
+    );
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(
+        get(a, &format!("/v2/tasks/{}", ids[0])).await.json()["status"],
+        "FAILED"
+    );
+    assert_eq!(
+        get(a, &format!("/v2/tasks/{}", ids[1])).await.json()["status"],
+        "COMPLETED"
+    );
+    // Two copies of the failed one, one run; the report groups them and counts the orphan.
+    let c1 = post(a, &format!("/v2/tasks/{}/actions/clone?action=run", ids[0]))
+        .await
+        .json();
+    let c2 = post(a, &format!("/v2/tasks/{}/actions/clone", ids[0]))
+        .await
+        .json();
+    let report = get(a, "/__mock/copies").await.json();
+    assert_eq!(report["copies"], 2);
+    assert_eq!(report["originals"], 1);
+    assert_eq!(report["orphan_drafts"], 1);
+    let group = &report["by_original"][0];
+    assert_eq!(group["original"], ids[0].as_str());
+    assert_eq!(group["ran"], 1);
+    assert_eq!(group["copies"][0]["id"], c1["id"]);
+    assert_eq!(group["copies"][1]["id"], c2["id"]);
+    assert_eq!(group["copies"][1]["status"], "DRAFT");
+    assert_eq!(s.copies().len(), 2);
+    // Listing lag set at run time: a new task is not listed until it has passed.
+    let r = post(a, "/__mock/listing_lag?secs=3600").await;
+    assert_eq!(r.json()["listing_lag_ms"], 3_600_000);
+    assert_eq!(post(a, "/__mock/listing_lag?secs=soon").await.status, 400);
+    let c3 = post(a, &format!("/v2/tasks/{}/actions/clone", ids[1]))
+        .await
+        .json();
+    let listed = get(a, "/v2/tasks?project=u/e&limit=100").await.json();
+    let listed: Vec<&str> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id"))
+        .collect();
+    assert!(listed.contains(&ids[0].as_str()));
+    assert!(!listed.contains(&c3["id"].as_str().expect("id")));
+    assert_eq!(
+        get(a, &format!("/v2/tasks/{}", c3["id"].as_str().expect("id")))
+            .await
+            .status,
+        200
+    );
+    s.set_listing_lag(Duration::ZERO);
+    assert_eq!(s.platform().listing_lag(), Duration::ZERO);
+}
+
+#[test]
+fn cli_lag_and_skew_flags_reach_the_config() {
+    use clap::Parser;
+    use sbg_tasks_mock::cli::MockArgs;
+    let args = MockArgs::try_parse_from(["x", "--listing-lag", "30", "--clock-skew", "-5.5"])
+        .expect("args");
+    assert_eq!(args.listing_lag, Duration::from_secs(30));
+    let dbg = format!("{:?}", args.builder().config());
+    assert!(dbg.contains("clock_skew_ms: -5500"), "{dbg}");
+    assert!(dbg.contains("listing_lag: 30s"), "{dbg}");
+    assert!(MockArgs::try_parse_from(["x", "--listing-lag", "soon"]).is_err());
+    assert!(MockArgs::try_parse_from(["x", "--clock-skew", "ahead"]).is_err());
+}
+
+#[tokio::test]
+async fn a_clone_whose_answer_is_lost_is_journaled_with_its_original_and_copy() {
+    let s = unlimited().await;
+    let a = s.addr();
+    let fleet = post(a, "/__mock/fleet?count=1&duration_ms=10&project=u/j")
+        .await
+        .json();
+    let original = fleet["ids"][0].as_str().expect("id").to_owned();
+    // The platform makes the copy, then the connection drops before the answer is sent.
+    s.inject(Fault::DropAfterRead, Scope::RouteNext(Route::CloneTask, 1));
+    let lost = try_send(
+        a,
+        "POST",
+        &format!("/v2/tasks/{original}/actions/clone"),
+        Auth::X(TOKEN),
+        None,
+    )
+    .await;
+    assert!(lost.is_err(), "the answer was dropped");
+    let copies = s.copies();
+    assert_eq!(copies.len(), 1);
+    assert_eq!(copies[0].original, original);
+    let entry = s
+        .journal()
+        .into_iter()
+        .find(|e| e.route == Route::CloneTask)
+        .expect("clone journaled");
+    assert_eq!(entry.copy_of.as_deref(), Some(original.as_str()));
+    assert_eq!(entry.copy.as_deref(), Some(copies[0].id.as_str()));
+    let over_http = get(a, "/__mock/journal").await.json();
+    let e = over_http["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["copy"].is_string())
+        .expect("clone entry")
+        .clone();
+    assert_eq!(e["copy_of"], original.as_str());
 }

@@ -11,7 +11,7 @@ use super::{Answer, MockPlatform, Params, Target};
 use crate::api_error::{codes, ApiError};
 use crate::query;
 use crate::ratelimit::RateInfo;
-use crate::store::{CloneOpts, DraftAction, Fields, ListQuery, RunOpts};
+use crate::store::{whole_seconds, CloneOpts, DraftAction, Fields, ListQuery, RunOpts, ORDER_BY};
 use crate::sync::lock;
 
 /// Most ids a bulk call takes (the platform's bulk limit).
@@ -87,7 +87,9 @@ impl MockPlatform {
                         };
                         let mut store = lock(&self.store);
                         let new = store.clone_task(id, &opts, user, now)?;
-                        Ok(ok(store.view(&new, &params.fields(), now)?))
+                        let mut a = ok(store.view(&new, &params.fields(), now)?);
+                        a.copy = Some((id.clone(), new));
+                        Ok(a)
                     }
                     "abort" => {
                         let mut store = lock(&self.store);
@@ -210,9 +212,30 @@ impl MockPlatform {
             ("start_time", "started_from", "started_to"),
             ("end_time", "ended_from", "ended_to"),
         ] {
-            let (f, t) = (params.get(from), params.get(to));
+            let bound = |k: &str| -> Result<Option<i64>, ApiError> {
+                params
+                    .get(k)
+                    .map(|v| {
+                        whole_seconds(v).ok_or_else(|| {
+                            ApiError::bad_request(format!(
+                                "Bad request: `{k}` must be a date and time such as 2016-04-07T11:04:42Z."
+                            ))
+                        })
+                    })
+                    .transpose()
+            };
+            let (f, t) = (bound(from)?, bound(to)?);
             if f.is_some() || t.is_some() {
-                ranges.push((field, f.map(str::to_owned), t.map(str::to_owned)));
+                ranges.push((field, f, t));
+            }
+        }
+        let order_by = params.get("order_by");
+        if let Some(o) = order_by {
+            if !ORDER_BY.contains(&o) {
+                return Err(ApiError::bad_request(format!(
+                    "Bad request: `order_by` is one of {}.",
+                    ORDER_BY.join(", ")
+                )));
             }
         }
         let q = ListQuery {
@@ -222,7 +245,7 @@ impl MockPlatform {
             batch: params.bool("batch")?,
             origin_id: params.get("origin_id").map(str::to_owned),
             ranges,
-            order_by: params.get("order_by").map(str::to_owned),
+            order_by: order_by.map(str::to_owned),
             desc,
             offset,
             limit,

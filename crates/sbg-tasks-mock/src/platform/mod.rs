@@ -8,7 +8,7 @@ mod route;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
@@ -21,7 +21,7 @@ use crate::config::{MalformedIdPolicy, MockConfig, Outcome, RunPlan};
 use crate::error::MockError;
 use crate::fleet::{Fleet, FleetSpec};
 use crate::ratelimit::{Limiter, RateInfo};
-use crate::store::{is_uuid, Store, StoreConfig};
+use crate::store::{is_uuid, Store, StoreConfig, TaskCopy};
 use crate::sync::lock;
 
 pub(crate) use route::{auth_of, classify, Params, Target};
@@ -33,6 +33,8 @@ pub(crate) struct Answer {
     pub(crate) content_type: &'static str,
     pub(crate) rate: Option<RateInfo>,
     pub(crate) total: Option<usize>,
+    /// (original, copy) when the call made a copy (`clone`).
+    pub(crate) copy: Option<(String, String)>,
 }
 
 impl Answer {
@@ -42,6 +44,7 @@ impl Answer {
             body,
             content_type: "application/json; charset=utf-8",
             rate: None,
+            copy: None,
             total: None,
         }
     }
@@ -84,6 +87,8 @@ impl Answer {
 pub(crate) struct Seen {
     pub(crate) counted: bool,
     pub(crate) user: Option<String>,
+    /// (original, copy) when the call made a copy.
+    pub(crate) copy: Option<(String, String)>,
 }
 
 /// A request as the platform reads it: its route, query, token and body.
@@ -100,7 +105,8 @@ pub(crate) struct Call<'a> {
 /// virtual-time simulation drives the same model (same windows, same lifecycle, same bodies).
 ///
 /// Instants are mapped to wall time (`created_time`, `X-RateLimit-Reset`, ...) through the
-/// pair given to [`new`](Self::new): `origin` stands for `wall`.
+/// pair given to [`new`](Self::new): `origin` stands for `wall` (plus the config's clock
+/// skew, [`MockBuilder::clock_skew_ms`](crate::MockBuilder::clock_skew_ms)).
 pub struct MockPlatform {
     base_url: String,
     /// token → user; empty: any non-empty token is accepted as `mock-user`.
@@ -128,6 +134,13 @@ impl MockPlatform {
     /// whose wall time is `wall`; the config's fleets start at `origin`.
     pub fn new(config: &MockConfig, base_url: &str, origin: Instant, wall: SystemTime) -> Self {
         let base_url = base_url.trim_end_matches('/').to_owned();
+        let skew = Duration::from_millis(config.clock_skew_ms.unsigned_abs());
+        let wall = if config.clock_skew_ms >= 0 {
+            wall.checked_add(skew)
+        } else {
+            wall.checked_sub(skew)
+        }
+        .unwrap_or(wall);
         let mut store = Store::new(StoreConfig {
             schedule: config.schedule,
             steps_total: config.steps_total,
@@ -136,6 +149,7 @@ impl MockPlatform {
             serve_malformed: config.serve_malformed_examples,
             base_instant: origin,
             base_wall: OffsetDateTime::from(wall),
+            listing_lag: config.listing_lag,
         });
         if config.seed_examples {
             store.seed_examples();
@@ -194,7 +208,8 @@ impl MockPlatform {
 
     /// Insert (or replace) a task, as [`insert_task`](Self::insert_task), already run at
     /// `started`: QUEUED until `plan`'s running moment, RUNNING until its end, then its
-    /// outcome, whatever the schedule.
+    /// outcome, whatever the schedule. Its `created_time` and `start_time` are `started`'s
+    /// wall time unless the task gives them.
     pub fn insert_running(
         &self,
         task: Value,
@@ -231,6 +246,25 @@ impl MockPlatform {
     /// is no such task.
     pub fn advance(&self, id: &str, polls: u32, now: Instant) -> bool {
         lock(&self.store).advance(id, polls, now)
+    }
+
+    /// Make listings lag by `lag` from now on (see
+    /// [`MockBuilder::listing_lag`](crate::MockBuilder::listing_lag)); tasks as they are when
+    /// it changes are listed at once.
+    pub fn set_listing_lag(&self, lag: Duration) {
+        lock(&self.store).set_listing_lag(lag);
+    }
+
+    /// The current listing lag.
+    pub fn listing_lag(&self) -> Duration {
+        lock(&self.store).listing_lag()
+    }
+
+    /// Every copy made by `clone` so far, in the order made, with its status at `now`: what a
+    /// test reads to check that each original has exactly one copy that ran and that no
+    /// orphan DRAFT remains. A copy deleted as a DRAFT stays listed, as `DELETED`.
+    pub fn copies(&self, now: Instant) -> Vec<TaskCopy> {
+        lock(&self.store).copies(now)
     }
 
     /// Make a fleet (see [`FleetSpec`]) whose clock starts at `now`.
@@ -331,6 +365,7 @@ impl MockPlatform {
             }
         };
         answer.rate = rate;
+        seen.copy.clone_from(&answer.copy);
         (answer, seen)
     }
 }

@@ -150,6 +150,9 @@ impl Store {
             draft.insert("use_interruptible_instances".into(), i.into());
         }
         let new = self.add_draft(draft, user, now);
+        if let Some(r) = self.tasks.get_mut(&new) {
+            r.copy_of = Some(id.to_owned());
+        }
         if opts.action == DraftAction::Run {
             self.run(&new, RunOpts::default(), user, now)?;
         }

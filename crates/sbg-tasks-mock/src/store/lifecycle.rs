@@ -37,6 +37,16 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// When a run's wall-time plan or schedule ends it (`None` for a poll-driven run, which ends
+/// at the poll that finishes it): its `end_time`, however late the mock notices it.
+fn scheduled_end(schedule: Schedule, run: &RunState) -> Option<Instant> {
+    match (run.plan, schedule) {
+        (Some((_, end_at)), _) => run.started.checked_add(end_at),
+        (None, Schedule::WallTime(_)) => run.started.checked_add(run.finish_after),
+        (None, Schedule::Polls(_)) => None,
+    }
+}
+
 fn phase_of(schedule: Schedule, run: &RunState, now: Instant) -> Phase {
     let s = run.steps_total;
     if let Some((running_at, end_at)) = run.plan {
@@ -229,8 +239,10 @@ impl Store {
             return;
         };
         if rec.children.is_empty() {
+            let lag = self.ctx.cfg.listing_lag;
             if let Some(rec) = self.tasks.get_mut(id) {
                 Self::apply_single(&self.ctx, rec, now);
+                rec.note_listed(lag, now);
             }
             return;
         }
@@ -241,6 +253,7 @@ impl Store {
         for c in &children {
             if let Some(child) = self.tasks.get_mut(c) {
                 Self::apply_single(&self.ctx, child, now);
+                child.note_listed(self.ctx.cfg.listing_lag, now);
                 let i = match child.status() {
                     "QUEUED" => 0,
                     "RUNNING" => 1,
@@ -257,6 +270,7 @@ impl Store {
         }
         if let Some(rec) = self.tasks.get_mut(id) {
             Self::apply_parent(&self.ctx, rec, now, counts, all_done, cents);
+            rec.note_listed(self.ctx.cfg.listing_lag, now);
         }
     }
 
@@ -359,7 +373,7 @@ impl Store {
                 if run.running_since.is_none() {
                     run.running_since = Some(now);
                 }
-                run.ended = Some(now);
+                run.ended = Some(scheduled_end(schedule, run).map_or(now, |e| e.min(now)));
                 match outcome {
                     Outcome::Completed => {
                         run.steps_completed = run.steps_total;

@@ -1,9 +1,11 @@
 //! `GET /v2/tasks`: filters, order and paging.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use super::fields::Fields;
 use super::{Store, TaskRecord};
@@ -20,6 +22,23 @@ const STATUSES: &[&str] = &[
     "ABORTED",
     "FAILED",
 ];
+
+/// What `order_by` may name.
+pub(crate) const ORDER_BY: &[&str] = &[
+    "created_time",
+    "start_time",
+    "name",
+    "end_time",
+    "created_by",
+];
+
+/// A timestamp (RFC 3339) as whole Unix seconds: the platform's 1-second precision, so
+/// `11:04:42.9Z` is `11:04:42Z`. `None` when it is not RFC 3339.
+pub(crate) fn whole_seconds(s: &str) -> Option<i64> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(OffsetDateTime::unix_timestamp)
+}
 
 /// Is the task a batch parent (`batch: true`)?
 fn is_batch(body: &Map<String, Value>) -> bool {
@@ -38,6 +57,43 @@ fn origin_of(body: &Map<String, Value>) -> Option<&str> {
     }
 }
 
+/// The members whose change makes a new version for lagging listings.
+const LISTED_KEYS: &[&str] = &["status", "start_time", "end_time", "name"];
+
+impl TaskRecord {
+    /// With a listing lag, remember the task as it is at `now` if listings have not seen
+    /// this version yet; without one, forget what was remembered.
+    pub(super) fn note_listed(&mut self, lag: Duration, now: Instant) {
+        if lag.is_zero() {
+            if !self.listed.is_empty() {
+                self.listed.clear();
+            }
+            return;
+        }
+        let same = self.listed.back().is_some_and(|(_, seen)| {
+            LISTED_KEYS
+                .iter()
+                .all(|k| seen.get(*k) == self.body.get(*k))
+        });
+        if !same {
+            self.listed.push_back((Some(now), self.body.clone()));
+        }
+    }
+
+    /// The task as a listing at `now` sees it with `lag`: the latest version noticed at or
+    /// before `now - lag` (older ones are dropped); `None` if there is none yet.
+    fn listed_at(&mut self, lag: Duration, now: Instant) -> Option<&Map<String, Value>> {
+        if lag.is_zero() {
+            return Some(&self.body);
+        }
+        let cutoff = now.checked_sub(lag);
+        let visible = |at: &Option<Instant>| at.is_none_or(|t| cutoff.is_some_and(|c| t <= c));
+        let last = self.listed.iter().rposition(|(at, _)| visible(at))?;
+        self.listed.drain(..last);
+        self.listed.front().map(|(_, b)| b)
+    }
+}
+
 /// Filters and paging of a list.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ListQuery {
@@ -48,8 +104,8 @@ pub(crate) struct ListQuery {
     pub(crate) batch: Option<bool>,
     /// Only tasks made by this origin (an automation run).
     pub(crate) origin_id: Option<String>,
-    /// (field, from, to)
-    pub(crate) ranges: Vec<(&'static str, Option<String>, Option<String>)>,
+    /// (field, from, to): inclusive bounds in whole Unix seconds.
+    pub(crate) ranges: Vec<(&'static str, Option<i64>, Option<i64>)>,
     pub(crate) order_by: Option<String>,
     pub(crate) desc: bool,
     pub(crate) offset: usize,
@@ -58,6 +114,22 @@ pub(crate) struct ListQuery {
 }
 
 impl Store {
+    /// Listings lag by `lag` from now on; every task as it is now is listed at once.
+    pub(crate) fn set_listing_lag(&mut self, lag: Duration) {
+        self.ctx.cfg.listing_lag = lag;
+        for r in self.tasks.values_mut() {
+            r.listed.clear();
+            if !lag.is_zero() {
+                r.listed.push_back((None, r.body.clone()));
+            }
+        }
+    }
+
+    /// How long listings lag.
+    pub(crate) fn listing_lag(&self) -> Duration {
+        self.ctx.cfg.listing_lag
+    }
+
     /// `GET /v2/tasks`: the page's items and the total matching.
     pub(crate) fn list(
         &mut self,
@@ -76,23 +148,27 @@ impl Store {
         for id in self.ids() {
             self.refresh(&id, now);
         }
-        let mut matching: Vec<&TaskRecord> = self
+        let lag = self.ctx.cfg.listing_lag;
+        let mut matching: Vec<(&Map<String, Value>, u64)> = self
             .tasks
-            .values()
-            .filter(|r| {
-                let s = |k: &str| r.body.get(k).and_then(Value::as_str);
+            .values_mut()
+            .filter_map(|r| {
+                let seq = r.seq;
+                r.listed_at(lag, now).map(|b| (b, seq))
+            })
+            .filter(|(body, _)| {
+                let s = |k: &str| body.get(k).and_then(Value::as_str);
                 q.project.as_deref().is_none_or(|p| s("project") == Some(p))
                     && q.status.as_deref().is_none_or(|p| s("status") == Some(p))
                     && q.parent.as_deref().is_none_or(|p| s("parent") == Some(p))
-                    && q.batch.is_none_or(|b| is_batch(&r.body) == b)
+                    && q.batch.is_none_or(|b| is_batch(body) == b)
                     && q.origin_id
                         .as_deref()
-                        .is_none_or(|o| origin_of(&r.body) == Some(o))
-                    && q.ranges.iter().all(|(field, from, to)| match s(field) {
-                        None => false,
-                        Some(v) => {
-                            from.as_deref().is_none_or(|f| v >= f)
-                                && to.as_deref().is_none_or(|t| v <= t)
+                        .is_none_or(|o| origin_of(body) == Some(o))
+                    && q.ranges.iter().all(|(field, from, to)| {
+                        match s(field).and_then(whole_seconds) {
+                            None => false,
+                            Some(v) => from.is_none_or(|f| v >= f) && to.is_none_or(|t| v <= t),
                         }
                     })
             })
@@ -100,9 +176,19 @@ impl Store {
         let order_by = q.order_by.clone();
         matching.sort_by(|a, b| {
             let primary = match &order_by {
+                Some(k) if k.ends_with("_time") => {
+                    // Times compare at the platform's precision (whole seconds); a task
+                    // without one (not started, not ended) sorts first.
+                    let key = |r: &(&Map<String, Value>, u64)| {
+                        r.0.get(k.as_str())
+                            .and_then(Value::as_str)
+                            .and_then(whole_seconds)
+                    };
+                    key(a).cmp(&key(b))
+                }
                 Some(k) => {
-                    let key = |r: &TaskRecord| {
-                        r.body.get(k.as_str()).map(|v| {
+                    let key = |r: &(&Map<String, Value>, u64)| {
+                        r.0.get(k.as_str()).map(|v| {
                             v.as_str()
                                 .map(str::to_owned)
                                 .unwrap_or_else(|| v.to_string())
@@ -112,7 +198,7 @@ impl Store {
                 }
                 None => std::cmp::Ordering::Equal,
             };
-            primary.then(a.seq.cmp(&b.seq))
+            primary.then(a.1.cmp(&b.1))
         });
         if q.desc {
             matching.reverse();
@@ -122,12 +208,12 @@ impl Store {
             .into_iter()
             .skip(q.offset)
             .take(q.limit)
-            .map(|r| match &q.fields {
-                Some(f) => Value::Object(f.filter(&r.body)),
+            .map(|(body, _)| match &q.fields {
+                Some(f) => Value::Object(f.filter(body)),
                 None => {
                     let mut m = Map::new();
                     for k in ["href", "id", "name"] {
-                        if let Some(v) = r.body.get(k) {
+                        if let Some(v) = body.get(k) {
                             m.insert(k.into(), v.clone());
                         }
                     }

@@ -17,7 +17,7 @@ mod pricing;
 mod seed;
 mod validation;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -32,7 +32,22 @@ use lifecycle::RunState;
 pub(crate) use actions::RunOpts;
 pub(crate) use drafts::{CloneOpts, DraftAction};
 pub(crate) use fields::Fields;
-pub(crate) use listing::ListQuery;
+pub(crate) use listing::{whole_seconds, ListQuery, ORDER_BY};
+
+/// A copy made by `POST /v2/tasks/{id}/actions/clone`, as
+/// [`MockPlatform::copies`](crate::MockPlatform::copies) reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TaskCopy {
+    /// The id of the task it is a copy of.
+    pub original: String,
+    /// The copy's id.
+    pub id: String,
+    /// Its status now, or `DELETED` if it was deleted (as a DRAFT).
+    pub status: String,
+    /// Was it run (it is no longer a DRAFT)?
+    pub ran: bool,
+}
 
 struct TaskRecord {
     body: Map<String, Value>,
@@ -45,6 +60,11 @@ struct TaskRecord {
     run: Option<RunState>,
     outcome: Option<Outcome>,
     children: Vec<String>,
+    /// The original this task is a copy (clone) of.
+    copy_of: Option<String>,
+    /// With a listing lag: the task as listings see it, from the instant each version was
+    /// noticed (`None`: since before the lag was switched on), oldest first.
+    listed: VecDeque<(Option<Instant>, Map<String, Value>)>,
     seq: u64,
 }
 
@@ -58,6 +78,8 @@ impl TaskRecord {
             run: None,
             outcome: None,
             children: Vec::new(),
+            copy_of: None,
+            listed: VecDeque::new(),
             seq,
         }
     }
@@ -97,6 +119,8 @@ pub(crate) struct StoreConfig {
     pub(crate) serve_malformed: bool,
     pub(crate) base_instant: Instant,
     pub(crate) base_wall: OffsetDateTime,
+    /// How long after a change listings show it (see `listing`).
+    pub(crate) listing_lag: Duration,
 }
 
 struct Ctx {
@@ -121,6 +145,8 @@ pub(crate) struct Store {
     tasks: HashMap<String, TaskRecord>,
     next_seq: u64,
     fleets: Vec<crate::fleet::Fleet>,
+    /// Copies deleted (as DRAFTs), with the `seq` they had: `copies` still counts them.
+    deleted_copies: Vec<(u64, TaskCopy)>,
 }
 
 /// Is `s` a UUID in its hyphenated form?
@@ -139,6 +165,7 @@ impl Store {
             tasks: HashMap::new(),
             next_seq: 0,
             fleets: Vec::new(),
+            deleted_copies: Vec::new(),
         }
     }
 
@@ -168,6 +195,15 @@ impl Store {
             Some(_) => return Err("`id` must be a non-empty string".into()),
         };
         body.insert("href".into(), Value::String(self.ctx.href(&id)));
+        if let Some((_, started)) = plan {
+            // A run has begun: its times, unless given (as fleet tasks get them).
+            let start = self.ctx.wall(started);
+            for k in ["created_time", "start_time"] {
+                if !body.contains_key(k) {
+                    body.insert(k.into(), start.clone().into());
+                }
+            }
+        }
         let mut rec = TaskRecord::new(body, 0);
         if let Some((plan, started)) = plan {
             let mut run = self.new_run(started, self.steps_of(&rec.body), 0);
@@ -200,6 +236,35 @@ impl Store {
     pub(crate) fn snapshot(&mut self, id: &str, now: Instant) -> Option<Value> {
         self.refresh(id, now);
         self.tasks.get(id).map(|r| Value::Object(r.body.clone()))
+    }
+
+    /// Every copy made by `clone`, in the order they were made, with its status at `now`
+    /// (`DELETED` for a copy deleted as a DRAFT).
+    pub(crate) fn copies(&mut self, now: Instant) -> Vec<TaskCopy> {
+        let ids: Vec<String> = self
+            .ids()
+            .into_iter()
+            .filter(|id| self.tasks.get(id).is_some_and(|r| r.copy_of.is_some()))
+            .collect();
+        let mut out: Vec<(u64, TaskCopy)> = ids
+            .into_iter()
+            .filter_map(|id| {
+                self.refresh(&id, now);
+                let r = self.tasks.get(&id)?;
+                Some((
+                    r.seq,
+                    TaskCopy {
+                        original: r.copy_of.clone()?,
+                        status: r.status().to_owned(),
+                        ran: r.status() != "DRAFT",
+                        id,
+                    },
+                ))
+            })
+            .collect();
+        out.extend(self.deleted_copies.iter().cloned());
+        out.sort_by_key(|(seq, _)| *seq);
+        out.into_iter().map(|(_, c)| c).collect()
     }
 
     /// `GET /v2/tasks/{id}`: counts a poll, then answers.

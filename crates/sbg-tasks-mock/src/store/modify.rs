@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::drafts::{batch_not_together, check_batch};
 use super::fields::Fields;
 use super::validation::validate;
-use super::Store;
+use super::{Store, TaskCopy};
 use crate::api_error::{codes, ApiError};
 
 /// `execution_settings` members and the JSON type each takes (null is always accepted).
@@ -302,7 +302,17 @@ impl Store {
                 "Only DRAFT tasks can be deleted.",
             ));
         }
-        self.tasks.remove(id);
+        if let Some(rec) = self.tasks.remove(id) {
+            if let Some(original) = rec.copy_of {
+                let copy = TaskCopy {
+                    original,
+                    id: id.to_owned(),
+                    status: "DELETED".to_owned(),
+                    ran: false,
+                };
+                self.deleted_copies.push((rec.seq, copy));
+            }
+        }
         Ok(())
     }
 }
