@@ -22,19 +22,21 @@
 //! | [`Call`] ([`call`]) | one call of any [`Endpoint`](crate::Endpoint), retries, budget, probe | none | the answer |
 //! | [`Run`] ([`call`]) | run → `7007` (already running) → get, as one call | none | the task |
 //! | [`BulkGet`] ([`call`]) | any number of ids, 100 a request | none | one item per id |
-//! | [`Wait`] ([`wait`]) | one task until it ends, polls shared by concurrent waits | [`Progress`](wait::Progress) | the ended task |
+//! | [`Wait`] ([`wait`]) | one task until it ends: its id followed on the client's shared [`Watcher`](watch::Watcher) | [`Progress`](wait::Progress) | the ended task |
 //! | [`WaitMany`] ([`wait`]) | `wait_any` / `wait_all` over the [`Watcher`](watch::Watcher) | none | what ended, what is pending |
 //! | [`Watch`] ([`watch`]) | many tasks with bulk gets, batch children | [`WatchEvent`](watch::WatchEvent) or an error | `()` |
 //! | [`List`] ([`pager`]) | every page of a listing, lazily | one [`Task`](crate::Task) each | `Ok(())` or the first error |
 //! | [`BulkWorker`] ([`bulk`]) | one of the N workers of a bulk action over its shared queue | [`BulkEvent`](bulk::BulkEvent): records, progress, outcomes | `()` (the report: [`BulkHandle::finish`]) |
 //!
 //! Under them: [`retry`] (when to try again), [`budget`] (the rate-limit window),
-//! [`watch::Watcher`] (bulk sweeps), [`pager::Pager`] (offsets that survive a changing list).
+//! [`watch::Watcher`] (the one polling mechanism: bulk sweeps for watches, followed ids for
+//! waits), [`pager::Pager`] (offsets that survive a changing list).
 //!
 //! # Shared state
 //!
 //! [`Shared`] is what the concurrent operations of one client share: the rate-limit
-//! [`Budget`](budget::Budget) and the waits' coalesced polls. A driver keeps it in one
+//! [`Budget`](budget::Budget) and the [`Watcher`](watch::Watcher) the waits follow their ids
+//! on (concurrent waits share its requests). A driver keeps it in one
 //! `Mutex`, locks it only around [`Operation::step`] and [`Operation::on_answer`] (never across
 //! I/O or a sleep), and wakes its sleepers after each answer.
 //!

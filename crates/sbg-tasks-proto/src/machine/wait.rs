@@ -1,11 +1,13 @@
 //! Waiting for tasks to end: [`Wait`] (one task, with progress) and [`WaitMany`]
 //! (`wait_any` / `wait_all`), as [`Operation`]s.
 //!
-//! Concurrent [`Wait`]s of one client share their polls through [`Shared`]: the wait that
-//! polls next also refreshes every other waited-for task due within half its interval, in one
-//! bulk get, and those waits use that answer instead of a request of their own. A single
-//! wait polls its task alone (`GET /tasks/{id}`). [`WaitMany`] follows its tasks with a
-//! [`Watcher`] (bulk gets of 100 ids in the budget's watch lane).
+//! A [`Wait`] follows its id on the client's shared [`Watcher`] (in [`Shared`]); its
+//! interval and backoff set when the id is next due. When due, it uses a task the watcher
+//! fetched since its last look, or sleeps while another wait's request is in flight, or leads
+//! the watcher's next request: its id and every other followed id due within half its
+//! interval, in one bulk get, or `GET /tasks/{id}` when it is due alone (the fast path).
+//! [`WaitMany`] follows its tasks with a [`Watcher`] of its own (bulk sweeps of 100 ids in
+//! the budget's watch lane).
 //!
 //! A wait polls at [`WaitPolicy::interval`], each interval [`WaitPolicy::backoff`] times the
 //! one before up to [`WaitPolicy::max_interval`], for at most [`WaitPolicy::timeout`].
@@ -17,7 +19,7 @@ use super::call::Call;
 use super::watch::{WatchEvent, WatchWant, Watcher};
 use super::{over, InFlight as _, Now, Operation, Reply, Settings, Shared, Step};
 use crate::endpoint::Lane;
-use crate::endpoints::bulk_get::{BulkGetTasks, BulkItemError, MAX_BULK_IDS};
+use crate::endpoints::bulk_get::{BulkGetTasks, BulkItemError};
 use crate::endpoints::get_task::GetTask;
 use crate::error::ClientError;
 use crate::id::TaskId;
@@ -260,7 +262,7 @@ impl<'a> Wait<'a> {
         result: Result<Task, ClientError>,
         shared: &mut Shared,
     ) -> Step<Progress, Result<Task, ClientError>> {
-        shared.waits.unregister(&self.id);
+        shared.waits.unfollow(&self.id);
         self.phase = Phase::Over;
         Step::Done(result)
     }
@@ -274,32 +276,32 @@ impl Operation for Wait<'_> {
         loop {
             match &mut self.phase {
                 Phase::Start => {
-                    shared.waits.register(&self.id, now.mono);
+                    shared.waits.follow(&self.id, now.mono);
                     self.state = WaitState::new(self.policy.clone(), now.mono);
                     self.since = now.mono;
                     self.phase = Phase::Fresh;
                 }
                 Phase::Fresh => {
-                    if let Some(task) = shared.waits.fresh(&self.id, self.since) {
+                    if let Some(task) = shared.waits.latest(&self.id, self.since) {
                         let task = task.clone();
                         return self.polled(task, now);
                     }
-                    if shared.waits.busy() {
+                    if shared.waits.in_flight() {
                         // Another wait's poll is in flight: its answer wakes this one.
                         return Step::SleepUntil(now.mono + self.policy.interval);
                     }
                     let lookahead = self.policy.interval / 2;
-                    let ids = shared
-                        .waits
-                        .lead(&self.id, now.mono, lookahead, MAX_BULK_IDS);
-                    self.phase = if ids.len() == 1 {
-                        let get = GetTask::new(self.id.clone());
-                        Phase::One {
+                    self.phase = match shared.waits.lead(&self.id, now.mono, lookahead) {
+                        WatchWant::Get(get) => Phase::One {
                             call: Call::owned(self.settings, get),
                             led: true,
-                        }
-                    } else {
-                        Phase::Many(Call::owned(self.settings, BulkGetTasks::new(ids)))
+                        },
+                        WatchWant::Bulk(bulk) => Phase::Many(Call::owned(self.settings, bulk)),
+                        // `lead` asks for one of the two.
+                        _ => Phase::One {
+                            call: Call::owned(self.settings, GetTask::new(self.id.clone())),
+                            led: true,
+                        },
                     };
                 }
                 Phase::One { call, led } => {
@@ -312,7 +314,7 @@ impl Operation for Wait<'_> {
                             Ok(a) => vec![(self.id.clone(), a.value.clone())],
                             Err(_) => Vec::new(),
                         };
-                        shared.waits.finish(fetched, now.mono);
+                        shared.waits.on_polled(fetched, now.mono);
                     }
                     return match answer {
                         Ok(a) => self.polled(a.value, now),
@@ -336,7 +338,7 @@ impl Operation for Wait<'_> {
                         .iter()
                         .find(|(asked, _)| *asked == self.id)
                         .map(|(_, t)| t.clone());
-                    shared.waits.finish(fetched, now.mono);
+                    shared.waits.on_polled(fetched, now.mono);
                     if let Err(e) = answer {
                         return self.end(Err(e), shared);
                     }
@@ -388,16 +390,16 @@ impl Operation for Wait<'_> {
             Phase::One { mut call, led } => {
                 call.abandon(shared);
                 if led {
-                    shared.waits.finish(Vec::new(), Duration::ZERO);
+                    shared.waits.on_polled(Vec::new(), Duration::ZERO);
                 }
             }
             Phase::Many(mut call) => {
                 call.abandon(shared);
-                shared.waits.finish(Vec::new(), Duration::ZERO);
+                shared.waits.on_polled(Vec::new(), Duration::ZERO);
             }
             _ => {}
         }
-        shared.waits.unregister(&self.id);
+        shared.waits.unfollow(&self.id);
     }
 }
 

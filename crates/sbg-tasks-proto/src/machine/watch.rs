@@ -59,6 +59,7 @@ use std::time::Duration;
 use super::call::Call;
 use super::{Now, Operation, Reply, Settings, Shared, Step};
 use crate::endpoint::{Answer, Lane};
+use crate::endpoints::get_task::GetTask;
 use crate::endpoints::{
     BulkGetTasks, BulkItemError, BulkTasks, ListTasks, PageLimit, MAX_BULK_IDS,
 };
@@ -169,6 +170,9 @@ impl WatchEvent {
 pub(crate) enum WatchWant {
     /// Send this bulk get (in the budget's watch lane), then call [`Watcher::on_bulk`].
     Bulk(BulkGetTasks),
+    /// The fast path of [`Watcher::lead`]: one id is due, alone; get it with
+    /// `GET /tasks/{id}` and hand the task to [`Watcher::on_polled`].
+    Get(GetTask),
     /// Send this listing of a batch parent's ended children, then call
     /// [`Watcher::on_children`].
     Children(Box<ListTasks>),
@@ -186,6 +190,13 @@ struct Tracked {
     steps: Option<(u64, u64)>,
     counts: Option<BatchCounts>,
     refreshed: Option<Duration>,
+    /// The waits following it by [`Watcher::follow`] (0: followed by [`Watcher::add`] only).
+    followers: usize,
+    /// When it is next due, as its waiters set it ([`Watcher::set_due`]); `None`: due by
+    /// `refreshed + min_interval` (the sweep order of [`Watcher::next_request`]).
+    due: Option<Duration>,
+    /// The task as last fetched for its waiters, and when (kept only for followed ids).
+    latest: Option<(Duration, Task)>,
 }
 
 #[derive(Debug, Clone)]
@@ -262,6 +273,9 @@ impl Watcher {
                         steps: None,
                         counts: None,
                         refreshed: None,
+                        followers: 0,
+                        due: None,
+                        latest: None,
                     },
                 );
                 fresh.push(id);
@@ -312,6 +326,95 @@ impl Watcher {
         let mut it = self.tasks.values().filter_map(|t| t.refreshed);
         let first = it.next()?;
         Some(it.fold((first, first), |(lo, hi), t| (lo.min(t), hi.max(t))))
+    }
+
+    /// A wait follows `id` from `now` on (reference-counted: the id is followed until its
+    /// last [`Watcher::unfollow`]); it is due at once.
+    /// (Not queued for [`Watcher::next_request`]'s sweeps: a followed id is due by its
+    /// waiters' [`Watcher::set_due`].)
+    pub(crate) fn follow(&mut self, id: &TaskId, now: Duration) {
+        let t = self.tasks.entry(id.clone()).or_insert(Tracked {
+            status: None,
+            steps: None,
+            counts: None,
+            refreshed: None,
+            followers: 0,
+            due: None,
+            latest: None,
+        });
+        t.followers += 1;
+        t.due = Some(t.due.map_or(now, |d| d.min(now)));
+    }
+
+    /// A wait that followed `id` is over: the last one stops following it.
+    pub(crate) fn unfollow(&mut self, id: &TaskId) {
+        let Some(t) = self.tasks.get_mut(id) else {
+            return;
+        };
+        t.followers = t.followers.saturating_sub(1);
+        if t.followers == 0 {
+            self.remove(id);
+        }
+    }
+
+    /// A waiter of `id` wants it next at `due` (its own interval and backoff).
+    pub(crate) fn set_due(&mut self, id: &TaskId, due: Duration) {
+        if let Some(t) = self.tasks.get_mut(id) {
+            t.due = Some(due);
+        }
+    }
+
+    /// The task of a followed `id` as fetched after `since`, if a request did.
+    pub(crate) fn latest(&self, id: &TaskId, since: Duration) -> Option<&Task> {
+        let (at, task) = self.tasks.get(id)?.latest.as_ref()?;
+        (*at > since).then_some(task)
+    }
+
+    /// Whether a request is in flight (its answer is not handed back yet).
+    pub(crate) fn in_flight(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// The next request, led by a waiter of `id` at `now`: `id` first, then the other
+    /// followed ids due before `now + lookahead`, soonest first (100 at most), in one bulk
+    /// get; or, when `id` is the only one, the fast path [`WatchWant::Get`]. Hand the tasks
+    /// fetched to [`Watcher::on_polled`].
+    pub(crate) fn lead(&mut self, id: &TaskId, now: Duration, lookahead: Duration) -> WatchWant {
+        let mut others: Vec<(Duration, &TaskId)> = self
+            .tasks
+            .iter()
+            .filter_map(|(other, t)| Some((t.due?, other)))
+            .filter(|(due, other)| *other != id && *due <= now + lookahead)
+            .collect();
+        others.sort();
+        let mut ids = vec![id.clone()];
+        ids.extend(
+            others
+                .into_iter()
+                .take(MAX_BULK_IDS - 1)
+                .map(|(_, other)| other.clone()),
+        );
+        self.requests += 1;
+        let want = if ids.len() == 1 {
+            WatchWant::Get(GetTask::new(id.clone()))
+        } else {
+            WatchWant::Bulk(BulkGetTasks::new(ids.clone()))
+        };
+        self.in_flight = Some(InFlight::Bulk(ids));
+        want
+    }
+
+    /// The tasks fetched at `now` by the request of [`Watcher::lead`]: each followed id
+    /// keeps its latest task for its waiters. Nothing fetched (the request failed or was
+    /// abandoned): the waiters poll again themselves.
+    pub(crate) fn on_polled(&mut self, fetched: Vec<(TaskId, Task)>, now: Duration) {
+        for (id, task) in fetched {
+            if let Some(t) = self.tasks.get_mut(&id) {
+                t.refreshed = Some(now);
+                t.latest = Some((now, task));
+            }
+        }
+        self.in_flight = None;
     }
 
     /// The next event, if any.
@@ -669,6 +772,44 @@ mod tests {
 
     fn ids(n: usize) -> Vec<TaskId> {
         (0..n).map(|i| format!("t{i}").parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn followed_ids_are_due_as_their_waiters_say_and_one_due_alone_is_a_plain_get() {
+        let mut w = Watcher::new(WatcherPolicy::default().with_follow_children(false));
+        let [a, b, c] = [&ids(3)[0], &ids(3)[1], &ids(3)[2]].map(Clone::clone);
+        w.follow(&a, at(0));
+        // Alone: the fast path.
+        let WatchWant::Get(get) = w.lead(&a, at(0), Duration::from_secs(2)) else {
+            panic!("a get of one id");
+        };
+        assert_eq!(get.id(), &a);
+        assert!(w.in_flight());
+        let task: Task = serde_json::from_str(r#"{"id":"t0","status":"RUNNING"}"#).unwrap();
+        w.on_polled(vec![(a.clone(), task)], at(1));
+        assert!(!w.in_flight());
+        assert!(w.latest(&a, at(0)).is_some());
+        assert!(
+            w.latest(&a, at(1)).is_none(),
+            "not fresher than a look at 1 s"
+        );
+        // Two more waiters: b due within the lookahead rides along, c (due later) does not.
+        w.follow(&b, at(1));
+        w.follow(&c, at(1));
+        w.set_due(&b, at(3));
+        w.set_due(&c, at(9));
+        let WatchWant::Bulk(bulk) = w.lead(&a, at(2), Duration::from_secs(2)) else {
+            panic!("a bulk get");
+        };
+        assert_eq!(bulk.ids(), [a.clone(), b.clone()]);
+        w.on_polled(Vec::new(), at(2));
+        // Followed until the last waiter of an id leaves.
+        w.follow(&a, at(2));
+        w.unfollow(&a);
+        assert!(w.contains(&a));
+        w.unfollow(&a);
+        assert!(!w.contains(&a));
+        assert_eq!(w.len(), 2);
     }
 
     /// A platform answering each id with `status_of(id)` (`None`: unknown id).
