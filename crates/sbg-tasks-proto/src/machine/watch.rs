@@ -184,7 +184,8 @@ pub(crate) enum WatchWant {
     Done,
 }
 
-#[derive(Debug, Clone)]
+/// Nothing seen yet, followed by no wait.
+#[derive(Debug, Clone, Default)]
 struct Tracked {
     status: Option<TaskStatus>,
     steps: Option<(u64, u64)>,
@@ -266,18 +267,7 @@ impl Watcher {
         let mut fresh = Vec::new();
         for id in ids {
             if !self.tasks.contains_key(&id) {
-                self.tasks.insert(
-                    id.clone(),
-                    Tracked {
-                        status: None,
-                        steps: None,
-                        counts: None,
-                        refreshed: None,
-                        followers: 0,
-                        due: None,
-                        latest: None,
-                    },
-                );
+                self.tasks.insert(id.clone(), Tracked::default());
                 fresh.push(id);
             }
         }
@@ -333,15 +323,7 @@ impl Watcher {
     /// (Not queued for [`Watcher::next_request`]'s sweeps: a followed id is due by its
     /// waiters' [`Watcher::set_due`].)
     pub(crate) fn follow(&mut self, id: &TaskId, now: Duration) {
-        let t = self.tasks.entry(id.clone()).or_insert(Tracked {
-            status: None,
-            steps: None,
-            counts: None,
-            refreshed: None,
-            followers: 0,
-            due: None,
-            latest: None,
-        });
+        let t = self.tasks.entry(id.clone()).or_default();
         t.followers += 1;
         t.due = Some(t.due.map_or(now, |d| d.min(now)));
     }
