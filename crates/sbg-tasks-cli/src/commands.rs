@@ -19,8 +19,8 @@ use sbg_tasks_proto::{Decoding, GetTask, RerunTask, RunTask, TaskId};
 
 use crate::backend::Client;
 use crate::cli::{
-    CreateArgs, GetArgs, IdArgs, ListArgs, ParseArgs, RateLimitArgs, RerunArgs, RunArgs, RunFlags,
-    WaitArgs,
+    CreateArgs, GetArgs, IdArgs, ListArgs, OutArgs, ParseArgs, RateLimitArgs, RerunArgs, RunArgs,
+    RunFlags, WaitArgs,
 };
 use crate::error::CliError;
 use crate::output::{self, out, print_task, report_lines, warn_report};
@@ -175,16 +175,16 @@ fn run_options(flags: &RunFlags) -> Result<RunOptions, CliError> {
 }
 
 /// `run`.
-pub(crate) fn run(client: &Client, args: &RunArgs) -> Result<(), CliError> {
-    let call = RunTask::new(task_id(&args.id)?).options(run_options(&args.options)?);
+pub(crate) fn run(client: &Client, id: &str, args: &RunArgs) -> Result<(), CliError> {
+    let call = RunTask::new(task_id(id)?).options(run_options(&args.options)?);
     let answer = client.run(&call).map_err(from_client)?;
     warn_answer(client, &answer.report);
     print_task(&answer.value, args.out.json)
 }
 
 /// `rerun`.
-pub(crate) fn rerun(client: &Client, args: &RerunArgs) -> Result<(), CliError> {
-    let call = RerunTask::new(task_id(&args.id)?)
+pub(crate) fn rerun(client: &Client, id: &str, args: &RerunArgs) -> Result<(), CliError> {
+    let call = RerunTask::new(task_id(id)?)
         .run(args.run)
         .options(run_options(&args.options)?);
     let answer = client.rerun(&call).map_err(from_client)?;
@@ -193,12 +193,12 @@ pub(crate) fn rerun(client: &Client, args: &RerunArgs) -> Result<(), CliError> {
 }
 
 /// `abort`.
-pub(crate) fn abort(client: &Client, args: &IdArgs) -> Result<(), CliError> {
+pub(crate) fn abort(client: &Client, id: &str, out: &OutArgs) -> Result<(), CliError> {
     let answer = client
-        .abort(&AbortTask::new(task_id(&args.id)?))
+        .abort(&AbortTask::new(task_id(id)?))
         .map_err(from_client)?;
     warn_answer(client, &answer.report);
-    print_task(&answer.value, args.out.json)
+    print_task(&answer.value, out.json)
 }
 
 /// A progress display for `wait`: a bar on a terminal, nothing (or one line per poll) elsewhere.
