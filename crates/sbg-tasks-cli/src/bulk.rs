@@ -40,10 +40,18 @@ pub(crate) enum Target {
     Many(Selection),
 }
 
-/// A status from the command line (`failed` or `FAILED`).
+/// A status from the command line (`failed` or `FAILED`): one the platform knows (a listing
+/// by an unknown word would select nothing, or be refused).
 pub(crate) fn status_arg(flag: &str, s: &str) -> Result<TaskStatus, CliError> {
-    serde_json::from_value(Value::String(s.to_ascii_uppercase()))
-        .map_err(|e| CliError::Usage(format!("invalid {flag} {s:?}: {e}")))
+    let status: TaskStatus = serde_json::from_value(Value::String(s.to_ascii_uppercase()))
+        .map_err(|e| CliError::Usage(format!("invalid {flag} {s:?}: {e}")))?;
+    if status.is_terminal() || status.is_active() || status == TaskStatus::Draft {
+        return Ok(status);
+    }
+    Err(CliError::Usage(format!(
+        "invalid {flag} {s:?}: one of DRAFT, CREATING, QUEUED, RUNNING, ABORTING, COMPLETED, \
+         ABORTED, FAILED"
+    )))
 }
 
 fn time_arg(flag: &str, s: Option<&str>) -> Result<Option<TimeBound>, CliError> {
@@ -502,7 +510,7 @@ fn dry_run(
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let time = report.plan.time_at(window, now, budget.policy().window);
+    let time = report.plan.time_at(window, now, budget.window_len());
     let finished: HashSet<&TaskId> = report.outcomes.iter().map(TaskOutcome::original).collect();
     let text = if out_args.json {
         let v = plan_json(action, &report.plan, &finished, window, time, started);
