@@ -16,6 +16,10 @@ Exit codes:
      `watch`, `wait` of several ids: an id the platform does not know
   4  network failure or timeout (connection refused, TLS, connection cut, `wait --timeout`)
   5  `wait`, `watch`: a task (or a followed batch task's child) ended FAILED or ABORTED
+Bulk actions (rerun, run, abort, delete, update of several tasks): 0 when every task was done
+or skipped, 3 when a task failed with an answer of the platform, 4 when the failures were
+network failures only, 1 when the journal cannot be read or written, 2 for a --journal of
+another action.
 
 Configuration (first found wins):
   token:    --token, $SB_AUTH_TOKEN, `auth_token` of the profile
