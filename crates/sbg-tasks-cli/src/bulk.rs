@@ -25,8 +25,8 @@ use sbg_tasks_proto::{ProjectId, TaskId};
 use serde_json::{json, Value};
 
 use crate::backend::Client;
-use crate::cli::{BulkFlags, OutArgs, Select};
-use crate::commands::{from_client, task_id};
+use crate::cli::{BulkFlags, OutArgs, Targets};
+use crate::commands::{from_client, status_arg, task_id};
 use crate::error::CliError;
 use crate::output::out;
 
@@ -40,16 +40,15 @@ pub(crate) enum Target {
     Many(Selection),
 }
 
-/// A status from the command line (`failed` or `FAILED`): one the platform knows (a listing
-/// by an unknown word would select nothing, or be refused).
-pub(crate) fn status_arg(flag: &str, s: &str) -> Result<TaskStatus, CliError> {
-    let status: TaskStatus = serde_json::from_value(Value::String(s.to_ascii_uppercase()))
-        .map_err(|e| CliError::Usage(format!("invalid {flag} {s:?}: {e}")))?;
+/// The `--status` of a bulk selection: one the platform knows (a listing by an unknown word
+/// would select nothing, or be refused).
+fn known_status(s: &str) -> Result<TaskStatus, CliError> {
+    let status = status_arg(s)?;
     if status.is_terminal() || status.is_active() || status == TaskStatus::Draft {
         return Ok(status);
     }
     Err(CliError::Usage(format!(
-        "invalid {flag} {s:?}: one of DRAFT, CREATING, QUEUED, RUNNING, ABORTING, COMPLETED, \
+        "invalid --status {s:?}: one of DRAFT, CREATING, QUEUED, RUNNING, ABORTING, COMPLETED, \
          ABORTED, FAILED"
     )))
 }
@@ -77,11 +76,12 @@ impl BulkFlags {
 
 /// What the ids and selection flags ask for. Every mistake is a usage error, found before
 /// any configuration is read.
-pub(crate) fn target(
-    ids: &[String],
-    select: &Select,
-    flags: &BulkFlags,
-) -> Result<Target, CliError> {
+pub(crate) fn target(targets: &Targets) -> Result<Target, CliError> {
+    let Targets {
+        ids,
+        select,
+        bulk: flags,
+    } = targets;
     let scope = match (&select.project, &select.parent) {
         (Some(p), _) => {
             Some(Scope::Project(p.parse::<ProjectId>().map_err(|e| {
@@ -102,7 +102,7 @@ pub(crate) fn target(
                 "--status and the time bounds select with --project or --parent".to_owned(),
             ));
         }
-        return match ids {
+        return match ids.as_slice() {
             [id] if !flags.any() => Ok(Target::One(id.clone())),
             [] => Err(CliError::Usage(
                 "give a task id, several, or --project/--parent with --status".to_owned(),
@@ -116,7 +116,7 @@ pub(crate) fn target(
         CliError::Usage("--project and --parent select the tasks in a --status".to_owned())
     })?;
     let listing = Listing::new(scope)
-        .status(status_arg("--status", status)?)
+        .status(known_status(status)?)
         .created(
             time_arg("--created-from", select.created_from.as_deref())?,
             time_arg("--created-to", select.created_to.as_deref())?,
@@ -642,6 +642,7 @@ fn plan_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::Select;
 
     #[test]
     fn the_state_directory_follows_the_variables_in_order() {
@@ -677,10 +678,17 @@ mod tests {
     #[test]
     fn one_id_without_a_bulk_flag_is_the_single_task_command() {
         let id = "08c5ce64-1551-4b7d-b054-63a1517bc7bb".to_owned();
+        let of = |ids: &[String], select: &Select, bulk: &BulkFlags| {
+            target(&Targets {
+                ids: ids.to_vec(),
+                select: select.clone(),
+                bulk: bulk.clone(),
+            })
+        };
         let none = BulkFlags::default();
         let select = Select::default();
         assert!(matches!(
-            target(std::slice::from_ref(&id), &select, &none),
+            of(std::slice::from_ref(&id), &select, &none),
             Ok(Target::One(ref s)) if *s == id
         ));
         let dry = BulkFlags {
@@ -688,7 +696,7 @@ mod tests {
             ..BulkFlags::default()
         };
         assert!(matches!(
-            target(std::slice::from_ref(&id), &select, &dry),
+            of(std::slice::from_ref(&id), &select, &dry),
             Ok(Target::Many(Selection::Ids(ref v))) if v.len() == 1
         ));
         let status_only = Select {
@@ -696,7 +704,7 @@ mod tests {
             ..Select::default()
         };
         assert!(matches!(
-            target(std::slice::from_ref(&id), &status_only, &none),
+            of(std::slice::from_ref(&id), &status_only, &none),
             Err(CliError::Usage(_))
         ));
         let bad_time = Select {
@@ -705,7 +713,7 @@ mod tests {
             created_from: Some("yesterday".to_owned()),
             ..Select::default()
         };
-        match target(&[], &bad_time, &none) {
+        match of(&[], &bad_time, &none) {
             Err(CliError::Usage(m)) => assert!(m.contains("--created-from"), "{m}"),
             other => panic!("{other:?}"),
         }
@@ -713,7 +721,7 @@ mod tests {
             created_from: Some("2026-01-31T00:00:00Z".to_owned()),
             ..bad_time
         };
-        match target(&[], &good, &none) {
+        match of(&[], &good, &none) {
             Ok(Target::Many(Selection::Listing(l))) => {
                 assert_eq!(l.status, Some(TaskStatus::Failed));
                 assert!(l.created_from.is_some() && l.created_to.is_none());

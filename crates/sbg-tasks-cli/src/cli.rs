@@ -196,13 +196,8 @@ pub(crate) struct RunFlags {
 #[derive(Debug, Args)]
 #[command(after_help = BULK_HELP, after_long_help = BULK_HELP)]
 pub(crate) struct RunArgs {
-    /// The task id (a DRAFT); several ids are a bulk action.
-    #[arg(value_name = "ID", required_unless_present_any = ["project", "parent"])]
-    pub(crate) ids: Vec<String>,
     #[command(flatten)]
-    pub(crate) select: Select,
-    #[command(flatten)]
-    pub(crate) bulk: BulkFlags,
+    pub(crate) target: Targets,
     #[command(flatten)]
     pub(crate) options: RunFlags,
     #[command(flatten)]
@@ -215,17 +210,12 @@ pub(crate) struct RunArgs {
 #[derive(Debug, Args)]
 #[command(after_help = BULK_HELP, after_long_help = BULK_HELP)]
 pub(crate) struct RerunArgs {
-    /// The task to copy; several ids are a bulk action.
-    #[arg(value_name = "ID", required_unless_present_any = ["project", "parent"])]
-    pub(crate) ids: Vec<String>,
+    #[command(flatten)]
+    pub(crate) target: Targets,
     /// Run the copy at once (one task: `action=run`; a bulk action: each copy is made a
     /// DRAFT, recorded, then run).
     #[arg(long)]
     pub(crate) run: bool,
-    #[command(flatten)]
-    pub(crate) select: Select,
-    #[command(flatten)]
-    pub(crate) bulk: BulkFlags,
     #[command(flatten)]
     pub(crate) options: RunFlags,
     #[command(flatten)]
@@ -351,6 +341,18 @@ pub(crate) struct IdArgs {
 #[derive(Debug, Args)]
 #[command(after_help = BULK_HELP, after_long_help = BULK_HELP)]
 pub(crate) struct ActArgs {
+    #[command(flatten)]
+    pub(crate) target: Targets,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// What a command that has a bulk form acts on: one task id (the single-task command), or
+/// several, or a listing; and how a bulk action runs.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct Targets {
     /// The task id; several ids are a bulk action.
     #[arg(value_name = "ID", required_unless_present_any = ["project", "parent"])]
     pub(crate) ids: Vec<String>,
@@ -358,10 +360,6 @@ pub(crate) struct ActArgs {
     pub(crate) select: Select,
     #[command(flatten)]
     pub(crate) bulk: BulkFlags,
-    #[command(flatten)]
-    pub(crate) out: OutArgs,
-    #[command(flatten)]
-    pub(crate) net: NetArgs,
 }
 
 /// The tasks a bulk action selects by listing.
@@ -401,8 +399,9 @@ pub(crate) struct BulkFlags {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub(crate) concurrency: Option<u16>,
     /// Bulk: how many more times a task whose request failed (after the request's own
-    /// retries) is tried, counted over resumes (default 0). A rerun copy that ran and
-    /// ended FAILED is not rerun again.
+    /// retries) is tried, counted over resumes (default 0): the same command run again with
+    /// a higher N tries the failed tasks again. A rerun copy that ran and ended FAILED is not
+    /// rerun again (its run succeeded).
     #[arg(long, value_name = "N")]
     pub(crate) retries: Option<u32>,
     /// Bulk: list the selection and print the plan (the tasks, the requests it will spend,
@@ -515,13 +514,8 @@ pub(crate) struct ListArgs {
 #[derive(Debug, Args)]
 #[command(after_help = UPDATE_HELP, after_long_help = UPDATE_HELP)]
 pub(crate) struct UpdateArgs {
-    /// The task id; several ids are a bulk action.
-    #[arg(value_name = "ID", required_unless_present_any = ["project", "parent"])]
-    pub(crate) ids: Vec<String>,
     #[command(flatten)]
-    pub(crate) select: Select,
-    #[command(flatten)]
-    pub(crate) bulk: BulkFlags,
+    pub(crate) target: Targets,
     /// The new name (the one change allowed once a task is no longer a DRAFT).
     #[arg(long)]
     pub(crate) name: Option<String>,

@@ -52,6 +52,13 @@ pub(crate) fn task_id(s: &str) -> Result<TaskId, CliError> {
     TaskId::new(s).map_err(|e| CliError::Usage(format!("invalid task id {s:?}: {e}")))
 }
 
+/// A status from the command line (`running` or `RUNNING`); a word the model does not know
+/// is kept, as the platform may know it.
+pub(crate) fn status_arg(s: &str) -> Result<TaskStatus, CliError> {
+    serde_json::from_value(serde_json::Value::String(s.to_ascii_uppercase()))
+        .map_err(|e| CliError::Usage(format!("invalid --status: {e}")))
+}
+
 pub(crate) fn fields(s: Option<&str>) -> Result<Option<Fields>, CliError> {
     s.map(|f| {
         f.parse::<Fields>()
@@ -385,10 +392,7 @@ pub(crate) fn list(client: &Client, args: &ListArgs) -> Result<(), CliError> {
         );
     }
     if let Some(s) = &args.status {
-        let status: TaskStatus =
-            serde_json::from_value(serde_json::Value::String(s.to_ascii_uppercase()))
-                .map_err(|e| CliError::Usage(format!("invalid --status: {e}")))?;
-        call = call.status(status);
+        call = call.status(status_arg(s)?);
     }
     if let Some(p) = &args.parent {
         call = call.parent(task_id(p)?);

@@ -54,6 +54,11 @@ fn status(mock: &MockHandle, id: &str) -> Option<String> {
         .map(|t| t["status"].as_str().unwrap_or("").to_owned())
 }
 
+/// The binary with `args` against `mock` over the blocking transport.
+fn blocking(home: &Home, mock: &MockHandle, args: &[&str]) -> std::process::Output {
+    sbg(home, &net(mock, "blocking", args))
+}
+
 /// The JSON objects of stdout, one a line.
 fn lines(o: &std::process::Output) -> Vec<Value> {
     stdout(o)
@@ -144,20 +149,17 @@ fn a_dry_run_prints_the_plan_and_changes_nothing() {
     let mock = bare_mock();
     let home = Home::new();
     let ids = drafts(&mock, "me/dry", 3);
-    let o = sbg(
+    let o = blocking(
         &home,
-        &net(
-            &mock,
-            "blocking",
-            &[
-                "delete",
-                "--project",
-                "me/dry",
-                "--status",
-                "DRAFT",
-                "--dry-run",
-            ],
-        ),
+        &mock,
+        &[
+            "delete",
+            "--project",
+            "me/dry",
+            "--status",
+            "DRAFT",
+            "--dry-run",
+        ],
     );
     assert_code(&o, 0);
     let out = stdout(&o);
@@ -212,22 +214,19 @@ fn a_dry_run_at_a_spent_budget_says_how_long_the_plan_takes() {
         .unwrap();
     let home = Home::new();
     let (project, _, _) = failed(&mock, 5, false);
-    let o = sbg(
+    let o = blocking(
         &home,
-        &net(
-            &mock,
-            "blocking",
-            &[
-                "rerun",
-                "--project",
-                &project,
-                "--status",
-                "FAILED",
-                "--run",
-                "--dry-run",
-                "--json",
-            ],
-        ),
+        &mock,
+        &[
+            "rerun",
+            "--project",
+            &project,
+            "--status",
+            "FAILED",
+            "--run",
+            "--dry-run",
+            "--json",
+        ],
     );
     assert_code(&o, 0);
     let plan: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -245,16 +244,12 @@ fn a_dry_run_at_a_spent_budget_says_how_long_the_plan_takes() {
 fn run_update_delete_and_abort_act_on_what_they_select_and_skip_the_rest() {
     let mock = bare_mock();
     let home = Home::new();
-    let b = "blocking";
     // run: the DRAFTs of a project.
     let to_run = drafts(&mock, "me/run", 2);
-    let o = sbg(
+    let o = blocking(
         &home,
-        &net(
-            &mock,
-            b,
-            &["run", "--project", "me/run", "--status", "DRAFT"],
-        ),
+        &mock,
+        &["run", "--project", "me/run", "--status", "DRAFT"],
     );
     assert_code(&o, 0);
     for id in &to_run {
@@ -272,23 +267,20 @@ fn run_update_delete_and_abort_act_on_what_they_select_and_skip_the_rest() {
     }
     // update: rename the DRAFTs of a project, with the single-task command's flags.
     let to_name = drafts(&mock, "me/upd", 2);
-    let o = sbg(
+    let o = blocking(
         &home,
-        &net(
-            &mock,
-            b,
-            &[
-                "update",
-                "--project",
-                "me/upd",
-                "--status",
-                "DRAFT",
-                "--name",
-                "renamed",
-                "--input",
-                "threads=9",
-            ],
-        ),
+        &mock,
+        &[
+            "update",
+            "--project",
+            "me/upd",
+            "--status",
+            "DRAFT",
+            "--name",
+            "renamed",
+            "--input",
+            "threads=9",
+        ],
     );
     assert_code(&o, 0);
     for id in &to_name {
@@ -298,13 +290,10 @@ fn run_update_delete_and_abort_act_on_what_they_select_and_skip_the_rest() {
     }
     // delete: the DRAFTs of a project.
     let to_delete = drafts(&mock, "me/del", 3);
-    let o = sbg(
+    let o = blocking(
         &home,
-        &net(
-            &mock,
-            b,
-            &["delete", "--project", "me/del", "--status", "DRAFT"],
-        ),
+        &mock,
+        &["delete", "--project", "me/del", "--status", "DRAFT"],
     );
     assert_code(&o, 0);
     assert!(to_delete.iter().all(|id| mock.task(id).is_none()));
@@ -314,7 +303,7 @@ fn run_update_delete_and_abort_act_on_what_they_select_and_skip_the_rest() {
     let mut args = vec!["abort", "--json"];
     args.extend(running.ids.iter().map(String::as_str));
     args.push(&done[0]);
-    let o = sbg(&home, &net(&mock, b, &args));
+    let o = blocking(&home, &mock, &args);
     assert_code(&o, 0);
     let out = lines(&o);
     assert_eq!(out.len(), 3);
@@ -329,13 +318,10 @@ fn run_update_delete_and_abort_act_on_what_they_select_and_skip_the_rest() {
     assert_eq!(skipped["status"], "FAILED");
     // rerun without --run: each copy stays a DRAFT.
     let (project, _, originals) = failed(&mock, 2, false);
-    let o = sbg(
+    let o = blocking(
         &home,
-        &net(
-            &mock,
-            b,
-            &["rerun", "--project", &project, "--status", "failed"],
-        ),
+        &mock,
+        &["rerun", "--project", &project, "--status", "failed"],
     );
     assert_code(&o, 0);
     let copies = mock.copies();
@@ -346,13 +332,10 @@ fn run_update_delete_and_abort_act_on_what_they_select_and_skip_the_rest() {
     }
     // abort --project P --status QUEUED.
     let queued = mock.spawn_fleet(FleetSpec::new(3, Duration::from_secs(600)));
-    let o = sbg(
+    let o = blocking(
         &home,
-        &net(
-            &mock,
-            b,
-            &["abort", "--project", &queued.project, "--status", "QUEUED"],
-        ),
+        &mock,
+        &["abort", "--project", &queued.project, "--status", "QUEUED"],
     );
     assert_code(&o, 0);
     for id in &queued.ids {
@@ -366,7 +349,7 @@ fn the_single_task_forms_are_unchanged_and_bulk_mistakes_are_usage_errors() {
     let home = Home::new();
     let id = drafts(&mock, "me/one", 1).remove(0);
     // One id, no bulk flag: the task itself is printed, as before.
-    let o = sbg(&home, &net(&mock, "blocking", &["run", &id, "--json"]));
+    let o = blocking(&home, &mock, &["run", &id, "--json"]);
     assert_code(&o, 0);
     let task: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(task["id"], id.as_str());
@@ -414,7 +397,6 @@ fn the_single_task_forms_are_unchanged_and_bulk_mistakes_are_usage_errors() {
 fn exit_codes_tell_api_failures_from_network_ones_and_a_journal_of_another_action() {
     let mock = bare_mock();
     let home = Home::new();
-    let b = "blocking";
     // The platform refuses every run: each task failed with its answer, exit 3.
     let ids = drafts(&mock, "me/api", 2);
     mock.inject(
@@ -424,7 +406,7 @@ fn exit_codes_tell_api_failures_from_network_ones_and_a_journal_of_another_actio
         },
         Scope::Route(Route::RunTask),
     );
-    let o = sbg(&home, &net(&mock, b, &["run", "--json", &ids[0], &ids[1]]));
+    let o = blocking(&home, &mock, &["run", "--json", &ids[0], &ids[1]]);
     assert_code(&o, 3);
     for l in lines(&o) {
         assert_eq!(l["outcome"], "failed");
@@ -437,16 +419,25 @@ fn exit_codes_tell_api_failures_from_network_ones_and_a_journal_of_another_actio
         stderr(&o)
     );
     mock.clear_faults();
+    // The same command again: failed for good, nothing sent; with --retries 1 they are
+    // tried again (the journal is the same: --retries is not part of the action).
+    let runs = mock.requests_to(Route::RunTask);
+    let o = blocking(&home, &mock, &["run", "--json", &ids[0], &ids[1]]);
+    assert_code(&o, 3);
+    assert_eq!(mock.requests_to(Route::RunTask), runs);
+    let o = blocking(&home, &mock, &["run", "--retries", "1", &ids[0], &ids[1]]);
+    assert_code(&o, 0);
+    assert_eq!(mock.requests_to(Route::RunTask), runs + 2);
+    assert!(ids
+        .iter()
+        .all(|id| status(&mock, id).as_deref() != Some("DRAFT")));
     // Every connection to run is cut: network failures only, exit 4.
     let ids = drafts(&mock, "me/net", 1);
     mock.inject(Fault::DropBeforeRead, Scope::Route(Route::RunTask));
-    let o = sbg(
+    let o = blocking(
         &home,
-        &net(
-            &mock,
-            b,
-            &["run", "--json", "--request-timeout", "2", &ids[0], &ids[0]],
-        ),
+        &mock,
+        &["run", "--json", "--request-timeout", "2", &ids[0], &ids[0]],
     );
     assert_code(&o, 4);
     let l = &lines(&o)[0];
@@ -459,10 +450,10 @@ fn exit_codes_tell_api_failures_from_network_ones_and_a_journal_of_another_actio
     let journal = home.path().join("j.sqlite");
     let j = journal.to_str().unwrap();
     let ids = drafts(&mock, "me/j", 1);
-    let o = sbg(&home, &net(&mock, b, &["run", "--journal", j, &ids[0]]));
+    let o = blocking(&home, &mock, &["run", "--journal", j, &ids[0]]);
     assert_code(&o, 0);
     let before = mock.request_count();
-    let o = sbg(&home, &net(&mock, b, &["delete", "--journal", j, &ids[0]]));
+    let o = blocking(&home, &mock, &["delete", "--journal", j, &ids[0]]);
     assert_code(&o, 2);
     assert!(stderr(&o).contains("another bulk action"), "{}", stderr(&o));
     assert_eq!(mock.request_count(), before);
