@@ -141,6 +141,20 @@ fn rerun_of_a_batchs_failed_children_copies_and_runs_each_once_and_a_second_run_
         );
         assert!(stderr(&again).contains("0 request(s) sent by this run"));
         assert_eq!(mock.copies().len(), children.len());
+        // A dry run of the finished action reads its journal: nothing left to do.
+        let mut dry = args.to_vec();
+        dry.push("--dry-run");
+        let o = sbg(&home, &net(&mock, t, &dry));
+        assert_code(&o, 0);
+        let plan: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(
+            (&plan["resumed"], &plan["requests"]),
+            (&json!(true), &json!(0))
+        );
+        let tasks = plan["tasks"].as_array().unwrap();
+        assert_eq!(tasks.len(), children.len());
+        assert!(tasks.iter().all(|t| t["plan"] == "finished"), "{plan}");
+        assert_eq!(mock.requests_to(Route::CloneTask), clones);
     }
 }
 
