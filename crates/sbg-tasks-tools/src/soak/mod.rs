@@ -5,7 +5,7 @@
 //! `ChildEnded`, that nothing panics, and that resident memory stays flat; it prints a summary
 //! and fails (exit 1) on FAIL.
 //!
-//! The mock runs in a child process ([`child`]: this program's `mock` command), driven only
+//! The mock runs in a child process ([`crate::child`]: this program's `mock` command), driven only
 //! through its `/__mock/` endpoints ([`MockAdmin`]), so that the resident memory measured is
 //! the client's alone: the mock's store grows with every fleet, which would hide the client's
 //! memory in one process. The watch runs on the transport chosen ([`follow`]).
