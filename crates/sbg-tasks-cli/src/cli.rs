@@ -16,6 +16,10 @@ Exit codes:
      `watch`, `wait` of several ids: an id the platform does not know
   4  network failure or timeout (connection refused, TLS, connection cut, `wait --timeout`)
   5  `wait`, `watch`: a task (or a followed batch task's child) ended FAILED or ABORTED
+Bulk actions (rerun, run, abort, delete, update of several tasks): 0 when every task was done
+or skipped, 3 when a task failed with an answer of the platform, 4 when the failures were
+network failures only, 1 when the journal cannot be read or written, 2 for a --journal of
+another action.
 
 Configuration (first found wins):
   token:    --token, $SB_AUTH_TOKEN, `auth_token` of the profile
@@ -39,9 +43,10 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Get the details of a task, or of several at once (one bulk request per 100 ids).
     Get(GetArgs),
-    /// Run a DRAFT task.
+    /// Run a DRAFT task (or many: a bulk action).
     Run(RunArgs),
-    /// Rerun a task: copy it into a new task (a DRAFT, or run at once with --run).
+    /// Rerun a task: copy it into a new task (a DRAFT, or run at once with --run); or many
+    /// (a bulk action, resumable, each copy made and run once).
     Rerun(RerunArgs),
     /// Wait until a task ends, with a progress bar on a terminal; several ids are followed
     /// together with bulk gets.
@@ -49,8 +54,8 @@ pub(crate) enum Command {
     /// Follow many tasks until they end (bulk gets of 100 ids, within a share of the rate
     /// limit): a live view on a terminal, one line or JSON object per change elsewhere.
     Watch(WatchArgs),
-    /// Abort a QUEUED or RUNNING task.
-    Abort(IdArgs),
+    /// Abort a QUEUED or RUNNING task (or many: a bulk action).
+    Abort(ActArgs),
     /// Create a task (a DRAFT, or run at once with --run).
     Create(CreateArgs),
     /// List tasks (one page, or every page with --all).
@@ -58,10 +63,10 @@ pub(crate) enum Command {
     /// Show the execution details of a task (its jobs).
     Details(IdArgs),
     /// Modify a task: rename any task; change the description, inputs, settings, output
-    /// location and batching of a DRAFT.
+    /// location and batching of a DRAFT (or of many: a bulk action).
     Update(UpdateArgs),
-    /// Delete a DRAFT task.
-    Delete(IdArgs),
+    /// Delete a DRAFT task (or many: a bulk action).
+    Delete(ActArgs),
     /// Show a task's inputs, or change some of a DRAFT's with --set.
     Inputs(InputsArgs),
     /// Show the rate limit: requests allowed, left, and when the window resets (this call is
@@ -189,9 +194,10 @@ pub(crate) struct RunFlags {
 
 /// `run`.
 #[derive(Debug, Args)]
+#[command(after_help = BULK_HELP, after_long_help = BULK_HELP)]
 pub(crate) struct RunArgs {
-    /// The task id (a DRAFT).
-    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) target: Targets,
     #[command(flatten)]
     pub(crate) options: RunFlags,
     #[command(flatten)]
@@ -202,10 +208,12 @@ pub(crate) struct RunArgs {
 
 /// `rerun`.
 #[derive(Debug, Args)]
+#[command(after_help = BULK_HELP, after_long_help = BULK_HELP)]
 pub(crate) struct RerunArgs {
-    /// The task to copy.
-    pub(crate) id: String,
-    /// Run the copy at once (`action=run`).
+    #[command(flatten)]
+    pub(crate) target: Targets,
+    /// Run the copy at once (one task: `action=run`; a bulk action: each copy is made a
+    /// DRAFT, recorded, then run).
     #[arg(long)]
     pub(crate) run: bool,
     #[command(flatten)]
@@ -329,6 +337,107 @@ pub(crate) struct IdArgs {
     pub(crate) net: NetArgs,
 }
 
+/// `abort`, `delete`: a task id, or a bulk action.
+#[derive(Debug, Args)]
+#[command(after_help = BULK_HELP, after_long_help = BULK_HELP)]
+pub(crate) struct ActArgs {
+    #[command(flatten)]
+    pub(crate) target: Targets,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+}
+
+/// What a command that has a bulk form acts on: one task id (the single-task command), or
+/// several, or a listing; and how a bulk action runs.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct Targets {
+    /// The task id; several ids are a bulk action.
+    #[arg(value_name = "ID", required_unless_present_any = ["project", "parent"])]
+    pub(crate) ids: Vec<String>,
+    #[command(flatten)]
+    pub(crate) select: Select,
+    #[command(flatten)]
+    pub(crate) bulk: BulkFlags,
+}
+
+/// The tasks a bulk action selects by listing.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct Select {
+    /// Bulk: the tasks of this project (`owner/project`) in --status.
+    #[arg(long, value_name = "OWNER/PROJECT", conflicts_with_all = ["parent", "ids"], requires = "status")]
+    pub(crate) project: Option<String>,
+    /// Bulk: the children of this batch task in --status.
+    #[arg(long, value_name = "ID", conflicts_with = "ids", requires = "status")]
+    pub(crate) parent: Option<String>,
+    /// Bulk: the status of the tasks selected (e.g. FAILED, DRAFT, RUNNING).
+    #[arg(long, value_name = "STATUS")]
+    pub(crate) status: Option<String>,
+    /// Bulk: only tasks created at or after this time (RFC 3339, e.g. 2026-01-31T00:00:00Z).
+    #[arg(long, value_name = "TIME", requires = "status")]
+    pub(crate) created_from: Option<String>,
+    /// Bulk: only tasks created at or before this time.
+    #[arg(long, value_name = "TIME", requires = "status")]
+    pub(crate) created_to: Option<String>,
+    /// Bulk: only tasks ended at or after this time.
+    #[arg(long, value_name = "TIME", requires = "status")]
+    pub(crate) ended_from: Option<String>,
+    /// Bulk: only tasks ended at or before this time.
+    #[arg(long, value_name = "TIME", requires = "status")]
+    pub(crate) ended_to: Option<String>,
+}
+
+/// How a bulk action runs.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct BulkFlags {
+    /// Bulk: the journal (a SQLite file) the action records into and resumes from. Default:
+    /// a file named after the action and its selection, under the state directory.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) journal: Option<PathBuf>,
+    /// Bulk: requests in flight at most (default 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) concurrency: Option<u16>,
+    /// Bulk: how many more times a task whose request failed (after the request's own
+    /// retries) is tried, counted over resumes (default 0): the same command run again with
+    /// a higher N tries the failed tasks again. A rerun copy that ran and ended FAILED is not
+    /// rerun again (its run succeeded).
+    #[arg(long, value_name = "N")]
+    pub(crate) retries: Option<u32>,
+    /// Bulk: list the selection and print the plan (the tasks, the requests it will spend,
+    /// how long that takes at the current rate-limit budget); nothing is changed or recorded.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+/// The text after a bulk-capable command's help (a macro so that `update` can add it to its
+/// own).
+macro_rules! bulk_help {
+    () => {
+        "\
+Bulk action: several ids, or --project P / --parent ID with --status S (and optionally
+--created-from/--created-to/--ended-from/--ended-to), act on every task selected, e.g.
+  sbg-tasks rerun --parent ID --status FAILED --run
+  sbg-tasks abort --project me/p --status QUEUED
+  sbg-tasks delete --project me/p --status DRAFT --dry-run
+The selection is listed once and recorded in the journal (--journal, or a file under
+$SBG_TASKS_STATE_DIR, else $XDG_STATE_HOME/sbg-tasks, else ~/.local/state/sbg-tasks, named
+after the endpoint, the action and the selection; its path is printed on stderr). Running
+the same command again resumes from it: what was done is not done again, and a rerun copy
+is made and run once, even after a crash (a finished action prints its summary and sends
+nothing). A task the action does not apply to (e.g. `run` of a task that is not a DRAFT) is
+skipped. Output: a progress bar on a terminal (stderr); one line per task on stdout (with
+--json one JSON object: {\"original\", \"outcome\": done|skipped|failed, \"copy\", \"status\",
+\"code\", \"error\": {\"status\", \"code\", \"message\"}, \"earlier\"}); tasks finished by an
+earlier run are listed at the end (\"earlier\": true); a summary on stderr.
+Exit code: 0 when every task was done or skipped, 3 when a task failed with an answer of the
+platform (or the selection could not be listed because of one), 4 when the failures were
+network failures or timeouts only, 1 when the journal could not be read or written, 2 for a
+journal of another action."
+    };
+}
+const BULK_HELP: &str = bulk_help!();
+
 /// `create`.
 #[derive(Debug, Args)]
 pub(crate) struct CreateArgs {
@@ -405,8 +514,8 @@ pub(crate) struct ListArgs {
 #[derive(Debug, Args)]
 #[command(after_help = UPDATE_HELP, after_long_help = UPDATE_HELP)]
 pub(crate) struct UpdateArgs {
-    /// The task id.
-    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) target: Targets,
     /// The new name (the one change allowed once a task is no longer a DRAFT).
     #[arg(long)]
     pub(crate) name: Option<String>,
@@ -449,10 +558,15 @@ pub(crate) struct UpdateArgs {
     pub(crate) net: NetArgs,
 }
 
-const UPDATE_HELP: &str = "\
+const UPDATE_HELP: &str = concat!(
+    "\
 Only what is given is sent; nothing to change is a usage error (exit 2), as is an --input
 that is not PORT=JSON. The answer is the task: its errors say what is still wrong with the
-inputs. A task that is no longer a DRAFT can only be renamed (code 7026, exit 3).";
+inputs. A task that is no longer a DRAFT can only be renamed (code 7026, exit 3).
+
+",
+    bulk_help!()
+);
 
 /// `inputs`.
 #[derive(Debug, Args)]

@@ -19,8 +19,8 @@ use sbg_tasks_proto::{Decoding, GetTask, RerunTask, RunTask, TaskId};
 
 use crate::backend::Client;
 use crate::cli::{
-    CreateArgs, GetArgs, IdArgs, ListArgs, ParseArgs, RateLimitArgs, RerunArgs, RunArgs, RunFlags,
-    WaitArgs,
+    CreateArgs, GetArgs, IdArgs, ListArgs, OutArgs, ParseArgs, RateLimitArgs, RerunArgs, RunArgs,
+    RunFlags, WaitArgs,
 };
 use crate::error::CliError;
 use crate::output::{self, out, print_task, report_lines, warn_report};
@@ -50,6 +50,13 @@ pub(crate) fn from_client(e: Error) -> CliError {
 /// A task id from the command line.
 pub(crate) fn task_id(s: &str) -> Result<TaskId, CliError> {
     TaskId::new(s).map_err(|e| CliError::Usage(format!("invalid task id {s:?}: {e}")))
+}
+
+/// A status from the command line (`running` or `RUNNING`); a word the model does not know
+/// is kept, as the platform may know it.
+pub(crate) fn status_arg(s: &str) -> Result<TaskStatus, CliError> {
+    serde_json::from_value(serde_json::Value::String(s.to_ascii_uppercase()))
+        .map_err(|e| CliError::Usage(format!("invalid --status: {e}")))
 }
 
 pub(crate) fn fields(s: Option<&str>) -> Result<Option<Fields>, CliError> {
@@ -175,16 +182,16 @@ fn run_options(flags: &RunFlags) -> Result<RunOptions, CliError> {
 }
 
 /// `run`.
-pub(crate) fn run(client: &Client, args: &RunArgs) -> Result<(), CliError> {
-    let call = RunTask::new(task_id(&args.id)?).options(run_options(&args.options)?);
+pub(crate) fn run(client: &Client, id: &str, args: &RunArgs) -> Result<(), CliError> {
+    let call = RunTask::new(task_id(id)?).options(run_options(&args.options)?);
     let answer = client.run(&call).map_err(from_client)?;
     warn_answer(client, &answer.report);
     print_task(&answer.value, args.out.json)
 }
 
 /// `rerun`.
-pub(crate) fn rerun(client: &Client, args: &RerunArgs) -> Result<(), CliError> {
-    let call = RerunTask::new(task_id(&args.id)?)
+pub(crate) fn rerun(client: &Client, id: &str, args: &RerunArgs) -> Result<(), CliError> {
+    let call = RerunTask::new(task_id(id)?)
         .run(args.run)
         .options(run_options(&args.options)?);
     let answer = client.rerun(&call).map_err(from_client)?;
@@ -193,12 +200,12 @@ pub(crate) fn rerun(client: &Client, args: &RerunArgs) -> Result<(), CliError> {
 }
 
 /// `abort`.
-pub(crate) fn abort(client: &Client, args: &IdArgs) -> Result<(), CliError> {
+pub(crate) fn abort(client: &Client, id: &str, out: &OutArgs) -> Result<(), CliError> {
     let answer = client
-        .abort(&AbortTask::new(task_id(&args.id)?))
+        .abort(&AbortTask::new(task_id(id)?))
         .map_err(from_client)?;
     warn_answer(client, &answer.report);
-    print_task(&answer.value, args.out.json)
+    print_task(&answer.value, out.json)
 }
 
 /// A progress display for `wait`: a bar on a terminal, nothing (or one line per poll) elsewhere.
@@ -385,10 +392,7 @@ pub(crate) fn list(client: &Client, args: &ListArgs) -> Result<(), CliError> {
         );
     }
     if let Some(s) = &args.status {
-        let status: TaskStatus =
-            serde_json::from_value(serde_json::Value::String(s.to_ascii_uppercase()))
-                .map_err(|e| CliError::Usage(format!("invalid --status: {e}")))?;
-        call = call.status(status);
+        call = call.status(status_arg(s)?);
     }
     if let Some(p) = &args.parent {
         call = call.parent(task_id(p)?);

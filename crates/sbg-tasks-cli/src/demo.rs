@@ -1,10 +1,13 @@
 //! `sbg-tasks demo`: the whole story against an embedded mock on loopback — no account, no
 //! network. Every step checks what it shows, so exit 0 means each one really happened.
 
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use sbg_tasks_mock::examples::{BATCH_TASK_ID, GET_TASK_ID, RUN_TASK_REQUEST_ID};
-use sbg_tasks_mock::{Fault, MockServer, Route, Schedule, Scope};
+use sbg_tasks_mock::{Fault, FleetSpec, MockServer, Route, Schedule, Scope};
 use sbg_tasks_proto::config::AllowHttp;
 use sbg_tasks_proto::machine::retry::RetryPolicy;
 use sbg_tasks_proto::machine::wait::WaitPolicy;
@@ -76,6 +79,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), CliError> {
     wait_copy(client, &copy, interval)?;
     api_error(client)?;
     survived_fault(client, &mock)?;
+    bulk_crash(&mock, args)?;
 
     println!(
         "\nDone: every step behaved as documented; the mock served {} requests. Try `sbg-tasks --help`.",
@@ -276,5 +280,145 @@ fn survived_fault(client: &Client, mock: &sbg_tasks_mock::MockHandle) -> Result<
         "     the client waited for the rate-limit window to reset (one second in this demo) and got task {} on the second attempt",
         answer.value.id.as_deref().unwrap_or("(no id)")
     );
+    Ok(())
+}
+
+/// Step 8: a bulk rerun of a batch task's failed children in a child process (this
+/// program), killed with SIGKILL after two outcomes, then the same command again: it resumes
+/// from its journal, and each failed child ends with exactly one copy, which ran.
+fn bulk_crash(mock: &sbg_tasks_mock::MockHandle, args: &DemoArgs) -> Result<(), CliError> {
+    step(
+        8,
+        "A bulk rerun of a batch task's failed children, killed halfway (SIGKILL) and resumed",
+    );
+    let fleet = mock.spawn_fleet(
+        FleetSpec::new(10, Duration::from_millis(20))
+            .fail_ratio(0.6)
+            .batch_parent(true)
+            .seed(8),
+    );
+    let parent = fleet
+        .parent
+        .clone()
+        .ok_or_else(|| unexpected("the fleet has no batch parent"))?;
+    // The children end within 20 ms.
+    std::thread::sleep(Duration::from_millis(100));
+    println!(
+        "     batch task {parent}: {} children, {} of them FAILED",
+        fleet.ids.len(),
+        fleet.failing
+    );
+    let dir = std::env::temp_dir().join(format!("sbg-tasks-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    let result = crash_and_resume(mock, args, &parent, &dir, &fleet.ids, fleet.failing);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn crash_and_resume(
+    mock: &sbg_tasks_mock::MockHandle,
+    args: &DemoArgs,
+    parent: &str,
+    dir: &std::path::Path,
+    children: &[String],
+    failing: usize,
+) -> Result<(), CliError> {
+    // The copies of the children (step 4 made a copy of another task).
+    let copies = || {
+        mock.copies()
+            .into_iter()
+            .filter(|c| children.contains(&c.original))
+            .collect::<Vec<_>>()
+    };
+    let journal = dir.join("journal.sqlite");
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::Io(format!("cannot find this program: {e}")))?;
+    let transport = match args.transport {
+        crate::cli::Transport::Blocking => "blocking",
+        crate::cli::Transport::Async => "async",
+    };
+    let command = |json: bool| {
+        let mut c = Command::new(&exe);
+        c.args(["rerun", "--parent", parent, "--status", "FAILED", "--run"])
+            .arg("--journal")
+            .arg(&journal)
+            .args(["--concurrency", "2", "--transport", transport])
+            .args(["--endpoint", mock.base_url(), "--allow-http-loopback"])
+            // The token goes by the environment, never on a command line.
+            .env("SB_AUTH_TOKEN", DEMO_TOKEN)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if json {
+            c.arg("--json");
+        }
+        c
+    };
+    println!(
+        "     sbg-tasks rerun --parent {parent} --status FAILED --run --journal JOURNAL, in a child process"
+    );
+    // Slow clones (150 ms each), so that the kill falls halfway.
+    mock.inject(
+        Fault::Delay(Duration::from_millis(150)),
+        Scope::Route(Route::CloneTask),
+    );
+    let spawn_error =
+        |e: std::io::Error| CliError::Io(format!("cannot start {}: {e}", exe.display()));
+    let mut child = command(true).spawn().map_err(spawn_error)?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| unexpected("the child has no stdout"))?;
+    let mut before = 0;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| CliError::Io(format!("reading the child: {e}")))?;
+        println!("       {line}");
+        before += 1;
+        if before == 2 {
+            break;
+        }
+    }
+    // `Child::kill` is SIGKILL on Unix: no chance to clean up, as in a crash.
+    let _ = child.kill();
+    let _ = child.wait();
+    mock.clear_faults();
+    let made = copies().len();
+    println!(
+        "     killed after {before} outcomes; copies on the platform so far: {made} (a copy \
+         made but not yet recorded is found again by the orphan-draft rule)"
+    );
+    if before != 2 || made > failing {
+        return Err(unexpected(format!(
+            "{before} outcomes before the kill, {made} copies"
+        )));
+    }
+    println!("     the same command again, resuming from the journal:");
+    let out = command(false).output().map_err(spawn_error)?;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        println!("       {line}");
+    }
+    if !out.status.success() {
+        return Err(unexpected(format!(
+            "the resumed run ended with {}",
+            out.status
+        )));
+    }
+    let mut per_original: HashMap<String, (usize, usize)> = HashMap::new();
+    for c in copies() {
+        let e = per_original.entry(c.original).or_default();
+        e.0 += 1;
+        e.1 += usize::from(c.ran);
+    }
+    let once = per_original
+        .values()
+        .filter(|&&(n, ran)| n == 1 && ran == 1)
+        .count();
+    println!(
+        "     the mock's count: {once} of {failing} failed children have exactly one copy, and it ran"
+    );
+    if once != failing || per_original.len() != failing {
+        return Err(unexpected(format!("copies per original: {per_original:?}")));
+    }
     Ok(())
 }

@@ -67,6 +67,14 @@ pub(crate) enum CliError {
         /// How many ids were followed.
         total: usize,
     },
+    /// A bulk action: some tasks failed, or the selection could not be listed.
+    #[error("{message}")]
+    Bulk {
+        /// What happened.
+        message: String,
+        /// Only network failures or timeouts (exit 4), else an answer of the platform (3).
+        network: bool,
+    },
     /// Anything else: a body that could not be decoded, a DRAFT waited for, a demo step that
     /// did not go as documented.
     #[error("{0}")]
@@ -83,6 +91,8 @@ impl CliError {
             CliError::Usage(_) => EXIT_USAGE,
             CliError::Api { .. } | CliError::Items { .. } | CliError::Unknown { .. } => EXIT_API,
             CliError::Network(_) | CliError::Timeout(_) => EXIT_NETWORK,
+            CliError::Bulk { network: true, .. } => EXIT_NETWORK,
+            CliError::Bulk { network: false, .. } => EXIT_API,
             CliError::TaskEnded { .. } | CliError::TasksFailed { .. } => EXIT_TASK_FAILED,
             CliError::Other(_) | CliError::Io(_) => EXIT_FAILURE,
         }

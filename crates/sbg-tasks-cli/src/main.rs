@@ -20,6 +20,7 @@
 #![allow(rustdoc::bare_urls)]
 
 mod backend;
+mod bulk;
 mod cli;
 mod commands;
 mod config;
@@ -35,7 +36,10 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::cli::{Cli, Command, NetArgs};
+use sbg_tasks_proto::machine::bulk::{Action, Selection};
+
+use crate::bulk::Target;
+use crate::cli::{Cli, Command, NetArgs, OutArgs, RunFlags, Targets};
 use crate::error::CliError;
 
 fn main() -> ExitCode {
@@ -64,25 +68,89 @@ fn connect(net: &NetArgs) -> Result<backend::Client, CliError> {
     backend::connect(resolved.config, &backend::ConnectOpts::from_args(net)?)
 }
 
+/// Runs `action` on `selection` as the bulk flags of `target` say.
+fn bulk_action(
+    action: Action,
+    selection: Selection,
+    target: &Targets,
+    net: &NetArgs,
+    out: &OutArgs,
+) -> Result<(), CliError> {
+    let spec = bulk::spec(action, selection, &target.bulk);
+    bulk::run(&connect(net)?, spec, target.bulk.journal.as_deref(), out)
+}
+
+/// A bulk `run` or `rerun` sends no run options: the flags that set them are refused rather
+/// than ignored.
+fn no_run_options(flags: &RunFlags) -> Result<(), CliError> {
+    if flags.no_batch || flags.interruptible.is_some() || flags.fields.is_some() {
+        return Err(CliError::Usage(
+            "--no-batch, --interruptible and --fields work with one task, not a bulk action"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Get(a) => commands::get(&connect(&a.net)?, &a),
-        Command::Run(a) => commands::run(&connect(&a.net)?, &a),
-        Command::Rerun(a) => commands::rerun(&connect(&a.net)?, &a),
+        Command::Run(a) => match bulk::target(&a.target)? {
+            Target::One(id) => commands::run(&connect(&a.net)?, &id, &a),
+            Target::Many(selection) => {
+                no_run_options(&a.options)?;
+                bulk_action(Action::Run, selection, &a.target, &a.net, &a.out)
+            }
+        },
+        Command::Rerun(a) => match bulk::target(&a.target)? {
+            Target::One(id) => commands::rerun(&connect(&a.net)?, &id, &a),
+            Target::Many(selection) => {
+                no_run_options(&a.options)?;
+                bulk_action(
+                    Action::Rerun { run: a.run },
+                    selection,
+                    &a.target,
+                    &a.net,
+                    &a.out,
+                )
+            }
+        },
         Command::Wait(a) if a.ids.len() > 1 => watch::wait_many(connect(&a.net)?, &a),
         Command::Wait(a) => commands::wait(&connect(&a.net)?, &a),
         Command::Watch(a) => watch::watch(connect(&a.net)?, &a),
-        Command::Abort(a) => commands::abort(&connect(&a.net)?, &a),
+        Command::Abort(a) => match bulk::target(&a.target)? {
+            Target::One(id) => commands::abort(&connect(&a.net)?, &id, &a.out),
+            Target::Many(selection) => {
+                bulk_action(Action::Abort, selection, &a.target, &a.net, &a.out)
+            }
+        },
         Command::Create(a) => commands::create(&connect(&a.net)?, &a),
         Command::List(a) => commands::list(&connect(&a.net)?, &a),
         Command::Details(a) => commands::details(&connect(&a.net)?, &a),
         // The flags are checked before the configuration is read: a usage mistake is named
         // as such, whatever the credentials.
-        Command::Update(a) => {
-            let call = modify::update_call(&a)?;
-            modify::update(&connect(&a.net)?, &call, &a.out)
-        }
-        Command::Delete(a) => modify::delete(&connect(&a.net)?, &a),
+        Command::Update(a) => match bulk::target(&a.target)? {
+            Target::One(id) => {
+                let call = modify::update_call(&id, &a)?;
+                modify::update(&connect(&a.net)?, &call, &a.out)
+            }
+            Target::Many(selection) => {
+                let change = modify::update_change(&a)?;
+                bulk_action(
+                    Action::Update(Box::new(change)),
+                    selection,
+                    &a.target,
+                    &a.net,
+                    &a.out,
+                )
+            }
+        },
+        Command::Delete(a) => match bulk::target(&a.target)? {
+            Target::One(id) => modify::delete(&connect(&a.net)?, &id, &a.out),
+            Target::Many(selection) => {
+                bulk_action(Action::Delete, selection, &a.target, &a.net, &a.out)
+            }
+        },
         Command::Inputs(a) => {
             let change = modify::inputs_call(&a)?;
             modify::inputs(&connect(&a.net)?, &a, change.as_ref())

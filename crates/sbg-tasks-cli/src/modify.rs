@@ -3,12 +3,12 @@
 //! Each builds its call from the flags first (a usage error exits 2 before any
 //! configuration is read or any request sent), then runs it on the client.
 
-use sbg_tasks_proto::endpoints::Deletion;
+use sbg_tasks_proto::endpoints::{Deletion, TaskUpdate};
 use sbg_tasks_proto::model::{ExecutionSettings, PortMap, PortValue, TaskInputs};
 use sbg_tasks_proto::{DeleteTask, GetTaskInputs, UpdateTask, UpdateTaskInputs};
 
 use crate::backend::Client;
-use crate::cli::{IdArgs, InputsArgs, OutArgs, UpdateArgs};
+use crate::cli::{InputsArgs, OutArgs, UpdateArgs};
 use crate::commands::{from_client, task_id, warn_answer};
 use crate::error::CliError;
 use crate::output::{inputs_summary, out, print_task};
@@ -55,9 +55,20 @@ fn inputs_file(path: &std::path::Path) -> Result<PortMap, CliError> {
     Ok(inputs.0)
 }
 
-/// The modification the `update` flags ask for. Nothing to change is a usage error.
-pub(crate) fn update_call(args: &UpdateArgs) -> Result<UpdateTask, CliError> {
-    let mut call = UpdateTask::new(task_id(&args.id)?);
+/// A placeholder id for the body of a bulk `update`: the body is built on an `UpdateTask`
+/// (whose setters keep its members consistent) and only the body is kept.
+const BODY_ONLY: &str = "00000000-0000-0000-0000-000000000000";
+
+/// The change the `update` flags ask for, for a bulk action. Nothing to change is a usage
+/// error.
+pub(crate) fn update_change(args: &UpdateArgs) -> Result<TaskUpdate, CliError> {
+    Ok(update_call(BODY_ONLY, args)?.update().clone())
+}
+
+/// The modification of task `id` the `update` flags ask for. Nothing to change is a usage
+/// error.
+pub(crate) fn update_call(id: &str, args: &UpdateArgs) -> Result<UpdateTask, CliError> {
+    let mut call = UpdateTask::new(task_id(id)?);
     if let Some(n) = &args.name {
         call = call.name(n.clone());
     }
@@ -123,8 +134,8 @@ pub(crate) fn update(client: &Client, call: &UpdateTask, out: &OutArgs) -> Resul
 
 /// `delete`: "deleted", or "already gone" when a retry found the task deleted by an earlier
 /// attempt whose answer was lost.
-pub(crate) fn delete(client: &Client, args: &IdArgs) -> Result<(), CliError> {
-    let id = task_id(&args.id)?;
+pub(crate) fn delete(client: &Client, id: &str, out_args: &OutArgs) -> Result<(), CliError> {
+    let id = task_id(id)?;
     let answer = client
         .delete(&DeleteTask::new(id.clone()))
         .map_err(from_client)?;
@@ -136,7 +147,7 @@ pub(crate) fn delete(client: &Client, args: &IdArgs) -> Result<(), CliError> {
         // `Deleted`, and whatever success the proto names later.
         _ => ("deleted", "deleted"),
     };
-    if args.out.json {
+    if out_args.json {
         let v = serde_json::json!({"id": id.as_str(), "result": word});
         return out(&format!("{v}\n"));
     }

@@ -26,7 +26,7 @@ use sbg_tasks_proto::{
 
 use crate::backend::{Client, Watching};
 use crate::cli::{WaitArgs, WatchArgs};
-use crate::commands::{bulk_error_text, from_client, task_id};
+use crate::commands::{bulk_error_text, from_client, status_arg, task_id};
 use crate::error::CliError;
 use crate::output::{self, out, utc_time};
 
@@ -50,12 +50,6 @@ pub(crate) fn pace(interval: f64, share: f64) -> Result<(WatcherPolicy, BudgetPo
         WatcherPolicy::default().with_min_interval(min_interval),
         BudgetPolicy::default().with_watch_share(share),
     ))
-}
-
-/// A status from the command line (`running` or `RUNNING`).
-fn status_arg(s: &str) -> Result<TaskStatus, CliError> {
-    serde_json::from_value(serde_json::Value::String(s.to_ascii_uppercase()))
-        .map_err(|e| CliError::Usage(format!("invalid --status: {e}")))
 }
 
 /// Whether a task ended badly.

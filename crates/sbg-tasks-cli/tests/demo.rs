@@ -26,6 +26,10 @@ fn the_demo_walks_through_every_step_over_both_transports() {
             "7. A survived fault",
             "-> 429",
             "-> 200",
+            "8. A bulk rerun of a batch task's failed children, killed halfway",
+            "killed after 2 outcomes",
+            "(earlier run)",
+            "6 of 6 failed children have exactly one copy, and it ran",
             "Done:",
         ] {
             assert!(out.contains(needle), "{t}: missing {needle:?} in\n{out}");

@@ -480,6 +480,16 @@ fn a_dry_run_selects_and_plans_without_recording_or_acting() {
     assert_eq!(sim.platform.counts.requests, 1, "one listing, nothing else");
     assert_eq!((report.plan.requests, report.plan.listings), (6, 1));
     assert!(report.plan.tasks.iter().all(|t| t.to_do));
+    // Each task of the plan is named as the listing named it (a dry run prints the names).
+    for t in &report.plan.tasks {
+        let name = sim
+            .platform
+            .tasks
+            .get(t.id.as_str())
+            .map(|x| x.name.clone());
+        assert_eq!(t.name, name, "{}", t.id);
+        assert!(t.name.is_some());
+    }
     // 6 requests with 4 left in a window of 5 that resets in 20 s: the reset, then one more
     // window.
     let window = RateLimit {

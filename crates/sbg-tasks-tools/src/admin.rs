@@ -98,6 +98,67 @@ impl MockAdmin {
         Ok(task["status"].as_str().unwrap_or("-").to_owned())
     }
 
+    /// `DELETE /__mock/faults`: remove every fault still installed.
+    pub(crate) fn clear_faults(&self) -> Res<()> {
+        let r = self
+            .agent
+            .delete(format!("{}/__mock/faults", self.root))
+            .call()?;
+        let status = r.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(format!("DELETE /__mock/faults: {status}").into());
+        }
+        Ok(())
+    }
+
+    /// `GET /__mock/copies`.
+    pub(crate) fn copies(&self) -> Res<Value> {
+        self.get("/__mock/copies")
+    }
+
+    /// Every entry of `GET /__mock/journal` (paged with `since`).
+    pub(crate) fn journal_entries(&self) -> Res<Vec<Value>> {
+        let mut all = Vec::new();
+        let mut since = 0;
+        loop {
+            let page = self.get(&format!("/__mock/journal?since={since}"))?;
+            let entries = page["entries"].as_array().cloned().unwrap_or_default();
+            if entries.is_empty() {
+                return Ok(all);
+            }
+            all.extend(entries);
+            since = page["next"]
+                .as_u64()
+                .ok_or("no `next` in the journal page")?;
+        }
+    }
+
+    /// How many DRAFTs of `project` the API lists (`X-Total-Matching-Query`), asked with
+    /// `token`.
+    pub(crate) fn list_drafts(&self, token: &str, project: &str) -> Res<u64> {
+        let mut r = self
+            .agent
+            .get(format!("{}/v2/tasks", self.root))
+            .query("project", project)
+            .query("status", "DRAFT")
+            .query("limit", "100")
+            .header("X-SBG-Auth-Token", token)
+            .call()?;
+        let total = r
+            .headers()
+            .get("X-Total-Matching-Query")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let body = r.body_mut().read_to_string()?;
+        let status = r.status().as_u16();
+        if status != 200 {
+            return Err(format!("listing the DRAFTs: {status} {body}").into());
+        }
+        let v: Value = serde_json::from_str(&body)?;
+        let items = v["items"].as_array().map_or(0, Vec::len) as u64;
+        Ok(total.unwrap_or(items).max(items))
+    }
+
     /// `GET /__mock/stats`.
     pub(crate) fn stats(&self) -> Res<Value> {
         self.get("/__mock/stats")

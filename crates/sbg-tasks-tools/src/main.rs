@@ -6,6 +6,9 @@
 //! - `fleet-loopback`: the fleet scenario of the benches' simulation, scaled down against the
 //!   real mock: a watcher, waits and submitters on one token beside one GET per task on
 //!   another (`scripts/fleet-loopback`).
+//! - `bulk-crash`: a bulk rerun by the CLI, killed with SIGKILL at random moments and
+//!   started again until it finishes, under faults; every original must be rerun exactly
+//!   once, no orphan DRAFT left, the journal agreeing with the mock (`scripts/bulk-crash`).
 //! - `mock`: serve the mock (the flags of `sbg-tasks-mock`); the soak runs it as its child.
 //!
 //! Both measurements drive the mock only through its control surface: the library handle
@@ -14,6 +17,8 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod bulk_crash;
+mod child;
 mod fleet;
 mod soak;
 
@@ -59,6 +64,9 @@ enum Command {
     Soak(soak::SoakArgs),
     /// The fleet scenario against the mock: watcher, waits and submitters on one token.
     FleetLoopback(fleet::FleetArgs),
+    /// A bulk rerun of many FAILED tasks by the CLI, killed (SIGKILL) and started again
+    /// until it finishes: each original rerun exactly once, no orphan DRAFT.
+    BulkCrash(bulk_crash::CrashArgs),
     /// Serve the mock (the flags of `sbg-tasks-mock`).
     Mock(sbg_tasks_mock::cli::MockArgs),
 }
@@ -68,6 +76,7 @@ fn main() -> ExitCode {
     let (name, result) = match cli.command {
         Command::Soak(args) => ("soak", soak::run(&args)),
         Command::FleetLoopback(args) => ("fleet-loopback", fleet::run(&args)),
+        Command::BulkCrash(args) => ("bulk-crash", bulk_crash::run(&args)),
         Command::Mock(args) => (
             "mock",
             sbg_tasks_mock::cli::run(args)

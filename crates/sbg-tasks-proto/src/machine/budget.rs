@@ -222,8 +222,9 @@ impl Budget {
         }
     }
 
-    /// The window's length: as seen, else as the policy assumes.
-    fn window_len(&self) -> Duration {
+    /// The rate-limit window's length: as learned from the answers (a window's first
+    /// answers, consecutive resets, a probe of an unspent window), else as the policy assumes.
+    pub fn window_len(&self) -> Duration {
         self.window_len.unwrap_or(self.policy.window)
     }
 

@@ -5,12 +5,11 @@
 //! `ChildEnded`, that nothing panics, and that resident memory stays flat; it prints a summary
 //! and fails (exit 1) on FAIL.
 //!
-//! The mock runs in a child process ([`child`]: this program's `mock` command), driven only
+//! The mock runs in a child process ([`crate::child`]: this program's `mock` command), driven only
 //! through its `/__mock/` endpoints ([`MockAdmin`]), so that the resident memory measured is
 //! the client's alone: the mock's store grows with every fleet, which would hide the client's
 //! memory in one process. The watch runs on the transport chosen ([`follow`]).
 
-mod child;
 mod follow;
 
 use std::collections::{BTreeMap, HashMap};
@@ -25,9 +24,9 @@ use sbg_tasks_ureq::proto::model::TaskStatus;
 use sbg_tasks_ureq::proto::transport::{Proxy, TransportOptions};
 use sbg_tasks_ureq::{AuthToken, BaseUrl, ClientError, Config, Settings, TaskId, WatchEvent};
 
-use self::child::{rss_kib, MockChild};
 use self::follow::Clients;
 use crate::admin::MockAdmin;
+use crate::child::{rss_kib, MockChild};
 use crate::{Res, Transport};
 
 const TOKEN: &str = "50ak50ak50ak50ak50ak50ak50ak50ak";
@@ -280,7 +279,7 @@ fn error_kind(e: &ClientError) -> String {
 pub(crate) fn run(args: &SoakArgs) -> Res<bool> {
     let rounds = args.rounds();
     let started = Instant::now();
-    let child = MockChild::start(args.limit, args.window)?;
+    let child = MockChild::start(TOKEN, &format!("{}/{}", args.limit, args.window))?;
     let base = child.base_url().to_owned();
     let mock = Arc::new(MockAdmin::new(&base));
     println!(

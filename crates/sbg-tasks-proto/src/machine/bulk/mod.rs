@@ -517,6 +517,8 @@ pub struct Plan {
 pub struct PlannedTask {
     /// The task.
     pub id: TaskId,
+    /// Its name when selected.
+    pub name: Option<String>,
     /// Its status when selected.
     pub status: Option<TaskStatus>,
     /// Whether the action applies (and is still to do).
@@ -851,6 +853,7 @@ impl BulkAction {
                 }
                 PlannedTask {
                     id: it.id.clone(),
+                    name: it.fingerprint.name.clone(),
                     status: it.status.clone(),
                     to_do,
                 }

@@ -10,18 +10,18 @@ use crate::Res;
 const JOURNAL: &str = "10000";
 
 /// A mock running in a child process.
-pub(super) struct MockChild {
+pub(crate) struct MockChild {
     child: Child,
     base_url: String,
 }
 
 impl MockChild {
-    /// Start a mock accepting the soak's token with a window of `limit` requests per
-    /// `window` seconds.
-    pub(super) fn start(limit: u32, window: u64) -> Res<Self> {
+    /// Start a mock accepting `token` with the rate limit `rate` (the mock's
+    /// `--rate-limit`: `N/SECONDS`, `N/Nms` or `off`).
+    pub(crate) fn start(token: &str, rate: &str) -> Res<Self> {
         let mut child = Command::new(std::env::current_exe()?)
-            .args(["mock", "--listen", "127.0.0.1:0", "--token", super::TOKEN])
-            .args(["--rate-limit", &format!("{limit}/{window}")])
+            .args(["mock", "--listen", "127.0.0.1:0", "--token", token])
+            .args(["--rate-limit", rate])
             .args(["--journal-capacity", JOURNAL])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -39,12 +39,12 @@ impl MockChild {
     }
 
     /// Its API base URL, e.g. `http://127.0.0.1:41234/v2`.
-    pub(super) fn base_url(&self) -> &str {
+    pub(crate) fn base_url(&self) -> &str {
         &self.base_url
     }
 
     /// Its process id.
-    pub(super) fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 }
@@ -57,7 +57,7 @@ impl Drop for MockChild {
 }
 
 /// `VmRSS` of a `/proc/PID/status` file, in KiB (0 when unreadable).
-pub(super) fn rss_kib(path: &str) -> u64 {
+pub(crate) fn rss_kib(path: &str) -> u64 {
     std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
