@@ -60,7 +60,7 @@ pub struct AsyncApi {
 #[pymethods]
 impl AsyncApi {
     #[new]
-    #[pyo3(signature = (url = None, token = None, profile = "default", *, credentials_file = None, platform = None, ca_bundle = None, timeout = None, max_attempts = None))]
+    #[pyo3(signature = (url = None, token = None, profile = "default", *, credentials_file = None, platform = None, ca_bundle = None, timeout = None, max_attempts = None, poll_interval = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -72,6 +72,7 @@ impl AsyncApi {
         ca_bundle: Option<std::path::PathBuf>,
         timeout: Option<f64>,
         max_attempts: Option<u32>,
+        poll_interval: Option<f64>,
     ) -> PyResult<Self> {
         let args = ClientArgs {
             url,
@@ -82,6 +83,7 @@ impl AsyncApi {
             ca_bundle,
             timeout,
             max_attempts,
+            poll_interval,
         };
         let (settings, options) = args.resolve(py)?;
         let client = {

@@ -114,7 +114,7 @@ pub struct Api {
 #[pymethods]
 impl Api {
     #[new]
-    #[pyo3(signature = (url = None, token = None, profile = "default", *, credentials_file = None, platform = None, ca_bundle = None, timeout = None, max_attempts = None))]
+    #[pyo3(signature = (url = None, token = None, profile = "default", *, credentials_file = None, platform = None, ca_bundle = None, timeout = None, max_attempts = None, poll_interval = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -126,6 +126,7 @@ impl Api {
         ca_bundle: Option<std::path::PathBuf>,
         timeout: Option<f64>,
         max_attempts: Option<u32>,
+        poll_interval: Option<f64>,
     ) -> PyResult<Self> {
         let args = ClientArgs {
             url,
@@ -136,6 +137,7 @@ impl Api {
             ca_bundle,
             timeout,
             max_attempts,
+            poll_interval,
         };
         let (settings, options) = args.resolve(py)?;
         let client = sbg_tasks_ureq::client_with(settings, options)

@@ -20,6 +20,7 @@ use sbg_tasks_proto::transport::TransportOptions;
 use sbg_tasks_proto::Task as RTask;
 use sbg_tasks_proto::{
     AppId, CreateTask, ListTasks, ProjectId, RetryPolicy, Settings, TaskId, WaitAny, WatchEvent,
+    WatcherPolicy,
 };
 
 use crate::convert::{self, from_py, from_py_as, task_id, task_ids, time_bound};
@@ -45,6 +46,7 @@ pub(crate) struct ClientArgs {
     pub(crate) ca_bundle: Option<PathBuf>,
     pub(crate) timeout: Option<f64>,
     pub(crate) max_attempts: Option<u32>,
+    pub(crate) poll_interval: Option<f64>,
 }
 
 impl ClientArgs {
@@ -66,6 +68,9 @@ impl ClientArgs {
         let mut settings = Settings::new(resolved.config);
         if let Some(n) = self.max_attempts {
             settings.retry = RetryPolicy::default().with_max_attempts(n.max(1));
+        }
+        if let Some(every) = seconds(py, self.poll_interval)? {
+            settings.watcher = WatcherPolicy::default().with_min_interval(every);
         }
         let mut options = TransportOptions::default();
         if let Some(t) = seconds(py, self.timeout)? {

@@ -7,6 +7,7 @@ use pyo3::BoundObject;
 
 use sbg_tasks_proto::decode::DecodeError as ProtoDecodeError;
 use sbg_tasks_proto::endpoints::BulkItemError;
+use sbg_tasks_proto::lenient::RepairError;
 use sbg_tasks_proto::{ApiError, ClientError, ResponseError};
 
 use crate::task::{Backend, Task};
@@ -125,6 +126,10 @@ fn excerpt(e: &ProtoDecodeError) -> Option<String> {
         ProtoDecodeError::NotJson { excerpt, .. }
         | ProtoDecodeError::Syntax { excerpt, .. }
         | ProtoDecodeError::Shape { excerpt, .. } => Some(excerpt.text().to_owned()),
+        ProtoDecodeError::Repair(RepairError::NotJson { excerpt, .. }) => Some(excerpt.clone()),
+        ProtoDecodeError::Empty | ProtoDecodeError::Repair(RepairError::Empty) => {
+            Some(String::new())
+        }
         _ => None,
     }
 }
