@@ -54,6 +54,8 @@ pub enum Source {
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            // A command-line name (`--token`) reads "flag --token"; a keyword (`token=`) as is.
+            Source::Explicit(name) if name.starts_with('-') => write!(f, "flag {name}"),
             Source::Explicit(name) => write!(f, "{name}"),
             Source::Env(var) => write!(f, "${var}"),
             Source::Profile { name, file } => write!(f, "profile [{name}] of {}", file.display()),
@@ -514,6 +516,8 @@ mod tests {
         );
         assert_eq!(r.endpoint_source, Source::Explicit("--platform"));
         assert_eq!(r.token_source, Source::Explicit("--token"));
+        assert_eq!(r.token_source.to_string(), "flag --token");
+        assert_eq!(Source::Explicit("token=").to_string(), "token=");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! No protocol logic lives here: requests, answers, retries, the rate-limit budget, polling
 //! and bulk actions are the core's (`sbg-tasks-proto`), driven by its blocking client over
-//! ureq ([`blocking`]: `Api`) or its async client over hyper ([`aio`]: `AsyncApi`). This
+//! ureq (`Api`, in `blocking`) or its async client over hyper (`AsyncApi`, in `aio`). This
 //! crate converts arguments and results, releases the GIL around every call (in slices of
 //! 100 ms, looking for Ctrl-C between them), and starts the mock platform (`mock()`).
 

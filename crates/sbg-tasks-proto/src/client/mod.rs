@@ -309,7 +309,6 @@ mod tests {
     use super::*;
     use crate::client::Idle;
     use crate::endpoints::list_tasks::{ListTasks, PageLimit};
-    use crate::env::Env as _;
     use crate::env::FakeEnv;
     use crate::error::ClientError;
     use crate::machine::retry::RetryPolicy;
