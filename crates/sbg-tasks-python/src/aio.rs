@@ -7,14 +7,14 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyDict, PyList};
 use pyo3_async_runtimes::tokio::{future_into_py, get_runtime};
 use tokio::sync::{mpsc, Mutex};
 
 use sbg_tasks_hyper::HyperClient;
 use sbg_tasks_proto::AbortTask;
 use sbg_tasks_proto::Task as RTask;
-use sbg_tasks_proto::{ClientError, DeleteTask, GetTask, TaskId, WatchEvent};
+use sbg_tasks_proto::{Answer, ClientError, DeleteTask, GetTask, TaskId, WatchEvent};
 
 use crate::common::{self, BulkArgs, ClientArgs, CreateArgs, QueryArgs};
 use crate::convert::{task_id, task_ids};
@@ -44,6 +44,33 @@ fn raise(py: Python<'_>, e: &ClientError, backend: &Backend) -> PyErr {
     errors::client(py, e, Some(backend))
 }
 
+/// What an action on an `AsyncTask` hands the awaitable: the answer's task taken in place,
+/// the task itself the result.
+fn in_place(
+    me: Py<AsyncTask>,
+) -> impl FnOnce(Python<'_>, Result<Answer<RTask>, ClientError>, &Backend) -> PyResult<Py<PyAny>>
+       + Send
+       + 'static {
+    move |py, r, b| {
+        let answer = r.map_err(|e| raise(py, &e, b))?;
+        me.bind(py)
+            .as_super()
+            .borrow_mut()
+            .set(answer.value, &answer.report);
+        Ok(me.into_any())
+    }
+}
+
+/// The async client and what `f` makes of this task (a call), with a short borrow.
+fn prepare<T>(
+    slf: &Bound<'_, AsyncTask>,
+    f: impl FnOnce(&Task, Python<'_>) -> PyResult<T>,
+) -> PyResult<(Arc<HyperClient>, T)> {
+    let py = slf.py();
+    let me = slf.as_super().borrow();
+    Ok((me.async_client(py)?, f(&me, py)?))
+}
+
 /// The asyncio flavour of `Api`: the same arguments, the same credentials; every call an
 /// awaitable, run on the hyper transport.
 #[pyclass(module = "sbg_tasks", frozen)]
@@ -60,32 +87,15 @@ pub struct AsyncApi {
 #[pymethods]
 impl AsyncApi {
     #[new]
-    #[pyo3(signature = (url = None, token = None, profile = "default", *, credentials_file = None, platform = None, ca_bundle = None, timeout = None, max_attempts = None, poll_interval = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (url = None, token = None, profile = "default", **kwargs))]
     fn new(
         py: Python<'_>,
         url: Option<String>,
         token: Option<String>,
         profile: &str,
-        credentials_file: Option<std::path::PathBuf>,
-        platform: Option<String>,
-        ca_bundle: Option<std::path::PathBuf>,
-        timeout: Option<f64>,
-        max_attempts: Option<u32>,
-        poll_interval: Option<f64>,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let args = ClientArgs {
-            url,
-            token,
-            profile: profile.to_owned(),
-            credentials_file,
-            platform,
-            ca_bundle,
-            timeout,
-            max_attempts,
-            poll_interval,
-        };
-        let (settings, options) = args.resolve(py)?;
+        let (settings, options) = ClientArgs::client_settings(py, url, token, profile, kwargs)?;
         let client = {
             let _runtime = get_runtime().enter();
             sbg_tasks_hyper::client_with(settings, options)
@@ -157,42 +167,13 @@ impl AsyncTasks {
     }
 
     /// Every task matching the filters (all pages): an awaitable of a list.
-    #[pyo3(signature = (project = None, status = None, batch = None, parent = None, created_from = None, created_to = None, started_from = None, started_to = None, ended_from = None, ended_to = None, offset = None, limit = None, order_by = None, order = None, origin = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (**kwargs))]
     fn query<'py>(
         &self,
         py: Python<'py>,
-        project: Option<String>,
-        status: Option<String>,
-        batch: Option<bool>,
-        parent: Option<&Bound<'py, PyAny>>,
-        created_from: Option<&Bound<'py, PyAny>>,
-        created_to: Option<&Bound<'py, PyAny>>,
-        started_from: Option<&Bound<'py, PyAny>>,
-        started_to: Option<&Bound<'py, PyAny>>,
-        ended_from: Option<&Bound<'py, PyAny>>,
-        ended_to: Option<&Bound<'py, PyAny>>,
-        offset: Option<u64>,
-        limit: Option<u64>,
-        order_by: Option<String>,
-        order: Option<String>,
-        origin: Option<String>,
+        kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let call = QueryArgs {
-            project,
-            status,
-            batch,
-            parent,
-            created: (created_from, created_to),
-            started: (started_from, started_to),
-            ended: (ended_from, ended_to),
-            offset,
-            limit,
-            order_by,
-            order,
-            origin,
-        }
-        .call(py)?;
+        let call = QueryArgs::from_keywords(py, kwargs)?;
         let client = self.client.clone();
         let fut = async move {
             let mut stream = Box::pin(client.list(&call));
@@ -215,41 +196,16 @@ impl AsyncTasks {
     }
 
     /// Creates a task (see `Api.tasks.create`).
-    #[pyo3(signature = (name, project, app, revision = None, batch_input = None, batch_by = None, inputs = None, description = None, run = false, disable_batch = false, interruptible = None, execution_settings = None, output_location = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (name, project, app, **kwargs))]
     fn create<'py>(
         &self,
         py: Python<'py>,
         name: String,
-        project: String,
+        project: &str,
         app: String,
-        revision: Option<u64>,
-        batch_input: Option<String>,
-        batch_by: Option<&Bound<'py, PyAny>>,
-        inputs: Option<&Bound<'py, PyAny>>,
-        description: Option<String>,
-        run: bool,
-        disable_batch: bool,
-        interruptible: Option<bool>,
-        execution_settings: Option<&Bound<'py, PyAny>>,
-        output_location: Option<&Bound<'py, PyAny>>,
+        kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let call = CreateArgs {
-            name,
-            project,
-            app,
-            revision,
-            batch_input,
-            batch_by,
-            inputs,
-            description,
-            run,
-            disable_batch,
-            interruptible,
-            execution_settings,
-            output_location,
-        }
-        .call(py)?;
+        let (call, run) = CreateArgs::from_keywords(py, name, project, app, kwargs)?;
         let client = self.client.clone();
         awaitable(
             py,
@@ -373,35 +329,14 @@ impl AsyncTasks {
     }
 
     /// A bulk action (see `Api.tasks.bulk`): an awaitable of the report.
-    #[pyo3(signature = (action, *, ids = None, project = None, parent = None, status = None, run = true, journal = None, dry_run = false, concurrency = 4, retries = 0))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (action, **kwargs))]
     fn bulk<'py>(
         &self,
         py: Python<'py>,
         action: &str,
-        ids: Option<&Bound<'py, PyAny>>,
-        project: Option<String>,
-        parent: Option<&Bound<'py, PyAny>>,
-        status: Option<String>,
-        run: bool,
-        journal: Option<std::path::PathBuf>,
-        dry_run: bool,
-        concurrency: usize,
-        retries: u32,
+        kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (spec, mut journal) = BulkArgs {
-            action: action.to_owned(),
-            ids,
-            project,
-            parent,
-            status,
-            run,
-            journal,
-            dry_run,
-            concurrency,
-            retries,
-        }
-        .spec(py)?;
+        let (spec, mut journal) = BulkArgs::from_keywords(py, action, kwargs)?;
         let client = self.client.clone();
         let fut = async move { client.bulk(spec, journal.as_mut(), |_| {}).await };
         awaitable(py, &self.client, fut, |py, r, _| {
@@ -456,141 +391,67 @@ impl AsyncTask {
         batch: Option<bool>,
         interruptible: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let (client, call) = {
-            let me = slf.as_super().borrow();
-            (me.async_client(py)?, me.run_call(py, batch, interruptible)?)
-        };
-        let me: Py<AsyncTask> = slf.clone().unbind();
+        let (client, call) = prepare(slf, |me, py| me.run_call(py, batch, interruptible))?;
         let c = client.clone();
-        awaitable(
-            py,
-            &client,
-            async move { c.run(&call).await },
-            move |py, r, b| {
-                let answer = r.map_err(|e| raise(py, &e, b))?;
-                let bound = me.bind(py);
-                bound
-                    .as_super()
-                    .borrow_mut()
-                    .set(answer.value, &answer.report);
-                Ok(me.into_any())
-            },
-        )
+        let fut = async move { c.run(&call).await };
+        awaitable(slf.py(), &client, fut, in_place(slf.clone().unbind()))
     }
 
     /// Copies the task, and runs the copy unless `run=False`: the new task.
     #[pyo3(signature = (run = true))]
     fn clone<'py>(slf: &Bound<'py, Self>, run: bool) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let (client, call) = {
-            let me = slf.as_super().borrow();
-            (me.async_client(py)?, me.clone_call(py, run)?)
-        };
+        let (client, call) = prepare(slf, |me, py| me.clone_call(py, run))?;
         let c = client.clone();
-        awaitable(py, &client, async move { c.rerun(&call).await }, one_task)
+        awaitable(
+            slf.py(),
+            &client,
+            async move { c.rerun(&call).await },
+            one_task,
+        )
     }
 
     /// Aborts the task.
     fn abort<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let (client, id) = {
-            let me = slf.as_super().borrow();
-            (me.async_client(py)?, me.ids(py)?)
-        };
-        let me: Py<AsyncTask> = slf.clone().unbind();
+        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
         let c = client.clone();
-        let call = AbortTask::new(id);
-        awaitable(
-            py,
-            &client,
-            async move { c.abort(&call).await },
-            move |py, r, b| {
-                let answer = r.map_err(|e| raise(py, &e, b))?;
-                me.bind(py)
-                    .as_super()
-                    .borrow_mut()
-                    .set(answer.value, &answer.report);
-                Ok(me.into_any())
-            },
-        )
+        let fut = async move { c.abort(&AbortTask::new(id)).await };
+        awaitable(slf.py(), &client, fut, in_place(slf.clone().unbind()))
     }
 
-    /// Sends the changed members.
+    /// Sends the changed members (nothing when none changed).
     fn save<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let (client, call) = {
-            let me = slf.as_super().borrow();
-            (me.async_client(py)?, me.update_call(py)?)
-        };
-        let me: Py<AsyncTask> = slf.clone().unbind();
+        let (client, call) = prepare(slf, |me, py| me.update_call(py))?;
         let c = client.clone();
-        awaitable(
-            py,
-            &client,
-            async move {
-                match call {
-                    Some(call) => Some(c.update(&call).await),
-                    None => None,
-                }
-            },
-            move |py, r, b| {
-                if let Some(r) = r {
-                    let answer = r.map_err(|e| raise(py, &e, b))?;
-                    me.bind(py)
-                        .as_super()
-                        .borrow_mut()
-                        .set(answer.value, &answer.report);
-                }
-                Ok(me.into_any())
-            },
-        )
+        let me: Py<AsyncTask> = slf.clone().unbind();
+        let fut = async move {
+            match call {
+                Some(call) => Some(c.update(&call).await),
+                None => None,
+            }
+        };
+        awaitable(slf.py(), &client, fut, move |py, r, b| match r {
+            Some(r) => in_place(me)(py, r, b),
+            None => Ok(me.into_any()),
+        })
     }
 
     /// Deletes the DRAFT.
     fn delete<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let (client, id) = {
-            let me = slf.as_super().borrow();
-            (me.async_client(py)?, me.ids(py)?)
-        };
+        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
         let c = client.clone();
-        let call = DeleteTask::new(id);
-        awaitable(
-            py,
-            &client,
-            async move { c.delete(&call).await },
-            |py, r, b| {
-                let answer = r.map_err(|e| raise(py, &e, b))?;
-                deleted(answer.value);
-                Ok(py.None())
-            },
-        )
+        let fut = async move { c.delete(&DeleteTask::new(id)).await };
+        awaitable(slf.py(), &client, fut, |py, r, b| {
+            deleted(r.map_err(|e| raise(py, &e, b))?.value);
+            Ok(py.None())
+        })
     }
 
     /// Fetches the task again.
     fn reload<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let (client, id) = {
-            let me = slf.as_super().borrow();
-            (me.async_client(py)?, me.ids(py)?)
-        };
-        let me: Py<AsyncTask> = slf.clone().unbind();
+        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
         let c = client.clone();
-        let call = GetTask::new(id);
-        awaitable(
-            py,
-            &client,
-            async move { c.get(&call).await },
-            move |py, r, b| {
-                let answer = r.map_err(|e| raise(py, &e, b))?;
-                me.bind(py)
-                    .as_super()
-                    .borrow_mut()
-                    .set(answer.value, &answer.report);
-                Ok(me.into_any())
-            },
-        )
+        let fut = async move { c.get(&GetTask::new(id)).await };
+        awaitable(slf.py(), &client, fut, in_place(slf.clone().unbind()))
     }
 
     /// Waits until the task ends (every `period` seconds, `timeout` at most).
@@ -600,26 +461,18 @@ impl AsyncTask {
         period: f64,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let (client, id) = {
-            let me = slf.as_super().borrow();
-            (me.async_client(py)?, me.ids(py)?)
-        };
+        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
         let policy = Task::wait_policy(period, timeout)?;
         let me: Py<AsyncTask> = slf.clone().unbind();
         let c = client.clone();
-        awaitable(
-            py,
-            &client,
-            async move { c.wait_with(&id, &policy, |_| {}).await },
-            move |py, r, b| {
-                let task = r.map_err(|e| raise(py, &e, b))?;
-                me.bind(py)
-                    .as_super()
-                    .borrow_mut()
-                    .set(task, &Default::default());
-                Ok(me.into_any())
-            },
-        )
+        let fut = async move { c.wait_with(&id, &policy, |_| {}).await };
+        awaitable(slf.py(), &client, fut, move |py, r, b| {
+            let task = r.map_err(|e| raise(py, &e, b))?;
+            me.bind(py)
+                .as_super()
+                .borrow_mut()
+                .set(task, &Default::default());
+            Ok(me.into_any())
+        })
     }
 }

@@ -6,15 +6,15 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyDict, PyList};
 
 use sbg_tasks_proto::client::{Events, Idle};
 use sbg_tasks_proto::env::Env as _;
 use sbg_tasks_proto::machine::{BulkGet, Call, List, Operation, Wait, WaitMany, Watch};
-use sbg_tasks_proto::{CreateTask, GetTask, ListTasks, StdEnv, TaskId, WatchEvent};
+use sbg_tasks_proto::{GetTask, ListTasks, StdEnv, TaskId, WatchEvent};
 use sbg_tasks_ureq::{UreqClient, UreqTransport};
 
-use crate::common::{self, BulkArgs, ClientArgs, QueryArgs};
+use crate::common::{self, BulkArgs, ClientArgs, CreateArgs, QueryArgs};
 use crate::errors;
 use crate::task::{created, Backend, Task};
 
@@ -114,32 +114,15 @@ pub struct Api {
 #[pymethods]
 impl Api {
     #[new]
-    #[pyo3(signature = (url = None, token = None, profile = "default", *, credentials_file = None, platform = None, ca_bundle = None, timeout = None, max_attempts = None, poll_interval = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (url = None, token = None, profile = "default", **kwargs))]
     fn new(
         py: Python<'_>,
         url: Option<String>,
         token: Option<String>,
         profile: &str,
-        credentials_file: Option<std::path::PathBuf>,
-        platform: Option<String>,
-        ca_bundle: Option<std::path::PathBuf>,
-        timeout: Option<f64>,
-        max_attempts: Option<u32>,
-        poll_interval: Option<f64>,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let args = ClientArgs {
-            url,
-            token,
-            profile: profile.to_owned(),
-            credentials_file,
-            platform,
-            ca_bundle,
-            timeout,
-            max_attempts,
-            poll_interval,
-        };
-        let (settings, options) = args.resolve(py)?;
+        let (settings, options) = ClientArgs::client_settings(py, url, token, profile, kwargs)?;
         let client = sbg_tasks_ureq::client_with(settings, options)
             .map_err(|e| errors::config(py, e.to_string()))?;
         let client = Arc::new(client);
@@ -202,82 +185,24 @@ impl Tasks {
 
     /// Every task matching the filters, fetched page by page as the iterator is used (`limit`
     /// is the page size). `len()`-free; `.total` is the platform's count once a page came.
-    #[pyo3(signature = (project = None, status = None, batch = None, parent = None, created_from = None, created_to = None, started_from = None, started_to = None, ended_from = None, ended_to = None, offset = None, limit = None, order_by = None, order = None, origin = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn query(
-        &self,
-        py: Python<'_>,
-        project: Option<String>,
-        status: Option<String>,
-        batch: Option<bool>,
-        parent: Option<&Bound<'_, PyAny>>,
-        created_from: Option<&Bound<'_, PyAny>>,
-        created_to: Option<&Bound<'_, PyAny>>,
-        started_from: Option<&Bound<'_, PyAny>>,
-        started_to: Option<&Bound<'_, PyAny>>,
-        ended_from: Option<&Bound<'_, PyAny>>,
-        ended_to: Option<&Bound<'_, PyAny>>,
-        offset: Option<u64>,
-        limit: Option<u64>,
-        order_by: Option<String>,
-        order: Option<String>,
-        origin: Option<String>,
-    ) -> PyResult<TaskIterator> {
-        let call = QueryArgs {
-            project,
-            status,
-            batch,
-            parent,
-            created: (created_from, created_to),
-            started: (started_from, started_to),
-            ended: (ended_from, ended_to),
-            offset,
-            limit,
-            order_by,
-            order,
-            origin,
-        }
-        .call(py)?;
+    #[pyo3(signature = (**kwargs))]
+    fn query(&self, py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<TaskIterator> {
+        let call = QueryArgs::from_keywords(py, kwargs)?;
         Ok(TaskIterator::new(self.client.clone(), &call))
     }
 
     /// Creates a task (a DRAFT, or run at once with `run=True`; then a task that cannot run
     /// raises `TaskValidationError` carrying it). Never retried once it may have been sent.
-    #[pyo3(signature = (name, project, app, revision = None, batch_input = None, batch_by = None, inputs = None, description = None, run = false, disable_batch = false, interruptible = None, execution_settings = None, output_location = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (name, project, app, **kwargs))]
     fn create(
         &self,
         py: Python<'_>,
         name: String,
-        project: String,
+        project: &str,
         app: String,
-        revision: Option<u64>,
-        batch_input: Option<String>,
-        batch_by: Option<&Bound<'_, PyAny>>,
-        inputs: Option<&Bound<'_, PyAny>>,
-        description: Option<String>,
-        run: bool,
-        disable_batch: bool,
-        interruptible: Option<bool>,
-        execution_settings: Option<&Bound<'_, PyAny>>,
-        output_location: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<Task>> {
-        let call: CreateTask = common::CreateArgs {
-            name,
-            project,
-            app,
-            revision,
-            batch_input,
-            batch_by,
-            inputs,
-            description,
-            run,
-            disable_batch,
-            interruptible,
-            execution_settings,
-            output_location,
-        }
-        .call(py)?;
+        let (call, run) = CreateArgs::from_keywords(py, name, project, app, kwargs)?;
         let client = &self.client;
         let answer = drive(py, client, Call::new(client.settings(), &call), |_| {})?;
         let backend = self.backend();
@@ -373,35 +298,14 @@ impl Tasks {
     /// tasks of `project` or batch `parent` (with `status`). Resumable: with `journal` (a
     /// path), a run that stopped (a crash, Ctrl-C) goes on where it was, never copying a task
     /// twice. `dry_run` only plans. Returns the report: a dict with one outcome per task.
-    #[pyo3(signature = (action, *, ids = None, project = None, parent = None, status = None, run = true, journal = None, dry_run = false, concurrency = 4, retries = 0))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (action, **kwargs))]
     fn bulk(
         &self,
         py: Python<'_>,
         action: &str,
-        ids: Option<&Bound<'_, PyAny>>,
-        project: Option<String>,
-        parent: Option<&Bound<'_, PyAny>>,
-        status: Option<String>,
-        run: bool,
-        journal: Option<std::path::PathBuf>,
-        dry_run: bool,
-        concurrency: usize,
-        retries: u32,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
-        let args = BulkArgs {
-            action: action.to_owned(),
-            ids,
-            project,
-            parent,
-            status,
-            run,
-            journal,
-            dry_run,
-            concurrency,
-            retries,
-        };
-        let (spec, mut journal) = args.spec(py)?;
+        let (spec, mut journal) = BulkArgs::from_keywords(py, action, kwargs)?;
         let client = &self.client;
         let report = py.detach(|| client.bulk(spec, journal.as_mut(), |_| {}));
         let report = report.map_err(|e| errors::bulk(py, e.to_string()))?;

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use pyo3::conversion::FromPyObjectOwned;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
@@ -36,29 +38,91 @@ pub(crate) fn seconds(py: Python<'_>, s: Option<f64>) -> PyResult<Option<Duratio
     .transpose()
 }
 
-/// The arguments of `Api(...)` and `AsyncApi(...)`.
+/// Refuses a keyword argument not in `known` with a `TypeError`, as Python says it for a
+/// function (`what`).
+fn check_keywords(kwargs: Option<&Bound<'_, PyDict>>, known: &[&str], what: &str) -> PyResult<()> {
+    for key in kwargs.into_iter().flat_map(|k| k.keys()) {
+        let key: String = key.extract()?;
+        if !known.contains(&key.as_str()) {
+            return Err(PyTypeError::new_err(format!(
+                "{what}() got an unexpected keyword argument '{key}'"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Keyword argument `name` (`None` when absent or `None`).
+fn arg<'py, T: FromPyObjectOwned<'py>>(
+    kwargs: Option<&Bound<'py, PyDict>>,
+    name: &str,
+) -> PyResult<Option<T>> {
+    let Some(value) = kwargs.map(|k| k.get_item(name)).transpose()?.flatten() else {
+        return Ok(None);
+    };
+    if value.is_none() {
+        return Ok(None);
+    }
+    value.extract::<T>().map(Some).map_err(Into::into)
+}
+
+/// The keyword arguments of `Api(...)` and `AsyncApi(...)` (besides `url`, `token`,
+/// `profile`).
 pub(crate) struct ClientArgs {
-    pub(crate) url: Option<String>,
-    pub(crate) token: Option<String>,
-    pub(crate) profile: String,
-    pub(crate) credentials_file: Option<PathBuf>,
-    pub(crate) platform: Option<String>,
-    pub(crate) ca_bundle: Option<PathBuf>,
-    pub(crate) timeout: Option<f64>,
-    pub(crate) max_attempts: Option<u32>,
-    pub(crate) poll_interval: Option<f64>,
+    credentials_file: Option<PathBuf>,
+    platform: Option<String>,
+    ca_bundle: Option<PathBuf>,
+    timeout: Option<f64>,
+    max_attempts: Option<u32>,
+    poll_interval: Option<f64>,
 }
 
 impl ClientArgs {
+    /// The keywords.
+    pub(crate) const KNOWN: &'static [&'static str] = &[
+        "credentials_file",
+        "platform",
+        "ca_bundle",
+        "timeout",
+        "max_attempts",
+        "poll_interval",
+    ];
+
+    /// The client's settings, from the keywords of `Api(...)` / `AsyncApi(...)`.
+    pub(crate) fn client_settings(
+        py: Python<'_>,
+        url: Option<String>,
+        token: Option<String>,
+        profile: &str,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<(Settings, TransportOptions)> {
+        check_keywords(kwargs, Self::KNOWN, "Api")?;
+        let args = ClientArgs {
+            credentials_file: arg(kwargs, "credentials_file")?,
+            platform: arg(kwargs, "platform")?,
+            ca_bundle: arg(kwargs, "ca_bundle")?,
+            timeout: arg(kwargs, "timeout")?,
+            max_attempts: arg(kwargs, "max_attempts")?,
+            poll_interval: arg(kwargs, "poll_interval")?,
+        };
+        args.resolve(py, url, token, profile)
+    }
+
     /// The settings and transport options, the token and endpoint resolved as the CLI does.
     /// `http://` is accepted on loopback hosts only (a local mock).
-    pub(crate) fn resolve(self, py: Python<'_>) -> PyResult<(Settings, TransportOptions)> {
+    fn resolve(
+        self,
+        py: Python<'_>,
+        url: Option<String>,
+        token: Option<String>,
+        profile: &str,
+    ) -> PyResult<(Settings, TransportOptions)> {
         let mut overrides = Overrides::new()
-            .profile(self.profile)
+            .profile(profile)
             .allow_http_loopback(true)
             .names(Names::new("token=", "url=", "platform=", "a loopback host"));
-        overrides.token = self.token;
-        overrides.endpoint = self.url;
+        overrides.token = token;
+        overrides.endpoint = url;
         overrides.credentials_file = self.credentials_file;
         if let Some(p) = self.platform {
             overrides.platform = Some(p.parse().map_err(|e| errors::config(py, format!("{e}")))?);
@@ -89,20 +153,23 @@ impl ClientArgs {
     }
 }
 
-/// The filters of `tasks.query(...)`.
-pub(crate) struct QueryArgs<'a, 'py> {
-    pub(crate) project: Option<String>,
-    pub(crate) status: Option<String>,
-    pub(crate) batch: Option<bool>,
-    pub(crate) parent: Option<&'a Bound<'py, PyAny>>,
-    pub(crate) created: (Option<&'a Bound<'py, PyAny>>, Option<&'a Bound<'py, PyAny>>),
-    pub(crate) started: (Option<&'a Bound<'py, PyAny>>, Option<&'a Bound<'py, PyAny>>),
-    pub(crate) ended: (Option<&'a Bound<'py, PyAny>>, Option<&'a Bound<'py, PyAny>>),
-    pub(crate) offset: Option<u64>,
-    pub(crate) limit: Option<u64>,
-    pub(crate) order_by: Option<String>,
-    pub(crate) order: Option<String>,
-    pub(crate) origin: Option<String>,
+/// The filters of `tasks.query(...)`, named as sevenbridges-python names them.
+pub(crate) struct QueryArgs<'py> {
+    project: Option<String>,
+    status: Option<String>,
+    batch: Option<bool>,
+    parent: Option<Bound<'py, PyAny>>,
+    created_from: Option<Bound<'py, PyAny>>,
+    created_to: Option<Bound<'py, PyAny>>,
+    started_from: Option<Bound<'py, PyAny>>,
+    started_to: Option<Bound<'py, PyAny>>,
+    ended_from: Option<Bound<'py, PyAny>>,
+    ended_to: Option<Bound<'py, PyAny>>,
+    offset: Option<u64>,
+    limit: Option<u64>,
+    order_by: Option<String>,
+    order: Option<String>,
+    origin: Option<String>,
 }
 
 fn project(py: Python<'_>, p: &str) -> PyResult<ProjectId> {
@@ -110,9 +177,52 @@ fn project(py: Python<'_>, p: &str) -> PyResult<ProjectId> {
         .map_err(|e| errors::validation(py, format!("{p:?} is not a project: {e}")))
 }
 
-impl QueryArgs<'_, '_> {
-    /// The listing call.
-    pub(crate) fn call(self, py: Python<'_>) -> PyResult<ListTasks> {
+impl QueryArgs<'_> {
+    const KNOWN: &'static [&'static str] = &[
+        "project",
+        "status",
+        "batch",
+        "parent",
+        "created_from",
+        "created_to",
+        "started_from",
+        "started_to",
+        "ended_from",
+        "ended_to",
+        "offset",
+        "limit",
+        "order_by",
+        "order",
+        "origin",
+    ];
+
+    /// The listing call of `query(**kwargs)`.
+    pub(crate) fn from_keywords(
+        py: Python<'_>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<ListTasks> {
+        check_keywords(kwargs, Self::KNOWN, "query")?;
+        let args = QueryArgs {
+            project: arg(kwargs, "project")?,
+            status: arg(kwargs, "status")?,
+            batch: arg(kwargs, "batch")?,
+            parent: arg(kwargs, "parent")?,
+            created_from: arg(kwargs, "created_from")?,
+            created_to: arg(kwargs, "created_to")?,
+            started_from: arg(kwargs, "started_from")?,
+            started_to: arg(kwargs, "started_to")?,
+            ended_from: arg(kwargs, "ended_from")?,
+            ended_to: arg(kwargs, "ended_to")?,
+            offset: arg(kwargs, "offset")?,
+            limit: arg(kwargs, "limit")?,
+            order_by: arg(kwargs, "order_by")?,
+            order: arg(kwargs, "order")?,
+            origin: arg(kwargs, "origin")?,
+        };
+        args.call(py)
+    }
+
+    fn call(self, py: Python<'_>) -> PyResult<ListTasks> {
         // Every member, as sevenbridges-python asks (`fields=_all`): a listing's tasks are
         // whole tasks.
         let mut call = ListTasks::new().fields(Fields::All);
@@ -125,25 +235,25 @@ impl QueryArgs<'_, '_> {
         if let Some(b) = self.batch {
             call = call.batch(b);
         }
-        if let Some(p) = self.parent {
+        if let Some(p) = &self.parent {
             call = call.parent(task_id(p)?);
         }
-        if let Some(t) = self.created.0 {
+        if let Some(t) = &self.created_from {
             call = call.created_from(time_bound(t)?);
         }
-        if let Some(t) = self.created.1 {
+        if let Some(t) = &self.created_to {
             call = call.created_to(time_bound(t)?);
         }
-        if let Some(t) = self.started.0 {
+        if let Some(t) = &self.started_from {
             call = call.started_from(time_bound(t)?);
         }
-        if let Some(t) = self.started.1 {
+        if let Some(t) = &self.started_to {
             call = call.started_to(time_bound(t)?);
         }
-        if let Some(t) = self.ended.0 {
+        if let Some(t) = &self.ended_from {
             call = call.ended_from(time_bound(t)?);
         }
-        if let Some(t) = self.ended.1 {
+        if let Some(t) = &self.ended_to {
             call = call.ended_to(time_bound(t)?);
         }
         if let Some(o) = self.offset {
@@ -177,46 +287,87 @@ impl QueryArgs<'_, '_> {
     }
 }
 
-/// The arguments of `tasks.create(...)`, named as sevenbridges-python names them.
-pub(crate) struct CreateArgs<'a, 'py> {
-    pub(crate) name: String,
-    pub(crate) project: String,
-    pub(crate) app: String,
-    pub(crate) revision: Option<u64>,
-    pub(crate) batch_input: Option<String>,
-    pub(crate) batch_by: Option<&'a Bound<'py, PyAny>>,
-    pub(crate) inputs: Option<&'a Bound<'py, PyAny>>,
-    pub(crate) description: Option<String>,
-    pub(crate) run: bool,
-    pub(crate) disable_batch: bool,
-    pub(crate) interruptible: Option<bool>,
-    pub(crate) execution_settings: Option<&'a Bound<'py, PyAny>>,
-    pub(crate) output_location: Option<&'a Bound<'py, PyAny>>,
+/// The keyword arguments of `tasks.create(name, project, app, ...)`, named as
+/// sevenbridges-python names them.
+pub(crate) struct CreateArgs<'py> {
+    revision: Option<u64>,
+    batch_input: Option<String>,
+    batch_by: Option<Bound<'py, PyAny>>,
+    inputs: Option<Bound<'py, PyAny>>,
+    description: Option<String>,
+    run: bool,
+    disable_batch: bool,
+    interruptible: Option<bool>,
+    execution_settings: Option<Bound<'py, PyAny>>,
+    output_location: Option<Bound<'py, PyAny>>,
 }
 
-impl CreateArgs<'_, '_> {
-    /// The create call.
-    pub(crate) fn call(self, py: Python<'_>) -> PyResult<CreateTask> {
+impl CreateArgs<'_> {
+    const KNOWN: &'static [&'static str] = &[
+        "revision",
+        "batch_input",
+        "batch_by",
+        "inputs",
+        "description",
+        "run",
+        "disable_batch",
+        "interruptible",
+        "execution_settings",
+        "output_location",
+    ];
+
+    /// The create call of `create(name, project, app, **kwargs)`, and whether it runs.
+    pub(crate) fn from_keywords(
+        py: Python<'_>,
+        name: String,
+        project: &str,
+        app: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<(CreateTask, bool)> {
+        check_keywords(kwargs, Self::KNOWN, "create")?;
+        let args = CreateArgs {
+            revision: arg(kwargs, "revision")?,
+            batch_input: arg(kwargs, "batch_input")?,
+            batch_by: arg(kwargs, "batch_by")?,
+            inputs: arg(kwargs, "inputs")?,
+            description: arg(kwargs, "description")?,
+            run: arg(kwargs, "run")?.unwrap_or(false),
+            disable_batch: arg(kwargs, "disable_batch")?.unwrap_or(false),
+            interruptible: arg(kwargs, "interruptible")?,
+            execution_settings: arg(kwargs, "execution_settings")?,
+            output_location: arg(kwargs, "output_location")?,
+        };
+        let run = args.run;
+        Ok((args.call(py, name, project, app)?, run))
+    }
+
+    fn call(
+        self,
+        py: Python<'_>,
+        name: String,
+        project: &str,
+        app: String,
+    ) -> PyResult<CreateTask> {
         let app = match self.revision {
-            Some(r) => format!("{}/{r}", self.app),
-            None => self.app,
+            Some(r) => format!("{app}/{r}"),
+            None => app,
         };
         let app: AppId = app
             .parse()
             .map_err(|e| errors::validation(py, format!("{app:?} is not an app: {e}")))?;
-        let mut call = CreateTask::new(project(py, &self.project)?, app)
-            .name(self.name)
+        let mut call = CreateTask::new(self::project(py, project)?, app)
+            .name(name)
             .run(self.run);
         if let Some(d) = self.description {
             call = call.description(d);
         }
-        if let Some(inputs) = self.inputs {
+        if let Some(inputs) = &self.inputs {
             let ports: PortMap = from_py_as(inputs, "inputs")?;
             call = call.inputs(ports);
         }
         match (self.batch_input, self.batch_by) {
             (Some(input), Some(by)) => {
-                let by: BatchBy = from_py_as(by, "batch_by")?;
+                let by: BatchBy = from_py_as(&by, "batch_by")?;
                 call = call.batch(input, by);
             }
             (None, None) => {}
@@ -233,35 +384,67 @@ impl CreateArgs<'_, '_> {
         if let Some(i) = self.interruptible {
             call = call.use_interruptible_instances(i);
         }
-        if let Some(s) = self.execution_settings {
+        if let Some(s) = &self.execution_settings {
             let s: ExecutionSettings = from_py_as(s, "execution_settings")?;
             call = call.execution_settings(s);
         }
-        if let Some(l) = self.output_location {
+        if let Some(l) = &self.output_location {
             call = call.output_location(from_py(l)?);
         }
         Ok(call)
     }
 }
 
-/// The arguments of `tasks.bulk(...)`.
-pub(crate) struct BulkArgs<'a, 'py> {
-    pub(crate) action: String,
-    pub(crate) ids: Option<&'a Bound<'py, PyAny>>,
-    pub(crate) project: Option<String>,
-    pub(crate) parent: Option<&'a Bound<'py, PyAny>>,
-    pub(crate) status: Option<String>,
-    pub(crate) run: bool,
-    pub(crate) journal: Option<PathBuf>,
-    pub(crate) dry_run: bool,
-    pub(crate) concurrency: usize,
-    pub(crate) retries: u32,
+/// The keyword arguments of `tasks.bulk(action, ...)`.
+pub(crate) struct BulkArgs<'py> {
+    ids: Option<Bound<'py, PyAny>>,
+    project: Option<String>,
+    parent: Option<Bound<'py, PyAny>>,
+    status: Option<String>,
+    run: bool,
+    journal: Option<PathBuf>,
+    dry_run: bool,
+    concurrency: usize,
+    retries: u32,
 }
 
-impl BulkArgs<'_, '_> {
+impl BulkArgs<'_> {
+    const KNOWN: &'static [&'static str] = &[
+        "ids",
+        "project",
+        "parent",
+        "status",
+        "run",
+        "journal",
+        "dry_run",
+        "concurrency",
+        "retries",
+    ];
+
+    /// The action of `bulk(action, **kwargs)`, and its journal.
+    pub(crate) fn from_keywords(
+        py: Python<'_>,
+        action: &str,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<(BulkSpec, Box<dyn Journal + Send>)> {
+        check_keywords(kwargs, Self::KNOWN, "bulk")?;
+        let args = BulkArgs {
+            ids: arg(kwargs, "ids")?,
+            project: arg(kwargs, "project")?,
+            parent: arg(kwargs, "parent")?,
+            status: arg(kwargs, "status")?,
+            run: arg(kwargs, "run")?.unwrap_or(true),
+            journal: arg(kwargs, "journal")?,
+            dry_run: arg(kwargs, "dry_run")?.unwrap_or(false),
+            concurrency: arg(kwargs, "concurrency")?.unwrap_or(4),
+            retries: arg(kwargs, "retries")?.unwrap_or(0),
+        };
+        args.spec(py, action)
+    }
+
     /// The action, and its journal: the SQLite file at `journal`, or one in memory.
-    pub(crate) fn spec(self, py: Python<'_>) -> PyResult<(BulkSpec, Box<dyn Journal + Send>)> {
-        let action = match self.action.to_ascii_lowercase().as_str() {
+    fn spec(self, py: Python<'_>, action: &str) -> PyResult<(BulkSpec, Box<dyn Journal + Send>)> {
+        let action = match action.to_ascii_lowercase().as_str() {
             "rerun" => Action::Rerun { run: self.run },
             "run" => Action::Run,
             "abort" => Action::Abort,
@@ -273,7 +456,7 @@ impl BulkArgs<'_, '_> {
                 ))
             }
         };
-        let scope = match (self.ids, &self.project, self.parent) {
+        let scope = match (&self.ids, &self.project, &self.parent) {
             (Some(ids), None, None) => Some(Err(task_ids(ids)?)),
             (None, Some(p), None) => Some(Ok(Scope::Project(project(py, p)?))),
             (None, None, Some(p)) => Some(Ok(Scope::Parent(task_id(p)?))),

@@ -154,31 +154,14 @@ pub(crate) fn task_ids(obj: &Bound<'_, PyAny>) -> PyResult<Vec<TaskId>> {
 
 /// A task status by name (any case); only the platform's words.
 pub(crate) fn status(py: Python<'_>, text: &str) -> PyResult<TaskStatus> {
-    let upper = text.trim().to_ascii_uppercase();
-    let parsed: TaskStatus = serde_json::from_value(Value::String(upper.clone()))
-        .map_err(|e| errors::validation(py, format!("{text:?} is not a task status: {e}")))?;
-    if parsed.as_str() != upper || !KNOWN_STATUSES.contains(&parsed.as_str()) {
-        return Err(errors::validation(
+    match TaskStatus::from_word(&text.trim().to_ascii_uppercase()) {
+        TaskStatus::Unknown(_) => Err(errors::validation(
             py,
-            format!(
-                "{text:?} is not a task status (one of {})",
-                KNOWN_STATUSES.join(", ")
-            ),
-        ));
+            format!("{text:?} is not a task status (DRAFT, QUEUED, RUNNING, COMPLETED, ...)"),
+        )),
+        status => Ok(status),
     }
-    Ok(parsed)
 }
-
-const KNOWN_STATUSES: [&str; 8] = [
-    "DRAFT",
-    "CREATING",
-    "QUEUED",
-    "RUNNING",
-    "ABORTING",
-    "COMPLETED",
-    "ABORTED",
-    "FAILED",
-];
 
 /// A time bound of a listing from a `datetime` (naive ones are UTC) or an RFC 3339 `str`.
 pub(crate) fn time_bound(obj: &Bound<'_, PyAny>) -> PyResult<TimeBound> {

@@ -12,13 +12,13 @@ use serde_json::Value;
 use sbg_tasks_hyper::HyperClient;
 use sbg_tasks_proto::decode::ParseReport;
 use sbg_tasks_proto::endpoints::{CreateOutcome, Deletion, TaskUpdate};
-use sbg_tasks_proto::machine::{Call, Run, Wait};
+use sbg_tasks_proto::machine::{Call, Operation, Run, Wait};
 use sbg_tasks_proto::model::{ExecutionSettings, PortMap};
-use sbg_tasks_proto::Answer;
 use sbg_tasks_proto::Task as RTask;
 use sbg_tasks_proto::{
     AbortTask, DeleteTask, GetTask, RerunTask, RunTask, TaskId, UpdateTask, WaitPolicy,
 };
+use sbg_tasks_proto::{Answer, ClientError};
 use sbg_tasks_ureq::UreqClient;
 
 use crate::blocking::drive;
@@ -202,6 +202,33 @@ impl Task {
 
     pub(crate) fn ids(&self, py: Python<'_>) -> PyResult<TaskId> {
         self.task_id(py)
+    }
+
+    /// The blocking client and what `f` makes of this task (a call), with a short borrow.
+    fn prepare<T>(
+        slf: &Bound<'_, Self>,
+        f: impl FnOnce(&Task, Python<'_>) -> PyResult<T>,
+    ) -> PyResult<(Arc<UreqClient>, T)> {
+        let py = slf.py();
+        let me = slf.borrow();
+        Ok((me.blocking(py)?, f(&me, py)?))
+    }
+
+    /// Drives `op` (the GIL released) and takes the task it answers in place.
+    fn take<'py, O>(
+        slf: &Bound<'py, Self>,
+        client: &UreqClient,
+        op: O,
+    ) -> PyResult<Bound<'py, Self>>
+    where
+        O: Operation<Output = Result<Answer<RTask>, ClientError>> + Send,
+        O::Event: Send,
+    {
+        let py = slf.py();
+        let answer = drive(py, client, op, |_| {})?;
+        let answer = answer.map_err(|e| errors::client(py, &e, slf.borrow().backend.as_ref()))?;
+        slf.borrow_mut().set(answer.value, &answer.report);
+        Ok(slf.clone())
     }
 }
 
@@ -499,15 +526,8 @@ impl Task {
         batch: Option<bool>,
         interruptible: Option<bool>,
     ) -> PyResult<Bound<'py, Self>> {
-        let py = slf.py();
-        let (client, call) = {
-            let me = slf.borrow();
-            (me.blocking(py)?, me.run_call(py, batch, interruptible)?)
-        };
-        let answer = drive(py, &client, Run::new(client.settings(), &call), |_| {});
-        let answer = answer?.map_err(|e| errors::client(py, &e, slf.borrow().backend.as_ref()))?;
-        slf.borrow_mut().set(answer.value, &answer.report);
-        Ok(slf.clone())
+        let (client, call) = Self::prepare(slf, |me, py| me.run_call(py, batch, interruptible))?;
+        Self::take(slf, &client, Run::new(client.settings(), &call))
     }
 
     /// Copies the task (`actions/clone`) and runs the copy unless `run=False`: the new task.
@@ -523,33 +543,19 @@ impl Task {
 
     /// Aborts the task; updated in place and returned.
     fn abort<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
-        let py = slf.py();
-        let (client, id) = {
-            let me = slf.borrow();
-            (me.blocking(py)?, me.task_id(py)?)
-        };
+        let (client, id) = Self::prepare(slf, |me, py| me.task_id(py))?;
         let call = AbortTask::new(id);
-        let answer = drive(py, &client, Call::new(client.settings(), &call), |_| {})?;
-        let answer = answer.map_err(|e| errors::client(py, &e, slf.borrow().backend.as_ref()))?;
-        slf.borrow_mut().set(answer.value, &answer.report);
-        Ok(slf.clone())
+        Self::take(slf, &client, Call::new(client.settings(), &call))
     }
 
     /// Sends the changed members (name, description, inputs, ...); nothing when none changed.
     /// Updated in place and returned.
     fn save<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
-        let py = slf.py();
-        let (client, call) = {
-            let me = slf.borrow();
-            (me.blocking(py)?, me.update_call(py)?)
-        };
-        let Some(call) = call else {
-            return Ok(slf.clone());
-        };
-        let answer = drive(py, &client, Call::new(client.settings(), &call), |_| {})?;
-        let answer = answer.map_err(|e| errors::client(py, &e, slf.borrow().backend.as_ref()))?;
-        slf.borrow_mut().set(answer.value, &answer.report);
-        Ok(slf.clone())
+        let (client, call) = Self::prepare(slf, |me, py| me.update_call(py))?;
+        match call {
+            Some(call) => Self::take(slf, &client, Call::new(client.settings(), &call)),
+            None => Ok(slf.clone()),
+        }
     }
 
     /// Deletes the DRAFT.
@@ -564,16 +570,9 @@ impl Task {
 
     /// Fetches the task again; updated in place and returned.
     fn reload<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
-        let py = slf.py();
-        let (client, id) = {
-            let me = slf.borrow();
-            (me.blocking(py)?, me.task_id(py)?)
-        };
+        let (client, id) = Self::prepare(slf, |me, py| me.task_id(py))?;
         let call = GetTask::new(id);
-        let answer = drive(py, &client, Call::new(client.settings(), &call), |_| {})?;
-        let answer = answer.map_err(|e| errors::client(py, &e, slf.borrow().backend.as_ref()))?;
-        slf.borrow_mut().set(answer.value, &answer.report);
-        Ok(slf.clone())
+        Self::take(slf, &client, Call::new(client.settings(), &call))
     }
 
     /// Waits until the task ends, polling every `period` seconds (the GIL released, Ctrl-C
@@ -589,10 +588,7 @@ impl Task {
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let (client, id) = {
-            let me = slf.borrow();
-            (me.blocking(py)?, me.task_id(py)?)
-        };
+        let (client, id) = Self::prepare(slf, |me, py| me.task_id(py))?;
         let policy = Task::wait_policy(period, timeout)?;
         let wait = Wait::new(client.settings(), id, policy);
         let done = drive(py, &client, wait, |_| {})?;

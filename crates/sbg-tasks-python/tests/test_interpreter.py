@@ -14,54 +14,49 @@ from conftest import new_draft
 FOREVER = {"name": "forever", "project": "rfranklin/demo", "app": "rfranklin/demo/bwa/1"}
 
 
-def interrupt_after(seconds):
-    """Sends SIGINT to this process after `seconds`; returns when it was sent (a list)."""
+def assert_ctrl_c_stops(call, after=0.3):
+    """Sends SIGINT to this process `after` seconds into `call()`: KeyboardInterrupt must
+    come out of it within half a second of the signal."""
     sent = []
 
     def fire():
         sent.append(time.monotonic())
         os.kill(os.getpid(), signal.SIGINT)
 
-    timer = threading.Timer(seconds, fire)
+    timer = threading.Timer(after, fire)
     timer.start()
-    return timer, sent
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            call()
+        stopped = time.monotonic()
+    finally:
+        timer.cancel()
+        timer.join()
+    assert sent and stopped - sent[0] < 0.5, f"stopped {stopped - sent[0]:.3f} s after the signal"
 
 
-@pytest.mark.skipif(os.name != "posix", reason="SIGINT to the own process")
+posix_only = pytest.mark.skipif(os.name != "posix", reason="SIGINT to the own process")
+
+
+@posix_only
 def test_ctrl_c_stops_a_wait_within_half_a_second(api, mock):
     task = api.tasks.get(mock.insert_running(FOREVER, ends_after=None))
-    timer, sent = interrupt_after(0.3)
-    with pytest.raises(KeyboardInterrupt):
-        task.wait(period=30)
-    stopped = time.monotonic()
-    timer.join()
-    assert sent and stopped - sent[0] < 0.5
+    assert_ctrl_c_stops(lambda: task.wait(period=30))
 
 
-@pytest.mark.skipif(os.name != "posix", reason="SIGINT to the own process")
+@posix_only
 def test_ctrl_c_stops_a_watch_within_half_a_second(mock):
     api = sbg_tasks.Api(url=mock.url, token=mock.token, poll_interval=30)
-    tid = mock.insert_running(FOREVER, ends_after=None)
-    events = api.tasks.watch([tid])
+    events = api.tasks.watch([mock.insert_running(FOREVER, ends_after=None)])
     assert next(events).kind == "status"
-    timer, sent = interrupt_after(0.3)
-    with pytest.raises(KeyboardInterrupt):
-        next(events)
-    stopped = time.monotonic()
-    timer.join()
-    assert sent and stopped - sent[0] < 0.5
+    assert_ctrl_c_stops(lambda: next(events))
 
 
-@pytest.mark.skipif(os.name != "posix", reason="SIGINT to the own process")
+@posix_only
 def test_ctrl_c_stops_wait_all(mock):
     api = sbg_tasks.Api(url=mock.url, token=mock.token, poll_interval=30)
     tid = mock.insert_running(FOREVER, ends_after=None)
-    timer, sent = interrupt_after(0.3)
-    with pytest.raises(KeyboardInterrupt):
-        api.tasks.wait_all([tid])
-    stopped = time.monotonic()
-    timer.join()
-    assert sent and stopped - sent[0] < 0.5
+    assert_ctrl_c_stops(lambda: api.tasks.wait_all([tid]))
 
 
 def test_the_gil_is_released_during_a_wait(api, mock):
