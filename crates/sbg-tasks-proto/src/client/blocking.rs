@@ -96,8 +96,9 @@ impl<T: HttpTransport, E: BlockingEnv> Client<T, E, Blocking> {
     }
 
     /// `op`'s events as an iterator (for operations whose outcome is `()`: a listing, a
-    /// watch, your own).
-    pub fn iter<O: Operation<Output = ()>>(&self, op: O) -> Events<'_, O, T, E> {
+    /// watch, your own); any other operation is driven in slices with
+    /// [`Events::finish_before`] (a caller that must look up now and then, e.g. for Ctrl-C).
+    pub fn iter<O: Operation>(&self, op: O) -> Events<'_, O, T, E> {
         Events {
             client: self,
             run: self.running(op),
@@ -319,6 +320,26 @@ impl<O: Operation<Output = ()>, T: HttpTransport, E: BlockingEnv> Events<'_, O, 
             Some(Step::Event(event)) => Ok(Some(event)),
             Some(_) => Ok(None),
             None => Err(Idle),
+        }
+    }
+}
+
+impl<O: Operation, T: HttpTransport, E: BlockingEnv> Events<'_, O, T, E> {
+    /// Drives the operation to its end, handing its events to `on_event`, but gives up once
+    /// monotonic time `until` (the environment's clock) has come while it sleeps: `Err(Idle)`,
+    /// and a later call goes on where this one stopped. [`BlockingClient::drive`] in slices.
+    /// Once the outcome was returned, the operation is over and every call is `Err(Idle)`.
+    pub fn finish_before(
+        &mut self,
+        until: Duration,
+        mut on_event: impl FnMut(O::Event),
+    ) -> Result<O::Output, Idle> {
+        loop {
+            match self.client.advance(&mut self.run, Some(until)) {
+                Some(Step::Done(output)) => return Ok(output),
+                Some(Step::Event(event)) => on_event(event),
+                _ => return Err(Idle),
+            }
         }
     }
 }

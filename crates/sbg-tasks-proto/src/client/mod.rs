@@ -307,6 +307,7 @@ mod tests {
     use futures_core::Stream;
 
     use super::*;
+    use crate::client::Idle;
     use crate::endpoints::list_tasks::{ListTasks, PageLimit};
     use crate::env::FakeEnv;
     use crate::error::ClientError;
@@ -383,6 +384,49 @@ mod tests {
         assert_eq!(it.pages(), 3);
         assert!(it.next().is_none(), "fused");
         assert_eq!(pages.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn an_operation_driven_in_slices_goes_on_where_each_slice_stopped() {
+        use crate::machine::wait::WaitPolicy;
+        use crate::machine::Wait;
+        let polls = AtomicUsize::new(0);
+        let transport = |_: Request<Vec<u8>>| -> Result<_, TransportFailure> {
+            let n = polls.fetch_add(1, Ordering::SeqCst);
+            let status = if n < 3 { "RUNNING" } else { "COMPLETED" };
+            Ok(Response::builder()
+                .body(format!(r#"{{"id":"a","status":"{status}"}}"#).into_bytes())
+                .unwrap())
+        };
+        let env = FakeEnv::new(Duration::ZERO);
+        let client = BlockingClient::with_env(config(), transport, env);
+        let policy = WaitPolicy::default()
+            .with_interval(Duration::from_secs(10))
+            .with_timeout(None);
+        let wait = Wait::new(client.settings(), "a".parse().unwrap(), policy);
+        let mut events = client.iter(wait);
+        let mut progress = 0;
+        let mut slices = 0;
+        let task = loop {
+            let until = client.env().now() + Duration::from_secs(1);
+            match events.finish_before(until, |_| progress += 1) {
+                Ok(done) => break done.unwrap(),
+                Err(Idle) => slices += 1,
+            }
+            assert!(slices < 1000, "never ended");
+        };
+        assert_eq!(task.status.unwrap().as_str(), "COMPLETED");
+        assert_eq!(polls.load(Ordering::SeqCst), 4);
+        assert_eq!(progress, 4, "one progress event per poll");
+        assert!(slices >= 25, "30 s of polling in slices of 1 s: {slices}");
+        assert!(
+            matches!(
+                events.finish_before(client.env().now(), |_| progress += 1),
+                Err(Idle)
+            ),
+            "over"
+        );
+        assert_eq!(polls.load(Ordering::SeqCst), 4);
     }
 
     #[test]

@@ -1,0 +1,395 @@
+//! `Api` and `api.tasks` on the blocking client (ureq): every call driven in slices of at most
+//! [`SLICE`] with the GIL released, Ctrl-C looked at between slices.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyo3::exceptions::PyStopIteration;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use sbg_tasks_proto::client::{Events, Idle};
+use sbg_tasks_proto::env::Env as _;
+use sbg_tasks_proto::machine::{BulkGet, Call, List, Operation, Wait, WaitMany, Watch};
+use sbg_tasks_proto::{GetTask, ListTasks, StdEnv, TaskId, WatchEvent};
+use sbg_tasks_ureq::{UreqClient, UreqTransport};
+
+use crate::common::{self, BulkArgs, ClientArgs, CreateArgs, QueryArgs};
+use crate::errors;
+use crate::task::{created, Backend, Task};
+
+/// The longest the GIL stays released without looking at signals (Ctrl-C).
+pub(crate) const SLICE: Duration = Duration::from_millis(100);
+
+/// Drives `op` to its end with the GIL released, in slices of [`SLICE`], raising
+/// `KeyboardInterrupt` (or whatever a signal handler raises) between slices.
+pub(crate) fn drive<O>(
+    py: Python<'_>,
+    client: &UreqClient,
+    op: O,
+    mut on_event: impl FnMut(O::Event) + Send,
+) -> PyResult<O::Output>
+where
+    O: Operation + Send,
+    O::Output: Send,
+    O::Event: Send,
+{
+    let mut events = client.iter(op);
+    loop {
+        let slice = py.detach(|| {
+            let until = client.env().now() + SLICE;
+            events.finish_before(until, &mut on_event)
+        });
+        match slice {
+            Ok(output) => return Ok(output),
+            Err(Idle) => py.check_signals()?,
+        }
+    }
+}
+
+/// The next event of `events` with the GIL released, in slices, looking at signals between.
+fn next_event<O>(
+    py: Python<'_>,
+    events: &Mutex<Option<Events<'_, O, UreqTransport, StdEnv>>>,
+) -> PyResult<Option<O::Event>>
+where
+    O: Operation<Output = ()> + Send,
+    O::Event: Send,
+{
+    loop {
+        let slice = py.detach(|| {
+            let mut guard = events.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(events) = guard.as_mut() else {
+                return Ok(None);
+            };
+            let until = StdEnv::new().now() + SLICE;
+            let next = events.next_before(until);
+            if let Ok(None) = next {
+                *guard = None;
+            }
+            next
+        });
+        match slice {
+            Ok(event) => return Ok(event),
+            Err(Idle) => py.check_signals()?,
+        }
+    }
+}
+
+type ListEvents<'c> = Mutex<Option<Events<'c, List<'c>, UreqTransport, StdEnv>>>;
+type WatchEvents<'c> = Mutex<Option<Events<'c, Watch<'c>, UreqTransport, StdEnv>>>;
+
+self_cell::self_cell!(
+    struct ListCell {
+        owner: Arc<UreqClient>,
+        #[not_covariant]
+        dependent: ListEvents,
+    }
+);
+
+self_cell::self_cell!(
+    struct WatchCell {
+        owner: Arc<UreqClient>,
+        #[not_covariant]
+        dependent: WatchEvents,
+    }
+);
+
+/// A connection to the platform, as sevenbridges-python's `Api`: `Api(url=, token=)` or
+/// `Api(profile=)`, resolved like the CLI (arguments, `SB_AUTH_TOKEN` / `SB_API_ENDPOINT`,
+/// the profile of `~/.sevenbridges/credentials` or `$SB_CREDENTIALS_FILE`).
+///
+/// Threads may share one `Api`: they share its rate-limit budget and its waits' polls.
+#[pyclass(module = "sbg_tasks", frozen)]
+pub struct Api {
+    client: Arc<UreqClient>,
+    /// The base URL.
+    #[pyo3(get)]
+    url: String,
+    /// The task calls.
+    #[pyo3(get)]
+    tasks: Py<Tasks>,
+}
+
+#[pymethods]
+impl Api {
+    #[new]
+    #[pyo3(signature = (url = None, token = None, profile = "default", **kwargs))]
+    fn new(
+        py: Python<'_>,
+        url: Option<String>,
+        token: Option<String>,
+        profile: &str,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let (settings, options) = ClientArgs::client_settings(py, url, token, profile, kwargs)?;
+        let client = sbg_tasks_ureq::client_with(settings, options)
+            .map_err(|e| errors::config(py, e.to_string()))?;
+        let client = Arc::new(client);
+        let url = client.settings().config.base_url().to_string();
+        let tasks = Py::new(
+            py,
+            Tasks {
+                client: client.clone(),
+            },
+        )?;
+        Ok(Api { client, url, tasks })
+    }
+
+    /// The rate-limit budget this Api and its threads share: what is known of the window
+    /// (`limit`, `remaining`, `reset` in Unix seconds), `requests` sent and `rate_limited`
+    /// (429 answers) seen.
+    #[getter]
+    fn rate_limit(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        common::budget(py, &self.client.budget())
+    }
+
+    /// Asks the platform for the rate limit (`GET /rate_limit`, which it does not count).
+    fn query_rate_limit(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let client = &self.client;
+        let call = sbg_tasks_proto::GetRateLimit::new();
+        let answer = drive(py, client, Call::new(client.settings(), &call), |_| {})?
+            .map_err(|e| errors::client(py, &e, None))?;
+        crate::convert::ser_to_py(py, &answer.value)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<Api: url={}>", self.url)
+    }
+}
+
+/// `api.tasks`: the task calls of sevenbridges-python, and ours on top (`watch`, `wait_all`,
+/// `wait_any`, `bulk`).
+#[pyclass(module = "sbg_tasks", frozen)]
+pub struct Tasks {
+    client: Arc<UreqClient>,
+}
+
+impl Tasks {
+    fn backend(&self) -> Backend {
+        Backend::Blocking(self.client.clone())
+    }
+}
+
+#[pymethods]
+impl Tasks {
+    /// One task by id.
+    fn get(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<Py<Task>> {
+        let client = &self.client;
+        let call = GetTask::new(crate::convert::task_id(id)?);
+        let answer = drive(py, client, Call::new(client.settings(), &call), |_| {})?;
+        let backend = self.backend();
+        let answer = answer.map_err(|e| errors::client(py, &e, Some(&backend)))?;
+        Task::from_answer(py, answer, &backend)
+    }
+
+    /// Every task matching the filters, fetched page by page as the iterator is used (`limit`
+    /// is the page size). `len()`-free; `.total` is the platform's count once a page came.
+    #[pyo3(signature = (**kwargs))]
+    fn query(&self, py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<TaskIterator> {
+        let call = QueryArgs::from_keywords(py, kwargs)?;
+        Ok(TaskIterator::new(self.client.clone(), &call))
+    }
+
+    /// Creates a task (a DRAFT, or run at once with `run=True`; then a task that cannot run
+    /// raises `TaskValidationError` carrying it). Never retried once it may have been sent.
+    #[pyo3(signature = (name, project, app, **kwargs))]
+    fn create(
+        &self,
+        py: Python<'_>,
+        name: String,
+        project: &str,
+        app: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<Task>> {
+        let (call, run) = CreateArgs::from_keywords(py, name, project, app, kwargs)?;
+        let client = &self.client;
+        let answer = drive(py, client, Call::new(client.settings(), &call), |_| {})?;
+        let backend = self.backend();
+        let answer = answer.map_err(|e| errors::client(py, &e, Some(&backend)))?;
+        created(py, answer, run, &backend)
+    }
+
+    /// Any number of tasks, 100 a request: one `BulkRecord` per id, in order.
+    fn bulk_get(&self, py: Python<'_>, ids: &Bound<'_, PyAny>) -> PyResult<Py<PyList>> {
+        let ids: Vec<TaskId> = crate::convert::task_ids(ids)?;
+        let client = &self.client;
+        let got = drive(py, client, BulkGet::new(client.settings(), &ids), |_| {})?;
+        let backend = self.backend();
+        let got = got.map_err(|e| errors::client(py, &e, Some(&backend)))?;
+        common::bulk_records(py, got.items, &backend)
+    }
+
+    /// Waits until every task of `ids` has ended, following them all with bulk gets (not one
+    /// request per task): one item per id, in order, a `Task` or the error for an id the
+    /// platform does not know. `TaskTimeout` (with `.pending` ids) after `timeout` seconds.
+    #[pyo3(signature = (ids, timeout = None))]
+    fn wait_all(
+        &self,
+        py: Python<'_>,
+        ids: &Bound<'_, PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<Py<PyList>> {
+        let ids = crate::convert::task_ids(ids)?;
+        let timeout = common::seconds(py, timeout)?;
+        let client = &self.client;
+        let got = drive(
+            py,
+            client,
+            WaitMany::new(client.settings(), &ids, usize::MAX, timeout),
+            |_| {},
+        )?;
+        let backend = self.backend();
+        let got = got.map_err(|e| errors::client(py, &e, Some(&backend)))?;
+        common::wait_all_result(py, got, &ids, &backend)
+    }
+
+    /// Waits until `n` of the tasks of `ids` have ended, or `timeout` seconds: a pair
+    /// `(ended, pending)`: the tasks (or errors) that ended, in the order they did, and the
+    /// ids still pending.
+    #[pyo3(signature = (ids, n = 1, timeout = None))]
+    fn wait_any(
+        &self,
+        py: Python<'_>,
+        ids: &Bound<'_, PyAny>,
+        n: usize,
+        timeout: Option<f64>,
+    ) -> PyResult<Py<PyAny>> {
+        let ids = crate::convert::task_ids(ids)?;
+        let timeout = common::seconds(py, timeout)?;
+        let client = &self.client;
+        let got = drive(
+            py,
+            client,
+            WaitMany::new(client.settings(), &ids, n, timeout),
+            |_| {},
+        )?;
+        let backend = self.backend();
+        let got = got.map_err(|e| errors::client(py, &e, Some(&backend)))?;
+        common::wait_any_result(py, got, &backend)
+    }
+
+    /// Follows `ids` until each has ended: an iterator of `WatchEvent`s (bulk gets of 100
+    /// ids, in the budget's watch lane). Ctrl-C stops it within 0.1 s.
+    fn watch(&self, ids: &Bound<'_, PyAny>) -> PyResult<WatchIterator> {
+        let ids = crate::convert::task_ids(ids)?;
+        Ok(WatchIterator::new(self.client.clone(), ids))
+    }
+
+    /// Waits for one task (as `Task.wait`), by id or `Task`: the task ended.
+    #[pyo3(signature = (id, period = 10.0, timeout = None))]
+    fn wait(
+        &self,
+        py: Python<'_>,
+        id: &Bound<'_, PyAny>,
+        period: f64,
+        timeout: Option<f64>,
+    ) -> PyResult<Py<Task>> {
+        let id = crate::convert::task_id(id)?;
+        let policy = Task::wait_policy(period, timeout)?;
+        let client = &self.client;
+        let done = drive(py, client, Wait::new(client.settings(), id, policy), |_| {})?;
+        let backend = self.backend();
+        let done = done.map_err(|e| errors::client(py, &e, Some(&backend)))?;
+        Task::new_py(py, done, Some(&backend))
+    }
+
+    /// A bulk action: `action` is `rerun`, `run`, `abort` or `delete`, on `ids`, or on the
+    /// tasks of `project` or batch `parent` (with `status`). Resumable: with `journal` (a
+    /// path), a run that stopped (a crash, Ctrl-C) goes on where it was, never copying a task
+    /// twice. `dry_run` only plans. Returns the report: a dict with one outcome per task.
+    #[pyo3(signature = (action, **kwargs))]
+    fn bulk(
+        &self,
+        py: Python<'_>,
+        action: &str,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (spec, mut journal) = BulkArgs::from_keywords(py, action, kwargs)?;
+        let client = &self.client;
+        let report = py.detach(|| client.bulk(spec, journal.as_mut(), |_| {}));
+        let report = report.map_err(|e| errors::bulk(py, e.to_string()))?;
+        common::bulk_report(py, &report)
+    }
+}
+
+/// The tasks of `api.tasks.query(...)`, fetched page by page as they are used.
+#[pyclass(module = "sbg_tasks")]
+pub struct TaskIterator {
+    cell: ListCell,
+    backend: Backend,
+}
+
+impl TaskIterator {
+    fn new(client: Arc<UreqClient>, call: &ListTasks) -> Self {
+        let backend = Backend::Blocking(client.clone());
+        let cell = ListCell::new(client, |c| Mutex::new(Some(c.list(call))));
+        TaskIterator { cell, backend }
+    }
+}
+
+#[pymethods]
+impl TaskIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// The iterator itself (sevenbridges-python's `Collection.all()`).
+    fn all(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<Task>> {
+        let next = self
+            .cell
+            .with_dependent(|_, events| next_event(py, events))?;
+        match next {
+            Some(Ok(task)) => Task::new_py(py, task, Some(&self.backend)),
+            Some(Err(e)) => Err(errors::client(py, &e, Some(&self.backend))),
+            None => Err(PyStopIteration::new_err(())),
+        }
+    }
+
+    /// How many tasks match, as the platform said with the first page (`None` before it).
+    #[getter]
+    fn total(&self) -> Option<u64> {
+        self.cell.with_dependent(|_, events| {
+            let guard = events.lock().unwrap_or_else(|e| e.into_inner());
+            guard.as_ref().and_then(|e| e.total())
+        })
+    }
+}
+
+/// The events of `api.tasks.watch(ids)`.
+#[pyclass(module = "sbg_tasks")]
+pub struct WatchIterator {
+    cell: WatchCell,
+    backend: Backend,
+}
+
+impl WatchIterator {
+    fn new(client: Arc<UreqClient>, ids: Vec<TaskId>) -> Self {
+        let backend = Backend::Blocking(client.clone());
+        client.want_probe();
+        let cell = WatchCell::new(client, |c| Mutex::new(Some(c.watch(ids))));
+        WatchIterator { cell, backend }
+    }
+}
+
+#[pymethods]
+impl WatchIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let next: Option<Result<WatchEvent, _>> = self
+            .cell
+            .with_dependent(|_, events| next_event(py, events))?;
+        match next {
+            Some(Ok(event)) => common::watch_event(py, event, &self.backend),
+            Some(Err(e)) => Err(errors::client(py, &e, Some(&self.backend))),
+            None => Err(PyStopIteration::new_err(())),
+        }
+    }
+}
