@@ -444,6 +444,16 @@ impl Budget {
             // An answer from a window that is already over: nothing to learn.
             Some(w) if !w.assumed && r.reset < w.reset => {}
             _ => {
+                // The window assumed at a reset, now told (its reset as the platform rounds
+                // it): the watch requests granted under the assumption were spent in this
+                // window, and still count against the watcher's share of it.
+                let stood_for = self.window.filter(|w| w.assumed).map(|w| w.reset);
+                if stood_for.is_some()
+                    && self.watch_reset == stood_for
+                    && Duration::from_secs(r.reset) > now
+                {
+                    self.watch_reset = Some(r.reset);
+                }
                 self.window = Some(Window {
                     limit: r.limit,
                     remaining: r.remaining,
@@ -608,6 +618,52 @@ mod tests {
             }
         }
         assert_eq!(sent, [0, 20, 40, 60, 80]);
+    }
+
+    #[test]
+    fn watch_requests_granted_in_an_assumed_window_count_once_it_is_told() {
+        // Regression: the watcher spent its share plus what it was granted between a reset
+        // and the first answer of the new window (the assumed window's reset, 200 here, is
+        // not the told one, 201: the platform rounds it up), so a bulk action's lane and the
+        // watcher's cap disagreed by that much in every window.
+        let policy = BudgetPolicy::default()
+            .with_reserve(0)
+            .with_watch_share(0.5)
+            .with_window(10, Duration::from_secs(100));
+        let mut b = Budget::new(policy);
+        let told = |remaining, reset| ResponseMeta {
+            status: 200,
+            rate_limit: Some(RateLimit {
+                limit: 10,
+                remaining,
+                reset: T0 + reset,
+            }),
+            ..ResponseMeta::default()
+        };
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        b.observe(at(0), &told(9, 100));
+        // At the reset the next window is assumed (reset 200); the watcher's first request
+        // in it is answered by the window the platform opened for it (reset 201).
+        let mut sent = Vec::new();
+        let mut t = at(100);
+        while t < at(201) {
+            match b.acquire(t, Lane::Watch) {
+                BudgetStep::Go => {
+                    let first = sent.is_empty();
+                    sent.push(t);
+                    if first {
+                        b.observe(t, &told(9, 201));
+                    } else {
+                        b.observe(t, &ResponseMeta::default());
+                    }
+                }
+                BudgetStep::Wait(d) => t += d,
+                BudgetStep::Probe => unreachable!(),
+            }
+        }
+        // The share of the window the platform counted (5 of 10), not 5 more after the
+        // first answer.
+        assert_eq!(sent.len(), 5, "{sent:?}");
     }
 
     #[test]
