@@ -38,8 +38,9 @@ use sbg_tasks_proto::model::TaskStatus;
 use sbg_tasks_proto::{BudgetPolicy, ProjectId};
 
 use super::exec::{Executor, T0};
-use super::platform::{Platform, PlatformConfig, Route, SimTask, Status};
-use super::scenarios::{task_id, watch_noticing, SimClient, World};
+use super::platform::{Platform, PlatformConfig, Route};
+use super::report::{mark, s};
+use super::scenarios::{task_id, watch_noticing, watched_task, SimClient, World};
 use super::{Rng, Summary};
 
 /// The project of the tasks the action reruns.
@@ -248,25 +249,9 @@ fn world(spec: &BulkSimSpec, seed: u64, latency: Duration) -> (World, Vec<String
             }));
         }
         for i in 0..spec.watched {
-            // As the fleet's watched tasks: RUNNING from a moment of the first hour, ending
-            // 30 min to 3 h later, one in ten FAILED.
-            let running = rng.secs(60, 3600);
-            let end = running + rng.secs(1800, 3 * 3600);
-            let ending: Status = if rng.below(10) == 0 {
-                "FAILED"
-            } else {
-                "COMPLETED"
-            };
+            // As the fleet's watched tasks.
             let id = task_id(1, i);
-            p.insert(
-                id.clone(),
-                SimTask::new(vec![
-                    (Duration::ZERO, "QUEUED"),
-                    (running, "RUNNING"),
-                    (end, ending),
-                ])
-                .watched(),
-            );
+            p.insert(id.clone(), watched_task(&mut rng));
             watched.push(id);
         }
     }
@@ -493,28 +478,9 @@ pub fn action_share(window: PlatformConfig, share: f64) -> f64 {
     limit.saturating_sub(watch + reserve) as f64 / limit as f64
 }
 
-fn s(d: Duration) -> String {
-    let x = d.as_secs_f64();
-    if x >= 100.0 {
-        format!("{x:.0} s")
-    } else if x >= 10.0 {
-        format!("{x:.1} s")
-    } else {
-        format!("{x:.2} s")
-    }
-}
-
 /// To a tenth of a second.
 fn s1(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
-}
-
-fn mark(ok: bool) -> &'static str {
-    if ok {
-        "✔"
-    } else {
-        "✘"
-    }
 }
 
 fn pct(x: f64) -> String {

@@ -583,6 +583,24 @@ struct FleetPlan {
     waits: Vec<Vec<String>>,
 }
 
+/// A watched task of the fleet, drawn from `rng`: QUEUED from the start, RUNNING from a moment
+/// of the first hour, ending 30 min to 3 h later, one in ten FAILED.
+pub(crate) fn watched_task(rng: &mut Rng) -> SimTask {
+    let running = rng.secs(60, HOUR);
+    let end = running + rng.secs(HOUR / 2, 3 * HOUR);
+    let ending: Status = if rng.below(10) == 0 {
+        "FAILED"
+    } else {
+        "COMPLETED"
+    };
+    SimTask::new(vec![
+        (Duration::ZERO, "QUEUED"),
+        (running, "RUNNING"),
+        (end, ending),
+    ])
+    .watched()
+}
+
 fn fleet_world(spec: &FleetSpec, seed: u64, latency: Duration) -> (World, FleetPlan) {
     let world = World::new(seed, latency);
     world.platform().measure = (secs(HOUR), spec.duration);
@@ -592,22 +610,7 @@ fn fleet_world(spec: &FleetSpec, seed: u64, latency: Duration) -> (World, FleetP
     {
         let mut p = world.platform();
         for id in &watched {
-            let running = rng.secs(60, HOUR);
-            let end = running + rng.secs(HOUR / 2, 3 * HOUR);
-            let ending: Status = if rng.below(10) == 0 {
-                "FAILED"
-            } else {
-                "COMPLETED"
-            };
-            p.insert(
-                id.clone(),
-                SimTask::new(vec![
-                    (Duration::ZERO, "QUEUED"),
-                    (running, "RUNNING"),
-                    (end, ending),
-                ])
-                .watched(),
-            );
+            p.insert(id.clone(), watched_task(&mut rng));
         }
         for w in 0..spec.waits {
             let mut end = Duration::ZERO;
