@@ -41,7 +41,7 @@ fn simulation(c: &mut Criterion) {
         });
     }
     // A bulk rerun with run of 1 000 tasks alone (2 010 requests, 10 simulated minutes), and
-    // beside a watcher of 10 000 tasks on the same client (~23 simulated minutes).
+    // beside a watcher of 10 000 tasks on the same client (~25 simulated minutes).
     g.bench_function("bulk_1000_alone", |b| {
         b.iter(|| bulk_run(BulkSimSpec::alone(1_000), 1, LATENCY))
     });
