@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use sbg_tasks_benches::sim::bulk::{bulk_run, BulkSimSpec};
 use sbg_tasks_benches::sim::report::{markdown, run_all};
 use sbg_tasks_benches::sim::scenarios::{
     fleet, notice_ours, sweep_baseline, sweep_ours, FleetSpec, FleetVariant,
@@ -39,6 +40,14 @@ fn simulation(c: &mut Criterion) {
             b.iter(|| fleet(variant, FleetSpec::default(), 1, LATENCY))
         });
     }
+    // A bulk rerun with run of 1 000 tasks alone (2 010 requests, 10 simulated minutes), and
+    // beside a watcher of 10 000 tasks on the same client (~25 simulated minutes).
+    g.bench_function("bulk_1000_alone", |b| {
+        b.iter(|| bulk_run(BulkSimSpec::alone(1_000), 1, LATENCY))
+    });
+    g.bench_function("bulk_1000_beside_watcher_10000", |b| {
+        b.iter(|| bulk_run(BulkSimSpec::shared(1_000, 10_000), 1, LATENCY))
+    });
     g.finish();
 }
 

@@ -13,8 +13,11 @@
 //! runs with the same seed give the same figures.
 //!
 //! `cargo run --release -p sbg-tasks-benches --example fleet_sim` prints the figures;
-//! `cargo bench -p sbg-tasks-benches --bench fleet` times the runs.
+//! `cargo bench -p sbg-tasks-benches --bench fleet` times the runs. [`bulk`] measures a bulk
+//! action (the client's `bulk`, a rerun with run of many tasks) alone and beside a watcher on
+//! the same token: `cargo run --release -p sbg-tasks-benches --example bulk_sim`.
 
+pub mod bulk;
 pub mod exec;
 pub mod platform;
 pub mod report;

@@ -68,6 +68,10 @@ pub enum Route {
     Run,
     /// `POST /v2/tasks/{id}/actions/abort`.
     Abort,
+    /// `GET /v2/tasks` (a listing page).
+    List,
+    /// `POST /v2/tasks/{id}/actions/clone` (a rerun's copy).
+    Clone,
     /// Anything else.
     Other,
 }
@@ -84,6 +88,8 @@ impl Route {
             (&Method::POST, ["tasks"]) => (Route::Create, None),
             (&Method::POST, ["tasks", _, "actions", "run"]) => (Route::Run, None),
             (&Method::POST, ["tasks", _, "actions", "abort"]) => (Route::Abort, None),
+            (&Method::GET, ["tasks"]) => (Route::List, None),
+            (&Method::POST, ["tasks", _, "actions", "clone"]) => (Route::Clone, None),
             _ => (Route::Other, None),
         }
     }
@@ -275,6 +281,19 @@ impl Platform {
             .expect("a task object with an id");
         self.watched += u64::from(task.watched);
         self.tasks.insert(id, task);
+    }
+
+    /// Adds a task given as a JSON object (the mock's [`MockPlatform::insert_task`]), as it
+    /// is, outside the figures' schedules: e.g. an ended task for a bulk action to act on.
+    pub fn insert_plain(&mut self, task: serde_json::Value) {
+        self.mock
+            .insert_task(task)
+            .expect("a task object with an id");
+    }
+
+    /// Every copy the mock's `clone` made, with its status at virtual time `at`.
+    pub fn copies(&self, at: Duration) -> Vec<sbg_tasks_mock::TaskCopy> {
+        self.mock.copies(self.origin + at)
     }
 
     /// A task of the scenario.

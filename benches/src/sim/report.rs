@@ -82,7 +82,8 @@ pub fn run_all(seed: u64, latency: Duration) -> Figures {
     }
 }
 
-fn s(d: Duration) -> String {
+/// A duration for the tables: whole seconds from 100 s, tenths from 10 s, else hundredths.
+pub(crate) fn s(d: Duration) -> String {
     let x = d.as_secs_f64();
     if x >= 100.0 {
         format!("{x:.0} s")
@@ -93,7 +94,8 @@ fn s(d: Duration) -> String {
     }
 }
 
-fn mark(ok: bool) -> &'static str {
+/// ✔ or ✘.
+pub(crate) fn mark(ok: bool) -> &'static str {
     if ok {
         "✔"
     } else {

@@ -79,9 +79,14 @@ pub struct World {
 impl World {
     /// A world whose generators are seeded with `seed`, with `latency` per request.
     pub fn new(seed: u64, latency: Duration) -> Self {
+        Self::with_window(seed, latency, PlatformConfig::default())
+    }
+
+    /// The same with the platform's window `cfg` (to scale a scenario down).
+    pub fn with_window(seed: u64, latency: Duration, cfg: PlatformConfig) -> Self {
         Self {
             clock: Clock::new(seed),
-            platform: Arc::new(Mutex::new(Platform::new(PlatformConfig::default()))),
+            platform: Arc::new(Mutex::new(Platform::new(cfg))),
             latency,
         }
     }
@@ -108,11 +113,11 @@ pub fn task_id(group: u32, i: u64) -> String {
     format!("{group:08x}-0000-4000-8000-{i:012x}")
 }
 
-fn parse(id: &str) -> TaskId {
+pub(crate) fn parse(id: &str) -> TaskId {
     id.parse().expect("a valid task id")
 }
 
-async fn next<S: Stream + Unpin>(s: &mut S) -> Option<S::Item> {
+pub(crate) async fn next<S: Stream + Unpin>(s: &mut S) -> Option<S::Item> {
     std::future::poll_fn(|cx| Pin::new(&mut *s).poll_next(cx)).await
 }
 
@@ -135,8 +140,24 @@ async fn watch_and_notice(
     delays: &Mutex<Vec<Duration>>,
     done: impl Fn(usize) -> bool,
 ) {
-    let mut stream = client.watch(ids.iter().map(|i| parse(i)));
     let mut noticed = 0;
+    watch_noticing(client, world, ids, |_, d| {
+        lock_vec(delays).push(d);
+        noticed += 1;
+        done(noticed)
+    })
+    .await;
+}
+
+/// Follows `ids` with the watcher, handing `notice` the moment and the notice delay of each
+/// status change (not of first sightings) and of each ending, until it says to stop.
+pub(crate) async fn watch_noticing(
+    client: &SimClient,
+    world: &World,
+    ids: Vec<String>,
+    mut notice: impl FnMut(Duration, Duration) -> bool,
+) {
+    let mut stream = client.watch(ids.iter().map(|i| parse(i)));
     while let Some(event) = next(&mut stream).await {
         let now = client.env().now();
         let seen = match &event {
@@ -152,13 +173,12 @@ async fn watch_and_notice(
             _ => None,
         };
         if let Some((id, status)) = seen {
-            if let Some(d) = notice_delay(&world.platform(), &id, &status, now) {
-                lock_vec(delays).push(d);
-                noticed += 1;
+            let delay = notice_delay(&world.platform(), &id, &status, now);
+            if let Some(d) = delay {
+                if notice(now, d) {
+                    return;
+                }
             }
-        }
-        if done(noticed) {
-            return;
         }
     }
 }
@@ -563,6 +583,24 @@ struct FleetPlan {
     waits: Vec<Vec<String>>,
 }
 
+/// A watched task of the fleet, drawn from `rng`: QUEUED from the start, RUNNING from a moment
+/// of the first hour, ending 30 min to 3 h later, one in ten FAILED.
+pub(crate) fn watched_task(rng: &mut Rng) -> SimTask {
+    let running = rng.secs(60, HOUR);
+    let end = running + rng.secs(HOUR / 2, 3 * HOUR);
+    let ending: Status = if rng.below(10) == 0 {
+        "FAILED"
+    } else {
+        "COMPLETED"
+    };
+    SimTask::new(vec![
+        (Duration::ZERO, "QUEUED"),
+        (running, "RUNNING"),
+        (end, ending),
+    ])
+    .watched()
+}
+
 fn fleet_world(spec: &FleetSpec, seed: u64, latency: Duration) -> (World, FleetPlan) {
     let world = World::new(seed, latency);
     world.platform().measure = (secs(HOUR), spec.duration);
@@ -572,22 +610,7 @@ fn fleet_world(spec: &FleetSpec, seed: u64, latency: Duration) -> (World, FleetP
     {
         let mut p = world.platform();
         for id in &watched {
-            let running = rng.secs(60, HOUR);
-            let end = running + rng.secs(HOUR / 2, 3 * HOUR);
-            let ending: Status = if rng.below(10) == 0 {
-                "FAILED"
-            } else {
-                "COMPLETED"
-            };
-            p.insert(
-                id.clone(),
-                SimTask::new(vec![
-                    (Duration::ZERO, "QUEUED"),
-                    (running, "RUNNING"),
-                    (end, ending),
-                ])
-                .watched(),
-            );
+            p.insert(id.clone(), watched_task(&mut rng));
         }
         for w in 0..spec.waits {
             let mut end = Duration::ZERO;

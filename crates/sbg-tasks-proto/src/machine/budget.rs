@@ -445,6 +445,16 @@ impl Budget {
             // An answer from a window that is already over: nothing to learn.
             Some(w) if !w.assumed && r.reset < w.reset => {}
             _ => {
+                // The window assumed at a reset, now told (its reset as the platform rounds
+                // it): the watch requests granted under the assumption were spent in this
+                // window, and still count against the watcher's share of it.
+                let stood_for = self.window.filter(|w| w.assumed).map(|w| w.reset);
+                if stood_for.is_some()
+                    && self.watch_reset == stood_for
+                    && Duration::from_secs(r.reset) > now
+                {
+                    self.watch_reset = Some(r.reset);
+                }
                 self.window = Some(Window {
                     limit: r.limit,
                     remaining: r.remaining,
@@ -479,6 +489,19 @@ mod tests {
 
     fn at(s: u64) -> Duration {
         Duration::from_secs(T0 + s)
+    }
+
+    /// A 200 of a window of `limit` with `remaining` left, resetting at `reset_in`.
+    fn told(limit: u64, remaining: u64, reset_in: u64) -> ResponseMeta {
+        ResponseMeta {
+            status: 200,
+            rate_limit: Some(RateLimit {
+                limit,
+                remaining,
+                reset: T0 + reset_in,
+            }),
+            ..ResponseMeta::default()
+        }
     }
 
     fn meta(status: u16, remaining: u64, reset_in: u64) -> ResponseMeta {
@@ -575,40 +598,67 @@ mod tests {
         );
     }
 
-    #[test]
-    fn watching_is_capped_at_its_share_and_spread_over_the_window() {
-        let policy = BudgetPolicy::default()
-            .with_reserve(0)
-            .with_watch_share(0.5)
-            .with_window(10, Duration::from_secs(100));
-        let mut b = Budget::new(policy);
-        assert_eq!(b.acquire(at(0), Lane::Watch), BudgetStep::Go);
-        b.observe(
-            at(0),
-            &ResponseMeta {
-                status: 200,
-                rate_limit: Some(RateLimit {
-                    limit: 10,
-                    remaining: 9,
-                    reset: T0 + 100,
-                }),
-                ..ResponseMeta::default()
-            },
-        );
-        // A new window seen: the share (5) starts again; one every 100 s / 5 = 20 s.
+    /// A window of 10 per 100 s, no reserve, the watcher's share half of it.
+    fn half_of_ten() -> Budget {
+        Budget::new(
+            BudgetPolicy::default()
+                .with_reserve(0)
+                .with_watch_share(0.5)
+                .with_window(10, Duration::from_secs(100)),
+        )
+    }
+
+    /// The moments (since `at(0)`) watch requests are granted from `from` until `to`, each
+    /// answered at once with `answer(k)` for the `k`-th.
+    fn watch_grants(
+        b: &mut Budget,
+        from: Duration,
+        to: Duration,
+        answer: impl Fn(usize) -> ResponseMeta,
+    ) -> Vec<u64> {
         let mut sent = Vec::new();
-        let mut t = at(0);
-        while t < at(100) {
+        let mut t = from;
+        while t < to {
             match b.acquire(t, Lane::Watch) {
                 BudgetStep::Go => {
+                    b.observe(t, &answer(sent.len()));
                     sent.push((t - at(0)).as_secs());
-                    b.observe(t, &ResponseMeta::default());
                 }
                 BudgetStep::Wait(d) => t += d,
                 BudgetStep::Probe => unreachable!(),
             }
         }
+        sent
+    }
+
+    #[test]
+    fn watching_is_capped_at_its_share_and_spread_over_the_window() {
+        let mut b = half_of_ten();
+        assert_eq!(b.acquire(at(0), Lane::Watch), BudgetStep::Go);
+        b.observe(at(0), &told(10, 9, 100));
+        // A new window seen: the share (5) starts again; one every 100 s / 5 = 20 s.
+        let sent = watch_grants(&mut b, at(0), at(100), |_| ResponseMeta::default());
         assert_eq!(sent, [0, 20, 40, 60, 80]);
+    }
+
+    #[test]
+    fn watch_requests_granted_in_an_assumed_window_count_once_it_is_told() {
+        // Regression: the watcher spent its share plus what it was granted between a reset
+        // and the first answer of the new window (the assumed window's reset, 200 here, is
+        // not the told one, 201: the platform rounds it up), so a bulk action's lane and the
+        // watcher's cap disagreed by that much in every window.
+        let mut b = half_of_ten();
+        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        b.observe(at(0), &told(10, 9, 100));
+        // At the reset the next window is assumed (reset 200); the watcher's first request
+        // in it is answered by the window the platform opened for it (reset 201).
+        let sent = watch_grants(&mut b, at(100), at(201), |k| match k {
+            0 => told(10, 9, 201),
+            _ => ResponseMeta::default(),
+        });
+        // The share of the window the platform counted (5 of 10), not 5 more after the
+        // first answer.
+        assert_eq!(sent, [100, 120, 140, 160, 180]);
     }
 
     #[test]
