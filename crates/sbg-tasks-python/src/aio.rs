@@ -17,9 +17,8 @@ use sbg_tasks_proto::Task as RTask;
 use sbg_tasks_proto::{Answer, ClientError, DeleteTask, GetTask, TaskId, WatchEvent};
 
 use crate::common::{self, BulkArgs, ClientArgs, CreateArgs, QueryArgs};
-use crate::convert::{task_id, task_ids};
 use crate::errors;
-use crate::task::{created, deleted, AsyncTask, Backend, Task};
+use crate::task::{created, deleted, task_id, task_ids, AsyncTask, Backend, Task};
 
 /// An awaitable of `fut`, whose output `done` turns into Python (with the GIL).
 fn awaitable<'py, F, R>(
@@ -41,7 +40,7 @@ where
 
 /// A client error as its exception.
 fn raise(py: Python<'_>, e: &ClientError, backend: &Backend) -> PyErr {
-    errors::client(py, e, Some(backend))
+    crate::task::raise(py, e, Some(backend))
 }
 
 /// What an action on an `AsyncTask` hands the awaitable: the answer's task taken in place,
@@ -311,7 +310,6 @@ impl AsyncTasks {
         let ids = task_ids(ids)?;
         let client = self.client.clone();
         let (tx, rx) = mpsc::channel(64);
-        client.want_probe();
         let runner = client.clone();
         let task = get_runtime().spawn(async move {
             let mut events = Box::pin(runner.watch(ids));

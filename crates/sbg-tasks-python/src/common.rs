@@ -25,9 +25,9 @@ use sbg_tasks_proto::{
     WatcherPolicy,
 };
 
-use crate::convert::{self, from_py, from_py_as, task_id, task_ids, time_bound};
+use crate::convert::{self, from_py, from_py_as, time_bound};
 use crate::errors;
-use crate::task::{Backend, Task};
+use crate::task::{task_id, task_ids, Backend, Task};
 
 /// Seconds as a duration (`None` stays `None`).
 pub(crate) fn seconds(py: Python<'_>, s: Option<f64>) -> PyResult<Option<Duration>> {
