@@ -18,7 +18,7 @@ use sbg_tasks_proto::{Answer, ClientError, DeleteTask, GetTask, TaskId, WatchEve
 
 use crate::common::{self, BulkArgs, ClientArgs, CreateArgs, QueryArgs};
 use crate::errors;
-use crate::task::{created, deleted, task_id, task_ids, AsyncTask, Backend, Task};
+use crate::task::{created, task_id, task_ids, AsyncTask, Backend, Task};
 
 /// An awaitable of `fut`, whose output `done` turns into Python (with the GIL).
 fn awaitable<'py, F, R>(
@@ -410,7 +410,7 @@ impl AsyncTask {
 
     /// Aborts the task.
     fn abort<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
+        let (client, id) = prepare(slf, |me, py| me.task_id(py))?;
         let c = client.clone();
         let fut = async move { c.abort(&AbortTask::new(id)).await };
         awaitable(slf.py(), &client, fut, in_place(slf.clone().unbind()))
@@ -435,18 +435,19 @@ impl AsyncTask {
 
     /// Deletes the DRAFT.
     fn delete<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
+        let (client, id) = prepare(slf, |me, py| me.task_id(py))?;
         let c = client.clone();
         let fut = async move { c.delete(&DeleteTask::new(id)).await };
         awaitable(slf.py(), &client, fut, |py, r, b| {
-            deleted(r.map_err(|e| raise(py, &e, b))?.value);
+            // Deleted now, or gone after an earlier attempt: the same to the caller.
+            r.map_err(|e| raise(py, &e, b))?;
             Ok(py.None())
         })
     }
 
     /// Fetches the task again.
     fn reload<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
+        let (client, id) = prepare(slf, |me, py| me.task_id(py))?;
         let c = client.clone();
         let fut = async move { c.get(&GetTask::new(id)).await };
         awaitable(slf.py(), &client, fut, in_place(slf.clone().unbind()))
@@ -459,7 +460,7 @@ impl AsyncTask {
         period: f64,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
+        let (client, id) = prepare(slf, |me, py| me.task_id(py))?;
         let policy = Task::wait_policy(period, timeout)?;
         let me: Py<AsyncTask> = slf.clone().unbind();
         let c = client.clone();

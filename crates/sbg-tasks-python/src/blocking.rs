@@ -283,7 +283,7 @@ impl TaskIterator {
     fn __next__(&self, py: Python<'_>) -> PyResult<Py<Task>> {
         let next = self
             .cell
-            .with_dependent(|_, events| next_event(py, events))?;
+            .with_dependent(|client, events| next_event(py, client, events))?;
         match next {
             Some(Ok(task)) => Task::new_py(py, task, Some(&self.backend)),
             Some(Err(e)) => Err(raise(py, &e, Some(&self.backend))),
@@ -325,7 +325,7 @@ impl WatchIterator {
     fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let next: Option<Result<WatchEvent, _>> = self
             .cell
-            .with_dependent(|_, events| next_event(py, events))?;
+            .with_dependent(|client, events| next_event(py, client, events))?;
         match next {
             Some(Ok(event)) => common::watch_event(py, event, &self.backend),
             Some(Err(e)) => Err(raise(py, &e, Some(&self.backend))),

@@ -41,9 +41,11 @@ where
     }
 }
 
-/// The next event of `events` with the GIL released, in slices, looking at signals between.
+/// The next event of `events` (an operation of `client`) with the GIL released, in slices,
+/// looking at signals between.
 pub(crate) fn next_event<O>(
     py: Python<'_>,
+    client: &UreqClient,
     events: &Mutex<Option<Events<'_, O, UreqTransport, StdEnv>>>,
 ) -> PyResult<Option<O::Event>>
 where
@@ -56,7 +58,8 @@ where
             let Some(events) = guard.as_mut() else {
                 return Ok(None);
             };
-            let until = StdEnv::new().now() + SLICE;
+            // The client's clock: the one its operations are stepped with.
+            let until = client.env().now() + SLICE;
             let next = events.next_before(until);
             if let Ok(None) = next {
                 *guard = None;

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use sbg_tasks_hyper::HyperClient;
 use sbg_tasks_proto::decode::ParseReport;
-use sbg_tasks_proto::endpoints::{CreateOutcome, Deletion, TaskUpdate};
+use sbg_tasks_proto::endpoints::{CreateOutcome, TaskUpdate};
 use sbg_tasks_proto::machine::{Call, Operation, Run, Wait};
 use sbg_tasks_proto::model::{ExecutionSettings, PortMap};
 use sbg_tasks_proto::Task as RTask;
@@ -127,7 +127,8 @@ impl Task {
         })
     }
 
-    fn task_id(&self, py: Python<'_>) -> PyResult<TaskId> {
+    /// The id, validated.
+    pub(crate) fn task_id(&self, py: Python<'_>) -> PyResult<TaskId> {
         self.task
             .task_id()
             .map_err(|e| errors::validation(py, format!("this task's id is not usable: {e}")))
@@ -202,10 +203,6 @@ impl Task {
             .with_timeout(timeout.map(|t| secs(t, "timeout")).transpose()?))
     }
 
-    pub(crate) fn ids(&self, py: Python<'_>) -> PyResult<TaskId> {
-        self.task_id(py)
-    }
-
     /// The blocking client and what `f` makes of this task (a call), with a short borrow.
     fn prepare<T>(
         slf: &Bound<'_, Self>,
@@ -267,9 +264,6 @@ pub(crate) fn raise(py: Python<'_>, e: &ClientError, backend: Option<&Backend>) 
         Ok(Task::new_py(py, task, backend)?.into_any())
     })
 }
-
-/// A deletion as `None`: gone either way (deleted now, or by an earlier attempt).
-pub(crate) fn deleted(_: Deletion) {}
 
 /// A created task, or `TaskValidationError` when it was to run but cannot.
 pub(crate) fn created(
@@ -599,8 +593,8 @@ impl Task {
         let client = self.blocking(py)?;
         let call = DeleteTask::new(self.task_id(py)?);
         let answer = drive(py, &client, Call::new(client.settings(), &call), |_| {})?;
-        let answer = answer.map_err(|e| raise(py, &e, self.backend.as_ref()))?;
-        deleted(answer.value);
+        // Deleted now, or gone after an earlier attempt: the same to the caller.
+        answer.map_err(|e| raise(py, &e, self.backend.as_ref()))?;
         Ok(())
     }
 
