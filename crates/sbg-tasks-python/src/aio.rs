@@ -94,14 +94,11 @@ impl AsyncApi {
         profile: &str,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let (settings, options) = ClientArgs::client_settings(py, url, token, profile, kwargs)?;
-        let client = {
+        let (client, url) = ClientArgs::client(py, url, token, profile, kwargs, |s, o| {
+            // The transport's pool lives on the runtime the awaitables run on.
             let _runtime = get_runtime().enter();
-            sbg_tasks_hyper::client_with(settings, options)
-                .map_err(|e| errors::config(py, e.to_string()))?
-        };
-        let client = Arc::new(client);
-        let url = client.settings().config.base_url().to_string();
+            sbg_tasks_hyper::client_with(s, o)
+        })?;
         let tasks = Py::new(
             py,
             AsyncTasks {

@@ -8,8 +8,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use sbg_tasks_proto::client::Events;
-use sbg_tasks_proto::machine::{BulkGet, Call, List, Wait, WaitMany, Watch};
-use sbg_tasks_proto::{GetTask, ListTasks, StdEnv, TaskId, WatchEvent};
+use sbg_tasks_proto::machine::{BulkGet, Call, List, Operation, Wait, WaitMany, Watch};
+use sbg_tasks_proto::{ClientError, GetTask, ListTasks, StdEnv, TaskId, WatchEvent};
 use sbg_tasks_ureq::{UreqClient, UreqTransport};
 
 use crate::common::{self, BulkArgs, ClientArgs, CreateArgs, QueryArgs};
@@ -63,11 +63,8 @@ impl Api {
         profile: &str,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let (settings, options) = ClientArgs::client_settings(py, url, token, profile, kwargs)?;
-        let client = sbg_tasks_ureq::client_with(settings, options)
-            .map_err(|e| errors::config(py, e.to_string()))?;
-        let client = Arc::new(client);
-        let url = client.settings().config.base_url().to_string();
+        let (client, url) =
+            ClientArgs::client(py, url, token, profile, kwargs, sbg_tasks_ureq::client_with)?;
         let tasks = Py::new(
             py,
             Tasks {
@@ -110,18 +107,33 @@ impl Tasks {
     fn backend(&self) -> Backend {
         Backend::Blocking(self.client.clone())
     }
+
+    /// Drives `op` and hands its value to `then` (or raises its error), with this Api's
+    /// backend: what every call of `api.tasks` does.
+    fn call<O, T, R>(
+        &self,
+        py: Python<'_>,
+        op: O,
+        then: impl FnOnce(T, &Backend) -> PyResult<R>,
+    ) -> PyResult<R>
+    where
+        O: Operation<Output = Result<T, ClientError>> + Send,
+        O::Event: Send,
+        T: Send,
+    {
+        let backend = self.backend();
+        let out = drive(py, &self.client, op, |_| {})?;
+        then(out.map_err(|e| raise(py, &e, Some(&backend)))?, &backend)
+    }
 }
 
 #[pymethods]
 impl Tasks {
     /// One task by id.
     fn get(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<Py<Task>> {
-        let client = &self.client;
         let call = GetTask::new(task_id(id)?);
-        let answer = drive(py, client, Call::new(client.settings(), &call), |_| {})?;
-        let backend = self.backend();
-        let answer = answer.map_err(|e| raise(py, &e, Some(&backend)))?;
-        Task::from_answer(py, answer, &backend)
+        let op = Call::new(self.client.settings(), &call);
+        self.call(py, op, |answer, b| Task::from_answer(py, answer, b))
     }
 
     /// Every task matching the filters, fetched page by page as the iterator is used (`limit`
@@ -144,21 +156,15 @@ impl Tasks {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<Task>> {
         let (call, run) = CreateArgs::from_keywords(py, name, project, app, kwargs)?;
-        let client = &self.client;
-        let answer = drive(py, client, Call::new(client.settings(), &call), |_| {})?;
-        let backend = self.backend();
-        let answer = answer.map_err(|e| raise(py, &e, Some(&backend)))?;
-        created(py, answer, run, &backend)
+        let op = Call::new(self.client.settings(), &call);
+        self.call(py, op, |answer, b| created(py, answer, run, b))
     }
 
     /// Any number of tasks, 100 a request: one `BulkRecord` per id, in order.
     fn bulk_get(&self, py: Python<'_>, ids: &Bound<'_, PyAny>) -> PyResult<Py<PyList>> {
         let ids: Vec<TaskId> = task_ids(ids)?;
-        let client = &self.client;
-        let got = drive(py, client, BulkGet::new(client.settings(), &ids), |_| {})?;
-        let backend = self.backend();
-        let got = got.map_err(|e| raise(py, &e, Some(&backend)))?;
-        common::bulk_records(py, got.items, &backend)
+        let op = BulkGet::new(self.client.settings(), &ids);
+        self.call(py, op, |got, b| common::bulk_records(py, got.items, b))
     }
 
     /// Waits until every task of `ids` has ended, following them all with bulk gets (not one
@@ -173,16 +179,8 @@ impl Tasks {
     ) -> PyResult<Py<PyList>> {
         let ids = task_ids(ids)?;
         let timeout = common::seconds(py, timeout)?;
-        let client = &self.client;
-        let got = drive(
-            py,
-            client,
-            WaitMany::new(client.settings(), &ids, usize::MAX, timeout),
-            |_| {},
-        )?;
-        let backend = self.backend();
-        let got = got.map_err(|e| raise(py, &e, Some(&backend)))?;
-        common::wait_all_result(py, got, &ids, &backend)
+        let op = WaitMany::new(self.client.settings(), &ids, usize::MAX, timeout);
+        self.call(py, op, |got, b| common::wait_all_result(py, got, &ids, b))
     }
 
     /// Waits until `n` of the tasks of `ids` have ended, or `timeout` seconds: a pair
@@ -198,16 +196,8 @@ impl Tasks {
     ) -> PyResult<Py<PyAny>> {
         let ids = task_ids(ids)?;
         let timeout = common::seconds(py, timeout)?;
-        let client = &self.client;
-        let got = drive(
-            py,
-            client,
-            WaitMany::new(client.settings(), &ids, n, timeout),
-            |_| {},
-        )?;
-        let backend = self.backend();
-        let got = got.map_err(|e| raise(py, &e, Some(&backend)))?;
-        common::wait_any_result(py, got, &backend)
+        let op = WaitMany::new(self.client.settings(), &ids, n, timeout);
+        self.call(py, op, |got, b| common::wait_any_result(py, got, b))
     }
 
     /// Follows `ids` until each has ended: an iterator of `WatchEvent`s (bulk gets of 100
@@ -228,11 +218,8 @@ impl Tasks {
     ) -> PyResult<Py<Task>> {
         let id = task_id(id)?;
         let policy = Task::wait_policy(period, timeout)?;
-        let client = &self.client;
-        let done = drive(py, client, Wait::new(client.settings(), id, policy), |_| {})?;
-        let backend = self.backend();
-        let done = done.map_err(|e| raise(py, &e, Some(&backend)))?;
-        Task::new_py(py, done, Some(&backend))
+        let op = Wait::new(self.client.settings(), id, policy);
+        self.call(py, op, |done, b| Task::new_py(py, done, Some(b)))
     }
 
     /// A bulk action: `action` is `rerun`, `run`, `abort` or `delete`, on `ids`, or on the
