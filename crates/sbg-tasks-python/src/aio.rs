@@ -17,9 +17,8 @@ use sbg_tasks_proto::Task as RTask;
 use sbg_tasks_proto::{Answer, ClientError, DeleteTask, GetTask, TaskId, WatchEvent};
 
 use crate::common::{self, BulkArgs, ClientArgs, CreateArgs, QueryArgs};
-use crate::convert::{task_id, task_ids};
 use crate::errors;
-use crate::task::{created, deleted, AsyncTask, Backend, Task};
+use crate::task::{created, task_id, task_ids, AsyncTask, Backend, Task};
 
 /// An awaitable of `fut`, whose output `done` turns into Python (with the GIL).
 fn awaitable<'py, F, R>(
@@ -41,7 +40,7 @@ where
 
 /// A client error as its exception.
 fn raise(py: Python<'_>, e: &ClientError, backend: &Backend) -> PyErr {
-    errors::client(py, e, Some(backend))
+    crate::task::raise(py, e, Some(backend))
 }
 
 /// What an action on an `AsyncTask` hands the awaitable: the answer's task taken in place,
@@ -95,14 +94,11 @@ impl AsyncApi {
         profile: &str,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let (settings, options) = ClientArgs::client_settings(py, url, token, profile, kwargs)?;
-        let client = {
+        let (client, url) = ClientArgs::client(py, url, token, profile, kwargs, |s, o| {
+            // The transport's pool lives on the runtime the awaitables run on.
             let _runtime = get_runtime().enter();
-            sbg_tasks_hyper::client_with(settings, options)
-                .map_err(|e| errors::config(py, e.to_string()))?
-        };
-        let client = Arc::new(client);
-        let url = client.settings().config.base_url().to_string();
+            sbg_tasks_hyper::client_with(s, o)
+        })?;
         let tasks = Py::new(
             py,
             AsyncTasks {
@@ -311,7 +307,6 @@ impl AsyncTasks {
         let ids = task_ids(ids)?;
         let client = self.client.clone();
         let (tx, rx) = mpsc::channel(64);
-        client.want_probe();
         let runner = client.clone();
         let task = get_runtime().spawn(async move {
             let mut events = Box::pin(runner.watch(ids));
@@ -412,7 +407,7 @@ impl AsyncTask {
 
     /// Aborts the task.
     fn abort<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
+        let (client, id) = prepare(slf, |me, py| me.task_id(py))?;
         let c = client.clone();
         let fut = async move { c.abort(&AbortTask::new(id)).await };
         awaitable(slf.py(), &client, fut, in_place(slf.clone().unbind()))
@@ -437,18 +432,19 @@ impl AsyncTask {
 
     /// Deletes the DRAFT.
     fn delete<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
+        let (client, id) = prepare(slf, |me, py| me.task_id(py))?;
         let c = client.clone();
         let fut = async move { c.delete(&DeleteTask::new(id)).await };
         awaitable(slf.py(), &client, fut, |py, r, b| {
-            deleted(r.map_err(|e| raise(py, &e, b))?.value);
+            // Deleted now, or gone after an earlier attempt: the same to the caller.
+            r.map_err(|e| raise(py, &e, b))?;
             Ok(py.None())
         })
     }
 
     /// Fetches the task again.
     fn reload<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
+        let (client, id) = prepare(slf, |me, py| me.task_id(py))?;
         let c = client.clone();
         let fut = async move { c.get(&GetTask::new(id)).await };
         awaitable(slf.py(), &client, fut, in_place(slf.clone().unbind()))
@@ -461,7 +457,7 @@ impl AsyncTask {
         period: f64,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, id) = prepare(slf, |me, py| me.ids(py))?;
+        let (client, id) = prepare(slf, |me, py| me.task_id(py))?;
         let policy = Task::wait_policy(period, timeout)?;
         let me: Py<AsyncTask> = slf.clone().unbind();
         let c = client.clone();

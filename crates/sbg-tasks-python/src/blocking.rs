@@ -1,80 +1,21 @@
-//! `Api` and `api.tasks` on the blocking client (ureq): every call driven in slices of at most
-//! [`SLICE`] with the GIL released, Ctrl-C looked at between slices.
+//! `Api` and `api.tasks` on the blocking client (ureq): every call driven by
+//! [`drive`] (in slices, the GIL released, Ctrl-C looked at between them).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use sbg_tasks_proto::client::{Events, Idle};
-use sbg_tasks_proto::env::Env as _;
+use sbg_tasks_proto::client::Events;
 use sbg_tasks_proto::machine::{BulkGet, Call, List, Operation, Wait, WaitMany, Watch};
-use sbg_tasks_proto::{GetTask, ListTasks, StdEnv, TaskId, WatchEvent};
+use sbg_tasks_proto::{ClientError, GetTask, ListTasks, StdEnv, TaskId, WatchEvent};
 use sbg_tasks_ureq::{UreqClient, UreqTransport};
 
 use crate::common::{self, BulkArgs, ClientArgs, CreateArgs, QueryArgs};
+use crate::driver::{drive, next_event};
 use crate::errors;
-use crate::task::{created, Backend, Task};
-
-/// The longest the GIL stays released without looking at signals (Ctrl-C).
-pub(crate) const SLICE: Duration = Duration::from_millis(100);
-
-/// Drives `op` to its end with the GIL released, in slices of [`SLICE`], raising
-/// `KeyboardInterrupt` (or whatever a signal handler raises) between slices.
-pub(crate) fn drive<O>(
-    py: Python<'_>,
-    client: &UreqClient,
-    op: O,
-    mut on_event: impl FnMut(O::Event) + Send,
-) -> PyResult<O::Output>
-where
-    O: Operation + Send,
-    O::Output: Send,
-    O::Event: Send,
-{
-    let mut events = client.iter(op);
-    loop {
-        let slice = py.detach(|| {
-            let until = client.env().now() + SLICE;
-            events.finish_before(until, &mut on_event)
-        });
-        match slice {
-            Ok(output) => return Ok(output),
-            Err(Idle) => py.check_signals()?,
-        }
-    }
-}
-
-/// The next event of `events` with the GIL released, in slices, looking at signals between.
-fn next_event<O>(
-    py: Python<'_>,
-    events: &Mutex<Option<Events<'_, O, UreqTransport, StdEnv>>>,
-) -> PyResult<Option<O::Event>>
-where
-    O: Operation<Output = ()> + Send,
-    O::Event: Send,
-{
-    loop {
-        let slice = py.detach(|| {
-            let mut guard = events.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(events) = guard.as_mut() else {
-                return Ok(None);
-            };
-            let until = StdEnv::new().now() + SLICE;
-            let next = events.next_before(until);
-            if let Ok(None) = next {
-                *guard = None;
-            }
-            next
-        });
-        match slice {
-            Ok(event) => return Ok(event),
-            Err(Idle) => py.check_signals()?,
-        }
-    }
-}
+use crate::task::{created, raise, task_id, task_ids, Backend, Task};
 
 type ListEvents<'c> = Mutex<Option<Events<'c, List<'c>, UreqTransport, StdEnv>>>;
 type WatchEvents<'c> = Mutex<Option<Events<'c, Watch<'c>, UreqTransport, StdEnv>>>;
@@ -122,11 +63,8 @@ impl Api {
         profile: &str,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let (settings, options) = ClientArgs::client_settings(py, url, token, profile, kwargs)?;
-        let client = sbg_tasks_ureq::client_with(settings, options)
-            .map_err(|e| errors::config(py, e.to_string()))?;
-        let client = Arc::new(client);
-        let url = client.settings().config.base_url().to_string();
+        let (client, url) =
+            ClientArgs::client(py, url, token, profile, kwargs, sbg_tasks_ureq::client_with)?;
         let tasks = Py::new(
             py,
             Tasks {
@@ -149,7 +87,7 @@ impl Api {
         let client = &self.client;
         let call = sbg_tasks_proto::GetRateLimit::new();
         let answer = drive(py, client, Call::new(client.settings(), &call), |_| {})?
-            .map_err(|e| errors::client(py, &e, None))?;
+            .map_err(|e| raise(py, &e, None))?;
         crate::convert::ser_to_py(py, &answer.value)
     }
 
@@ -169,18 +107,33 @@ impl Tasks {
     fn backend(&self) -> Backend {
         Backend::Blocking(self.client.clone())
     }
+
+    /// Drives `op` and hands its value to `then` (or raises its error), with this Api's
+    /// backend: what every call of `api.tasks` does.
+    fn call<O, T, R>(
+        &self,
+        py: Python<'_>,
+        op: O,
+        then: impl FnOnce(T, &Backend) -> PyResult<R>,
+    ) -> PyResult<R>
+    where
+        O: Operation<Output = Result<T, ClientError>> + Send,
+        O::Event: Send,
+        T: Send,
+    {
+        let backend = self.backend();
+        let out = drive(py, &self.client, op, |_| {})?;
+        then(out.map_err(|e| raise(py, &e, Some(&backend)))?, &backend)
+    }
 }
 
 #[pymethods]
 impl Tasks {
     /// One task by id.
     fn get(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<Py<Task>> {
-        let client = &self.client;
-        let call = GetTask::new(crate::convert::task_id(id)?);
-        let answer = drive(py, client, Call::new(client.settings(), &call), |_| {})?;
-        let backend = self.backend();
-        let answer = answer.map_err(|e| errors::client(py, &e, Some(&backend)))?;
-        Task::from_answer(py, answer, &backend)
+        let call = GetTask::new(task_id(id)?);
+        let op = Call::new(self.client.settings(), &call);
+        self.call(py, op, |answer, b| Task::from_answer(py, answer, b))
     }
 
     /// Every task matching the filters, fetched page by page as the iterator is used (`limit`
@@ -203,21 +156,15 @@ impl Tasks {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<Task>> {
         let (call, run) = CreateArgs::from_keywords(py, name, project, app, kwargs)?;
-        let client = &self.client;
-        let answer = drive(py, client, Call::new(client.settings(), &call), |_| {})?;
-        let backend = self.backend();
-        let answer = answer.map_err(|e| errors::client(py, &e, Some(&backend)))?;
-        created(py, answer, run, &backend)
+        let op = Call::new(self.client.settings(), &call);
+        self.call(py, op, |answer, b| created(py, answer, run, b))
     }
 
     /// Any number of tasks, 100 a request: one `BulkRecord` per id, in order.
     fn bulk_get(&self, py: Python<'_>, ids: &Bound<'_, PyAny>) -> PyResult<Py<PyList>> {
-        let ids: Vec<TaskId> = crate::convert::task_ids(ids)?;
-        let client = &self.client;
-        let got = drive(py, client, BulkGet::new(client.settings(), &ids), |_| {})?;
-        let backend = self.backend();
-        let got = got.map_err(|e| errors::client(py, &e, Some(&backend)))?;
-        common::bulk_records(py, got.items, &backend)
+        let ids: Vec<TaskId> = task_ids(ids)?;
+        let op = BulkGet::new(self.client.settings(), &ids);
+        self.call(py, op, |got, b| common::bulk_records(py, got.items, b))
     }
 
     /// Waits until every task of `ids` has ended, following them all with bulk gets (not one
@@ -230,18 +177,10 @@ impl Tasks {
         ids: &Bound<'_, PyAny>,
         timeout: Option<f64>,
     ) -> PyResult<Py<PyList>> {
-        let ids = crate::convert::task_ids(ids)?;
+        let ids = task_ids(ids)?;
         let timeout = common::seconds(py, timeout)?;
-        let client = &self.client;
-        let got = drive(
-            py,
-            client,
-            WaitMany::new(client.settings(), &ids, usize::MAX, timeout),
-            |_| {},
-        )?;
-        let backend = self.backend();
-        let got = got.map_err(|e| errors::client(py, &e, Some(&backend)))?;
-        common::wait_all_result(py, got, &ids, &backend)
+        let op = WaitMany::new(self.client.settings(), &ids, usize::MAX, timeout);
+        self.call(py, op, |got, b| common::wait_all_result(py, got, &ids, b))
     }
 
     /// Waits until `n` of the tasks of `ids` have ended, or `timeout` seconds: a pair
@@ -255,24 +194,16 @@ impl Tasks {
         n: usize,
         timeout: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
-        let ids = crate::convert::task_ids(ids)?;
+        let ids = task_ids(ids)?;
         let timeout = common::seconds(py, timeout)?;
-        let client = &self.client;
-        let got = drive(
-            py,
-            client,
-            WaitMany::new(client.settings(), &ids, n, timeout),
-            |_| {},
-        )?;
-        let backend = self.backend();
-        let got = got.map_err(|e| errors::client(py, &e, Some(&backend)))?;
-        common::wait_any_result(py, got, &backend)
+        let op = WaitMany::new(self.client.settings(), &ids, n, timeout);
+        self.call(py, op, |got, b| common::wait_any_result(py, got, b))
     }
 
     /// Follows `ids` until each has ended: an iterator of `WatchEvent`s (bulk gets of 100
     /// ids, in the budget's watch lane). Ctrl-C stops it within 0.1 s.
     fn watch(&self, ids: &Bound<'_, PyAny>) -> PyResult<WatchIterator> {
-        let ids = crate::convert::task_ids(ids)?;
+        let ids = task_ids(ids)?;
         Ok(WatchIterator::new(self.client.clone(), ids))
     }
 
@@ -285,13 +216,10 @@ impl Tasks {
         period: f64,
         timeout: Option<f64>,
     ) -> PyResult<Py<Task>> {
-        let id = crate::convert::task_id(id)?;
+        let id = task_id(id)?;
         let policy = Task::wait_policy(period, timeout)?;
-        let client = &self.client;
-        let done = drive(py, client, Wait::new(client.settings(), id, policy), |_| {})?;
-        let backend = self.backend();
-        let done = done.map_err(|e| errors::client(py, &e, Some(&backend)))?;
-        Task::new_py(py, done, Some(&backend))
+        let op = Wait::new(self.client.settings(), id, policy);
+        self.call(py, op, |done, b| Task::new_py(py, done, Some(b)))
     }
 
     /// A bulk action: `action` is `rerun`, `run`, `abort` or `delete`, on `ids`, or on the
@@ -342,10 +270,10 @@ impl TaskIterator {
     fn __next__(&self, py: Python<'_>) -> PyResult<Py<Task>> {
         let next = self
             .cell
-            .with_dependent(|_, events| next_event(py, events))?;
+            .with_dependent(|client, events| next_event(py, client, events))?;
         match next {
             Some(Ok(task)) => Task::new_py(py, task, Some(&self.backend)),
-            Some(Err(e)) => Err(errors::client(py, &e, Some(&self.backend))),
+            Some(Err(e)) => Err(raise(py, &e, Some(&self.backend))),
             None => Err(PyStopIteration::new_err(())),
         }
     }
@@ -370,7 +298,6 @@ pub struct WatchIterator {
 impl WatchIterator {
     fn new(client: Arc<UreqClient>, ids: Vec<TaskId>) -> Self {
         let backend = Backend::Blocking(client.clone());
-        client.want_probe();
         let cell = WatchCell::new(client, |c| Mutex::new(Some(c.watch(ids))));
         WatchIterator { cell, backend }
     }
@@ -385,10 +312,10 @@ impl WatchIterator {
     fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let next: Option<Result<WatchEvent, _>> = self
             .cell
-            .with_dependent(|_, events| next_event(py, events))?;
+            .with_dependent(|client, events| next_event(py, client, events))?;
         match next {
             Some(Ok(event)) => common::watch_event(py, event, &self.backend),
-            Some(Err(e)) => Err(errors::client(py, &e, Some(&self.backend))),
+            Some(Err(e)) => Err(raise(py, &e, Some(&self.backend))),
             None => Err(PyStopIteration::new_err(())),
         }
     }

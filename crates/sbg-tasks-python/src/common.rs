@@ -2,6 +2,7 @@
 //! settings, and the core's results turned into Python values. No I/O here.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::conversion::FromPyObjectOwned;
@@ -18,16 +19,16 @@ use sbg_tasks_proto::machine::bulk::{
     Action, BulkReport, BulkSpec, Listing, Scope, Selection, TaskOutcome,
 };
 use sbg_tasks_proto::model::{BatchBy, ExecutionSettings, PortMap};
-use sbg_tasks_proto::transport::TransportOptions;
+use sbg_tasks_proto::transport::{TransportBuildError, TransportOptions};
 use sbg_tasks_proto::Task as RTask;
 use sbg_tasks_proto::{
     AppId, CreateTask, ListTasks, ProjectId, RetryPolicy, Settings, TaskId, WaitAny, WatchEvent,
     WatcherPolicy,
 };
 
-use crate::convert::{self, from_py, from_py_as, task_id, task_ids, time_bound};
+use crate::convert::{self, from_py, from_py_as, time_bound};
 use crate::errors;
-use crate::task::{Backend, Task};
+use crate::task::{task_id, task_ids, Backend, Task};
 
 /// Seconds as a duration (`None` stays `None`).
 pub(crate) fn seconds(py: Python<'_>, s: Option<f64>) -> PyResult<Option<Duration>> {
@@ -88,8 +89,24 @@ impl ClientArgs {
         "poll_interval",
     ];
 
+    /// The client of `Api(...)` / `AsyncApi(...)`, made by `make` from the settings and
+    /// transport options resolved from the arguments, and its base URL.
+    pub(crate) fn client<C>(
+        py: Python<'_>,
+        url: Option<String>,
+        token: Option<String>,
+        profile: &str,
+        kwargs: Option<&Bound<'_, PyDict>>,
+        make: impl FnOnce(Settings, TransportOptions) -> Result<C, TransportBuildError>,
+    ) -> PyResult<(Arc<C>, String)> {
+        let (settings, options) = Self::client_settings(py, url, token, profile, kwargs)?;
+        let base = settings.config.base_url().to_string();
+        let client = make(settings, options).map_err(|e| errors::config(py, e.to_string()))?;
+        Ok((Arc::new(client), base))
+    }
+
     /// The client's settings, from the keywords of `Api(...)` / `AsyncApi(...)`.
-    pub(crate) fn client_settings(
+    fn client_settings(
         py: Python<'_>,
         url: Option<String>,
         token: Option<String>,

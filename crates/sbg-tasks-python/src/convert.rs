@@ -9,10 +9,8 @@ use serde_json::{Map, Number, Value};
 
 use sbg_tasks_proto::endpoints::TimeBound;
 use sbg_tasks_proto::model::{TaskStatus, Timestamp};
-use sbg_tasks_proto::TaskId;
 
 use crate::errors;
-use crate::task::Task;
 
 /// A JSON value as the Python value `json.loads` would give.
 pub(crate) fn to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
@@ -63,7 +61,7 @@ pub(crate) fn ser_to_py<T: serde::Serialize>(py: Python<'_>, v: &T) -> PyResult<
 }
 
 /// A Python value (None, bool, int, float, str, list, tuple, dict with str keys, or an object
-/// with `to_dict()`) as JSON.
+/// with `to_dict()`, a `Task` too) as JSON.
 pub(crate) fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     let py = obj.py();
     if obj.is_none() {
@@ -106,9 +104,6 @@ pub(crate) fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         return obj.try_iter()?.map(|item| from_py(&item?)).collect();
     }
-    if let Ok(task) = obj.cast::<Task>() {
-        return Ok(task.borrow().to_value());
-    }
     if obj.hasattr("to_dict")? {
         return from_py(&obj.call_method0("to_dict")?);
     }
@@ -123,33 +118,6 @@ pub(crate) fn from_py_as<T: DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str
     let value = from_py(obj)?;
     serde_json::from_value(value)
         .map_err(|e| errors::validation(obj.py(), format!("{what} is not usable: {e}")))
-}
-
-/// A task id from a `str` or a `Task`.
-pub(crate) fn task_id(obj: &Bound<'_, PyAny>) -> PyResult<TaskId> {
-    let py = obj.py();
-    let text: String = if let Ok(task) = obj.cast::<Task>() {
-        task.borrow().id_text()?
-    } else {
-        obj.extract().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "a task id is a str or a Task, not {}",
-                obj.get_type()
-                    .name()
-                    .map_or_else(|_| "?".into(), |n| n.to_string())
-            ))
-        })?
-    };
-    text.parse()
-        .map_err(|e| errors::validation(py, format!("{text:?} is not a task id: {e}")))
-}
-
-/// Task ids from any iterable of `str` or `Task`.
-pub(crate) fn task_ids(obj: &Bound<'_, PyAny>) -> PyResult<Vec<TaskId>> {
-    if obj.is_instance_of::<PyString>() {
-        return Ok(vec![task_id(obj)?]);
-    }
-    obj.try_iter()?.map(|item| task_id(&item?)).collect()
 }
 
 /// A task status by name (any case); only the platform's words.

@@ -10,7 +10,7 @@ use sbg_tasks_proto::endpoints::BulkItemError;
 use sbg_tasks_proto::lenient::RepairError;
 use sbg_tasks_proto::{ApiError, ClientError, ResponseError};
 
-use crate::task::{Backend, Task};
+use sbg_tasks_proto::Task as RTask;
 
 /// An instance of exception class `name` of `sbg_tasks.errors`, made with `kwargs`.
 fn instance<'py>(
@@ -71,12 +71,8 @@ pub(crate) fn other(py: Python<'_>, message: impl AsRef<str>) -> PyErr {
 }
 
 /// An exception carrying a task (`TaskValidationError`, `TaskTimeout`, `NotStarted`).
-pub(crate) fn with_task(py: Python<'_>, name: &str, message: String, task: Py<Task>) -> PyErr {
-    raise(
-        py,
-        name,
-        &[("message", text(py, message)), ("task", task.into_any())],
-    )
+pub(crate) fn with_task(py: Python<'_>, name: &str, message: String, task: Py<PyAny>) -> PyErr {
+    raise(py, name, &[("message", text(py, message)), ("task", task)])
 }
 
 /// The class of an API error by HTTP status.
@@ -134,8 +130,13 @@ fn excerpt(e: &ProtoDecodeError) -> Option<String> {
     }
 }
 
-/// A client error as its exception. `backend` makes the task some errors carry a live one.
-pub(crate) fn client(py: Python<'_>, e: &ClientError, backend: Option<&Backend>) -> PyErr {
+/// A client error as its exception; `task` makes the Python task some errors carry (a wait's
+/// last).
+pub(crate) fn client(
+    py: Python<'_>,
+    e: &ClientError,
+    task: impl FnOnce(Python<'_>, RTask) -> PyResult<Py<PyAny>>,
+) -> PyErr {
     // After retries, the last attempt's error says what it was; the message says all.
     let mut root = e;
     while let ClientError::RetriesExhausted { last, .. } = root {
@@ -176,11 +177,11 @@ pub(crate) fn client(py: Python<'_>, e: &ClientError, backend: Option<&Backend>)
                 ("kind", text(py, "redirect")),
             ],
         ),
-        ClientError::Timeout { last, .. } => match Task::new_py(py, (**last).clone(), backend) {
+        ClientError::Timeout { last, .. } => match task(py, (**last).clone()) {
             Ok(task) => with_task(py, "TaskTimeout", message, task),
             Err(e) => e,
         },
-        ClientError::NotStarted { task } => match Task::new_py(py, (**task).clone(), backend) {
+        ClientError::NotStarted { task: draft } => match task(py, (**draft).clone()) {
             Ok(task) => with_task(py, "NotStarted", message, task),
             Err(e) => e,
         },

@@ -11,6 +11,7 @@ mod aio;
 mod blocking;
 mod common;
 mod convert;
+mod driver;
 mod errors;
 mod mock;
 mod task;

@@ -5,13 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use pyo3::types::PyString;
 use serde_json::Value;
 
 use sbg_tasks_hyper::HyperClient;
 use sbg_tasks_proto::decode::ParseReport;
-use sbg_tasks_proto::endpoints::{CreateOutcome, Deletion, TaskUpdate};
+use sbg_tasks_proto::endpoints::{CreateOutcome, TaskUpdate};
 use sbg_tasks_proto::machine::{Call, Operation, Run, Wait};
 use sbg_tasks_proto::model::{ExecutionSettings, PortMap};
 use sbg_tasks_proto::Task as RTask;
@@ -21,8 +23,8 @@ use sbg_tasks_proto::{
 use sbg_tasks_proto::{Answer, ClientError};
 use sbg_tasks_ureq::UreqClient;
 
-use crate::blocking::drive;
 use crate::convert::{from_py, from_py_as, ser_to_py, timestamp, to_py};
+use crate::driver::drive;
 use crate::errors;
 
 /// The client a task's actions go through.
@@ -125,7 +127,8 @@ impl Task {
         })
     }
 
-    fn task_id(&self, py: Python<'_>) -> PyResult<TaskId> {
+    /// The id, validated.
+    pub(crate) fn task_id(&self, py: Python<'_>) -> PyResult<TaskId> {
         self.task
             .task_id()
             .map_err(|e| errors::validation(py, format!("this task's id is not usable: {e}")))
@@ -200,10 +203,6 @@ impl Task {
             .with_timeout(timeout.map(|t| secs(t, "timeout")).transpose()?))
     }
 
-    pub(crate) fn ids(&self, py: Python<'_>) -> PyResult<TaskId> {
-        self.task_id(py)
-    }
-
     /// The blocking client and what `f` makes of this task (a call), with a short borrow.
     fn prepare<T>(
         slf: &Bound<'_, Self>,
@@ -226,14 +225,45 @@ impl Task {
     {
         let py = slf.py();
         let answer = drive(py, client, op, |_| {})?;
-        let answer = answer.map_err(|e| errors::client(py, &e, slf.borrow().backend.as_ref()))?;
+        let answer = answer.map_err(|e| raise(py, &e, slf.borrow().backend.as_ref()))?;
         slf.borrow_mut().set(answer.value, &answer.report);
         Ok(slf.clone())
     }
 }
 
-/// A deletion as `None`: gone either way (deleted now, or by an earlier attempt).
-pub(crate) fn deleted(_: Deletion) {}
+/// A task id from a `str` or a `Task`.
+pub(crate) fn task_id(obj: &Bound<'_, PyAny>) -> PyResult<TaskId> {
+    let py = obj.py();
+    let text: String = if let Ok(task) = obj.cast::<Task>() {
+        task.borrow().id_text()?
+    } else {
+        obj.extract().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "a task id is a str or a Task, not {}",
+                obj.get_type()
+                    .name()
+                    .map_or_else(|_| "?".into(), |n| n.to_string())
+            ))
+        })?
+    };
+    text.parse()
+        .map_err(|e| errors::validation(py, format!("{text:?} is not a task id: {e}")))
+}
+
+/// Task ids from any iterable of `str` or `Task`.
+pub(crate) fn task_ids(obj: &Bound<'_, PyAny>) -> PyResult<Vec<TaskId>> {
+    if obj.is_instance_of::<PyString>() {
+        return Ok(vec![task_id(obj)?]);
+    }
+    obj.try_iter()?.map(|item| task_id(&item?)).collect()
+}
+
+/// A client error as its exception; a task it carries (a wait's last) is bound to `backend`.
+pub(crate) fn raise(py: Python<'_>, e: &ClientError, backend: Option<&Backend>) -> PyErr {
+    errors::client(py, e, |py, task| {
+        Ok(Task::new_py(py, task, backend)?.into_any())
+    })
+}
 
 /// A created task, or `TaskValidationError` when it was to run but cannot.
 pub(crate) fn created(
@@ -249,7 +279,7 @@ pub(crate) fn created(
             py,
             "TaskValidationError",
             "Unable to run task! Task contains errors.".into(),
-            task,
+            task.into_any(),
         ));
     }
     Ok(task)
@@ -537,7 +567,7 @@ impl Task {
         let call = self.clone_call(py, run)?;
         let answer = drive(py, &client, Call::new(client.settings(), &call), |_| {})?;
         let backend = Backend::Blocking(client);
-        let answer = answer.map_err(|e| errors::client(py, &e, Some(&backend)))?;
+        let answer = answer.map_err(|e| raise(py, &e, Some(&backend)))?;
         Task::from_answer(py, answer, &backend)
     }
 
@@ -563,8 +593,8 @@ impl Task {
         let client = self.blocking(py)?;
         let call = DeleteTask::new(self.task_id(py)?);
         let answer = drive(py, &client, Call::new(client.settings(), &call), |_| {})?;
-        let answer = answer.map_err(|e| errors::client(py, &e, self.backend.as_ref()))?;
-        deleted(answer.value);
+        // Deleted now, or gone after an earlier attempt: the same to the caller.
+        answer.map_err(|e| raise(py, &e, self.backend.as_ref()))?;
         Ok(())
     }
 
@@ -592,7 +622,7 @@ impl Task {
         let policy = Task::wait_policy(period, timeout)?;
         let wait = Wait::new(client.settings(), id, policy);
         let done = drive(py, &client, wait, |_| {})?;
-        let done = done.map_err(|e| errors::client(py, &e, slf.borrow().backend.as_ref()))?;
+        let done = done.map_err(|e| raise(py, &e, slf.borrow().backend.as_ref()))?;
         slf.borrow_mut().set(done, &ParseReport::default());
         match callback {
             Some(cb) => cb.call(args, kwargs),

@@ -98,3 +98,30 @@ def test_concurrent_waits_on_one_task_share_their_polls(mock):
     assert done == ["COMPLETED"] * 8
     polls = mock.requests_to("get") - before
     assert polls <= 12, f"8 waiters, one poll each period between them: {polls}"
+
+
+def test_an_idle_watch_sleeps_rather_than_spins(mock):
+    api = sbg_tasks.Api(url=mock.url, token=mock.token, poll_interval=30)
+    events = api.tasks.watch([mock.insert_running(FOREVER, ends_after=None)])
+    assert next(events).kind == "status"
+    stop = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    cpu, wall = time.process_time(), time.monotonic()
+    stop.start()
+    with pytest.raises(KeyboardInterrupt):
+        next(events)
+    stop.join()
+    cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+    assert wall >= 0.9
+    assert cpu < 0.1 * wall, f"{cpu:.2f} s of CPU in {wall:.2f} s of waiting"
+
+
+def test_an_idle_wait_sleeps_rather_than_spins(api, mock):
+    task = api.tasks.get(mock.insert_running(FOREVER, ends_after=None))
+    stop = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    cpu, wall = time.process_time(), time.monotonic()
+    stop.start()
+    with pytest.raises(KeyboardInterrupt):
+        task.wait(period=30)
+    stop.join()
+    cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+    assert cpu < 0.1 * wall, f"{cpu:.2f} s of CPU in {wall:.2f} s of waiting"
