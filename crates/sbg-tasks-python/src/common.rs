@@ -12,7 +12,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 
 use sbg_tasks_credentials::{Names, Overrides, ProcessEnv};
 use sbg_tasks_proto::client::{Journal, MemoryJournal};
-use sbg_tasks_proto::endpoints::{BulkItemError, PageLimit, SortOrder};
+use sbg_tasks_proto::endpoints::{BulkItemError, PageLimit, SortOrder, TaskUpdate};
 use sbg_tasks_proto::fields::{FieldName, Fields};
 use sbg_tasks_proto::machine::budget::Budget;
 use sbg_tasks_proto::machine::bulk::{
@@ -423,6 +423,7 @@ pub(crate) struct BulkArgs<'py> {
     dry_run: bool,
     concurrency: usize,
     retries: u32,
+    changes: Option<Bound<'py, PyDict>>,
 }
 
 impl BulkArgs<'_> {
@@ -436,6 +437,17 @@ impl BulkArgs<'_> {
         "dry_run",
         "concurrency",
         "retries",
+        "changes",
+    ];
+
+    /// The members `changes=` of `bulk("update", ...)` may set.
+    const CHANGES: &'static [&'static str] = &[
+        "name",
+        "description",
+        "inputs",
+        "use_interruptible_instances",
+        "execution_settings",
+        "output_location",
     ];
 
     /// The action of `bulk(action, **kwargs)`, and its journal.
@@ -455,8 +467,46 @@ impl BulkArgs<'_> {
             dry_run: arg(kwargs, "dry_run")?.unwrap_or(false),
             concurrency: arg(kwargs, "concurrency")?.unwrap_or(4),
             retries: arg(kwargs, "retries")?.unwrap_or(0),
+            changes: arg(kwargs, "changes")?,
         };
         args.spec(py, action)
+    }
+
+    /// The change of `bulk("update", changes={...})`: at least one member, each one of
+    /// [`CHANGES`](Self::CHANGES).
+    fn update(&self, py: Python<'_>) -> PyResult<TaskUpdate> {
+        let Some(changes) = &self.changes else {
+            return Err(errors::validation(
+                py,
+                "bulk(\"update\") needs changes={...}: name, description, inputs, ...",
+            ));
+        };
+        let mut update = TaskUpdate::default();
+        for (key, value) in changes.iter() {
+            let key: String = key.extract()?;
+            match key.as_str() {
+                "name" => update.name = Some(value.extract()?),
+                "description" => update.description = Some(value.extract()?),
+                "inputs" => update.inputs = Some(from_py_as(&value, "inputs")?),
+                "use_interruptible_instances" => {
+                    update.use_interruptible_instances = Some(value.extract()?)
+                }
+                "execution_settings" => {
+                    update.execution_settings = Some(from_py_as(&value, "execution_settings")?)
+                }
+                "output_location" => update.output_location = Some(from_py(&value)?),
+                other => {
+                    return Err(errors::validation(
+                        py,
+                        format!("changes= cannot set {other:?}: it sets {:?}", Self::CHANGES),
+                    ))
+                }
+            }
+        }
+        if update.is_empty() {
+            return Err(errors::validation(py, "changes= sets nothing"));
+        }
+        Ok(update)
     }
 
     /// The action, and its journal: the SQLite file at `journal`, or one in memory.
@@ -466,13 +516,20 @@ impl BulkArgs<'_> {
             "run" => Action::Run,
             "abort" => Action::Abort,
             "delete" => Action::Delete,
+            "update" => Action::Update(Box::new(self.update(py)?)),
             other => {
                 return Err(errors::validation(
                     py,
-                    format!("bulk action {other:?} is rerun, run, abort or delete"),
+                    format!("bulk action {other:?} is rerun, run, abort, delete or update"),
                 ))
             }
         };
+        if self.changes.is_some() && !matches!(action, Action::Update(_)) {
+            return Err(errors::validation(
+                py,
+                "changes= goes only with the \"update\" action",
+            ));
+        }
         let scope = match (&self.ids, &self.project, &self.parent) {
             (Some(ids), None, None) => Some(Err(task_ids(ids)?)),
             (None, Some(p), None) => Some(Ok(Scope::Project(project(py, p)?))),

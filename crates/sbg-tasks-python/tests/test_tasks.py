@@ -222,6 +222,27 @@ def test_bulk_abort_by_project_skips_what_it_does_not_apply_to(api):
         api.tasks.bulk("abort")
 
 
+def test_bulk_update_changes_the_drafts_and_only_them(api, mock):
+    drafts = [new_draft(api, name=f"u{i}") for i in range(2)]
+    running = new_draft(api, name="keep").run()
+    ids = [d.id for d in drafts] + [running.id]
+    report = api.tasks.bulk(
+        "update", ids=ids, changes={"description": "bulk", "inputs": {"reads": 3}}
+    )
+    outcome = {o["task"]: o["outcome"] for o in report["outcomes"]}
+    assert outcome == {drafts[0].id: "done", drafts[1].id: "done", running.id: "skipped"}
+    for d in drafts:
+        task = api.tasks.get(d.id)
+        assert task.description == "bulk" and task.inputs["reads"] == 3
+    assert api.tasks.get(running.id).description != "bulk"
+    with pytest.raises(sbg_tasks.ValidationError):
+        api.tasks.bulk("update", ids=ids)
+    with pytest.raises(sbg_tasks.ValidationError):
+        api.tasks.bulk("update", ids=ids, changes={"status": "RUNNING"})
+    with pytest.raises(sbg_tasks.ValidationError):
+        api.tasks.bulk("abort", ids=ids, changes={"name": "x"})
+
+
 def test_rate_limit_budget_and_the_platforms_answer(api, mock):
     assert api.rate_limit["requests"] == 0
     api.tasks.get(mock.task_ids()[0])

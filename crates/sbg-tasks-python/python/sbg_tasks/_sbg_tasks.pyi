@@ -11,6 +11,7 @@ from typing import (
     Iterable,
     Iterator,
     List,
+    Mapping,
     Optional,
     Tuple,
     Union,
@@ -219,6 +220,7 @@ class Tasks:
         dry_run: bool = False,
         concurrency: int = 4,
         retries: int = 0,
+        changes: Optional[Mapping[str, Any]] = None,
     ) -> BulkReport: ...
 
 class AsyncTasks:
@@ -279,6 +281,7 @@ class AsyncTasks:
         dry_run: bool = False,
         concurrency: int = 4,
         retries: int = 0,
+        changes: Optional[Mapping[str, Any]] = None,
     ) -> Awaitable[BulkReport]: ...
 
 class Api:
