@@ -89,6 +89,10 @@ pub struct BudgetPolicy {
     /// window resets, not how long it is: the first answers of a new window do). Default 5
     /// minutes.
     pub window: Duration,
+    /// Whether the watch lane adapts to other processes on the same token (default `true`):
+    /// see [the module docs](self), "Many processes on one token". `false` paces the watch
+    /// lane as a process alone on its token would, whatever the headers show of others.
+    pub peer_aware: bool,
 }
 
 impl Default for BudgetPolicy {
@@ -99,6 +103,7 @@ impl Default for BudgetPolicy {
             watch_share: 0.6,
             assumed_limit: 1000,
             window: Duration::from_secs(300),
+            peer_aware: true,
         }
     }
 }
@@ -128,6 +133,17 @@ impl BudgetPolicy {
             watch_share,
             ..self
         }
+    }
+
+    /// Sets [`peer_aware`](Self::peer_aware).
+    pub fn with_peer_aware(self, peer_aware: bool) -> Self {
+        Self { peer_aware, ..self }
+    }
+
+    /// The token-wide use of a window the peer-aware watch lane steers to: the watch share
+    /// plus half of the rest (0.8 of the window at the default share of 0.6).
+    pub fn peer_target(&self) -> f64 {
+        self.watch_share + (1.0 - self.watch_share) / 2.0
     }
 
     /// Sets the assumed window: `limit` requests per `window`.
@@ -200,7 +216,58 @@ pub struct Budget {
     window_len: Option<Duration>,
     /// The latest reset an answer told (not an assumed one).
     told_reset: Option<u64>,
+    /// Other processes on the token, as the headers show them.
+    peers: Peers,
 }
+
+/// What the headers show of other processes spending the same token, and the watch lane's
+/// pace among them (additive increase, multiplicative decrease).
+#[derive(Debug, Clone, PartialEq)]
+struct Peers {
+    /// The window (its reset) whose own answers are counted in `own`.
+    reset: Option<u64>,
+    /// This process's requests the platform counted in that window (answered, not 429).
+    own: u64,
+    /// The peers' use of that window, as last estimated.
+    used: u64,
+    /// When (wall clock) peers' use was last seen: peer-aware pacing while it is recent.
+    seen: Option<Duration>,
+    /// The peers' rate (requests per second), smoothed; with the moment and use of the
+    /// sample it was last updated from.
+    rate: f64,
+    rate_at: Option<(Duration, u64)>,
+    /// Watch requests per window this process allows itself while peers are seen.
+    allow: f64,
+    /// Last pace update, last decrease (wall clock).
+    updated: Option<Duration>,
+    decreased: Option<Duration>,
+    /// When the window was last told (an answer's headers or a probe).
+    sampled: Option<Duration>,
+}
+
+impl Peers {
+    fn new() -> Self {
+        Self {
+            reset: None,
+            own: 0,
+            used: 0,
+            seen: None,
+            rate: 0.0,
+            rate_at: None,
+            allow: 0.0,
+            updated: None,
+            decreased: None,
+            sampled: None,
+        }
+    }
+}
+
+/// The multiplicative decrease of the peer-aware watch pace.
+const DECREASE: f64 = 0.7;
+/// The additive increase: this fraction of the token-wide target per window.
+const INCREASE: f64 = 1.0 / 64.0;
+/// The slowest peer-aware watch pace: one request per this many windows.
+const SLOWEST: f64 = 10.0;
 
 impl Budget {
     /// A budget that knows nothing yet.
@@ -219,6 +286,7 @@ impl Budget {
             rate_limited: 0,
             window_len: None,
             told_reset: None,
+            peers: Peers::new(),
         }
     }
 
@@ -242,12 +310,22 @@ impl Budget {
     }
 
     /// May a call of `lane` be sent at wall-clock time `now` (since the Unix epoch)?
-    pub(crate) fn acquire(&mut self, now: Duration, lane: Lane) -> BudgetStep {
+    /// `random` jitters the watch lane's restart after a 429 or a spent window while other
+    /// processes share the token.
+    pub(crate) fn acquire(&mut self, now: Duration, lane: Lane, random: u64) -> BudgetStep {
+        let peered = lane == Lane::Watch && self.peered(now);
         if !self.policy.enabled || lane == Lane::Free {
             return self.grant(lane, now);
         }
         if let Some(until) = self.blocked_until {
             if now < until {
+                if peered {
+                    // Not all at the reset: each process restarts at a random moment of its
+                    // first interval.
+                    let restart = until + self.jitter(random);
+                    self.next_watch = self.next_watch.max(restart);
+                    return BudgetStep::Wait(restart - now);
+                }
                 return BudgetStep::Wait(until - now);
             }
             self.blocked_until = None;
@@ -275,7 +353,16 @@ impl Budget {
             _ => reserve,
         };
         if available <= floor {
+            if peered {
+                let restart = now + until_reset.max(Duration::from_millis(100));
+                let restart = restart + self.jitter(random);
+                self.next_watch = self.next_watch.max(restart);
+                return BudgetStep::Wait(restart - now);
+            }
             return BudgetStep::Wait(until_reset.max(Duration::from_millis(100)));
+        }
+        if peered {
+            return self.acquire_peered(now, w, available - floor, random);
         }
         if lane == Lane::Watch {
             let cap = self.watch_cap(w.limit);
@@ -298,6 +385,69 @@ impl Budget {
             self.watch_spent += 1;
         }
         self.grant(lane, now)
+    }
+
+    /// Whether other processes were seen spending the token lately (within two windows), and
+    /// the policy lets the watch lane adapt to them.
+    fn peered(&self, now: Duration) -> bool {
+        self.policy.enabled
+            && self.policy.peer_aware
+            && self
+                .peers
+                .seen
+                .is_some_and(|t| now.saturating_sub(t) < self.window_len() * 2)
+    }
+
+    /// The peer-aware watch interval: the window over this process's allowance.
+    fn peer_interval(&self) -> Duration {
+        let len = self.window_len().as_secs_f64();
+        let allow = self.peers.allow.max(1.0 / SLOWEST);
+        Duration::from_secs_f64((len / allow).min(len * SLOWEST))
+    }
+
+    /// A random part of one interval (at most half a window): where in its first interval
+    /// a process restarts after a 429 or a spent window.
+    fn jitter(&self, random: u64) -> Duration {
+        let most = self.peer_interval().min(self.window_len() / 2);
+        most.mul_f64((random % 10_000) as f64 / 10_000.0)
+    }
+
+    /// The watch lane while peers share the token: paced evenly at this process's allowance
+    /// (see [`Budget::adapt`]), after a free probe when the window was last told too long ago.
+    fn acquire_peered(
+        &mut self,
+        now: Duration,
+        w: Window,
+        available: u64,
+        random: u64,
+    ) -> BudgetStep {
+        let until_reset = Duration::from_secs(w.reset).saturating_sub(now);
+        let cap = self.watch_cap(w.limit);
+        if self.watch_reset != Some(w.reset) {
+            self.watch_reset = Some(w.reset);
+            self.watch_spent = 0;
+        }
+        if self.watch_spent >= cap {
+            let restart = now + until_reset.max(Duration::from_millis(100)) + self.jitter(random);
+            self.next_watch = self.next_watch.max(restart);
+            return BudgetStep::Wait(restart - now);
+        }
+        if now < self.next_watch {
+            return BudgetStep::Wait(self.next_watch - now);
+        }
+        // What others spent since the last answer is unknown: ask the platform (free) when
+        // that was a sixteenth of a window ago or more, or when the window is nearly spent.
+        let stale = self
+            .peers
+            .sampled
+            .is_none_or(|t| now.saturating_sub(t) >= self.window_len() / 16);
+        if (stale || available <= 2) && self.probe == Probe::Idle && !w.assumed {
+            self.probe = Probe::InFlight;
+            return BudgetStep::Probe;
+        }
+        self.next_watch = now + self.peer_interval();
+        self.watch_spent += 1;
+        self.grant(Lane::Watch, now)
     }
 
     fn grant(&mut self, lane: Lane, now: Duration) -> BudgetStep {
@@ -358,8 +508,12 @@ impl Budget {
     /// say of the window. A 429 blocks every lane until the window resets.
     pub(crate) fn observe(&mut self, now: Duration, meta: &ResponseMeta) {
         self.outstanding = self.outstanding.saturating_sub(1);
+        if meta.status != 429 {
+            self.count_own(meta.rate_limit.map(|r| r.reset));
+        }
         if let Some(r) = meta.rate_limit {
             self.learn(now, r);
+            self.sample(now);
         }
         if meta.status == 429 {
             self.rate_limited += 1;
@@ -384,6 +538,7 @@ impl Budget {
     /// it stays spent.
     pub(crate) fn release(&mut self) {
         self.outstanding = self.outstanding.saturating_sub(1);
+        self.count_own(None);
         if let Some(w) = self.window.as_mut() {
             w.remaining = w.remaining.saturating_sub(1);
         }
@@ -411,7 +566,141 @@ impl Budget {
             if r.remaining == 0 && Duration::from_secs(r.reset) > now {
                 self.blocked_until = Some(Duration::from_secs(r.reset));
             }
+            if self.peers.reset.is_none_or(|p| r.reset > p) {
+                self.peers.reset = Some(r.reset);
+                self.peers.own = 0;
+            }
+            self.sample(now);
         }
+    }
+
+    /// One of this process's requests counted in the window that resets at `reset` (the
+    /// current one when the answer did not say).
+    fn count_own(&mut self, reset: Option<u64>) {
+        match reset {
+            Some(r) if self.peers.reset.is_none_or(|p| r > p) => {
+                self.peers.reset = Some(r);
+                self.peers.own = 1;
+            }
+            // An answer of a window that is over: its request is not in this one.
+            Some(r) if self.peers.reset.is_some_and(|p| r < p) => {}
+            _ => self.peers.own += 1,
+        }
+    }
+
+    /// The window was just told: what did others spend of it, and how fast? Peers' use is
+    /// the window's use less this process's (answered, and granted but not yet answered,
+    /// which may have been counted already: so it is never overestimated).
+    fn sample(&mut self, now: Duration) {
+        let Some(w) = self.window.filter(|w| !w.assumed) else {
+            return;
+        };
+        if self.peers.reset != Some(w.reset) {
+            // This window's own answers have not come yet (a probe told it first).
+            self.peers.reset = Some(w.reset);
+            self.peers.own = 0;
+        }
+        self.peers.sampled = Some(now);
+        let used = w.limit.saturating_sub(w.remaining);
+        let peers = used.saturating_sub(self.peers.own + self.outstanding);
+        let len = self.window_len();
+        let start = Duration::from_secs(w.reset).saturating_sub(len);
+        // The peers' rate: from this window's start at its first sample, then smoothed over
+        // the samples (a quarter of a window's memory).
+        let rate = match self.peers.rate_at {
+            Some((at, before)) if at >= start && now > at => {
+                let dt = (now - at).as_secs_f64();
+                let fresh = peers.saturating_sub(before) as f64 / dt;
+                let weight = (dt / (len.as_secs_f64() / 4.0)).min(1.0);
+                self.peers.rate + (fresh - self.peers.rate) * weight
+            }
+            Some((at, _)) if at >= start => self.peers.rate,
+            _ => {
+                let elapsed = now.saturating_sub(start).max(len / 20).as_secs_f64();
+                peers as f64 / elapsed
+            }
+        };
+        self.peers.rate = if rate.is_finite() { rate.max(0.0) } else { 0.0 };
+        self.peers.rate_at = Some((now, peers));
+        self.peers.used = peers;
+        if peers > 0 && self.policy.peer_aware {
+            if !self.peered(now) {
+                // Slow start among peers: this process's part of what the token spends so
+                // far, of the target (all processes starting together begin at an even split;
+                // a late one modestly).
+                let target = self.target(w.limit);
+                let own = used.saturating_sub(peers) as f64;
+                let part = if used == 0 { 0.0 } else { own / used as f64 };
+                self.peers.allow = self.clamp_allow(target * part, w.limit);
+                self.peers.updated = Some(now);
+                self.peers.decreased = None;
+            }
+            self.peers.seen = Some(now);
+        }
+        if self.peered(now) {
+            self.adapt(now, w, used);
+        }
+    }
+
+    /// The token-wide target of a window of `limit`.
+    fn target(&self, limit: u64) -> f64 {
+        limit as f64 * self.policy.peer_target()
+    }
+
+    fn clamp_allow(&self, allow: f64, limit: u64) -> f64 {
+        let cap = self.watch_cap(limit).max(1) as f64;
+        let lo = (1.0 / SLOWEST).min(cap);
+        if allow.is_finite() {
+            allow.clamp(lo, cap)
+        } else {
+            lo
+        }
+    }
+
+    /// Additive increase, multiplicative decrease: when the window's use so far, plus what
+    /// this process and its peers will spend at their pace until the reset, passes the
+    /// target, the pace falls by [`DECREASE`] (at most once a quarter of a window);
+    /// otherwise it grows by [`INCREASE`] of the target per window. Every process sees the
+    /// same window, so they decrease together and grow alike: their paces converge to equal
+    /// shares.
+    fn adapt(&mut self, now: Duration, w: Window, used: u64) {
+        let len = self.window_len();
+        let until = Duration::from_secs(w.reset)
+            .saturating_sub(now)
+            .min(len)
+            .as_secs_f64();
+        let len_s = len.as_secs_f64().max(1e-3);
+        let own_rate = self.peers.allow / len_s;
+        let projected = used as f64 + (own_rate + self.peers.rate) * until;
+        let target = self.target(w.limit);
+        let last = self.peers.updated.unwrap_or(now);
+        let dt = now.saturating_sub(last).min(len).as_secs_f64();
+        let allow = if projected > target {
+            let cooled = self
+                .peers
+                .decreased
+                .is_none_or(|t| now.saturating_sub(t) >= len / 4);
+            if cooled {
+                self.peers.decreased = Some(now);
+                self.peers.allow * DECREASE
+            } else {
+                self.peers.allow
+            }
+        } else {
+            self.peers.allow + target * INCREASE * dt / len_s
+        };
+        self.peers.allow = self.clamp_allow(allow, w.limit);
+        self.peers.updated = Some(now);
+    }
+
+    /// While other processes share the token: the watch requests per window this process
+    /// allows itself, and the peers' use of the current window as last seen. `None` while it
+    /// sees no one else (it then paces as alone: its share, evenly).
+    pub fn peer_pace(&self) -> Option<(f64, u64)> {
+        let seen = self.peers.seen?;
+        let recent = self.peers.sampled.unwrap_or(seen);
+        (self.policy.peer_aware && recent.saturating_sub(seen) < self.window_len() * 2)
+            .then_some((self.peers.allow, self.peers.used))
     }
 
     /// The probe got no usable answer: go on with what is known (or assumed).
@@ -520,7 +809,7 @@ mod tests {
     fn the_lowest_remaining_of_a_window_wins_and_a_later_reset_starts_a_new_one() {
         let mut b = Budget::new(BudgetPolicy::default());
         for _ in 0..3 {
-            assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+            assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         }
         b.observe(at(1), &meta(200, 500, 300));
         b.observe(at(1), &meta(200, 498, 300));
@@ -528,7 +817,7 @@ mod tests {
         assert_eq!(b.window().unwrap().remaining, 498);
         b.observe(at(1), &meta(200, 100, 200)); // an older window: ignored
         assert_eq!(b.window().unwrap().remaining, 498);
-        assert_eq!(b.acquire(at(2), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(2), Lane::Read, 0), BudgetStep::Go);
         b.observe(at(301), &meta(200, 999, 600));
         assert_eq!(b.window().unwrap().remaining, 999);
     }
@@ -536,42 +825,42 @@ mod tests {
     #[test]
     fn reads_stop_at_the_reserve_and_changes_spend_it() {
         let mut b = Budget::new(BudgetPolicy::default().with_reserve(2));
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         b.observe(at(0), &meta(200, 4, 30));
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         assert_eq!(
-            b.acquire(at(0), Lane::Read),
+            b.acquire(at(0), Lane::Read, 0),
             BudgetStep::Wait(Duration::from_secs(30))
         );
-        assert_eq!(b.acquire(at(0), Lane::Change), BudgetStep::Go);
-        assert_eq!(b.acquire(at(0), Lane::Change), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Change, 0), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Change, 0), BudgetStep::Go);
         assert_eq!(
-            b.acquire(at(0), Lane::Change),
+            b.acquire(at(0), Lane::Change, 0),
             BudgetStep::Wait(Duration::from_secs(30))
         );
-        assert_eq!(b.acquire(at(0), Lane::Free), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Free, 0), BudgetStep::Go);
         // The window is over: a full one is assumed.
-        assert_eq!(b.acquire(at(30), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(30), Lane::Read, 0), BudgetStep::Go);
         assert_eq!(b.window().unwrap().reset, T0 + 330);
     }
 
     #[test]
     fn a_429_blocks_every_lane_until_the_reset_and_one_without_a_reset_asks_for_a_probe() {
         let mut b = Budget::new(BudgetPolicy::default());
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         b.observe(at(0), &meta(429, 0, 40));
         for lane in [Lane::Read, Lane::Change, Lane::Watch] {
             assert_eq!(
-                b.acquire(at(10), lane),
+                b.acquire(at(10), lane, 0),
                 BudgetStep::Wait(Duration::from_secs(30))
             );
         }
         assert_eq!(b.counts(), (1, 1));
-        assert_eq!(b.acquire(at(40), Lane::Change), BudgetStep::Go);
+        assert_eq!(b.acquire(at(40), Lane::Change, 0), BudgetStep::Go);
 
         let mut b = Budget::new(BudgetPolicy::default());
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         b.observe(
             at(0),
             &ResponseMeta {
@@ -579,9 +868,9 @@ mod tests {
                 ..ResponseMeta::default()
             },
         );
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Probe);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Probe);
         assert_eq!(
-            b.acquire(at(0), Lane::Change),
+            b.acquire(at(0), Lane::Change, 0),
             BudgetStep::Wait(Duration::from_millis(50))
         );
         b.observe_probe(
@@ -593,7 +882,7 @@ mod tests {
             }),
         );
         assert_eq!(
-            b.acquire(at(5), Lane::Change),
+            b.acquire(at(5), Lane::Change, 0),
             BudgetStep::Wait(Duration::from_secs(15))
         );
     }
@@ -619,7 +908,7 @@ mod tests {
         let mut sent = Vec::new();
         let mut t = from;
         while t < to {
-            match b.acquire(t, Lane::Watch) {
+            match b.acquire(t, Lane::Watch, 0) {
                 BudgetStep::Go => {
                     b.observe(t, &answer(sent.len()));
                     sent.push((t - at(0)).as_secs());
@@ -634,7 +923,7 @@ mod tests {
     #[test]
     fn watching_is_capped_at_its_share_and_spread_over_the_window() {
         let mut b = half_of_ten();
-        assert_eq!(b.acquire(at(0), Lane::Watch), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Watch, 0), BudgetStep::Go);
         b.observe(at(0), &told(10, 9, 100));
         // A new window seen: the share (5) starts again; one every 100 s / 5 = 20 s.
         let sent = watch_grants(&mut b, at(0), at(100), |_| ResponseMeta::default());
@@ -648,7 +937,7 @@ mod tests {
         // not the told one, 201: the platform rounds it up), so a bulk action's lane and the
         // watcher's cap disagreed by that much in every window.
         let mut b = half_of_ten();
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         b.observe(at(0), &told(10, 9, 100));
         // At the reset the next window is assumed (reset 200); the watcher's first request
         // in it is answered by the window the platform opened for it (reset 201).
@@ -664,29 +953,29 @@ mod tests {
     #[test]
     fn a_rolled_over_window_is_a_guess_that_the_next_answer_replaces() {
         let mut b = Budget::new(BudgetPolicy::default());
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         b.observe(at(0), &meta(429, 0, 2));
         assert_eq!(
-            b.acquire(at(0), Lane::Read),
+            b.acquire(at(0), Lane::Read, 0),
             BudgetStep::Wait(Duration::from_secs(2))
         );
         // The window reset: a full one is assumed, ending a policy window later ...
-        assert_eq!(b.acquire(at(2), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(2), Lane::Read, 0), BudgetStep::Go);
         assert_eq!(b.window().unwrap().reset, T0 + 302);
         // ... until an answer says it ends sooner: that is the window now.
         b.observe(at(2), &meta(429, 0, 3));
         assert_eq!(b.window().unwrap().reset, T0 + 3);
         assert_eq!(
-            b.acquire(at(2), Lane::Read),
+            b.acquire(at(2), Lane::Read, 0),
             BudgetStep::Wait(Duration::from_secs(1))
         );
-        assert_eq!(b.acquire(at(3), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(3), Lane::Read, 0), BudgetStep::Go);
     }
 
     #[test]
     fn a_small_window_is_not_all_reserve_and_its_length_is_learned() {
         let mut b = Budget::new(BudgetPolicy::default());
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         b.observe(
             at(0),
             &ResponseMeta {
@@ -700,12 +989,12 @@ mod tests {
             },
         );
         // A reserve of 50 would stop every read of a 2-request window.
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         assert_eq!(
-            b.acquire(at(0), Lane::Read),
+            b.acquire(at(0), Lane::Read, 0),
             BudgetStep::Wait(Duration::from_secs(2))
         );
-        assert_eq!(b.acquire(at(2), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(2), Lane::Read, 0), BudgetStep::Go);
         assert_eq!(
             b.window().unwrap().reset,
             T0 + 4,
@@ -716,21 +1005,21 @@ mod tests {
     #[test]
     fn a_lost_answer_stays_spent_and_off_lets_everything_through() {
         let mut b = Budget::new(BudgetPolicy::default().with_reserve(0));
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         b.observe(at(0), &meta(200, 2, 60));
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         b.release();
         assert_eq!(b.window().unwrap().remaining, 1);
         let mut off = Budget::new(BudgetPolicy::off());
         off.observe(at(0), &meta(200, 0, 60));
-        assert_eq!(off.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(off.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
     }
 
     #[test]
     fn the_window_length_is_learned_from_a_fresh_probe_and_from_consecutive_resets() {
         let mut b = Budget::new(BudgetPolicy::default());
         b.want_probe();
-        assert_eq!(b.acquire(at(0), Lane::Watch), BudgetStep::Probe);
+        assert_eq!(b.acquire(at(0), Lane::Watch, 0), BudgetStep::Probe);
         b.observe_probe(
             at(0),
             Some(RateLimit {
@@ -743,10 +1032,10 @@ mod tests {
 
         // Sharing a token: never a window's first answer, but two resets 10 s apart.
         let mut b = Budget::new(BudgetPolicy::default());
-        assert_eq!(b.acquire(at(0), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
         b.observe(at(0), &meta(200, 120, 7));
         assert_eq!(b.window_len(), Duration::from_secs(300));
-        assert_eq!(b.acquire(at(8), Lane::Read), BudgetStep::Go);
+        assert_eq!(b.acquire(at(8), Lane::Read, 0), BudgetStep::Go);
         b.observe(at(8), &meta(200, 150, 17));
         assert_eq!(b.window_len(), Duration::from_secs(10));
     }
