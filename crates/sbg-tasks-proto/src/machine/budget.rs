@@ -243,6 +243,14 @@ struct Peers {
     decreased: Option<Duration>,
     /// When the window was last told (an answer's headers or a probe).
     sampled: Option<Duration>,
+    /// This process's counted requests, all windows; the token's, as sampled; the window
+    /// (reset) and use the token's count was last sampled at.
+    own_total: u64,
+    token_total: u64,
+    token_at: Option<(u64, u64)>,
+    /// Slow start: since when, and both counts then, this process has paced at a modest
+    /// rate to measure its part of the token's use.
+    calibrating: Option<(Duration, u64, u64)>,
 }
 
 impl Peers {
@@ -258,6 +266,10 @@ impl Peers {
             updated: None,
             decreased: None,
             sampled: None,
+            own_total: 0,
+            token_total: 0,
+            token_at: None,
+            calibrating: None,
         }
     }
 }
@@ -577,6 +589,7 @@ impl Budget {
     /// One of this process's requests counted in the window that resets at `reset` (the
     /// current one when the answer did not say).
     fn count_own(&mut self, reset: Option<u64>) {
+        self.peers.own_total += 1;
         match reset {
             Some(r) if self.peers.reset.is_none_or(|p| r > p) => {
                 self.peers.reset = Some(r);
@@ -602,6 +615,21 @@ impl Budget {
         }
         self.peers.sampled = Some(now);
         let used = w.limit.saturating_sub(w.remaining);
+        let grown = match self.peers.token_at {
+            Some((reset, before)) if reset == w.reset => used.saturating_sub(before),
+            Some((reset, _)) if reset > w.reset => 0,
+            _ => used,
+        };
+        self.peers.token_total += grown;
+        if self.peers.token_at.is_none_or(|(reset, _)| w.reset >= reset) {
+            let before = self.peers.token_at.map_or(0, |t| t.1);
+            let keep = if self.peers.token_at.is_some_and(|t| t.0 == w.reset) {
+                before.max(used)
+            } else {
+                used
+            };
+            self.peers.token_at = Some((w.reset, keep));
+        }
         let peers = used.saturating_sub(self.peers.own + self.outstanding);
         let len = self.window_len();
         let start = Duration::from_secs(w.reset).saturating_sub(len);
@@ -625,21 +653,38 @@ impl Budget {
         self.peers.used = peers;
         if peers > 0 && self.policy.peer_aware {
             if !self.peered(now) {
-                // Slow start among peers: this process's part of what the token spends so
-                // far, of the target (all processes starting together begin at an even split;
-                // a late one modestly).
-                let target = self.target(w.limit);
-                let own = used.saturating_sub(peers) as f64;
-                let part = if used == 0 { 0.0 } else { own / used as f64 };
-                self.peers.allow = self.clamp_allow(target * part, w.limit);
+                // Slow start among peers: an eighth of the share, while this process
+                // measures its part of what the token spends.
+                let cap = self.watch_cap(w.limit) as f64;
+                self.peers.allow = self.clamp_allow(cap / 8.0, w.limit);
+                self.peers.calibrating =
+                    Some((now, self.peers.own_total, self.peers.token_total));
                 self.peers.updated = Some(now);
                 self.peers.decreased = None;
             }
             self.peers.seen = Some(now);
         }
-        if self.peered(now) {
-            self.adapt(now, w, used);
+        if !self.peered(now) {
+            return;
         }
+        if let Some((since, own0, token0)) = self.peers.calibrating {
+            // Long enough for a few requests of each: then the target split by this
+            // process's part (processes that started together all measure 1/K).
+            let len = self.window_len();
+            let few = len.mul_f64(4.0 / self.peers.allow.max(1.0 / SLOWEST));
+            if now.saturating_sub(since) >= (len / 8).max(few.min(len * 2)) {
+                let own = self.peers.own_total.saturating_sub(own0) as f64;
+                let token = self.peers.token_total.saturating_sub(token0) as f64;
+                if token > 0.0 {
+                    let part = (own / token).min(1.0);
+                    self.peers.allow = self.clamp_allow(self.target(w.limit) * part, w.limit);
+                }
+                self.peers.calibrating = None;
+                self.peers.updated = Some(now);
+            }
+            return;
+        }
+        self.adapt(now, w, used);
     }
 
     /// The token-wide target of a window of `limit`.
