@@ -1084,4 +1084,265 @@ mod tests {
         b.observe(at(8), &meta(200, 150, 17));
         assert_eq!(b.window_len(), Duration::from_secs(10));
     }
+
+    /// A window of 100 per 100 s (share 0.6, reserve 0), peer-aware or not.
+    fn hundred(peer_aware: bool) -> Budget {
+        Budget::new(
+            BudgetPolicy::default()
+                .with_reserve(0)
+                .with_window(100, Duration::from_secs(100))
+                .with_peer_aware(peer_aware),
+        )
+    }
+
+    /// Steps `b`'s watch lane from `from` to `to` (seconds after `at(0)`), answering each
+    /// grant at once with a window of 100 resetting every 100 s in which peers spent
+    /// `peers_per_s` a second besides this process's own requests. Returns the grant times.
+    fn watch_among(b: &mut Budget, from: f64, to: f64, peers_per_s: f64) -> Vec<f64> {
+        let mut t = Duration::from_secs_f64(from);
+        let end = Duration::from_secs_f64(to);
+        let mut sent = Vec::new();
+        let mut own_in = (0u64, 0u64); // (window index, own requests in it)
+        while t < end {
+            let now = at(0) + t;
+            match b.acquire(now, Lane::Watch, (t.as_millis() as u64) * 7919) {
+                BudgetStep::Go => {
+                    let idx = t.as_secs() / 100;
+                    if own_in.0 != idx {
+                        own_in = (idx, 0);
+                    }
+                    own_in.1 += 1;
+                    let into = t.as_secs_f64() - (idx * 100) as f64;
+                    let peers = (peers_per_s * into) as u64;
+                    let remaining = 100u64.saturating_sub(own_in.1 + peers);
+                    b.observe(now, &told(100, remaining, (idx + 1) * 100));
+                    sent.push(t.as_secs_f64());
+                }
+                BudgetStep::Wait(d) => t += d,
+                BudgetStep::Probe => {
+                    let idx = t.as_secs() / 100;
+                    let own = if own_in.0 == idx { own_in.1 } else { 0 };
+                    let into = t.as_secs_f64() - (idx * 100) as f64;
+                    let peers = (peers_per_s * into) as u64;
+                    b.observe_probe(
+                        now,
+                        Some(RateLimit {
+                            limit: 100,
+                            remaining: 100u64.saturating_sub(own + peers),
+                            reset: T0 + (idx + 1) * 100,
+                        }),
+                    );
+                }
+            }
+        }
+        sent
+    }
+
+    #[test]
+    fn alone_on_its_token_the_watch_lane_paces_exactly_as_without_peer_awareness() {
+        let mut aware = hundred(true);
+        let mut blind = hundred(false);
+        let a = watch_among(&mut aware, 0.0, 350.0, 0.0);
+        let b = watch_among(&mut blind, 0.0, 350.0, 0.0);
+        assert_eq!(a, b);
+        // 60 a window, evenly: one every 100/60 s.
+        assert!(a.len() >= 3 * 60, "{}", a.len());
+        assert_eq!(aware.peer_pace(), None);
+    }
+
+    #[test]
+    fn peers_are_what_the_window_lost_beyond_this_processs_own_requests() {
+        let mut b = hundred(true);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
+        assert_eq!(b.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
+        // Two own requests in flight: the first answer says 98 left, all ours.
+        b.observe(at(1), &told(100, 98, 100));
+        assert_eq!(b.peer_pace(), None);
+        b.observe(at(1), &told(100, 98, 100));
+        assert_eq!(b.peer_pace(), None);
+        // One more of ours, and the window fell by 5: 4 were someone else's.
+        assert_eq!(b.acquire(at(2), Lane::Read, 0), BudgetStep::Go);
+        b.observe(at(2), &told(100, 93, 100));
+        let (allow, used) = b.peer_pace().expect("peers seen");
+        assert_eq!(used, 4);
+        // Slow start: an eighth of the share (60 / 8).
+        assert!((allow - 7.5).abs() < 1e-9, "{allow}");
+        // The blind budget sees nothing.
+        let mut blind = hundred(false);
+        assert_eq!(blind.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
+        blind.observe(at(1), &told(100, 50, 100));
+        assert_eq!(blind.peer_pace(), None);
+    }
+
+    #[test]
+    fn among_busy_peers_the_pace_falls_and_among_idle_ones_it_grows_to_the_share() {
+        // Peers spend 0.7 a second (70 of each window): with this process's own, past the
+        // target of 80 — its pace settles where the sum stays near the target.
+        let mut b = hundred(true);
+        let sent = watch_among(&mut b, 0.0, 2000.0, 0.7);
+        let (allow, _) = b.peer_pace().expect("peers seen");
+        assert!(allow < 20.0, "{allow}");
+        let last: Vec<&f64> = sent.iter().filter(|&&t| t >= 1000.0).collect();
+        let per_window = last.len() as f64 / 10.0;
+        assert!(per_window > 3.0 && per_window < 20.0, "{per_window}");
+        // Peers that spend little: the pace grows back to the share (60 a window).
+        let mut b = hundred(true);
+        watch_among(&mut b, 0.0, 3000.0, 0.05);
+        let (allow, _) = b.peer_pace().expect("peers seen");
+        assert!(allow > 50.0, "{allow}");
+    }
+
+    #[test]
+    fn among_peers_a_429_restarts_at_a_jittered_moment_and_alone_at_the_reset() {
+        let mut waits = Vec::new();
+        for random in [1u64, 5_000, 9_999] {
+            let mut b = hundred(true);
+            // Peers seen, then a 429 until 100 s.
+            watch_among(&mut b, 0.0, 50.0, 0.5);
+            assert!(b.peer_pace().is_some());
+            b.observe(at(50), &ResponseMeta { status: 429, ..told(100, 0, 100) });
+            let BudgetStep::Wait(d) = b.acquire(at(50), Lane::Watch, random) else {
+                panic!("a 429 holds the lane");
+            };
+            assert!(d >= Duration::from_secs(50), "{d:?}");
+            waits.push(d);
+            // Reads are held until the reset, not jittered.
+            assert_eq!(
+                b.acquire(at(50), Lane::Read, random),
+                BudgetStep::Wait(Duration::from_secs(50))
+            );
+        }
+        assert!(waits[0] < waits[1] && waits[1] < waits[2], "{waits:?}");
+        let mut alone = hundred(true);
+        watch_among(&mut alone, 0.0, 50.0, 0.0);
+        // Its own requests, and nothing else, spent the window.
+        let own = alone.counts().0;
+        let spent = ResponseMeta {
+            status: 429,
+            ..told(own, 0, 100)
+        };
+        alone.observe(at(50), &spent);
+        assert_eq!(alone.peer_pace(), None);
+        assert_eq!(
+            alone.acquire(at(50), Lane::Watch, 9_999),
+            BudgetStep::Wait(Duration::from_secs(50))
+        );
+    }
+
+    #[test]
+    fn a_lone_watcher_asking_every_3_s_is_never_held_back() {
+        // The change feed's small listings: one every 3 s at the platform's window. Pacing
+        // holds a request at most by the even spacing (300 s / 600 = 0.5 s), so never here.
+        let mut b = Budget::new(BudgetPolicy::default());
+        let mut spent = 0u64;
+        let mut longest = Duration::ZERO;
+        for i in 0..400u64 {
+            let asked = at(3 * i);
+            let mut t = asked;
+            let window = 3 * i / 300;
+            loop {
+                match b.acquire(t, Lane::Watch, i) {
+                    BudgetStep::Go => break,
+                    BudgetStep::Wait(d) => t += d,
+                    BudgetStep::Probe => b.probe_failed(),
+                }
+            }
+            longest = longest.max(t - asked);
+            spent = if 3 * (i.max(1) - 1) / 300 == window { spent + 1 } else { 1 };
+            b.observe(t, &meta(200, 1000 - spent, (window + 1) * 300));
+        }
+        assert!(longest <= Duration::from_secs(1), "{longest:?}");
+        assert_eq!(longest, Duration::ZERO);
+        assert_eq!(b.peer_pace(), None);
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Acquire(u8, u64),
+            Answer(u16, u64, u64),
+            Bare(u16),
+            Release,
+            Probe(u64, u64),
+            Pass(u64),
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                4 => (0u8..4, any::<u64>()).prop_map(|(l, r)| Op::Acquire(l, r)),
+                4 => (prop_oneof![Just(200u16), Just(429), Just(500)], 0u64..120, 0u64..400)
+                    .prop_map(|(s, rem, reset)| Op::Answer(s, rem, reset)),
+                1 => prop_oneof![Just(200u16), Just(429)].prop_map(Op::Bare),
+                1 => Just(Op::Release),
+                1 => (0u64..120, 0u64..400).prop_map(|(rem, reset)| Op::Probe(rem, reset)),
+                2 => (0u64..30_000).prop_map(Op::Pass),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn never_more_than_remaining_less_the_reserve_never_a_panic_and_paces_stay_sane(
+                ops in proptest::collection::vec(op(), 1..200),
+                reserve in 0u64..12,
+                limit in 1u64..120,
+            ) {
+                let mut b = Budget::new(
+                    BudgetPolicy::default()
+                        .with_reserve(reserve)
+                        .with_window(limit, Duration::from_secs(60)),
+                );
+                let mut t = at(0);
+                for op in ops {
+                    match op {
+                        Op::Acquire(l, random) => {
+                            let lane = [Lane::Read, Lane::Watch, Lane::Change, Lane::Bulk][l as usize];
+                            let before = b.window;
+                            if b.acquire(t, lane, random) == BudgetStep::Go {
+                                if let (Some(w), Lane::Read | Lane::Watch) = (b.window, lane) {
+                                    // Granted only above the reserve of the window it was
+                                    // granted in (a rolled-over window is assumed full).
+                                    let rolled = before.is_some_and(|p| p.reset != w.reset);
+                                    let reserve = reserve.min(w.limit / 10);
+                                    prop_assert!(
+                                        rolled || w.remaining.saturating_sub(b.outstanding) >= reserve,
+                                        "{w:?} outstanding {}", b.outstanding
+                                    );
+                                }
+                            }
+                        }
+                        Op::Answer(status, rem, reset) => b.observe(t, &ResponseMeta {
+                            status,
+                            rate_limit: Some(RateLimit {
+                                limit: limit.max(rem),
+                                remaining: rem,
+                                reset: T0 + reset,
+                            }),
+                            ..ResponseMeta::default()
+                        }),
+                        Op::Bare(status) => b.observe(t, &ResponseMeta {
+                            status,
+                            ..ResponseMeta::default()
+                        }),
+                        Op::Release => b.release(),
+                        Op::Probe(rem, reset) => b.observe_probe(t, Some(RateLimit {
+                            limit: limit.max(rem),
+                            remaining: rem,
+                            reset: T0 + reset,
+                        })),
+                        Op::Pass(ms) => t += Duration::from_millis(ms),
+                    }
+                    let p = &b.peers;
+                    prop_assert!(p.allow.is_finite() && p.allow >= 0.0, "{p:?}");
+                    prop_assert!(p.rate.is_finite() && p.rate >= 0.0, "{p:?}");
+                    if let Some((allow, _)) = b.peer_pace() {
+                        prop_assert!(allow > 0.0 && allow.is_finite(), "{p:?}");
+                    }
+                    prop_assert!(b.peer_interval() > Duration::ZERO);
+                }
+            }
+        }
+    }
 }
