@@ -653,10 +653,13 @@ impl Budget {
         self.peers.used = peers;
         if peers > 0 && self.policy.peer_aware {
             if !self.peered(now) {
-                // Slow start among peers: an eighth of the share, while this process
-                // measures its part of what the token spends.
+                // Slow start among peers: what the target leaves beside the peers' pace
+                // so far, at least an eighth of the share (a modest pace when they are
+                // busy; light peers, such as a few waits, barely slow a watcher), while this
+                // process measures its part of what the token spends.
                 let cap = self.watch_cap(w.limit) as f64;
-                self.peers.allow = self.clamp_allow(cap / 8.0, w.limit);
+                let beside = self.target(w.limit) - self.peers.rate * len.as_secs_f64();
+                self.peers.allow = self.clamp_allow(beside.max(cap / 8.0), w.limit);
                 self.peers.calibrating =
                     Some((now, self.peers.own_total, self.peers.token_total));
                 self.peers.updated = Some(now);
