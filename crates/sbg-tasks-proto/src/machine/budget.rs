@@ -1168,7 +1168,15 @@ mod tests {
         b.observe(at(2), &told(100, 93, 100));
         let (allow, used) = b.peer_pace().expect("peers seen");
         assert_eq!(used, 4);
-        // Slow start: an eighth of the share (60 / 8).
+        // Slow start: what the target (80) leaves beside the peers' pace so far, here all of
+        // the share (60): 4 in a few seconds is a light pace, smoothed.
+        assert!((allow - 60.0).abs() < 1e-9, "{allow}");
+        // Busy peers: 40 more within the next second leave an eighth of the share (60 / 8).
+        let mut busy = hundred(true);
+        assert_eq!(busy.acquire(at(0), Lane::Read, 0), BudgetStep::Go);
+        busy.observe(at(5), &told(100, 59, 100));
+        let (allow, used) = busy.peer_pace().expect("peers seen");
+        assert_eq!(used, 40);
         assert!((allow - 7.5).abs() < 1e-9, "{allow}");
         // The blind budget sees nothing.
         let mut blind = hundred(false);
