@@ -251,6 +251,9 @@ struct Peers {
     /// Slow start: since when, and both counts then, this process has paced at a modest
     /// rate to measure its part of the token's use.
     calibrating: Option<(Duration, u64, u64)>,
+    /// The longest time from a sample to its window's reset: the window is at least this
+    /// long (a process sharing its token seldom sees a window's first answers).
+    len_seen: Duration,
 }
 
 impl Peers {
@@ -270,6 +273,7 @@ impl Peers {
             token_total: 0,
             token_at: None,
             calibrating: None,
+            len_seen: Duration::ZERO,
         }
     }
 }
@@ -407,12 +411,26 @@ impl Budget {
             && self
                 .peers
                 .seen
-                .is_some_and(|t| now.saturating_sub(t) < self.window_len() * 2)
+                .is_some_and(|t| now.saturating_sub(t) < self.peer_len() * 2)
+    }
+
+    /// The window's length as the peer-aware pacing takes it: the longest time seen from a
+    /// sample to its reset, when that is shorter than the length learned or assumed (a
+    /// process that shares its token seldom sees a window's first answers, which tell the
+    /// length; the time from any answer to its window's reset is a bound that samples
+    /// early in a window reach).
+    fn peer_len(&self) -> Duration {
+        let len = self.window_len();
+        if self.peers.len_seen.is_zero() {
+            len
+        } else {
+            len.min(self.peers.len_seen).max(Duration::from_secs(1))
+        }
     }
 
     /// The peer-aware watch interval: the window over this process's allowance.
     fn peer_interval(&self) -> Duration {
-        let len = self.window_len().as_secs_f64();
+        let len = self.peer_len().as_secs_f64();
         let allow = self.peers.allow.max(1.0 / SLOWEST);
         Duration::from_secs_f64((len / allow).min(len * SLOWEST))
     }
@@ -420,7 +438,7 @@ impl Budget {
     /// A random part of one interval (at most half a window): where in its first interval
     /// a process restarts after a 429 or a spent window.
     fn jitter(&self, random: u64) -> Duration {
-        let most = self.peer_interval().min(self.window_len() / 2);
+        let most = self.peer_interval().min(self.peer_len() / 2);
         most.mul_f64((random % 10_000) as f64 / 10_000.0)
     }
 
@@ -452,7 +470,7 @@ impl Budget {
         let stale = self
             .peers
             .sampled
-            .is_none_or(|t| now.saturating_sub(t) >= self.window_len() / 16);
+            .is_none_or(|t| now.saturating_sub(t) >= self.peer_len() / 16);
         if (stale || available <= 2) && self.probe == Probe::Idle && !w.assumed {
             self.probe = Probe::InFlight;
             return BudgetStep::Probe;
@@ -614,6 +632,10 @@ impl Budget {
             self.peers.own = 0;
         }
         self.peers.sampled = Some(now);
+        let to_reset = Duration::from_secs(w.reset).saturating_sub(now);
+        if to_reset <= self.window_len() {
+            self.peers.len_seen = self.peers.len_seen.max(to_reset);
+        }
         let used = w.limit.saturating_sub(w.remaining);
         let grown = match self.peers.token_at {
             Some((reset, before)) if reset == w.reset => used.saturating_sub(before),
@@ -631,7 +653,7 @@ impl Budget {
             self.peers.token_at = Some((w.reset, keep));
         }
         let peers = used.saturating_sub(self.peers.own + self.outstanding);
-        let len = self.window_len();
+        let len = self.peer_len();
         let start = Duration::from_secs(w.reset).saturating_sub(len);
         // The peers' rate: from this window's start at its first sample, then smoothed over
         // the samples (a quarter of a window's memory).
@@ -673,7 +695,7 @@ impl Budget {
         if let Some((since, own0, token0)) = self.peers.calibrating {
             // Long enough for a few requests of each: then the target split by this
             // process's part (processes that started together all measure 1/K).
-            let len = self.window_len();
+            let len = self.peer_len();
             let few = len.mul_f64(4.0 / self.peers.allow.max(1.0 / SLOWEST));
             if now.saturating_sub(since) >= (len / 8).max(few.min(len * 2)) {
                 let own = self.peers.own_total.saturating_sub(own0) as f64;
@@ -712,7 +734,7 @@ impl Budget {
     /// same window, so they decrease together and grow alike: their paces converge to equal
     /// shares.
     fn adapt(&mut self, now: Duration, w: Window, used: u64) {
-        let len = self.window_len();
+        let len = self.peer_len();
         let until = Duration::from_secs(w.reset)
             .saturating_sub(now)
             .min(len)
@@ -747,7 +769,7 @@ impl Budget {
     pub fn peer_pace(&self) -> Option<(f64, u64)> {
         let seen = self.peers.seen?;
         let recent = self.peers.sampled.unwrap_or(seen);
-        (self.policy.peer_aware && recent.saturating_sub(seen) < self.window_len() * 2)
+        (self.policy.peer_aware && recent.saturating_sub(seen) < self.peer_len() * 2)
             .then_some((self.peers.allow, self.peers.used))
     }
 
