@@ -38,7 +38,12 @@ fn eight_processes_with_their_tasks_split_keep_to_the_goals() {
     assert!(used >= 0.8, "{used} {:?}", after.windows);
     // Never much past the token-wide target (0.8 of the window = 133 % of the share).
     assert!(used <= 1.45, "{used} {:?}", after.windows);
-    assert!(after.jain() >= 0.9, "{} {:?}", after.jain(), after.processes);
+    assert!(
+        after.jain() >= 0.9,
+        "{} {:?}",
+        after.jain(),
+        after.processes
+    );
     assert!(after.notice.n > 0);
     // Every process's pace was its own, peer-aware (none left at its solo 60 %).
     let (_, last) = after.paces.last().expect("paces sampled");
@@ -52,7 +57,11 @@ fn eight_processes_with_their_tasks_split_keep_to_the_goals() {
 #[test]
 fn sixteen_processes_each_watching_all_keep_to_the_goals() {
     let after = many_run(spec(16, 500, Split::All), 2, LATENCY);
-    assert!(after.limited_per_process_window() <= 0.02, "{:?}", after.windows);
+    assert!(
+        after.limited_per_process_window() <= 0.02,
+        "{:?}",
+        after.windows
+    );
     assert!(after.share_used() >= 0.8, "{:?}", after.windows);
     assert!(after.jain() >= 0.9, "{:?}", after.processes);
 }

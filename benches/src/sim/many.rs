@@ -203,10 +203,12 @@ pub fn many_run(spec: ManySpec, seed: u64, latency: Duration) -> ManyRun {
         let mut ex = Executor::new(&world.clock);
         for (client, part) in clients.iter().zip(&parts) {
             let (world, notices) = (&world, &notices);
-            callers.push(ex.spawn(watch_noticing(client, world, part.clone(), |_, d| {
-                notices.lock().unwrap_or_else(|e| e.into_inner()).push(d);
-                false
-            })));
+            callers.push(
+                ex.spawn(watch_noticing(client, world, part.clone(), |_, d| {
+                    notices.lock().unwrap_or_else(|e| e.into_inner()).push(d);
+                    false
+                })),
+            );
         }
         let (clients, paces, clock) = (&clients, &paces, &world.clock);
         ex.spawn(async move {
@@ -217,7 +219,10 @@ pub fn many_run(spec: ManySpec, seed: u64, latency: Duration) -> ManyRun {
                     .iter()
                     .map(|c| c.budget().peer_pace().map_or(0.0, |p| p.0))
                     .collect();
-                paces.lock().unwrap_or_else(|e| e.into_inner()).push((now, each));
+                paces
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((now, each));
             }
         });
         ex.run(spec.duration, || false);
@@ -310,7 +315,10 @@ pub fn markdown(runs: &[(ManyRun, ManyRun)], seed: u64, latency: Duration) -> St
         o,
         "| setting | K | tasks | pacing | windows | 429s / process / window (goal ≤ 0.02) | share used (goal ≥ 80 %) | Jain (goal ≥ 0.9) | requests per process min / max | notice p50 / p99 |"
     );
-    let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(
+        o,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
     for (before, after) in runs {
         for (name, r) in [("before (blind)", before), ("**peer-aware**", after)] {
             let lim = r.limited_per_process_window();

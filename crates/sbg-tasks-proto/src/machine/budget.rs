@@ -31,6 +31,30 @@
 //!   action) spends like a change, except that while a watcher is active (it sent in the
 //!   last window's length) it stops short of what is left of the watcher's share and the
 //!   reserve: the watcher is capped at its share, the action gets the rest, neither starves.
+//! - **Many processes on one token share the watch lane fairly.** Nothing but the headers is
+//!   shared. Other processes' use of a window is what `remaining` fell by beyond this process's
+//!   own requests (answered, and granted but not yet answered, which the platform may have
+//!   counted: so peers are never overestimated). A process that sees no one else paces its
+//!   watch lane exactly as above. Once it sees peers (and while it saw them within two
+//!   windows), with [`BudgetPolicy::peer_aware`] on (the default), its watch lane is paced
+//!   evenly at an allowance of requests per window, steered by additive increase and
+//!   multiplicative decrease (AIMD): when the window's use so far plus what this process and
+//!   its peers will spend at their pace until the reset passes the token-wide target
+//!   ([`BudgetPolicy::peer_target`]: the watch share plus half of the rest, 0.8 of the window at
+//!   the default share), the allowance falls to 0.7 of itself (at most once a quarter of a
+//!   window); otherwise it grows by 1/64 of the target per window, up to the share. All
+//!   processes see the same window, so they fall together and grow alike, and their paces
+//!   converge to equal shares, with no coordinator. A process that starts seeing peers begins
+//!   at what the target leaves beside their pace so far (at least an eighth of its share), and
+//!   for an eighth of a window (or a few of its requests) measures its part of the token's
+//!   use: then its allowance is the target times that part (processes that start together all
+//!   measure 1/K). Among peers the watch lane asks the platform (free probe) before a request
+//!   when the window was last told a sixteenth of a window ago or more, and after a 429 or a
+//!   spent window it restarts at a random moment of its first interval (from
+//!   [`Now::random`](super::Now::random)), so that K processes do not all burst at the reset.
+//!   The window's length is taken as the longest time seen from an answer to its reset, when
+//!   shorter than the length learned (processes that share a token seldom see a window's first
+//!   answers).
 //! - **Probing is free.** `GET /v2/rate_limit` is not counted: [`Lane::Free`] always goes.
 //!   The budget asks for a probe when a watcher starts ([`Budget::want_probe`]) and after a
 //!   429 that did not say when the window resets.
@@ -643,7 +667,11 @@ impl Budget {
             _ => used,
         };
         self.peers.token_total += grown;
-        if self.peers.token_at.is_none_or(|(reset, _)| w.reset >= reset) {
+        if self
+            .peers
+            .token_at
+            .is_none_or(|(reset, _)| w.reset >= reset)
+        {
             let before = self.peers.token_at.map_or(0, |t| t.1);
             let keep = if self.peers.token_at.is_some_and(|t| t.0 == w.reset) {
                 before.max(used)
@@ -682,8 +710,7 @@ impl Budget {
                 let cap = self.watch_cap(w.limit) as f64;
                 let beside = self.target(w.limit) - self.peers.rate * len.as_secs_f64();
                 self.peers.allow = self.clamp_allow(beside.max(cap / 8.0), w.limit);
-                self.peers.calibrating =
-                    Some((now, self.peers.own_total, self.peers.token_total));
+                self.peers.calibrating = Some((now, self.peers.own_total, self.peers.token_total));
                 self.peers.updated = Some(now);
                 self.peers.decreased = None;
             }
@@ -1233,7 +1260,13 @@ mod tests {
             // Peers seen, then a 429 until 100 s.
             watch_among(&mut b, 0.0, 50.0, 0.5);
             assert!(b.peer_pace().is_some());
-            b.observe(at(50), &ResponseMeta { status: 429, ..told(100, 0, 100) });
+            b.observe(
+                at(50),
+                &ResponseMeta {
+                    status: 429,
+                    ..told(100, 0, 100)
+                },
+            );
             let BudgetStep::Wait(d) = b.acquire(at(50), Lane::Watch, random) else {
                 panic!("a 429 holds the lane");
             };
@@ -1281,7 +1314,11 @@ mod tests {
                 }
             }
             longest = longest.max(t - asked);
-            spent = if 3 * (i.max(1) - 1) / 300 == window { spent + 1 } else { 1 };
+            spent = if 3 * (i.max(1) - 1) / 300 == window {
+                spent + 1
+            } else {
+                1
+            };
             b.observe(t, &meta(200, 1000 - spent, (window + 1) * 300));
         }
         assert!(longest <= Duration::from_secs(1), "{longest:?}");
