@@ -126,8 +126,7 @@ fn a_429_holds_the_next_call_of_every_lane_until_its_reset() {
                 // the reset (at most one interval of its slow start: 300 s / 75 = 4 s).
                 assert_eq!(sleeps.len(), 1, "{name} {lane:?}");
                 assert!(
-                    sleeps[0] >= Duration::from_secs(30)
-                        && sleeps[0] <= Duration::from_secs(34),
+                    sleeps[0] >= Duration::from_secs(30) && sleeps[0] <= Duration::from_secs(34),
                     "{name} {lane:?}: {sleeps:?}"
                 );
             } else {
