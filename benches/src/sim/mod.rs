@@ -19,6 +19,7 @@
 
 pub mod bulk;
 pub mod exec;
+pub mod many;
 pub mod platform;
 pub mod report;
 pub mod scenarios;

@@ -119,11 +119,23 @@ fn a_429_holds_the_next_call_of_every_lane_until_its_reset() {
             env.advance(Duration::from_secs(10));
             let answer = c.call_in(lane, &get_call()).unwrap();
             assert_eq!(answer.value.status, Some(TaskStatus::Running));
-            assert_eq!(
-                env.sleeps(),
-                [Duration::from_secs(30)],
-                "{name} {lane:?}: held until the reset, 40 s after the 429"
-            );
+            let sleeps = env.sleeps();
+            if lane == Lane::Watch && name == "rate headers" {
+                // A window spent by no request of this process: others share the token, so
+                // the watch lane restarts at a random moment of its first interval after
+                // the reset (at most one interval of its slow start: 300 s / 75 = 4 s).
+                assert_eq!(sleeps.len(), 1, "{name} {lane:?}");
+                assert!(
+                    sleeps[0] >= Duration::from_secs(30) && sleeps[0] <= Duration::from_secs(34),
+                    "{name} {lane:?}: {sleeps:?}"
+                );
+            } else {
+                assert_eq!(
+                    sleeps,
+                    [Duration::from_secs(30)],
+                    "{name} {lane:?}: held until the reset, 40 s after the 429"
+                );
+            }
             assert_eq!(script.seen(), [get(), get()], "{name} {lane:?}: no probe");
             assert_eq!(c.budget().counts(), (2, 1), "{name} {lane:?}");
         }

@@ -137,7 +137,7 @@ impl<'a, P: Endpoint + Clone> Call<'a, P> {
 
     fn begin(&mut self, now: Now, shared: &mut Shared) -> Step<Infallible, CallResult<P::Output>> {
         self.retry(now);
-        match shared.budget_mut().acquire(now.unix, self.lane) {
+        match shared.budget_mut().acquire(now.unix, self.lane, now.random) {
             BudgetStep::Go => {}
             BudgetStep::Wait(d) => {
                 tracing::debug!(path = %self.path, wait_ms = millis(d), "waiting for the rate-limit budget");
