@@ -367,8 +367,13 @@ struct ParentState {
     /// Ended children by the parent's counts, as last seen, and when that last grew.
     ended_count: u64,
     changed_at: Option<Duration>,
+    /// Started children (running or ended) by the parent's counts, and when that last grew.
+    started_count: u64,
+    started_changed_at: Option<Duration>,
     /// Another ended listing is due then: the last one showed fewer endings than the counts.
     retry_at: Option<Duration>,
+    /// Another started listing is due then: the last one showed fewer starts than the counts.
+    retry_started_at: Option<Duration>,
     /// Ended listings answered after the parent ended.
     tries_after_end: u32,
 }
@@ -450,10 +455,12 @@ impl ProjectState {
         self.strategy == Some(FeedStrategy::Listing)
     }
 
-    /// Whether its started listing runs: on the listing strategy, and for a project followed
-    /// whole (its new tasks), whatever the strategy.
+    /// Whether its started listing runs: on the listing strategy while a watched task has not
+    /// started, and for a project followed whole (its new tasks), whatever the strategy.
     fn lists_starts(&self) -> bool {
-        self.listing() || (self.whole && self.initial_done)
+        // Watched ids that all run already need no started listing.
+        let waiting = self.members.len() > self.running;
+        (self.listing() && (waiting || self.whole)) || (self.whole && self.initial_done)
     }
 
     /// Estimated requests per hour of each strategy: (bulk gets, listings).
@@ -490,6 +497,8 @@ pub struct Watcher {
     events: VecDeque<WatchEvent>,
     requests: u64,
     projects: BTreeMap<ProjectId, ProjectState>,
+    /// Followed ids not fetched yet: strategies are chosen once every project is known.
+    unseen: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -569,6 +578,7 @@ impl Watcher {
             events: VecDeque::new(),
             requests: 0,
             projects: BTreeMap::new(),
+            unseen: 0,
         }
     }
 
@@ -625,6 +635,7 @@ impl Watcher {
         for id in ids {
             if !self.tasks.contains_key(&id) {
                 self.tasks.insert(id.clone(), Tracked::default());
+                self.unseen += 1;
                 fresh.push(id);
             }
         }
@@ -642,6 +653,9 @@ impl Watcher {
     /// Drops `id` from the followed tasks and from its project.
     fn forget(&mut self, id: &TaskId) -> Option<Tracked> {
         let t = self.tasks.remove(id)?;
+        if t.refreshed.is_none() {
+            self.unseen = self.unseen.saturating_sub(1);
+        }
         if let Some(ps) = t.project.as_ref().and_then(|p| self.projects.get_mut(p)) {
             ps.members.remove(id);
             if is_running(t.status.as_ref()) {
@@ -692,6 +706,9 @@ impl Watcher {
     /// (Not queued for [`Watcher::next_request`]'s sweeps: a followed id is due by its
     /// waiters' [`Watcher::set_due`].)
     pub(crate) fn follow(&mut self, id: &TaskId, now: Duration) {
+        if !self.tasks.contains_key(id) {
+            self.unseen += 1;
+        }
         let t = self.tasks.entry(id.clone()).or_default();
         t.followers += 1;
         t.due = Some(t.due.map_or(now, |d| d.min(now)));
@@ -761,6 +778,9 @@ impl Watcher {
     pub(crate) fn on_polled(&mut self, fetched: Vec<(TaskId, Task)>, now: Duration) {
         for (id, task) in fetched {
             if let Some(t) = self.tasks.get_mut(&id) {
+                if t.refreshed.is_none() {
+                    self.unseen = self.unseen.saturating_sub(1);
+                }
                 t.refreshed = Some(now);
                 t.latest = Some((now, task));
             }
@@ -787,6 +807,10 @@ impl Watcher {
     /// Chooses each project's strategy (with hysteresis), and drops what is kept of a project
     /// no longer needed.
     fn choose(&mut self, now: Duration) {
+        if self.unseen > 0 {
+            // The first sweep is not over: the projects' sizes are not known yet.
+            return;
+        }
         let feed_ok = self.policy.feed_interval <= self.policy.min_interval;
         let mut switched = Vec::new();
         for (p, ps) in &mut self.projects {
@@ -866,18 +890,29 @@ impl Watcher {
         if self.in_flight.is_some() {
             return WatchWant::Busy;
         }
-        // Ended listings asked again for parents whose children lag.
-        let retries: Vec<TaskId> = self
+        // Listings asked again for parents whose children lag.
+        let due = |at: Option<Duration>| at.is_some_and(|at| at <= now);
+        let retries: Vec<(TaskId, bool, bool)> = self
             .parents
             .iter()
-            .filter(|(_, p)| p.retry_at.is_some_and(|at| at <= now))
-            .map(|(id, _)| id.clone())
+            .filter(|(_, p)| due(p.retry_at) || due(p.retry_started_at))
+            .map(|(id, p)| (id.clone(), due(p.retry_at), due(p.retry_started_at)))
             .collect();
-        for id in retries {
+        for (id, ended, started) in retries {
             if let Some(p) = self.parents.get_mut(&id) {
-                p.retry_at = None;
+                if ended {
+                    p.retry_at = None;
+                }
+                if started {
+                    p.retry_started_at = None;
+                }
             }
-            self.want_children(&id, ChildKind::Ended);
+            if ended {
+                self.want_children(&id, ChildKind::Ended);
+            }
+            if started {
+                self.want_children(&id, ChildKind::Started);
+            }
         }
         if let Some(mut listing) = self.children_queue.pop_front() {
             if listing.offset == 0 && listing.started.is_none() {
@@ -967,7 +1002,7 @@ impl Watcher {
             }
         }
         for p in self.parents.values() {
-            if let Some(t) = p.retry_at {
+            for t in [p.retry_at, p.retry_started_at].into_iter().flatten() {
                 at(t);
             }
         }
@@ -1112,6 +1147,9 @@ impl Watcher {
                 Err(_) => {
                     // Another error for this id (a 5xx inside the answer): try again later.
                     if let Some(t) = self.tasks.get_mut(&id) {
+                        if t.refreshed.is_none() {
+                            self.unseen = self.unseen.saturating_sub(1);
+                        }
                         t.refreshed = Some(now);
                         if !Self::by_listing(&self.projects, t) {
                             self.order.push_back(id);
@@ -1149,6 +1187,9 @@ impl Watcher {
             .and_then(|e| e.batch_counts());
         let old_counts = t.counts;
         let first = t.refreshed.is_none();
+        if first {
+            self.unseen = self.unseen.saturating_sub(1);
+        }
         let before = t.status.clone();
         let status_changed = first || before != status;
         let progressed = !status_changed && (t.steps != steps || t.counts != counts);
@@ -1226,6 +1267,11 @@ impl Watcher {
             p.ended_count = ended;
             p.changed_at = Some(now);
         }
+        let started = started_of(new);
+        if started > p.started_count {
+            p.started_count = started;
+            p.started_changed_at = Some(now);
+        }
         let listed = p.ended_from.is_some();
         if !listed {
             if new.is_some_and(|c| c.total() > 0) {
@@ -1267,45 +1313,63 @@ impl Watcher {
         });
     }
 
-    /// After a parent ended or one of its ended listings was answered in full (`listing`:
-    /// when its first page was asked for): when its children lag behind its counts, another
-    /// ended listing a little later; an ended parent whose children are all reported (or
-    /// that was listed long enough after its last count changed) is forgotten.
+    /// After a parent ended, or one of its children's listings was answered in full
+    /// (`listing`: when its first page was asked for): when the listings lag behind the
+    /// parent's counts (fewer ended or started children listed than counted), another listing
+    /// a little later, until one was sent a margin after the counts last grew. An ended
+    /// parent whose ended children are all reported (or that was listed long enough after
+    /// its last count changed, or [`MAX_TRIES_AFTER_END`] times) is forgotten.
     fn settle_parent(&mut self, id: &TaskId, now: Duration, listing: Option<Duration>) {
         let followed = self.tasks.contains_key(id);
         let margin = self.policy.feed_margin;
+        let pause = (margin / 4).max(self.policy.feed_interval);
         let Some(p) = self.parents.get_mut(id) else {
             return;
         };
-        if !followed && listing.is_some() {
-            p.tries_after_end += 1;
-        }
-        let complete = p.reported.len() as u64 >= p.ended_count;
-        // A listing sent a margin after the last change saw every ending a lagging listing
+        // A listing sent a margin after the last change saw every change a lagging listing
         // could hide.
-        let late_enough = match (listing, p.changed_at) {
+        let late = |changed: Option<Duration>| match (listing, changed) {
             (Some(sent), Some(changed)) => sent >= changed + margin,
             (Some(_), None) => true,
             (None, _) => false,
         };
+        let ended_ok = p.reported.len() as u64 >= p.ended_count || late(p.changed_at);
         if !followed {
-            let busy = !p.queued.is_empty();
-            if complete || late_enough || p.tries_after_end >= MAX_TRIES_AFTER_END {
-                if !busy {
+            if listing.is_some() {
+                p.tries_after_end += 1;
+            }
+            if ended_ok || p.tries_after_end >= MAX_TRIES_AFTER_END {
+                // Settled again when a listing still queued is answered.
+                if p.queued.is_empty() {
                     self.parents.remove(id);
                 }
                 return;
             }
-            if !busy && listing.is_none() {
-                // Ended with endings not reported yet: list them now.
-                self.want_children(id, ChildKind::Ended);
-                return;
+            if p.queued.is_empty() && p.retry_at.is_none() {
+                if listing.is_none() {
+                    // Ended with endings not reported yet: list them now.
+                    self.want_children(id, ChildKind::Ended);
+                } else {
+                    p.retry_at = Some(now + pause);
+                }
             }
-        } else if complete || late_enough || listing.is_none() {
             return;
         }
-        if p.queued.is_empty() && p.retry_at.is_none() {
-            p.retry_at = Some(now + (margin / 4).max(self.policy.feed_interval));
+        if listing.is_none() {
+            return;
+        }
+        if !ended_ok && !p.queued.contains(&ChildKind::Ended) && p.retry_at.is_none() {
+            p.retry_at = Some(now + pause);
+        }
+        let running = rank(Some(&TaskStatus::Running));
+        let started = p.reported.len()
+            + p.seen
+                .values()
+                .filter(|s| rank(s.as_ref()) >= running)
+                .count();
+        let started_ok = started as u64 >= p.started_count || late(p.started_changed_at);
+        if !started_ok && !p.queued.contains(&ChildKind::Started) && p.retry_started_at.is_none() {
+            p.retry_started_at = Some(now + pause);
         }
     }
 
