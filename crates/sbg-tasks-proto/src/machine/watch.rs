@@ -814,7 +814,8 @@ impl Watcher {
         let feed_ok = self.policy.feed_interval <= self.policy.min_interval;
         let mut switched = Vec::new();
         for (p, ps) in &mut self.projects {
-            if ps.members.is_empty() && ps.strategy.is_none() {
+            if (ps.members.is_empty() && ps.strategy.is_none()) || (ps.whole && !ps.initial_done) {
+                // Its size is not known yet.
                 continue;
             }
             let (bulk, listing) = ps.costs(&self.policy);
