@@ -1,24 +1,98 @@
-//! Following many tasks at once: a sans-IO watcher that refreshes them with bulk gets, 100 ids
-//! a request, least recently refreshed first, and says what changed.
+//! Following many tasks at once: a sans-IO watcher that notices what changed with bulk gets
+//! (100 ids a request, least recently refreshed first) or, for the many tasks of one project,
+//! with listings of the project (the change feed), whichever costs fewer requests.
 //!
 //! The platform pushes nothing to programs, and its rate limit is the scarce resource: one GET
 //! per task per poll (what the official clients do) refreshes 10 000 tasks once every ~50
 //! minutes at the full budget. A bulk get refreshes 100 tasks for one request, so one sweep of
-//! 10 000 tasks costs 100 requests.
+//! 10 000 tasks costs 100 requests: O(n) per look. A listing filtered by `ended_from` and
+//! sorted by `end_time` gives the endings since the last look, 100 a page: O(endings / 100)
+//! per look, whatever n.
 //!
-//! [`Watch`] is the operation (the clients' `watch`; [`WaitMany`](super::WaitMany) is
-//! `wait_any` / `wait_all` on the same [`Watcher`]): each request is sent in the budget's
-//! [`Lane::Watch`], which caps and paces it, and what changed comes out as [`WatchEvent`]s:
+//! [`Watch`] is the operation (the clients' `watch` and `watch_project`;
+//! [`WaitMany`](super::WaitMany) is `wait_any` / `wait_all` on the same [`Watcher`]): each
+//! request is sent in the budget's [`Lane::Watch`], which caps and paces it, and what changed
+//! comes out as [`WatchEvent`]s:
 //!
 //! - a task seen for the first time or in a new status: [`WatchEvent::Status`];
 //! - its steps or its batch children's counts moved: [`WatchEvent::Progress`];
-//! - it ended (COMPLETED, FAILED, ABORTED): [`WatchEvent::Ended`], exactly once, and it is
-//!   followed no more;
+//! - it ended (COMPLETED, FAILED, ABORTED): [`WatchEvent::Ended`], exactly once (by whichever
+//!   request saw it first), and it is followed no more;
 //! - an id the platform does not know (or refuses as malformed): [`WatchEvent::Gone`], once;
-//! - a batch parent's children: when the parent's counts of ended children grow, the watcher
-//!   lists the children that ended since the last listing (`parent=`, `ended_from`, a short
-//!   `fields`) and reports each once as [`WatchEvent::ChildEnded`] — never on a sweep where the
-//!   counts did not change.
+//! - a batch parent's children: the first time the parent is seen with children, all of them
+//!   are listed (`parent=`, a short `fields`); then, when the parent's counts move, those
+//!   started since the last listing (`started_from`) and those ended since (`ended_from`). A
+//!   child seen for the first time or in a new status is a [`WatchEvent::ChildStatus`]; its
+//!   ending a [`WatchEvent::ChildEnded`], once. No listing on a sweep where the counts did not
+//!   move, except when the listings lag behind the counts: then the listing is asked again a
+//!   quarter of [`feed_margin`](WatcherPolicy::feed_margin) later, until one is sent a
+//!   margin after the counts last grew. A parent that ended is kept until its ended children
+//!   are all reported, or such a listing was answered (at most 8 listings after its end).
+//!
+//! # Strategies: bulk gets or listings, per project
+//!
+//! A watched id learns its project from its first bulk get (the task's `project`); ids whose
+//! project is not known stay on bulk gets. Once the first sweep is over, the watcher estimates
+//! the requests per hour of each strategy for each project with n watched tasks, r of them
+//! running ([`Watcher::projects`]):
+//!
+//! - [`FeedStrategy::BulkGet`]: ⌈n/100⌉ · 3600 / [`min_interval`](WatcherPolicy::min_interval)
+//!   (10 s);
+//! - [`FeedStrategy::Listing`]: 3600 / [`feed_interval`](WatcherPolicy::feed_interval) (3 s) ×
+//!   pages per ended listing (learned, from 1) + 3600 /
+//!   [`started_interval`](WatcherPolicy::started_interval) (30 s) + ⌈r/100⌉ · 3600 /
+//!   [`progress_interval`](WatcherPolicy::progress_interval) (10 min) + ⌈n/100⌉ · 3600 /
+//!   [`reconcile_interval`](WatcherPolicy::reconcile_interval) (30 min);
+//!
+//! and takes the cheaper; it leaves a strategy only for one at most 80 % of its cost (so it does
+//! not flap). 3 watched tasks of a project of 50 000 cost 360 requests an hour by bulk gets
+//! and more than 1 300 by listings: bulk gets. 10 000 running cost 36 000 by bulk gets (three
+//! times what a budget of 1 000 per 5 minutes gives: the budget paces them, and each task is
+//! looked at far less often than every 10 s) and about 2 100 by listings: listings. The two
+//! cost the same near 400 tasks. Listings are considered only when
+//! `feed_interval ≤ min_interval` (a shorter `min_interval` asks for faster noticing than the
+//! feed gives), and only with [`feed`](WatcherPolicy::feed) on (the default; `WaitMany` and the
+//! client's single waits turn it off). A batch parent stays on bulk gets: its counts drive its
+//! children's listings.
+//!
+//! On listings, a project's tasks are followed by:
+//!
+//! - the **ended listing**, every `feed_interval`:
+//!   `project=P&ended_from=T&order_by=end_time&order=asc&limit=100&fields=id,name,status,
+//!   project,start_time,end_time,parent,batch`, paged on while a page is full or
+//!   `X-Total-Matching-Query` says more. T is when the previous ended listing was sent (our
+//!   clock, whole seconds) minus [`feed_margin`](WatcherPolicy::feed_margin) (60 s): the
+//!   platform's timestamps have 1-second precision and the bounds are inclusive, its listings
+//!   may show a change later than its gets (a listing lag L), and its clock may differ from
+//!   ours by a skew S; an ending is missed by the listings only if L − S exceeds the margin.
+//!   The windows overlap, and repeats are dropped by id: a task reported ended is followed no
+//!   more, so the next listing that shows it again skips it.
+//! - the **started listing**, every `started_interval`, while a watched task has not started
+//!   (or for a project followed whole): `started_from`, by `start_time`: QUEUED → RUNNING as
+//!   [`WatchEvent::Status`]. A listing never moves a task back (a lagging listing may show an
+//!   older status than a get did).
+//! - **progress**: a bulk get of the running tasks every `progress_interval`, for
+//!   [`WatchEvent::Progress`] (steps) — and any ending it sees.
+//! - the **reconciliation**: a bulk get of every watched task of the project every
+//!   `reconcile_interval` (30 min), ⌈n/100⌉ requests (100 for 10 000 tasks, 200 an hour):
+//!   it catches an ending that a listing lagging more than the margin, or a clock skewed
+//!   further, hid; it reports through the same exactly-once path. So nothing is missed for
+//!   longer than `reconcile_interval`.
+//!
+//! Events that come from a listing carry the listing's task, with the short `fields` above
+//! (no `execution_status`, no inputs or outputs): an [`WatchEvent::Ended`] from the ended
+//! listing, for one. Tasks of the project that are not watched only cost their place on a
+//! page.
+//!
+//! # A project followed whole
+//!
+//! [`Watch::project`] ([`Watcher::add_project`]) follows every task of a project: it lists the
+//! project once (oldest first, 100 a page, the short fields) and follows the tasks that have
+//! not ended; a task that starts later appears in the started listing (which runs whatever the
+//! strategy), and one that ends between two started listings in the ended listing; a task
+//! that ended before the project was first listed is not reported. (A task created after
+//! that is seen once it starts, not while it waits.) Its strategy is chosen once the first
+//! listing was read; the watch is over when every task followed has ended.
 //!
 //! Time is passed in; nothing here reads a clock. Stepped by hand:
 //!
