@@ -471,6 +471,9 @@ struct FeedListing {
     /// When its first page was asked for.
     sent: Option<Duration>,
     pages: u32,
+    /// The largest lateness of an ending it reported first: how long before the previous
+    /// ended listing was sent the task had ended (so that listing could not show it).
+    late: Option<Duration>,
 }
 
 /// The feed of one project.
@@ -499,6 +502,11 @@ struct ProjectState {
     reported: HashMap<TaskId, Duration>,
     /// Pages per ended listing, as learned.
     pages: f64,
+    /// The lateness of the endings the ended listings showed, as learned (a decaying
+    /// maximum); `None`: not known, the full margin.
+    lateness: Option<Duration>,
+    /// When the last ended listing answered in full was sent.
+    last_ended_sent: Option<Duration>,
 }
 
 impl Default for ProjectState {
@@ -520,6 +528,8 @@ impl Default for ProjectState {
             sweep: VecDeque::new(),
             reported: HashMap::new(),
             pages: 1.0,
+            lateness: None,
+            last_ended_sent: None,
         }
     }
 }
@@ -535,6 +545,19 @@ impl ProjectState {
         // Watched ids that all run already need no started listing.
         let waiting = self.members.len() > self.running;
         (self.listing() && (waiting || self.whole)) || (self.whole && self.initial_done)
+    }
+
+    /// How far an ended listing reaches before the previous one was sent: twice the largest
+    /// lateness seen lately plus 5 s, at least 10 s, at most the policy's margin (all of it
+    /// until an ending was seen late, or after a bulk get found one the listings missed).
+    fn margin(&self, policy: &WatcherPolicy) -> Duration {
+        let max = policy.feed_margin;
+        match self.lateness {
+            None => max,
+            Some(late) => (late * 2 + Duration::from_secs(5))
+                .max(Duration::from_secs(10).min(max))
+                .min(max),
+        }
     }
 
     /// Estimated requests per hour of each strategy: (bulk gets, listings).
@@ -1110,6 +1133,7 @@ impl Watcher {
                     offset: 0,
                     sent: None,
                     pages: 0,
+                    late: None,
                 });
             }
             let Some(l) = &mut ps.current else { continue };
@@ -1120,7 +1144,10 @@ impl Watcher {
                     ps.ended_from = wall(now, margin);
                     ps.started_from = ps.ended_from;
                     ps.next_ended = now;
-                    ps.next_started = now;
+                    // The first started listing goes a margin later: it reaches back a
+                    // margin before this listing, so an earlier one would list again every
+                    // task that started just before the watch (known from this listing).
+                    ps.next_started = now + margin;
                 }
             }
             let call = feed_listing(p, l);
@@ -1287,6 +1314,9 @@ impl Watcher {
             self.on_counts(&id, old_counts, counts, now);
         }
         if status.as_ref().is_some_and(TaskStatus::is_terminal) {
+            if by_listing {
+                self.missed_by_listings(&id, &task);
+            }
             self.end(now, id, task);
             return;
         }
@@ -1305,6 +1335,24 @@ impl Watcher {
                 id,
                 task: Box::new(task),
             });
+        }
+    }
+
+    /// A bulk get found `task` ended: when it ended before where the ended listings of its
+    /// project now start, they missed it (a lag or a skew beyond the margin): back to the full
+    /// margin.
+    fn missed_by_listings(&mut self, id: &TaskId, task: &Task) {
+        let Some(p) = self.tasks.get(id).and_then(|t| t.project.as_ref()) else {
+            return;
+        };
+        let Some(ps) = self.projects.get_mut(p) else {
+            return;
+        };
+        let end = task.end_time.as_ref().and_then(|t| t.datetime());
+        if let (Some(end), Some(from)) = (end, ps.ended_from) {
+            if end < from {
+                ps.lateness = None;
+            }
         }
     }
 
@@ -1529,14 +1577,36 @@ impl Watcher {
         else {
             return;
         };
+        let prev = self
+            .projects
+            .get(&project)
+            .and_then(|ps| ps.last_ended_sent);
+        let mut late: Option<Duration> = None;
         for item in items {
+            let end = item
+                .end_time
+                .as_ref()
+                .and_then(|t| t.datetime())
+                .and_then(since_epoch);
+            let before = self.events.len();
             self.on_listed(&project, listing.kind, item, now);
+            let reported = self.events.len() > before
+                && matches!(self.events.back(), Some(WatchEvent::Ended { .. }));
+            if let (FeedKind::Ended, true, Some(prev), Some(end)) =
+                (listing.kind, reported, prev, end)
+            {
+                let l = prev.saturating_sub(end);
+                late = Some(late.map_or(l, |m| m.max(l)));
+            }
         }
         let Some(ps) = self.projects.get_mut(&project) else {
             return;
         };
         let Some(l) = &mut ps.current else { return };
         l.pages += 1;
+        if let Some(new) = late {
+            l.late = Some(l.late.map_or(new, |m| m.max(new)));
+        }
         let next_offset = l.offset + n;
         let more = match total {
             Some(total) => next_offset < total,
@@ -1548,12 +1618,18 @@ impl Watcher {
         }
         let sent = l.sent.unwrap_or(now);
         let from = wall(sent, self.policy.feed_margin);
-        let (kind, pages) = (l.kind, l.pages);
+        let (kind, pages, late) = (l.kind, l.pages, l.late);
         ps.current = None;
         match kind {
             FeedKind::Initial => ps.initial_done = true,
             FeedKind::Ended => {
-                ps.ended_from = from;
+                if let Some(late) = late {
+                    // A decaying maximum: a lag that went away is forgotten in a few minutes.
+                    let kept = ps.lateness.map_or(Duration::ZERO, |l| l.mul_f64(0.95));
+                    ps.lateness = Some(late.max(kept));
+                }
+                ps.last_ended_sent = Some(sent);
+                ps.ended_from = wall(sent, ps.margin(&self.policy));
                 ps.next_ended = sent + self.policy.feed_interval;
                 ps.pages = 0.7 * ps.pages + 0.3 * f64::from(pages);
                 // Reported tasks come back only while a listing's window holds them.
