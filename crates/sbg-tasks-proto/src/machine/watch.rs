@@ -484,6 +484,29 @@ struct FeedListing {
     late: Option<Duration>,
 }
 
+/// A task of a project followed whole that was reported ended: its start and end (the
+/// platform's clock, Unix seconds) and when it was reported.
+#[derive(Debug, Clone, Copy)]
+struct Reported {
+    start: Option<i64>,
+    end: Option<i64>,
+    at: Duration,
+}
+
+impl Reported {
+    fn of(task: &Task, at: Duration) -> Self {
+        let secs = |t: Option<&crate::model::Timestamp>| {
+            t.and_then(|t| t.datetime())
+                .map(time::OffsetDateTime::unix_timestamp)
+        };
+        Self {
+            start: secs(task.start_time.as_ref()),
+            end: secs(task.end_time.as_ref()),
+            at,
+        }
+    }
+}
+
 /// The feed of one project.
 #[derive(Debug, Clone)]
 struct ProjectState {
@@ -507,7 +530,7 @@ struct ProjectState {
     sweep: VecDeque<TaskId>,
     /// Tasks of a project followed whole that were reported ended, and when: a listing that
     /// shows them again (the overlap, or a lagging listing) does not follow them anew.
-    reported: HashMap<TaskId, Duration>,
+    reported: HashMap<TaskId, Reported>,
     /// Pages per ended listing, as learned.
     pages: f64,
     /// The lateness of the endings the ended listings showed, as learned (a decaying
@@ -566,6 +589,27 @@ impl ProjectState {
                 .max(Duration::from_secs(10).min(max))
                 .min(max),
         }
+    }
+
+    /// Forgets the reported tasks no listing can show again: ended and started before where
+    /// the listings start (less a full margin, by which an ended listing's start may move
+    /// back). A task whose end is not known is kept for two margins and a started interval.
+    fn prune_reported(&mut self, policy: &WatcherPolicy, now: Duration) {
+        let back = i64::try_from(policy.feed_margin.as_secs()).unwrap_or(i64::MAX);
+        let floor = |t: Option<time::OffsetDateTime>| t.map(|t| t.unix_timestamp() - back);
+        let (ended, started) = (floor(self.ended_from), floor(self.started_from));
+        let keep = policy.feed_margin * 2 + policy.started_interval;
+        self.reported.retain(|_, r| {
+            let ended_gone = match (r.end, ended) {
+                (Some(e), Some(f)) => e < f,
+                _ => r.at + keep <= now,
+            };
+            let started_gone = match (r.start, started) {
+                (Some(st), Some(f)) => st < f,
+                _ => true,
+            };
+            !(ended_gone && started_gone)
+        });
     }
 
     /// Estimated requests per hour of each strategy: (bulk gets, listings).
@@ -1370,7 +1414,7 @@ impl Watcher {
         if let Some(t) = self.forget(&id) {
             if let Some(ps) = t.project.as_ref().and_then(|p| self.projects.get_mut(p)) {
                 if ps.whole {
-                    ps.reported.insert(id.clone(), now);
+                    ps.reported.insert(id.clone(), Reported::of(&task, now));
                 }
             }
         }
@@ -1640,13 +1684,12 @@ impl Watcher {
                 ps.ended_from = wall(sent, ps.margin(&self.policy));
                 ps.next_ended = sent + self.policy.feed_interval;
                 ps.pages = 0.7 * ps.pages + 0.3 * f64::from(pages);
-                // Reported tasks come back only while a listing's window holds them.
-                let keep = self.policy.feed_margin * 2 + self.policy.started_interval;
-                ps.reported.retain(|_, at| *at + keep > now);
+                ps.prune_reported(&self.policy, now);
             }
             FeedKind::Started => {
                 ps.started_from = from;
                 ps.next_started = sent + self.policy.started_interval;
+                ps.prune_reported(&self.policy, now);
             }
         }
     }
@@ -1711,7 +1754,7 @@ impl Watcher {
                 // It ended before the watch began.
                 return;
             }
-            ps.reported.insert(id.clone(), now);
+            ps.reported.insert(id.clone(), Reported::of(&item, now));
             self.events.push_back(WatchEvent::Ended {
                 id,
                 task: Box::new(item),
