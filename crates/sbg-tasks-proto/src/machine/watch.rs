@@ -36,8 +36,9 @@
 //! the requests per hour of each strategy for each project with n watched tasks, r of them
 //! running ([`Watcher::projects`]):
 //!
-//! - [`FeedStrategy::BulkGet`]: ⌈n/100⌉ · 3600 / [`min_interval`](WatcherPolicy::min_interval)
-//!   (10 s);
+//! - [`FeedStrategy::BulkGet`]: ⌈n/100⌉ · 3600 / the feed's interval (3 s): bulk gets at the
+//!   notice time the listings give, so that the two are compared for the same service (at
+//!   [`min_interval`](WatcherPolicy::min_interval) when that is shorter);
 //! - [`FeedStrategy::Listing`]: 3600 / [`feed_interval`](WatcherPolicy::feed_interval) (3 s) ×
 //!   pages per ended listing (learned, from 1) + 3600 /
 //!   [`started_interval`](WatcherPolicy::started_interval) (30 s) + ⌈r/100⌉ · 3600 /
@@ -45,11 +46,13 @@
 //!   [`reconcile_interval`](WatcherPolicy::reconcile_interval) (30 min);
 //!
 //! and takes the cheaper; it leaves a strategy only for one at most 80 % of its cost (so it does
-//! not flap). 3 watched tasks of a project of 50 000 cost 360 requests an hour by bulk gets
-//! and more than 1 300 by listings: bulk gets. 10 000 running cost 36 000 by bulk gets (three
-//! times what a budget of 1 000 per 5 minutes gives: the budget paces them, and each task is
-//! looked at far less often than every 10 s) and about 2 100 by listings: listings. The two
-//! cost the same near 400 tasks. Listings are considered only when
+//! not flap). 3 watched tasks of a project of 50 000 cost 1 200 requests an hour by bulk gets
+//! and more than 1 300 by listings: bulk gets (which then run at `min_interval`, 10 s: 360 an
+//! hour). 10 000 running cost 120 000 by bulk gets (ten times what a budget of 1 000 per 5
+//! minutes gives) and about 2 100 by listings: listings. The two cost the same near 110
+//! tasks; a project on listings stays there while it has tasks (a hundred bulk-gotten every 3 s
+//! cost more than its listings), unless its ended listings need many pages (a busy project of
+//! which few tasks are watched). Listings are considered only when
 //! `feed_interval ≤ min_interval` (a shorter `min_interval` asks for faster noticing than the
 //! feed gives), and only with [`feed`](WatcherPolicy::feed) on (the default; `WaitMany` and the
 //! client's single waits turn it off). A batch parent stays on bulk gets: its counts drive its
@@ -623,7 +626,10 @@ impl ProjectState {
         } else {
             0.0
         };
-        let bulk = requests * per_hour(policy.min_interval) + discovery;
+        // Bulk gets costed at the notice time the listings give (the feed's interval, when
+        // `min_interval` is not shorter): the two are compared for the same service.
+        let bulk_interval = policy.min_interval.min(policy.feed_interval);
+        let bulk = requests * per_hour(bulk_interval) + discovery;
         let listing = per_hour(policy.feed_interval) * self.pages
             + per_hour(policy.started_interval)
             + running * per_hour(policy.progress_interval)
@@ -1048,6 +1054,8 @@ impl Watcher {
             .filter(|(_, p)| due(p.retry_at) || due(p.retry_started_at))
             .map(|(id, p)| (id.clone(), due(p.retry_at), due(p.retry_started_at)))
             .collect();
+        let mut retries = retries;
+        retries.sort();
         for (id, ended, started) in retries {
             if let Some(p) = self.parents.get_mut(&id) {
                 if ended {
@@ -1223,19 +1231,24 @@ impl Watcher {
                     // Every watched task: catches an ending no listing showed.
                     ps.next_reconcile = now + policy.reconcile_interval;
                     ps.next_progress = now + policy.progress_interval;
-                    ps.sweep.extend(ps.members.iter().cloned());
+                    let mut ids: Vec<TaskId> = ps.members.iter().cloned().collect();
+                    // In a fixed order: the same run makes the same requests.
+                    ids.sort();
+                    ps.sweep.extend(ids);
                 } else if now >= ps.next_progress {
                     ps.next_progress = now + policy.progress_interval;
-                    ps.sweep.extend(
-                        ps.members
-                            .iter()
-                            .filter(|id| {
-                                self.tasks
-                                    .get(*id)
-                                    .is_some_and(|t| is_running(t.status.as_ref()))
-                            })
-                            .cloned(),
-                    );
+                    let mut ids: Vec<TaskId> = ps
+                        .members
+                        .iter()
+                        .filter(|id| {
+                            self.tasks
+                                .get(*id)
+                                .is_some_and(|t| is_running(t.status.as_ref()))
+                        })
+                        .cloned()
+                        .collect();
+                    ids.sort();
+                    ps.sweep.extend(ids);
                 }
             }
             let mut ids = Vec::with_capacity(MAX_BULK_IDS);
