@@ -1,24 +1,107 @@
-//! Following many tasks at once: a sans-IO watcher that refreshes them with bulk gets, 100 ids
-//! a request, least recently refreshed first, and says what changed.
+//! Following many tasks at once: a sans-IO watcher that notices what changed with bulk gets
+//! (100 ids a request, least recently refreshed first) or, for the many tasks of one project,
+//! with listings of the project (the change feed), whichever costs fewer requests.
 //!
 //! The platform pushes nothing to programs, and its rate limit is the scarce resource: one GET
 //! per task per poll (what the official clients do) refreshes 10 000 tasks once every ~50
 //! minutes at the full budget. A bulk get refreshes 100 tasks for one request, so one sweep of
-//! 10 000 tasks costs 100 requests.
+//! 10 000 tasks costs 100 requests: O(n) per look. A listing filtered by `ended_from` and
+//! sorted by `end_time` gives the endings since the last look, 100 a page: O(endings / 100)
+//! per look, whatever n.
 //!
-//! [`Watch`] is the operation (the clients' `watch`; [`WaitMany`](super::WaitMany) is
-//! `wait_any` / `wait_all` on the same [`Watcher`]): each request is sent in the budget's
-//! [`Lane::Watch`], which caps and paces it, and what changed comes out as [`WatchEvent`]s:
+//! [`Watch`] is the operation (the clients' `watch` and `watch_project`;
+//! [`WaitMany`](super::WaitMany) is `wait_any` / `wait_all` on the same [`Watcher`]): each
+//! request is sent in the budget's [`Lane::Watch`], which caps and paces it, and what changed
+//! comes out as [`WatchEvent`]s:
 //!
 //! - a task seen for the first time or in a new status: [`WatchEvent::Status`];
 //! - its steps or its batch children's counts moved: [`WatchEvent::Progress`];
-//! - it ended (COMPLETED, FAILED, ABORTED): [`WatchEvent::Ended`], exactly once, and it is
-//!   followed no more;
+//! - it ended (COMPLETED, FAILED, ABORTED): [`WatchEvent::Ended`], exactly once (by whichever
+//!   request saw it first), and it is followed no more;
 //! - an id the platform does not know (or refuses as malformed): [`WatchEvent::Gone`], once;
-//! - a batch parent's children: when the parent's counts of ended children grow, the watcher
-//!   lists the children that ended since the last listing (`parent=`, `ended_from`, a short
-//!   `fields`) and reports each once as [`WatchEvent::ChildEnded`] — never on a sweep where the
-//!   counts did not change.
+//! - a batch parent's children: the first time the parent is seen with children, all of them
+//!   are listed (`parent=`, a short `fields`); then, when the parent's counts move, those
+//!   started since the last listing (`started_from`) and those ended since (`ended_from`). A
+//!   child seen for the first time or in a new status is a [`WatchEvent::ChildStatus`]; its
+//!   ending a [`WatchEvent::ChildEnded`], once. No listing on a sweep where the counts did not
+//!   move, except when the listings lag behind the counts: then the listing is asked again a
+//!   quarter of [`feed_margin`](WatcherPolicy::feed_margin) later, until one is sent a
+//!   margin after the counts last grew. A parent that ended is kept until its ended children
+//!   are all reported, or such a listing was answered (at most 8 listings after its end).
+//!
+//! # Strategies: bulk gets or listings, per project
+//!
+//! A watched id learns its project from its first bulk get (the task's `project`); ids whose
+//! project is not known stay on bulk gets. Once the first sweep is over, the watcher estimates
+//! the requests per hour of each strategy for each project with n watched tasks, r of them
+//! running ([`Watcher::projects`]):
+//!
+//! - [`FeedStrategy::BulkGet`]: ⌈n/100⌉ · 3600 / the feed's interval (3 s): bulk gets at the
+//!   notice time the listings give, so that the two are compared for the same service (at
+//!   [`min_interval`](WatcherPolicy::min_interval) when that is shorter);
+//! - [`FeedStrategy::Listing`]: 3600 / [`feed_interval`](WatcherPolicy::feed_interval) (3 s) ×
+//!   pages per ended listing (learned, from 1) + 3600 /
+//!   [`started_interval`](WatcherPolicy::started_interval) (30 s) + ⌈r/100⌉ · 3600 /
+//!   [`progress_interval`](WatcherPolicy::progress_interval) (10 min) + ⌈n/100⌉ · 3600 /
+//!   [`reconcile_interval`](WatcherPolicy::reconcile_interval) (30 min);
+//!
+//! and takes the cheaper; it leaves a strategy only for one at most 80 % of its cost (so it does
+//! not flap). 3 watched tasks of a project of 50 000 cost 1 200 requests an hour by bulk gets
+//! and more than 1 300 by listings: bulk gets (which then run at `min_interval`, 10 s: 360 an
+//! hour). 10 000 running cost 120 000 by bulk gets (ten times what a budget of 1 000 per 5
+//! minutes gives) and about 2 100 by listings: listings. The two cost the same near 110
+//! tasks; a project on listings stays there while it has tasks (a hundred bulk-gotten every 3 s
+//! cost more than its listings), unless its ended listings need many pages (a busy project of
+//! which few tasks are watched). Listings are considered only when
+//! `feed_interval ≤ min_interval` (a shorter `min_interval` asks for faster noticing than the
+//! feed gives), and only with [`feed`](WatcherPolicy::feed) on (the default; `WaitMany` and the
+//! client's single waits turn it off). A batch parent stays on bulk gets: its counts drive its
+//! children's listings.
+//!
+//! On listings, a project's tasks are followed by:
+//!
+//! - the **ended listing**, every `feed_interval`:
+//!   `project=P&ended_from=T&order_by=end_time&order=asc&limit=100&fields=id,name,status,
+//!   project,start_time,end_time,parent,batch`, paged on while a page is full or
+//!   `X-Total-Matching-Query` says more. T is when the previous ended listing was sent (our
+//!   clock, whole seconds) minus a margin: the platform's timestamps have 1-second precision
+//!   and the bounds are inclusive, its listings may show a change later than its gets (a
+//!   listing lag L), and its clock may differ from ours by a skew S; an ending is missed by
+//!   the listings only if L − S exceeds the margin. The margin is
+//!   [`feed_margin`](WatcherPolicy::feed_margin) (60 s) at first; it then follows how late
+//!   the endings come: twice the largest lateness seen lately (how long before the previous
+//!   listing was sent a newly listed task had ended, which measures L − S) plus 5 s, at least
+//!   10 s, at most `feed_margin`; and it is `feed_margin` again as soon as a bulk get finds an
+//!   ending that the listings can no longer show. Without lag, windows of ~13 s instead of
+//!   63 s: each ending is listed about 4 times instead of 21, and a busy project needs fewer
+//!   pages. The windows overlap, and repeats are dropped by id: a task reported ended is
+//!   followed no more, so the next listing that shows it again skips it.
+//! - the **started listing**, every `started_interval`, while a watched task has not started
+//!   (or for a project followed whole): `started_from`, by `start_time`: QUEUED → RUNNING as
+//!   [`WatchEvent::Status`]. A listing never moves a task back (a lagging listing may show an
+//!   older status than a get did).
+//! - **progress**: a bulk get of the running tasks every `progress_interval`, for
+//!   [`WatchEvent::Progress`] (steps) — and any ending it sees.
+//! - the **reconciliation**: a bulk get of every watched task of the project every
+//!   `reconcile_interval` (30 min), ⌈n/100⌉ requests (100 for 10 000 tasks, 200 an hour):
+//!   it catches an ending that a listing lagging more than the margin, or a clock skewed
+//!   further, hid; it reports through the same exactly-once path. So nothing is missed for
+//!   longer than `reconcile_interval`.
+//!
+//! Events that come from a listing carry the listing's task, with the short `fields` above
+//! (no `execution_status`, no inputs or outputs): an [`WatchEvent::Ended`] from the ended
+//! listing, for one. Tasks of the project that are not watched only cost their place on a
+//! page.
+//!
+//! # A project followed whole
+//!
+//! [`Watch::project`] ([`Watcher::add_project`]) follows every task of a project: it lists the
+//! project once (oldest first, 100 a page, the short fields) and follows the tasks that have
+//! not ended; a task that starts later appears in the started listing (which runs whatever the
+//! strategy), and one that ends between two started listings in the ended listing; a task
+//! that ended before the project was first listed is not reported. (A task created after
+//! that is seen once it starts, not while it waits.) Its strategy is chosen once the first
+//! listing was read; the watch is over when every task followed has ended.
 //!
 //! Time is passed in; nothing here reads a clock. Stepped by hand:
 //!
@@ -53,7 +136,7 @@
 //!
 //! [`Lane::Watch`]: crate::machine::budget::Lane::Watch
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use super::call::Call;
@@ -61,22 +144,49 @@ use super::{Now, Operation, Reply, Settings, Shared, Step};
 use crate::endpoint::{Answer, Lane};
 use crate::endpoints::get_task::GetTask;
 use crate::endpoints::{
-    BulkGetTasks, BulkItemError, BulkTasks, ListTasks, PageLimit, MAX_BULK_IDS,
+    BulkGetTasks, BulkItemError, BulkTasks, ListTasks, PageLimit, SortOrder, MAX_BULK_IDS,
 };
 use crate::error::ClientError;
-use crate::fields::Fields;
+use crate::fields::{FieldName, Fields};
 use crate::model::{BatchCounts, Task, TaskPage, TaskStatus};
-use crate::{ErrorCode, TaskId};
+use crate::{ErrorCode, ProjectId, TaskId};
 
 /// How a [`Watcher`] follows its tasks.
+///
+/// The defaults: bulk gets at most every 10 s per task ([`min_interval`](Self::min_interval));
+/// for the watched tasks of a project whose listing strategy is cheaper (see the
+/// [module docs](self)), an ended listing every 3 s, a started listing every 30 s, windows
+/// overlapping by 60 s, bulk gets of the running tasks every 10 min for their progress and a
+/// bulk sweep of all of them every 30 min (the reconciliation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WatcherPolicy {
     /// No task is refreshed more often than this (default 10 s, the official clients' poll
     /// interval): with few tasks, fewer requests; with many, the budget's pace decides.
     pub min_interval: Duration,
-    /// Whether a batch parent's ended children are listed and reported (default on).
+    /// Whether a batch parent's children are listed and reported (default on).
     pub follow_children: bool,
+    /// Whether the tasks of a project may be followed by listings, the change feed (default
+    /// on). Off: bulk gets only, as [`WaitMany`](super::WaitMany) and the client's waits do.
+    pub feed: bool,
+    /// How often a project on the listing strategy lists its tasks that ended (default 3 s).
+    pub feed_interval: Duration,
+    /// How often a project on the listing strategy lists its tasks that started (default
+    /// 30 s): QUEUED → RUNNING, and new tasks of a project followed whole.
+    pub started_interval: Duration,
+    /// How far back each listing reaches before the previous one was sent (default 60 s): the
+    /// platform's timestamps have 1-second precision, its listings may lag behind its gets
+    /// and its clock may differ from ours. Repeats are dropped by id. The ended listings of a
+    /// project narrow it while their endings come on time (see the [module docs](self)); this
+    /// is the most they reach back.
+    pub feed_margin: Duration,
+    /// How often the running tasks of a project on the listing strategy are refreshed by bulk
+    /// gets, for their progress (default 10 min).
+    pub progress_interval: Duration,
+    /// How often every watched task of a project on the listing strategy is refreshed by bulk
+    /// gets (default 30 min): the reconciliation, which catches an ending a lagging listing or
+    /// a skewed clock hid. It costs ⌈n/100⌉ requests per interval for n tasks.
+    pub reconcile_interval: Duration,
 }
 
 impl Default for WatcherPolicy {
@@ -84,6 +194,12 @@ impl Default for WatcherPolicy {
         Self {
             min_interval: Duration::from_secs(10),
             follow_children: true,
+            feed: true,
+            feed_interval: Duration::from_secs(3),
+            started_interval: Duration::from_secs(30),
+            feed_margin: Duration::from_secs(60),
+            progress_interval: Duration::from_secs(600),
+            reconcile_interval: Duration::from_secs(1800),
         }
     }
 }
@@ -104,6 +220,82 @@ impl WatcherPolicy {
             ..self
         }
     }
+
+    /// Sets [`feed`](Self::feed).
+    pub fn with_feed(self, feed: bool) -> Self {
+        Self { feed, ..self }
+    }
+
+    /// Sets [`feed_interval`](Self::feed_interval).
+    pub fn with_feed_interval(self, feed_interval: Duration) -> Self {
+        Self {
+            feed_interval,
+            ..self
+        }
+    }
+
+    /// Sets [`started_interval`](Self::started_interval).
+    pub fn with_started_interval(self, started_interval: Duration) -> Self {
+        Self {
+            started_interval,
+            ..self
+        }
+    }
+
+    /// Sets [`feed_margin`](Self::feed_margin).
+    pub fn with_feed_margin(self, feed_margin: Duration) -> Self {
+        Self {
+            feed_margin,
+            ..self
+        }
+    }
+
+    /// Sets [`progress_interval`](Self::progress_interval).
+    pub fn with_progress_interval(self, progress_interval: Duration) -> Self {
+        Self {
+            progress_interval,
+            ..self
+        }
+    }
+
+    /// Sets [`reconcile_interval`](Self::reconcile_interval).
+    pub fn with_reconcile_interval(self, reconcile_interval: Duration) -> Self {
+        Self {
+            reconcile_interval,
+            ..self
+        }
+    }
+}
+
+/// How the watched tasks of one project are followed ([`Watcher::strategies`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FeedStrategy {
+    /// Bulk gets, 100 ids a request, each task every
+    /// [`min_interval`](WatcherPolicy::min_interval): cheaper for a few tasks.
+    BulkGet,
+    /// Listings of the project's endings and starts (the change feed), plus slower bulk gets
+    /// for progress and reconciliation: cheaper for many tasks.
+    Listing,
+}
+
+/// What a [`Watcher`] knows of one project it follows tasks of ([`Watcher::projects`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ProjectFeed {
+    /// How its tasks are followed now (`None`: not chosen yet).
+    pub strategy: Option<FeedStrategy>,
+    /// Whether the project is followed whole ([`Watcher::add_project`]): its new tasks are
+    /// followed too.
+    pub whole: bool,
+    /// Its watched tasks.
+    pub watched: usize,
+    /// Those of them last seen RUNNING.
+    pub running: usize,
+    /// The estimated requests per hour of [`FeedStrategy::BulkGet`].
+    pub bulk_per_hour: f64,
+    /// The estimated requests per hour of [`FeedStrategy::Listing`].
+    pub listing_per_hour: f64,
 }
 
 /// What changed.
@@ -141,6 +333,18 @@ pub enum WatchEvent {
         /// The platform's error for it.
         error: BulkItemError,
     },
+    /// A child of a followed batch parent was seen for the first time (`from: None`) or in a
+    /// new status, and it has not ended (an ending is [`WatchEvent::ChildEnded`]). The child
+    /// carries the fields the children listing asked for (id, name, status, start and end
+    /// times, parent).
+    ChildStatus {
+        /// The parent.
+        parent: TaskId,
+        /// The child's status before (`None` the first time).
+        from: Option<TaskStatus>,
+        /// The child as listed.
+        child: Box<Task>,
+    },
     /// A child of a followed batch parent ended (reported once per child).
     ChildEnded {
         /// The parent.
@@ -151,14 +355,17 @@ pub enum WatchEvent {
 }
 
 impl WatchEvent {
-    /// The id the event is about (the parent's, for [`WatchEvent::ChildEnded`]).
+    /// The id the event is about (the parent's, for [`WatchEvent::ChildStatus`] and
+    /// [`WatchEvent::ChildEnded`]).
     pub fn id(&self) -> &TaskId {
         match self {
             WatchEvent::Status { id, .. }
             | WatchEvent::Progress { id, .. }
             | WatchEvent::Ended { id, .. }
             | WatchEvent::Gone { id, .. } => id,
-            WatchEvent::ChildEnded { parent, .. } => parent,
+            WatchEvent::ChildStatus { parent, .. } | WatchEvent::ChildEnded { parent, .. } => {
+                parent
+            }
         }
     }
 }
@@ -173,9 +380,11 @@ pub(crate) enum WatchWant {
     /// The fast path of [`Watcher::lead`]: one id is due, alone; get it with
     /// `GET /tasks/{id}` and hand the task to [`Watcher::on_polled`].
     Get(GetTask),
-    /// Send this listing of a batch parent's ended children, then call
-    /// [`Watcher::on_children`].
+    /// Send this listing of a batch parent's children, then call [`Watcher::on_children`].
     Children(Box<ListTasks>),
+    /// Send this listing of a project's tasks (the change feed), then call
+    /// [`Watcher::on_feed`].
+    Feed(Box<ListTasks>),
     /// Nothing is due: ask again after this long (or sooner, after [`Watcher::add`]).
     Wait(Duration),
     /// A request is in flight: hand its answer back first.
@@ -198,13 +407,30 @@ struct Tracked {
     due: Option<Duration>,
     /// The task as last fetched for its waiters, and when (kept only for followed ids).
     latest: Option<(Duration, Task)>,
+    /// Its project, once known (a bulk get's `project`, or the listing that found it).
+    project: Option<ProjectId>,
+    /// A batch parent: followed by bulk gets whatever its project's strategy, since its
+    /// counts drive its children's listings.
+    batch: bool,
+}
+
+/// Which children a listing asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChildKind {
+    /// All of them (the first listing of a parent).
+    All,
+    /// Those started since the last listing (`started_from`).
+    Started,
+    /// Those ended since the last listing (`ended_from`).
+    Ended,
 }
 
 #[derive(Debug, Clone)]
 struct ChildListing {
     parent: TaskId,
-    /// `ended_from` of this listing: the start of the previous one (minus a margin), so that
-    /// nothing is missed; repeats are dropped by id.
+    kind: ChildKind,
+    /// The lower bound of this listing: the start of the previous one of its kind (minus the
+    /// margin), so that nothing is missed; repeats are dropped by id.
     since: Option<time::OffsetDateTime>,
     offset: u64,
     /// When its first page was asked for (set when that page is sent).
@@ -215,11 +441,201 @@ struct ChildListing {
 struct ParentState {
     /// Ended children already reported.
     reported: HashSet<TaskId>,
-    /// Where the next listing starts (`ended_from`, wall clock): a minute before the last
-    /// listing's first page was asked for.
-    listed_at: Option<time::OffsetDateTime>,
-    /// A listing is wanted (the ended counts grew).
-    wanted: bool,
+    /// Children that have not ended, in their status as last listed.
+    seen: HashMap<TaskId, Option<TaskStatus>>,
+    /// Where the next ended (started) listing starts, wall clock: the margin before the last
+    /// listing's first page was asked for. `None`: the first listing (all children) is due.
+    ended_from: Option<time::OffsetDateTime>,
+    started_from: Option<time::OffsetDateTime>,
+    /// Listings queued (not yet answered in full), by kind.
+    queued: Vec<ChildKind>,
+    /// Ended children by the parent's counts, as last seen, and when that last grew.
+    ended_count: u64,
+    changed_at: Option<Duration>,
+    /// Started children (running or ended) by the parent's counts, and when that last grew.
+    started_count: u64,
+    started_changed_at: Option<Duration>,
+    /// Another ended listing is due then: the last one showed fewer endings than the counts.
+    retry_at: Option<Duration>,
+    /// Another started listing is due then: the last one showed fewer starts than the counts.
+    retry_started_at: Option<Duration>,
+    /// Ended listings answered after the parent ended.
+    tries_after_end: u32,
+}
+
+/// Which listing of a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FeedKind {
+    /// The first listing of a project followed whole: its tasks that have not ended.
+    Initial,
+    /// Tasks ended since the last listing (`ended_from`, by `end_time`).
+    Ended,
+    /// Tasks started since the last listing (`started_from`, by `start_time`).
+    Started,
+}
+
+#[derive(Debug, Clone)]
+struct FeedListing {
+    kind: FeedKind,
+    since: Option<time::OffsetDateTime>,
+    offset: u64,
+    /// When its first page was asked for.
+    sent: Option<Duration>,
+    pages: u32,
+    /// The largest lateness of an ending it reported first: how long before the previous
+    /// ended listing was sent the task had ended (so that listing could not show it).
+    late: Option<Duration>,
+}
+
+/// A task of a project followed whole that was reported ended: its start and end (the
+/// platform's clock, Unix seconds) and when it was reported.
+#[derive(Debug, Clone, Copy)]
+struct Reported {
+    start: Option<i64>,
+    end: Option<i64>,
+    at: Duration,
+}
+
+impl Reported {
+    fn of(task: &Task, at: Duration) -> Self {
+        let secs = |t: Option<&crate::model::Timestamp>| {
+            t.and_then(|t| t.datetime())
+                .map(time::OffsetDateTime::unix_timestamp)
+        };
+        Self {
+            start: secs(task.start_time.as_ref()),
+            end: secs(task.end_time.as_ref()),
+            at,
+        }
+    }
+}
+
+/// The feed of one project.
+#[derive(Debug, Clone)]
+struct ProjectState {
+    whole: bool,
+    /// When a project followed whole was first listed (client clock): a task that ended
+    /// before is not reported.
+    added: Option<Duration>,
+    initial_done: bool,
+    strategy: Option<FeedStrategy>,
+    members: HashSet<TaskId>,
+    running: usize,
+    ended_from: Option<time::OffsetDateTime>,
+    started_from: Option<time::OffsetDateTime>,
+    next_ended: Duration,
+    next_started: Duration,
+    next_progress: Duration,
+    next_reconcile: Duration,
+    /// A listing being paged through (or to ask again after a failure).
+    current: Option<FeedListing>,
+    /// Ids due for a bulk get (progress, reconciliation), in order.
+    sweep: VecDeque<TaskId>,
+    /// Tasks of a project followed whole that were reported ended, and when: a listing that
+    /// shows them again (the overlap, or a lagging listing) does not follow them anew.
+    reported: HashMap<TaskId, Reported>,
+    /// Pages per ended listing, as learned.
+    pages: f64,
+    /// The lateness of the endings the ended listings showed, as learned (a decaying
+    /// maximum); `None`: not known, the full margin.
+    lateness: Option<Duration>,
+    /// When the last ended listing answered in full was sent.
+    last_ended_sent: Option<Duration>,
+}
+
+impl Default for ProjectState {
+    fn default() -> Self {
+        Self {
+            whole: false,
+            added: None,
+            initial_done: false,
+            strategy: None,
+            members: HashSet::new(),
+            running: 0,
+            ended_from: None,
+            started_from: None,
+            next_ended: Duration::ZERO,
+            next_started: Duration::ZERO,
+            next_progress: Duration::ZERO,
+            next_reconcile: Duration::ZERO,
+            current: None,
+            sweep: VecDeque::new(),
+            reported: HashMap::new(),
+            pages: 1.0,
+            lateness: None,
+            last_ended_sent: None,
+        }
+    }
+}
+
+impl ProjectState {
+    fn listing(&self) -> bool {
+        self.strategy == Some(FeedStrategy::Listing)
+    }
+
+    /// Whether its started listing runs: on the listing strategy while a watched task has not
+    /// started, and for a project followed whole (its new tasks), whatever the strategy.
+    fn lists_starts(&self) -> bool {
+        // Watched ids that all run already need no started listing.
+        let waiting = self.members.len() > self.running;
+        (self.listing() && (waiting || self.whole)) || (self.whole && self.initial_done)
+    }
+
+    /// How far an ended listing reaches before the previous one was sent: twice the largest
+    /// lateness seen lately plus 5 s, at least 10 s, at most the policy's margin (all of it
+    /// until an ending was seen late, or after a bulk get found one the listings missed).
+    fn margin(&self, policy: &WatcherPolicy) -> Duration {
+        let max = policy.feed_margin;
+        match self.lateness {
+            None => max,
+            Some(late) => (late * 2 + Duration::from_secs(5))
+                .max(Duration::from_secs(10).min(max))
+                .min(max),
+        }
+    }
+
+    /// Forgets the reported tasks no listing can show again: ended and started before where
+    /// the listings start (less a full margin, by which an ended listing's start may move
+    /// back). A task whose end is not known is kept for two margins and a started interval.
+    fn prune_reported(&mut self, policy: &WatcherPolicy, now: Duration) {
+        let back = i64::try_from(policy.feed_margin.as_secs()).unwrap_or(i64::MAX);
+        let floor = |t: Option<time::OffsetDateTime>| t.map(|t| t.unix_timestamp() - back);
+        let (ended, started) = (floor(self.ended_from), floor(self.started_from));
+        let keep = policy.feed_margin * 2 + policy.started_interval;
+        self.reported.retain(|_, r| {
+            let ended_gone = match (r.end, ended) {
+                (Some(e), Some(f)) => e < f,
+                _ => r.at + keep <= now,
+            };
+            let started_gone = match (r.start, started) {
+                (Some(st), Some(f)) => st < f,
+                _ => true,
+            };
+            !(ended_gone && started_gone)
+        });
+    }
+
+    /// Estimated requests per hour of each strategy: (bulk gets, listings).
+    fn costs(&self, policy: &WatcherPolicy) -> (f64, f64) {
+        let per_hour = |d: Duration| 3600.0 / d.as_secs_f64().max(0.001);
+        let n = self.members.len();
+        let requests = n.div_ceil(MAX_BULK_IDS) as f64;
+        let running = self.running.div_ceil(MAX_BULK_IDS) as f64;
+        let discovery = if self.whole {
+            per_hour(policy.started_interval)
+        } else {
+            0.0
+        };
+        // Bulk gets costed at the notice time the listings give (the feed's interval, when
+        // `min_interval` is not shorter): the two are compared for the same service.
+        let bulk_interval = policy.min_interval.min(policy.feed_interval);
+        let bulk = requests * per_hour(bulk_interval) + discovery;
+        let listing = per_hour(policy.feed_interval) * self.pages
+            + per_hour(policy.started_interval)
+            + running * per_hour(policy.progress_interval)
+            + requests * per_hour(policy.reconcile_interval);
+        (bulk, listing)
+    }
 }
 
 /// Follows a set of tasks: see the [module docs](self).
@@ -235,16 +651,74 @@ pub struct Watcher {
     children_queue: VecDeque<ChildListing>,
     events: VecDeque<WatchEvent>,
     requests: u64,
+    projects: BTreeMap<ProjectId, ProjectState>,
+    /// Followed ids not fetched yet: strategies are chosen once every project is known.
+    unseen: usize,
 }
 
 #[derive(Debug, Clone)]
 enum InFlight {
-    Bulk(Vec<TaskId>),
+    /// A bulk get; of a project's sweep (progress, reconciliation) when it names one.
+    Bulk(Vec<TaskId>, Option<ProjectId>),
     Children(ChildListing),
+    Feed(ProjectId),
 }
 
-/// How many children a listing page asks for.
+/// How many tasks a listing page asks for.
 const CHILD_PAGE: u32 = 100;
+
+/// A strategy is left for the other only when the other costs at most this share of it.
+const HYSTERESIS: f64 = 0.8;
+
+/// Ended listings of a parent after it ended, at most (then it is forgotten).
+const MAX_TRIES_AFTER_END: u32 = 8;
+
+/// The order of statuses: a listing (which may lag) never moves a task back.
+fn rank(s: Option<&TaskStatus>) -> Option<u8> {
+    Some(match s? {
+        TaskStatus::Draft => 0,
+        TaskStatus::Creating => 1,
+        TaskStatus::Queued => 2,
+        TaskStatus::Running => 3,
+        TaskStatus::Aborting => 4,
+        s if s.is_terminal() => 5,
+        _ => return None,
+    })
+}
+
+/// Whether a status seen in a listing is news: first seen, or further on.
+fn moves_on(before: Option<&TaskStatus>, after: Option<&TaskStatus>) -> bool {
+    match (rank(before), rank(after)) {
+        (_, None) => false,
+        (None, Some(_)) => before.is_none() || before != after,
+        (Some(b), Some(a)) => a > b,
+    }
+}
+
+fn is_running(s: Option<&TaskStatus>) -> bool {
+    matches!(s, Some(TaskStatus::Running))
+}
+
+/// A client wall time (since the Unix epoch) as a moment, `margin` earlier, whole seconds.
+fn wall(at: Duration, margin: Duration) -> Option<time::OffsetDateTime> {
+    let secs = i64::try_from(at.saturating_sub(margin).as_secs()).ok()?;
+    time::OffsetDateTime::from_unix_timestamp(secs).ok()
+}
+
+/// A moment as a client wall time (since the Unix epoch); `None` before 1970.
+fn since_epoch(t: time::OffsetDateTime) -> Option<Duration> {
+    u64::try_from(t.unix_timestamp())
+        .ok()
+        .map(Duration::from_secs)
+}
+
+fn ended_of(c: Option<BatchCounts>) -> u64 {
+    c.map_or(0, |c| c.completed + c.failed + c.aborted)
+}
+
+fn started_of(c: Option<BatchCounts>) -> u64 {
+    c.map_or(0, |c| c.running + c.completed + c.failed + c.aborted)
+}
 
 impl Watcher {
     /// A watcher following nothing yet.
@@ -258,7 +732,55 @@ impl Watcher {
             children_queue: VecDeque::new(),
             events: VecDeque::new(),
             requests: 0,
+            projects: BTreeMap::new(),
+            unseen: 0,
         }
+    }
+
+    /// The policy it follows.
+    pub fn policy(&self) -> &WatcherPolicy {
+        &self.policy
+    }
+
+    /// Follows every task of `project`: those that have not ended when it is first listed,
+    /// and those that start (or end) after. Its tasks are followed by listings or by bulk
+    /// gets, whichever costs fewer requests (see the [module docs](self)). With
+    /// [`feed`](WatcherPolicy::feed) off, nothing is followed for it.
+    pub fn add_project(&mut self, project: ProjectId) {
+        if !self.policy.feed {
+            return;
+        }
+        self.projects.entry(project).or_default().whole = true;
+    }
+
+    /// The strategy of each project whose tasks are watched (a project whose strategy is not
+    /// chosen yet is left out).
+    pub fn strategies(&self) -> BTreeMap<ProjectId, FeedStrategy> {
+        self.projects
+            .iter()
+            .filter_map(|(p, s)| Some((p.clone(), s.strategy?)))
+            .collect()
+    }
+
+    /// What the watcher knows of each project it follows tasks of.
+    pub fn projects(&self) -> BTreeMap<ProjectId, ProjectFeed> {
+        self.projects
+            .iter()
+            .map(|(p, s)| {
+                let (bulk, listing) = s.costs(&self.policy);
+                (
+                    p.clone(),
+                    ProjectFeed {
+                        strategy: s.strategy,
+                        whole: s.whole,
+                        watched: s.members.len(),
+                        running: s.running,
+                        bulk_per_hour: bulk,
+                        listing_per_hour: listing,
+                    },
+                )
+            })
+            .collect()
     }
 
     /// Follows these ids too (ids already followed are not added twice). New ids are due at
@@ -268,6 +790,7 @@ impl Watcher {
         for id in ids {
             if !self.tasks.contains_key(&id) {
                 self.tasks.insert(id.clone(), Tracked::default());
+                self.unseen += 1;
                 fresh.push(id);
             }
         }
@@ -278,8 +801,23 @@ impl Watcher {
 
     /// Stops following `id` (no event is reported for it from now on).
     pub fn remove(&mut self, id: &TaskId) {
-        self.tasks.remove(id);
+        self.forget(id);
         self.parents.remove(id);
+    }
+
+    /// Drops `id` from the followed tasks and from its project.
+    fn forget(&mut self, id: &TaskId) -> Option<Tracked> {
+        let t = self.tasks.remove(id)?;
+        if t.refreshed.is_none() {
+            self.unseen = self.unseen.saturating_sub(1);
+        }
+        if let Some(ps) = t.project.as_ref().and_then(|p| self.projects.get_mut(p)) {
+            ps.members.remove(id);
+            if is_running(t.status.as_ref()) {
+                ps.running = ps.running.saturating_sub(1);
+            }
+        }
+        Some(t)
     }
 
     /// How many tasks are followed (not ended, not gone).
@@ -323,6 +861,9 @@ impl Watcher {
     /// (Not queued for [`Watcher::next_request`]'s sweeps: a followed id is due by its
     /// waiters' [`Watcher::set_due`].)
     pub(crate) fn follow(&mut self, id: &TaskId, now: Duration) {
+        if !self.tasks.contains_key(id) {
+            self.unseen += 1;
+        }
         let t = self.tasks.entry(id.clone()).or_default();
         t.followers += 1;
         t.due = Some(t.due.map_or(now, |d| d.min(now)));
@@ -382,7 +923,7 @@ impl Watcher {
         } else {
             WatchWant::Bulk(BulkGetTasks::new(ids.clone()))
         };
-        self.in_flight = Some(InFlight::Bulk(ids));
+        self.in_flight = Some(InFlight::Bulk(ids, None));
         want
     }
 
@@ -392,6 +933,9 @@ impl Watcher {
     pub(crate) fn on_polled(&mut self, fetched: Vec<(TaskId, Task)>, now: Duration) {
         for (id, task) in fetched {
             if let Some(t) = self.tasks.get_mut(&id) {
+                if t.refreshed.is_none() {
+                    self.unseen = self.unseen.saturating_sub(1);
+                }
                 t.refreshed = Some(now);
                 t.latest = Some((now, task));
             }
@@ -404,10 +948,129 @@ impl Watcher {
         self.events.pop_front()
     }
 
+    /// Whether `t` is followed by its project's listings (not by the sweeps of `order`). A
+    /// batch parent never is: its counts drive its children's listings.
+    fn by_listing(projects: &BTreeMap<ProjectId, ProjectState>, t: &Tracked) -> bool {
+        !t.batch
+            && t.counts.is_none()
+            && t.project
+                .as_ref()
+                .and_then(|p| projects.get(p))
+                .is_some_and(ProjectState::listing)
+    }
+
+    /// Chooses each project's strategy (with hysteresis), and drops what is kept of a project
+    /// no longer needed.
+    fn choose(&mut self, now: Duration) {
+        if self.unseen > 0 {
+            // The first sweep is not over: the projects' sizes are not known yet.
+            return;
+        }
+        let feed_ok = self.policy.feed_interval <= self.policy.min_interval;
+        let mut switched = Vec::new();
+        for (p, ps) in &mut self.projects {
+            if (ps.members.is_empty() && ps.strategy.is_none()) || (ps.whole && !ps.initial_done) {
+                // Its size is not known yet.
+                continue;
+            }
+            let (bulk, listing) = ps.costs(&self.policy);
+            let pick = match ps.strategy {
+                _ if !feed_ok => FeedStrategy::BulkGet,
+                None if listing < bulk => FeedStrategy::Listing,
+                None => FeedStrategy::BulkGet,
+                Some(FeedStrategy::BulkGet) if listing <= HYSTERESIS * bulk => {
+                    FeedStrategy::Listing
+                }
+                Some(FeedStrategy::Listing) if bulk <= HYSTERESIS * listing => {
+                    FeedStrategy::BulkGet
+                }
+                Some(s) => s,
+            };
+            if ps.strategy != Some(pick) {
+                ps.strategy = Some(pick);
+                switched.push((p.clone(), pick));
+            }
+        }
+        for (p, pick) in switched {
+            self.switch(&p, pick, now);
+        }
+        self.projects
+            .retain(|_, ps| ps.whole || !ps.members.is_empty() || ps.current.is_some());
+    }
+
+    /// `project` was just put on `strategy`.
+    fn switch(&mut self, project: &ProjectId, strategy: FeedStrategy, now: Duration) {
+        let Some(ps) = self.projects.get_mut(project) else {
+            return;
+        };
+        ps.sweep.clear();
+        match strategy {
+            FeedStrategy::Listing => {
+                // The listings reach back to before the oldest refresh of its tasks: an
+                // ending since is not missed.
+                let oldest = ps
+                    .members
+                    .iter()
+                    .filter_map(|id| self.tasks.get(id)?.refreshed)
+                    .min()
+                    .unwrap_or(now)
+                    .min(now);
+                let from = wall(oldest, self.policy.feed_margin);
+                ps.ended_from = from;
+                // A project followed whole keeps its started listing's place (it ran on).
+                if !ps.whole || ps.started_from.is_none() {
+                    ps.started_from = from;
+                }
+                ps.next_ended = now;
+                ps.next_started = now;
+                ps.next_progress = now + self.policy.progress_interval;
+                ps.next_reconcile = now + self.policy.reconcile_interval;
+            }
+            _ => {
+                // Back on the sweeps, least recently refreshed first.
+                let mut ids: Vec<(Option<Duration>, TaskId)> = ps
+                    .members
+                    .iter()
+                    .filter_map(|id| Some((self.tasks.get(id)?.refreshed, id.clone())))
+                    .collect();
+                ids.sort();
+                for (_, id) in ids.into_iter().rev() {
+                    self.order.push_front(id);
+                }
+            }
+        }
+    }
+
     /// What to send at wall-clock time `now`.
     pub(crate) fn next_request(&mut self, now: Duration) -> WatchWant {
         if self.in_flight.is_some() {
             return WatchWant::Busy;
+        }
+        // Listings asked again for parents whose children lag.
+        let due = |at: Option<Duration>| at.is_some_and(|at| at <= now);
+        let retries: Vec<(TaskId, bool, bool)> = self
+            .parents
+            .iter()
+            .filter(|(_, p)| due(p.retry_at) || due(p.retry_started_at))
+            .map(|(id, p)| (id.clone(), due(p.retry_at), due(p.retry_started_at)))
+            .collect();
+        let mut retries = retries;
+        retries.sort();
+        for (id, ended, started) in retries {
+            if let Some(p) = self.parents.get_mut(&id) {
+                if ended {
+                    p.retry_at = None;
+                }
+                if started {
+                    p.retry_started_at = None;
+                }
+            }
+            if ended {
+                self.want_children(&id, ChildKind::Ended);
+            }
+            if started {
+                self.want_children(&id, ChildKind::Started);
+            }
         }
         if let Some(mut listing) = self.children_queue.pop_front() {
             if listing.offset == 0 && listing.started.is_none() {
@@ -418,8 +1081,12 @@ impl Watcher {
             self.requests += 1;
             return WatchWant::Children(Box::new(call));
         }
-        if self.tasks.is_empty() {
-            return WatchWant::Done;
+        self.choose(now);
+        if let Some(want) = self.next_feed(now) {
+            return want;
+        }
+        if let Some(want) = self.next_project_sweep(now) {
+            return want;
         }
         let mut ids = Vec::with_capacity(MAX_BULK_IDS);
         let mut seen = HashSet::new();
@@ -432,8 +1099,9 @@ impl Watcher {
                 self.order.pop_front();
                 continue;
             };
-            if !seen.insert(id.clone()) {
-                // Queued twice (re-added): the later place counts.
+            if !seen.insert(id.clone()) || Self::by_listing(&self.projects, t) {
+                // Queued twice (re-added: the later place counts), or followed by its
+                // project's listings now.
                 self.order.pop_front();
                 continue;
             }
@@ -452,31 +1120,185 @@ impl Watcher {
                 ids.push(id);
             }
         }
-        if ids.is_empty() {
-            return WatchWant::Wait(wait.unwrap_or(self.policy.min_interval));
+        if !ids.is_empty() {
+            self.in_flight = Some(InFlight::Bulk(ids.clone(), None));
+            self.requests += 1;
+            return WatchWant::Bulk(BulkGetTasks::new(ids));
         }
-        self.in_flight = Some(InFlight::Bulk(ids.clone()));
-        self.requests += 1;
-        WatchWant::Bulk(BulkGetTasks::new(ids))
+        let feeds = self.next_due();
+        if self.tasks.is_empty() && feeds.is_none() && self.children_queue.is_empty() {
+            return WatchWant::Done;
+        }
+        let wait = [wait, feeds.map(|at| at.saturating_sub(now))]
+            .into_iter()
+            .flatten()
+            .min();
+        WatchWant::Wait(wait.unwrap_or(self.policy.min_interval))
+    }
+
+    /// When the next listing (of a project or of a parent's children) or project sweep is
+    /// due; `None` when none will be.
+    fn next_due(&self) -> Option<Duration> {
+        let mut due: Option<Duration> = None;
+        let mut at = |t: Duration| due = Some(due.map_or(t, |d| d.min(t)));
+        for ps in self.projects.values() {
+            if ps.current.is_some() || (ps.whole && !ps.initial_done) {
+                at(Duration::ZERO);
+            }
+            if ps.members.is_empty() {
+                // Nothing left to follow in it (a project followed whole ends here too).
+                continue;
+            }
+            if ps.listing() {
+                at(ps.next_ended);
+                at(ps.next_progress);
+                at(ps.next_reconcile);
+            }
+            // A project followed whole with nothing left to follow needs no more listings.
+            if ps.lists_starts() {
+                at(ps.next_started);
+            }
+        }
+        for p in self.parents.values() {
+            for t in [p.retry_at, p.retry_started_at].into_iter().flatten() {
+                at(t);
+            }
+        }
+        due
+    }
+
+    /// The next listing of a project, if one is due.
+    fn next_feed(&mut self, now: Duration) -> Option<WatchWant> {
+        let margin = self.policy.feed_margin;
+        for (p, ps) in &mut self.projects {
+            if ps.current.is_none() {
+                let kind = if ps.whole && !ps.initial_done {
+                    Some(FeedKind::Initial)
+                } else if ps.members.is_empty() {
+                    None
+                } else if ps.listing() && now >= ps.next_ended {
+                    Some(FeedKind::Ended)
+                } else if ps.lists_starts() && now >= ps.next_started {
+                    Some(FeedKind::Started)
+                } else {
+                    None
+                };
+                ps.current = kind.map(|kind| FeedListing {
+                    kind,
+                    since: match kind {
+                        FeedKind::Initial => None,
+                        FeedKind::Ended => ps.ended_from.or_else(|| wall(now, margin)),
+                        FeedKind::Started => ps.started_from.or_else(|| wall(now, margin)),
+                    },
+                    offset: 0,
+                    sent: None,
+                    pages: 0,
+                    late: None,
+                });
+            }
+            let Some(l) = &mut ps.current else { continue };
+            if l.sent.is_none() {
+                l.sent = Some(now);
+                if l.kind == FeedKind::Initial && ps.added.is_none() {
+                    ps.added = Some(now);
+                    ps.ended_from = wall(now, margin);
+                    ps.started_from = ps.ended_from;
+                    ps.next_ended = now;
+                    // The first started listing goes a margin later: it reaches back a
+                    // margin before this listing, so an earlier one would list again every
+                    // task that started just before the watch (known from this listing).
+                    ps.next_started = now + margin;
+                }
+            }
+            let call = feed_listing(p, l);
+            self.in_flight = Some(InFlight::Feed(p.clone()));
+            self.requests += 1;
+            return Some(WatchWant::Feed(Box::new(call)));
+        }
+        None
+    }
+
+    /// The next bulk get of a project on the listing strategy (progress, reconciliation), if
+    /// one is due.
+    fn next_project_sweep(&mut self, now: Duration) -> Option<WatchWant> {
+        let policy = &self.policy;
+        for (p, ps) in &mut self.projects {
+            if !ps.listing() {
+                continue;
+            }
+            if ps.sweep.is_empty() {
+                if now >= ps.next_reconcile {
+                    // Every watched task: catches an ending no listing showed.
+                    ps.next_reconcile = now + policy.reconcile_interval;
+                    ps.next_progress = now + policy.progress_interval;
+                    let mut ids: Vec<TaskId> = ps.members.iter().cloned().collect();
+                    // In a fixed order: the same run makes the same requests.
+                    ids.sort();
+                    ps.sweep.extend(ids);
+                } else if now >= ps.next_progress {
+                    ps.next_progress = now + policy.progress_interval;
+                    let mut ids: Vec<TaskId> = ps
+                        .members
+                        .iter()
+                        .filter(|id| {
+                            self.tasks
+                                .get(*id)
+                                .is_some_and(|t| is_running(t.status.as_ref()))
+                        })
+                        .cloned()
+                        .collect();
+                    ids.sort();
+                    ps.sweep.extend(ids);
+                }
+            }
+            let mut ids = Vec::with_capacity(MAX_BULK_IDS);
+            while ids.len() < MAX_BULK_IDS {
+                let Some(id) = ps.sweep.pop_front() else {
+                    break;
+                };
+                if ps.members.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            if !ids.is_empty() {
+                self.in_flight = Some(InFlight::Bulk(ids.clone(), Some(p.clone())));
+                self.requests += 1;
+                return Some(WatchWant::Bulk(BulkGetTasks::new(ids)));
+            }
+        }
+        None
     }
 
     /// The request asked for failed (after its retries): a sweep's ids are due again at once,
-    /// a listing is asked again after the next sweep.
+    /// a listing is asked again.
     pub(crate) fn on_failed(&mut self) {
         match self.in_flight.take() {
-            Some(InFlight::Bulk(ids)) => {
-                for id in ids.into_iter().rev() {
-                    self.order.push_front(id);
+            Some(InFlight::Bulk(ids, project)) => {
+                let sweep = project
+                    .and_then(|p| self.projects.get_mut(&p))
+                    .map(|ps| &mut ps.sweep);
+                match sweep {
+                    Some(sweep) => {
+                        for id in ids.into_iter().rev() {
+                            sweep.push_front(id);
+                        }
+                    }
+                    None => {
+                        for id in ids.into_iter().rev() {
+                            self.order.push_front(id);
+                        }
+                    }
                 }
             }
             Some(InFlight::Children(listing)) => self.children_queue.push_back(listing),
-            None => {}
+            // The listing is kept as it was (`current`): it is asked again.
+            Some(InFlight::Feed(_)) | None => {}
         }
     }
 
     /// The answer to the [`WatchWant::Bulk`] request.
     pub(crate) fn on_bulk(&mut self, now: Duration, answer: Answer<BulkTasks>) {
-        let Some(InFlight::Bulk(ids)) = self.in_flight.take() else {
+        let Some(InFlight::Bulk(ids, _)) = self.in_flight.take() else {
             return;
         };
         for (id, item) in ids.into_iter().zip(answer.value.items) {
@@ -486,16 +1308,20 @@ impl Watcher {
             match item {
                 Ok(task) => self.on_task(now, id, task),
                 Err(error) if is_gone(&error) => {
-                    self.tasks.remove(&id);
-                    self.parents.remove(&id);
+                    self.remove(&id);
                     self.events.push_back(WatchEvent::Gone { id, error });
                 }
                 Err(_) => {
                     // Another error for this id (a 5xx inside the answer): try again later.
                     if let Some(t) = self.tasks.get_mut(&id) {
+                        if t.refreshed.is_none() {
+                            self.unseen = self.unseen.saturating_sub(1);
+                        }
                         t.refreshed = Some(now);
+                        if !Self::by_listing(&self.projects, t) {
+                            self.order.push_back(id);
+                        }
                     }
-                    self.order.push_back(id);
                 }
             }
         }
@@ -505,46 +1331,63 @@ impl Watcher {
         let Some(t) = self.tasks.get_mut(&id) else {
             return;
         };
+        if self.policy.feed && t.project.is_none() {
+            // Its project, learned: it joins the project's group.
+            if let Some(p) = task
+                .project
+                .as_deref()
+                .and_then(|s| s.parse::<ProjectId>().ok())
+            {
+                let ps = self.projects.entry(p.clone()).or_default();
+                ps.members.insert(id.clone());
+                if is_running(t.status.as_ref()) {
+                    ps.running += 1;
+                }
+                t.project = Some(p);
+            }
+        }
         let status = task.status.clone();
         let steps = task.execution_status.as_ref().and_then(|e| e.steps());
         let counts = task
             .execution_status
             .as_ref()
             .and_then(|e| e.batch_counts());
-        let ended_children =
-            |c: Option<BatchCounts>| c.map_or(0, |c| c.completed + c.failed + c.aborted);
-        let children_grew =
-            self.policy.follow_children && ended_children(counts) > ended_children(t.counts);
+        let old_counts = t.counts;
         let first = t.refreshed.is_none();
+        if first {
+            self.unseen = self.unseen.saturating_sub(1);
+        }
         let before = t.status.clone();
         let status_changed = first || before != status;
         let progressed = !status_changed && (t.steps != steps || t.counts != counts);
+        if is_running(before.as_ref()) != is_running(status.as_ref()) {
+            if let Some(ps) = t.project.as_ref().and_then(|p| self.projects.get_mut(p)) {
+                if is_running(status.as_ref()) {
+                    ps.running += 1;
+                } else {
+                    ps.running = ps.running.saturating_sub(1);
+                }
+            }
+        }
         t.status = status.clone();
         t.steps = steps;
         t.counts = counts;
+        t.batch = task.is_batch_parent();
         t.refreshed = Some(now);
-        if children_grew {
-            let p = self.parents.entry(id.clone()).or_default();
-            if !p.wanted {
-                p.wanted = true;
-                self.children_queue.push_back(ChildListing {
-                    parent: id.clone(),
-                    since: p.listed_at,
-                    offset: 0,
-                    started: None,
-                });
-            }
+        let by_listing = Self::by_listing(&self.projects, t);
+        if self.policy.follow_children && counts.is_some() && counts != old_counts {
+            self.on_counts(&id, old_counts, counts, now);
         }
         if status.as_ref().is_some_and(TaskStatus::is_terminal) {
-            // Followed no more; a parent's last children are still listed (already queued).
-            self.tasks.remove(&id);
-            self.events.push_back(WatchEvent::Ended {
-                id,
-                task: Box::new(task),
-            });
+            if by_listing {
+                self.missed_by_listings(&id, &task);
+            }
+            self.end(now, id, task);
             return;
         }
-        self.order.push_back(id.clone());
+        if !by_listing {
+            self.order.push_back(id.clone());
+        }
         if status_changed {
             let from = if first { None } else { before };
             self.events.push_back(WatchEvent::Status {
@@ -557,6 +1400,164 @@ impl Watcher {
                 id,
                 task: Box::new(task),
             });
+        }
+    }
+
+    /// A bulk get found `task` ended: when it ended before where the ended listings of its
+    /// project now start, they missed it (a lag or a skew beyond the margin): back to the full
+    /// margin.
+    fn missed_by_listings(&mut self, id: &TaskId, task: &Task) {
+        let Some(p) = self.tasks.get(id).and_then(|t| t.project.as_ref()) else {
+            return;
+        };
+        let Some(ps) = self.projects.get_mut(p) else {
+            return;
+        };
+        let end = task.end_time.as_ref().and_then(|t| t.datetime());
+        if let (Some(end), Some(from)) = (end, ps.ended_from) {
+            if end < from {
+                ps.lateness = None;
+            }
+        }
+    }
+
+    /// `id` ended (seen by a get or in a listing): reported once, followed no more. A batch
+    /// parent's last children are still listed.
+    fn end(&mut self, now: Duration, id: TaskId, task: Task) {
+        if let Some(t) = self.forget(&id) {
+            if let Some(ps) = t.project.as_ref().and_then(|p| self.projects.get_mut(p)) {
+                if ps.whole {
+                    ps.reported.insert(id.clone(), Reported::of(&task, now));
+                }
+            }
+        }
+        if self.parents.contains_key(&id) {
+            self.settle_parent(&id, now, None);
+        }
+        self.events.push_back(WatchEvent::Ended {
+            id,
+            task: Box::new(task),
+        });
+    }
+
+    /// A batch parent's counts changed: its children are listed (all of them the first time;
+    /// then those started, those ended).
+    fn on_counts(
+        &mut self,
+        id: &TaskId,
+        old: Option<BatchCounts>,
+        new: Option<BatchCounts>,
+        now: Duration,
+    ) {
+        let p = self.parents.entry(id.clone()).or_default();
+        let ended = ended_of(new);
+        if ended > p.ended_count {
+            p.ended_count = ended;
+            p.changed_at = Some(now);
+        }
+        let started = started_of(new);
+        if started > p.started_count {
+            p.started_count = started;
+            p.started_changed_at = Some(now);
+        }
+        let listed = p.ended_from.is_some();
+        if !listed {
+            if new.is_some_and(|c| c.total() > 0) {
+                self.want_children(id, ChildKind::All);
+            }
+            return;
+        }
+        if ended > ended_of(old) {
+            self.want_children(id, ChildKind::Ended);
+        }
+        if started_of(new) > started_of(old) {
+            self.want_children(id, ChildKind::Started);
+        }
+    }
+
+    /// Queues a listing of `parent`'s children of this kind, unless one is queued already.
+    fn want_children(&mut self, parent: &TaskId, kind: ChildKind) {
+        let p = self.parents.entry(parent.clone()).or_default();
+        let kind = if p.ended_from.is_none() {
+            ChildKind::All
+        } else {
+            kind
+        };
+        if p.queued.contains(&kind) || p.queued.contains(&ChildKind::All) {
+            return;
+        }
+        p.queued.push(kind);
+        let since = match kind {
+            ChildKind::All => None,
+            ChildKind::Started => p.started_from,
+            ChildKind::Ended => p.ended_from,
+        };
+        self.children_queue.push_back(ChildListing {
+            parent: parent.clone(),
+            kind,
+            since,
+            offset: 0,
+            started: None,
+        });
+    }
+
+    /// After a parent ended, or one of its children's listings was answered in full
+    /// (`listing`: when its first page was asked for): when the listings lag behind the
+    /// parent's counts (fewer ended or started children listed than counted), another listing
+    /// a little later, until one was sent a margin after the counts last grew. An ended
+    /// parent whose ended children are all reported (or that was listed long enough after
+    /// its last count changed, or [`MAX_TRIES_AFTER_END`] times) is forgotten.
+    fn settle_parent(&mut self, id: &TaskId, now: Duration, listing: Option<Duration>) {
+        let followed = self.tasks.contains_key(id);
+        let margin = self.policy.feed_margin;
+        let pause = (margin / 4).max(self.policy.feed_interval);
+        let Some(p) = self.parents.get_mut(id) else {
+            return;
+        };
+        // A listing sent a margin after the last change saw every change a lagging listing
+        // could hide.
+        let late = |changed: Option<Duration>| match (listing, changed) {
+            (Some(sent), Some(changed)) => sent >= changed + margin,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let ended_ok = p.reported.len() as u64 >= p.ended_count || late(p.changed_at);
+        if !followed {
+            if listing.is_some() {
+                p.tries_after_end += 1;
+            }
+            if ended_ok || p.tries_after_end >= MAX_TRIES_AFTER_END {
+                // Settled again when a listing still queued is answered.
+                if p.queued.is_empty() {
+                    self.parents.remove(id);
+                }
+                return;
+            }
+            if p.queued.is_empty() && p.retry_at.is_none() {
+                if listing.is_none() {
+                    // Ended with endings not reported yet: list them now.
+                    self.want_children(id, ChildKind::Ended);
+                } else {
+                    p.retry_at = Some(now + pause);
+                }
+            }
+            return;
+        }
+        if listing.is_none() {
+            return;
+        }
+        if !ended_ok && !p.queued.contains(&ChildKind::Ended) && p.retry_at.is_none() {
+            p.retry_at = Some(now + pause);
+        }
+        let running = rank(Some(&TaskStatus::Running));
+        let started = p.reported.len()
+            + p.seen
+                .values()
+                .filter(|s| rank(s.as_ref()) >= running)
+                .count();
+        let started_ok = started as u64 >= p.started_count || late(p.started_changed_at);
+        if !started_ok && !p.queued.contains(&ChildKind::Started) && p.retry_started_at.is_none() {
+            p.retry_started_at = Some(now + pause);
         }
     }
 
@@ -573,10 +1574,25 @@ impl Watcher {
             let Some(cid) = child.id.as_deref().and_then(|s| s.parse::<TaskId>().ok()) else {
                 continue;
             };
-            let ended = child.status.as_ref().is_some_and(TaskStatus::is_terminal);
-            if ended && state.reported.insert(cid) {
+            if state.reported.contains(&cid) {
+                continue;
+            }
+            if child.status.as_ref().is_some_and(TaskStatus::is_terminal) {
+                state.seen.remove(&cid);
+                state.reported.insert(cid);
                 self.events.push_back(WatchEvent::ChildEnded {
                     parent: listing.parent.clone(),
+                    child: Box::new(child),
+                });
+                continue;
+            }
+            let before = state.seen.get(&cid).cloned().flatten();
+            let known = state.seen.contains_key(&cid);
+            if !known || moves_on(before.as_ref(), child.status.as_ref()) {
+                state.seen.insert(cid, child.status.clone());
+                self.events.push_back(WatchEvent::ChildStatus {
+                    parent: listing.parent.clone(),
+                    from: before,
                     child: Box::new(child),
                 });
             }
@@ -591,22 +1607,196 @@ impl Watcher {
                 offset: next_offset,
                 ..listing
             });
-        } else {
-            state.wanted = false;
-            // The next listing reaches a minute before this one's first page was asked for:
-            // a child that ended while the pages were read (a 429 can pause them for long) is
-            // not missed, the platform's clock and ours may differ, and repeats are dropped
-            // by id.
-            let from = listing.started.unwrap_or(now);
-            let secs = i64::try_from(from.as_secs()).unwrap_or(i64::MAX);
-            if let Ok(wall) = time::OffsetDateTime::from_unix_timestamp(secs) {
-                state.listed_at = Some(wall - time::Duration::minutes(1));
+            return;
+        }
+        state.queued.retain(|k| *k != listing.kind);
+        // The next listing reaches a margin before this one's first page was asked for: a
+        // child that ended while the pages were read (a 429 can pause them for long) is not
+        // missed, the platform's listings may lag, its clock and ours may differ, and
+        // repeats are dropped by id.
+        let sent = listing.started.unwrap_or(now);
+        let from = wall(sent, self.policy.feed_margin);
+        match listing.kind {
+            ChildKind::All => {
+                state.ended_from = from;
+                state.started_from = from;
             }
-            // A parent no longer followed (it ended) needs no memory of its children.
-            if !self.tasks.contains_key(&listing.parent) {
-                self.parents.remove(&listing.parent);
+            ChildKind::Started => state.started_from = from,
+            ChildKind::Ended => state.ended_from = from,
+        }
+        self.settle_parent(&listing.parent, now, Some(sent));
+    }
+
+    /// The answer to the [`WatchWant::Feed`] request: a page of a project's listing.
+    pub(crate) fn on_feed(&mut self, now: Duration, page: Answer<TaskPage>) {
+        let Some(InFlight::Feed(project)) = self.in_flight.take() else {
+            return;
+        };
+        let total = page.meta.total_matching;
+        let items = page.value.items.unwrap_or_default();
+        let n = items.len() as u64;
+        let Some(listing) = self
+            .projects
+            .get(&project)
+            .and_then(|ps| ps.current.clone())
+        else {
+            return;
+        };
+        let prev = self
+            .projects
+            .get(&project)
+            .and_then(|ps| ps.last_ended_sent);
+        let mut late: Option<Duration> = None;
+        for item in items {
+            let end = item
+                .end_time
+                .as_ref()
+                .and_then(|t| t.datetime())
+                .and_then(since_epoch);
+            let before = self.events.len();
+            self.on_listed(&project, listing.kind, item, now);
+            let reported = self.events.len() > before
+                && matches!(self.events.back(), Some(WatchEvent::Ended { .. }));
+            if let (FeedKind::Ended, true, Some(prev), Some(end)) =
+                (listing.kind, reported, prev, end)
+            {
+                let l = prev.saturating_sub(end);
+                late = Some(late.map_or(l, |m| m.max(l)));
             }
         }
+        let Some(ps) = self.projects.get_mut(&project) else {
+            return;
+        };
+        let Some(l) = &mut ps.current else { return };
+        l.pages += 1;
+        if let Some(new) = late {
+            l.late = Some(l.late.map_or(new, |m| m.max(new)));
+        }
+        let next_offset = l.offset + n;
+        let more = match total {
+            Some(total) => next_offset < total,
+            None => n == u64::from(CHILD_PAGE),
+        };
+        if more && n > 0 {
+            l.offset = next_offset;
+            return;
+        }
+        let sent = l.sent.unwrap_or(now);
+        let from = wall(sent, self.policy.feed_margin);
+        let (kind, pages, late) = (l.kind, l.pages, l.late);
+        ps.current = None;
+        match kind {
+            FeedKind::Initial => ps.initial_done = true,
+            FeedKind::Ended => {
+                if let Some(late) = late {
+                    // A decaying maximum: a lag that went away is forgotten in a few minutes.
+                    let kept = ps.lateness.map_or(Duration::ZERO, |l| l.mul_f64(0.95));
+                    ps.lateness = Some(late.max(kept));
+                }
+                ps.last_ended_sent = Some(sent);
+                ps.ended_from = wall(sent, ps.margin(&self.policy));
+                ps.next_ended = sent + self.policy.feed_interval;
+                ps.pages = 0.7 * ps.pages + 0.3 * f64::from(pages);
+                ps.prune_reported(&self.policy, now);
+            }
+            FeedKind::Started => {
+                ps.started_from = from;
+                ps.next_started = sent + self.policy.started_interval;
+                ps.prune_reported(&self.policy, now);
+            }
+        }
+    }
+
+    /// A task in a listing of `project`.
+    fn on_listed(&mut self, project: &ProjectId, kind: FeedKind, item: Task, now: Duration) {
+        let Some(id) = item.id.as_deref().and_then(|s| s.parse::<TaskId>().ok()) else {
+            return;
+        };
+        let terminal = item.status.as_ref().is_some_and(TaskStatus::is_terminal);
+        if let Some(t) = self.tasks.get_mut(&id) {
+            if t.project.is_none() {
+                // Found in its project's listing before a get said where it is.
+                let ps = self.projects.entry(project.clone()).or_default();
+                ps.members.insert(id.clone());
+                if is_running(t.status.as_ref()) {
+                    ps.running += 1;
+                }
+                t.project = Some(project.clone());
+            }
+            if terminal {
+                self.end(now, id, item);
+                return;
+            }
+            if !moves_on(t.status.as_ref(), item.status.as_ref()) || t.refreshed.is_none() {
+                // Not news (a listing may lag behind a get), or never fetched: its first get
+                // says it all.
+                return;
+            }
+            let before = std::mem::replace(&mut t.status, item.status.clone());
+            if is_running(before.as_ref()) != is_running(t.status.as_ref()) {
+                if let Some(ps) = self.projects.get_mut(project) {
+                    if is_running(t.status.as_ref()) {
+                        ps.running += 1;
+                    } else {
+                        ps.running = ps.running.saturating_sub(1);
+                    }
+                }
+            }
+            self.events.push_back(WatchEvent::Status {
+                id,
+                from: before,
+                task: Box::new(item),
+            });
+            return;
+        }
+        // Not followed: a task of a project followed whole is new, unless reported already;
+        // any other is only a cost.
+        let Some(ps) = self.projects.get_mut(project) else {
+            return;
+        };
+        if !ps.whole || ps.reported.contains_key(&id) {
+            return;
+        }
+        if terminal {
+            let ended = item.end_time.as_ref().and_then(|t| t.datetime());
+            let before_watch = match (ended.and_then(since_epoch), ps.added) {
+                (Some(e), Some(added)) => e < added,
+                _ => false,
+            };
+            if kind == FeedKind::Initial || before_watch {
+                // It ended before the watch began.
+                return;
+            }
+            ps.reported.insert(id.clone(), Reported::of(&item, now));
+            self.events.push_back(WatchEvent::Ended {
+                id,
+                task: Box::new(item),
+            });
+            return;
+        }
+        ps.members.insert(id.clone());
+        if is_running(item.status.as_ref()) {
+            ps.running += 1;
+        }
+        let by_listing = ps.listing() && item.batch != Some(true);
+        self.tasks.insert(
+            id.clone(),
+            Tracked {
+                status: item.status.clone(),
+                refreshed: Some(now),
+                project: Some(project.clone()),
+                batch: item.batch == Some(true),
+                ..Tracked::default()
+            },
+        );
+        if !by_listing {
+            self.order.push_back(id.clone());
+        }
+        self.events.push_back(WatchEvent::Status {
+            id,
+            from: None,
+            task: Box::new(item),
+        });
     }
 }
 
@@ -615,6 +1805,7 @@ impl Watcher {
 enum Fetch<'a> {
     Bulk(Call<'a, BulkGetTasks>),
     Children(Call<'a, ListTasks>),
+    Feed(Call<'a, ListTasks>),
 }
 
 /// Follows tasks until each has ended, as an [`Operation`]: a [`Watcher`] whose requests are
@@ -640,6 +1831,16 @@ impl<'a> Watch<'a> {
             started: false,
             fetch: None,
         }
+    }
+
+    /// Follows every task of `project` ([`Watcher::add_project`]) with a [`Watcher`] of the
+    /// settings' [`WatcherPolicy`]: the tasks that have not ended when the project is first
+    /// listed, and those that start after. The watch is over when the project was listed and
+    /// every task followed has ended.
+    pub fn project(settings: &'a Settings, project: ProjectId) -> Self {
+        let mut watch = Self::new(settings, []);
+        watch.watcher.add_project(project);
+        watch
     }
 
     /// The watcher: what is followed, counts by status, requests made.
@@ -671,6 +1872,10 @@ impl Operation for Watch<'_> {
                     Ok(answer) => answer.map(|a| self.watcher.on_children(now.unix, a)).err(),
                     Err(pass) => return pass,
                 },
+                Some(Fetch::Feed(call)) => match call.step(now, shared).outcome() {
+                    Ok(answer) => answer.map(|a| self.watcher.on_feed(now.unix, a)).err(),
+                    Err(pass) => return pass,
+                },
                 None => None,
             };
             self.fetch = None;
@@ -689,6 +1894,9 @@ impl Operation for Watch<'_> {
                 WatchWant::Children(call) => {
                     Fetch::Children(Call::owned(settings, *call).in_lane(Lane::Watch))
                 }
+                WatchWant::Feed(call) => {
+                    Fetch::Feed(Call::owned(settings, *call).in_lane(Lane::Watch))
+                }
                 WatchWant::Wait(d) => return Step::SleepUntil(now.mono + d),
                 // Done (or Busy, which a watch that hands every answer back never sees).
                 _ => return Step::Done(()),
@@ -700,6 +1908,7 @@ impl Operation for Watch<'_> {
         match &mut self.fetch {
             Some(Fetch::Bulk(call)) => call.on_answer(answer, now, shared),
             Some(Fetch::Children(call)) => call.on_answer(answer, now, shared),
+            Some(Fetch::Feed(call)) => call.on_answer(answer, now, shared),
             None => {}
         }
     }
@@ -708,6 +1917,7 @@ impl Operation for Watch<'_> {
         match &mut self.fetch {
             Some(Fetch::Bulk(call)) => call.abandon(shared),
             Some(Fetch::Children(call)) => call.abandon(shared),
+            Some(Fetch::Feed(call)) => call.abandon(shared),
             None => {}
         }
     }
@@ -726,17 +1936,71 @@ fn is_gone(error: &BulkItemError) -> bool {
     }
 }
 
+/// The fields a children listing asks for.
+const CHILD_FIELDS: &str = "id,name,status,start_time,end_time,parent";
+
+/// The fields a project's listing asks for (what [`WatchEvent`]s from listings carry).
+const FEED_FIELDS: &str = "id,name,status,project,start_time,end_time,parent,batch";
+
+fn page_limit() -> PageLimit {
+    PageLimit::new(u64::from(CHILD_PAGE)).unwrap_or(PageLimit::MAX)
+}
+
+fn order_by(field: &str) -> Option<FieldName> {
+    FieldName::new(field).ok()
+}
+
 fn child_listing(l: &ChildListing) -> ListTasks {
-    let fields: Fields = "id,name,status,end_time,parent"
-        .parse()
-        .unwrap_or(Fields::All);
-    let limit = PageLimit::new(u64::from(CHILD_PAGE)).unwrap_or(PageLimit::MAX);
+    let fields: Fields = CHILD_FIELDS.parse().unwrap_or(Fields::All);
     let mut call = ListTasks::children_of(l.parent.clone())
         .fields(fields)
-        .limit(limit)
+        .limit(page_limit())
         .offset(l.offset);
+    let by = match l.kind {
+        ChildKind::All => None,
+        ChildKind::Started => {
+            if let Some(since) = l.since {
+                call = call.started_from(since);
+            }
+            order_by("start_time")
+        }
+        ChildKind::Ended => {
+            if let Some(since) = l.since {
+                call = call.ended_from(since);
+            }
+            order_by("end_time")
+        }
+    };
+    if let Some(by) = by {
+        call = call.order_by(by).order(SortOrder::Asc);
+    }
+    call
+}
+
+fn feed_listing(project: &ProjectId, l: &FeedListing) -> ListTasks {
+    let fields: Fields = FEED_FIELDS.parse().unwrap_or(Fields::All);
+    let mut call = ListTasks::new()
+        .project(project.clone())
+        .fields(fields)
+        .limit(page_limit());
+    let by = match l.kind {
+        // Oldest first: tasks created while it is read come last, and shift no page.
+        FeedKind::Initial => "created_time",
+        FeedKind::Ended => "end_time",
+        FeedKind::Started => "start_time",
+    };
     if let Some(since) = l.since {
-        call = call.ended_from(since);
+        call = match l.kind {
+            FeedKind::Initial => call,
+            FeedKind::Ended => call.ended_from(since),
+            FeedKind::Started => call.started_from(since),
+        };
+    }
+    if let Some(by) = order_by(by) {
+        call = call.order_by(by).order(SortOrder::Asc);
+    }
+    if l.offset > 0 {
+        call = call.offset(l.offset);
     }
     call
 }
@@ -908,86 +2172,241 @@ mod tests {
         assert!(drain(&mut w).is_empty());
     }
 
+    /// A bulk answer of parent `p` (RUNNING unless `status`) with these children counts.
+    fn parent_answer(
+        call: &BulkGetTasks,
+        status: &str,
+        [queued, running, completed]: [u32; 3],
+    ) -> Answer<BulkTasks> {
+        let body = format!(
+            r#"{{"items":[{{"resource":{{"id":"p","status":"{status}","batch":true,
+            "execution_status":{{"queued":{queued},"running":{running},"completed":{completed},"failed":0,"aborted":0}}}}}}]}}"#
+        );
+        let r = http::Response::builder().status(200).body(body).unwrap();
+        call.parse_response(&r, &Decoding::Strict).unwrap()
+    }
+
+    /// A page of children `(id, status)`, with the total when given.
+    fn children_page(list: &ListTasks, children: &[(&str, &str)]) -> Answer<TaskPage> {
+        let items: Vec<String> = children
+            .iter()
+            .map(|(c, s)| format!(r#"{{"id":"{c}","status":"{s}","parent":"p"}}"#))
+            .collect();
+        let body = format!(r#"{{"items":[{}]}}"#, items.join(","));
+        let r = http::Response::builder()
+            .status(200)
+            .header("X-Total-Matching-Query", children.len().to_string())
+            .body(body)
+            .unwrap();
+        list.parse_response(&r, &Decoding::Strict).unwrap()
+    }
+
+    /// The children events, as `ChildStatus c2 QUEUED->RUNNING` / `ChildEnded c1 COMPLETED`.
+    fn child_events(w: &mut Watcher) -> Vec<String> {
+        drain(w)
+            .into_iter()
+            .filter_map(|e| match e {
+                WatchEvent::ChildStatus { from, child, .. } => Some(format!(
+                    "ChildStatus {} {}->{}",
+                    child.id.unwrap_or_default(),
+                    from.as_ref().map_or("-", TaskStatus::as_str),
+                    child.status.as_ref().map_or("-", TaskStatus::as_str)
+                )),
+                WatchEvent::ChildEnded { child, .. } => Some(format!(
+                    "ChildEnded {} {}",
+                    child.id.unwrap_or_default(),
+                    child.status.as_ref().map_or("-", TaskStatus::as_str)
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
-    fn children_are_listed_only_when_the_ended_counts_grow() {
+    fn children_are_listed_at_first_sight_then_when_their_counts_move() {
         let mut w = Watcher::new(WatcherPolicy::default().with_min_interval(Duration::ZERO));
         let parent: TaskId = "p".parse().unwrap();
         w.add([parent.clone()]);
-        let sweep = |w: &mut Watcher, t: u64, completed: u32| {
+        let sweep = |w: &mut Watcher, t: u64, counts: [u32; 3]| {
             let WatchWant::Bulk(call) = w.next_request(at(t)) else {
                 panic!("a sweep, not a listing")
             };
-            let body = format!(
-                r#"{{"items":[{{"resource":{{"id":"p","status":"RUNNING","batch":true,
-                "execution_status":{{"queued":0,"running":2,"completed":{completed},"failed":0,"aborted":0}}}}}}]}}"#
-            );
-            let r = http::Response::builder().status(200).body(body).unwrap();
-            w.on_bulk(at(t), call.parse_response(&r, &Decoding::Strict).unwrap());
+            w.on_bulk(at(t), parent_answer(&call, "RUNNING", counts));
         };
-        // `sweep` panics unless the next request is a sweep: no listing while nothing ended.
-        sweep(&mut w, 0, 0);
-        sweep(&mut w, 1, 1);
-        let WatchWant::Children(list) = w.next_request(at(1)) else {
-            panic!("the counts grew: a listing")
+        // First sight: every child is listed once, with no lower bound.
+        sweep(&mut w, 0, [1, 1, 0]);
+        let WatchWant::Children(list) = w.next_request(at(0)) else {
+            panic!("the first listing of the children")
         };
         assert_eq!(list.parent.as_ref(), Some(&parent));
-        assert!(
-            list.ended_from.is_none(),
-            "the first listing has no lower bound"
+        assert!(list.ended_from.is_none() && list.started_from.is_none());
+        w.on_children(
+            at(1),
+            children_page(&list, &[("c1", "RUNNING"), ("c2", "QUEUED")]),
         );
-        let page = |children: &[&str]| {
-            let items: Vec<String> = children
-                .iter()
-                .map(|c| format!(r#"{{"id":"{c}","status":"COMPLETED","parent":"p"}}"#))
-                .collect();
-            let body = format!(r#"{{"items":[{}]}}"#, items.join(","));
-            let r = http::Response::builder()
-                .status(200)
-                .header("X-Total-Matching-Query", children.len().to_string())
-                .body(body)
-                .unwrap();
-            list.parse_response(&r, &Decoding::Strict).unwrap()
-        };
-        // The page is answered long after it was asked for (say a 429 held it).
-        w.on_children(at(500), page(&["c1"]));
-        let events = drain(&mut w);
-        assert!(events
-            .iter()
-            .any(|e| matches!(e, WatchEvent::ChildEnded { child, .. } if child.id.as_deref() == Some("c1"))));
-        // Same counts: no listing; more ended: a listing from a minute before the last.
-        sweep(&mut w, 2, 1);
-        sweep(&mut w, 3, 2);
+        assert_eq!(
+            child_events(&mut w),
+            ["ChildStatus c1 -->RUNNING", "ChildStatus c2 -->QUEUED"]
+        );
+        // Same counts: no listing (`sweep` panics otherwise).
+        sweep(&mut w, 2, [1, 1, 0]);
+        // c2 started: the children started since a margin before the last listing.
+        sweep(&mut w, 3, [0, 2, 0]);
         let WatchWant::Children(list) = w.next_request(at(3)) else {
+            panic!("a started listing")
+        };
+        let from = list.started_from.expect("a lower bound").datetime();
+        assert_eq!(from.unix_timestamp(), (T0 - 60) as i64);
+        assert!(list.ended_from.is_none());
+        // The listing shows c1 again (the overlap): only c2's change is news.
+        w.on_children(
+            at(3),
+            children_page(&list, &[("c1", "RUNNING"), ("c2", "RUNNING")]),
+        );
+        assert_eq!(child_events(&mut w), ["ChildStatus c2 QUEUED->RUNNING"]);
+        // c1 ended: an ended listing, from a margin before the first listing.
+        sweep(&mut w, 4, [0, 1, 1]);
+        let WatchWant::Children(list) = w.next_request(at(4)) else {
+            panic!("an ended listing")
+        };
+        assert_eq!(
+            list.ended_from
+                .expect("a lower bound")
+                .datetime()
+                .unix_timestamp(),
+            (T0 - 60) as i64
+        );
+        // Answered long after it was asked for (a 429 held it): the next listing still
+        // reaches back from when this one was ASKED for.
+        w.on_children(at(500), children_page(&list, &[("c1", "COMPLETED")]));
+        assert_eq!(child_events(&mut w), ["ChildEnded c1 COMPLETED"]);
+        sweep(&mut w, 501, [0, 0, 2]);
+        let WatchWant::Children(list) = w.next_request(at(501)) else {
             panic!()
         };
-        // From a minute before the first page was ASKED for, not answered: a child that ended
-        // meanwhile is not missed.
-        let from = list
-            .ended_from
-            .expect("a lower bound")
-            .datetime()
-            .unix_timestamp();
-        assert_eq!(from, (T0 + 1 - 60) as i64);
-        // c1 again (the overlap) is not reported twice.
-        let items = ["c1", "c2"];
-        let body = format!(
-            r#"{{"items":[{}]}}"#,
-            items
-                .iter()
-                .map(|c| format!(r#"{{"id":"{c}","status":"FAILED"}}"#))
-                .collect::<Vec<_>>()
-                .join(",")
+        assert_eq!(
+            list.ended_from.unwrap().datetime().unix_timestamp(),
+            (T0 + 4 - 60) as i64
         );
-        let r = http::Response::builder().status(200).body(body).unwrap();
-        w.on_children(at(3), list.parse_response(&r, &Decoding::Strict).unwrap());
-        let ended: Vec<_> = drain(&mut w)
-            .into_iter()
-            .filter_map(|e| match e {
-                WatchEvent::ChildEnded { child, .. } => child.id,
-                _ => None,
-            })
-            .collect();
-        assert_eq!(ended, ["c2"]);
+        // c1 again is not reported twice; a lagging listing showing c2 still RUNNING is no
+        // news either.
+        w.on_children(
+            at(501),
+            children_page(&list, &[("c1", "COMPLETED"), ("c2", "RUNNING")]),
+        );
+        assert!(child_events(&mut w).is_empty());
+        // The counts say 2 ended, the listing showed 1: asked again a little later.
+        let WatchWant::Bulk(_) = w.next_request(at(502)) else {
+            panic!("the parent is swept")
+        };
+        w.on_failed();
+        let mut t = 502;
+        let list = loop {
+            match w.next_request(at(t)) {
+                WatchWant::Children(list) => break list,
+                WatchWant::Bulk(call) => {
+                    w.on_bulk(at(t), parent_answer(&call, "RUNNING", [0, 0, 2]));
+                    t += 1;
+                }
+                WatchWant::Wait(d) => t += d.as_secs().max(1),
+                other => panic!("{other:?}"),
+            }
+            assert!(t < 700, "no listing asked again");
+        };
+        assert!(
+            t >= 501 + 15,
+            "retried a quarter of the margin later, not at once: {t}"
+        );
+        w.on_children(at(t), children_page(&list, &[("c2", "FAILED")]));
+        assert_eq!(child_events(&mut w), ["ChildEnded c2 FAILED"]);
+    }
+
+    #[test]
+    fn an_ended_parent_is_kept_until_its_lagging_children_are_listed() {
+        let policy = WatcherPolicy::default();
+        let margin = policy.feed_margin.as_secs();
+        let mut w = Watcher::new(policy);
+        let parent: TaskId = "p".parse().unwrap();
+        w.add([parent.clone()]);
+        let WatchWant::Bulk(call) = w.next_request(at(0)) else {
+            panic!()
+        };
+        w.on_bulk(at(0), parent_answer(&call, "RUNNING", [0, 2, 0]));
+        let WatchWant::Children(list) = w.next_request(at(0)) else {
+            panic!()
+        };
+        w.on_children(
+            at(0),
+            children_page(&list, &[("c1", "RUNNING"), ("c2", "RUNNING")]),
+        );
+        drain(&mut w);
+        // The parent ends with both children ended; the listings lag and show c1 only.
+        let WatchWant::Bulk(call) = w.next_request(at(10)) else {
+            panic!()
+        };
+        w.on_bulk(at(10), parent_answer(&call, "COMPLETED", [0, 0, 2]));
+        assert!(w.is_empty(), "the parent ended");
+        let mut t = 10;
+        let mut listings = 0;
+        let mut events = Vec::new();
+        loop {
+            match w.next_request(at(t)) {
+                WatchWant::Children(list) => {
+                    listings += 1;
+                    // Listings show c2's ending only from 40 s on (a lag of 30 s).
+                    let page: &[(&str, &str)] = if t >= 40 {
+                        &[("c1", "COMPLETED"), ("c2", "COMPLETED")]
+                    } else {
+                        &[("c1", "COMPLETED")]
+                    };
+                    w.on_children(at(t), children_page(&list, page));
+                    events.extend(child_events(&mut w));
+                }
+                WatchWant::Wait(d) => t += d.as_secs().max(1),
+                WatchWant::Done => break,
+                other => panic!("{other:?}"),
+            }
+            assert!(t < 10 + 4 * margin, "kept too long: {t}");
+        }
+        assert_eq!(
+            events,
+            ["ChildEnded c1 COMPLETED", "ChildEnded c2 COMPLETED"]
+        );
+        assert!(listings >= 2, "{listings}");
+        assert!(
+            w.parents.is_empty(),
+            "forgotten once every child was reported"
+        );
+    }
+
+    #[test]
+    fn an_ended_parent_whose_children_never_show_is_forgotten_after_a_margin() {
+        let mut w = Watcher::new(WatcherPolicy::default());
+        w.add(["p".parse().unwrap()]);
+        let WatchWant::Bulk(call) = w.next_request(at(0)) else {
+            panic!()
+        };
+        w.on_bulk(at(0), parent_answer(&call, "FAILED", [0, 0, 3]));
+        let mut t = 0;
+        let mut listings = 0;
+        loop {
+            match w.next_request(at(t)) {
+                WatchWant::Children(list) => {
+                    listings += 1;
+                    w.on_children(at(t), children_page(&list, &[]));
+                }
+                WatchWant::Wait(d) => t += d.as_secs().max(1),
+                WatchWant::Done => break,
+                other => panic!("{other:?}"),
+            }
+            assert!(t < 1000, "kept for ever");
+        }
+        assert!(
+            (60..=80).contains(&t),
+            "given up a margin after its end: {t}"
+        );
+        assert!(listings <= MAX_TRIES_AFTER_END as usize, "{listings}");
+        assert!(w.parents.is_empty());
     }
 
     #[test]
