@@ -19,6 +19,7 @@
 
 pub mod bulk;
 pub mod exec;
+pub mod feed;
 pub mod platform;
 pub mod report;
 pub mod scenarios;

@@ -145,7 +145,14 @@ impl Store {
                 ));
             }
         }
-        for id in self.ids() {
+        // Bring up to date only what the listing can show: a project's tasks when it names one
+        // (a task's project never changes), so that listing one project of many costs that
+        // project's tasks, not the store's.
+        let ids = match &q.project {
+            Some(p) => self.ids_where(|r| r.body.get("project").and_then(Value::as_str) == Some(p)),
+            None => self.ids(),
+        };
+        for id in ids {
             self.refresh(&id, now);
         }
         let lag = self.ctx.cfg.listing_lag;

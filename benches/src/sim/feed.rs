@@ -1,0 +1,357 @@
+//! The watcher's change feed in the simulation (issue 19, item 3): many tasks of one or more
+//! projects ending over hours, followed by the client's real watcher against the mock's
+//! platform on the virtual clock, either
+//!
+//! - **by the feed** ([`Strategy::Feed`]): the tasks' endings and starts come from listings of
+//!   each project (`ended_from` / `started_from`, `order_by=end_time`, 100 a page), bulk gets
+//!   only for progress and the periodic reconciliation; or
+//! - **by bulk sweeps** ([`Strategy::Bulk`]): the watcher with its feed off, as before the
+//!   feed — every followed id in a bulk get of 100, least recently refreshed first, no more
+//!   often than a minimum interval, paced by the budget's watch share.
+//!
+//! The figures, each read on the platform's side or from the schedule the mock runs:
+//!
+//! - **notice**: the watcher's `Ended` event minus the moment the mock's schedule ended the
+//!   task, on the virtual clock (with a skewed platform clock too: the skew moves the
+//!   platform's timestamps, not the moment);
+//! - **exactly once**: `Ended` events per task — *repeats* (a second event for a task) and
+//!   *misses* (a task that ended and was never reported by the end of the run);
+//! - **requests**: what the platform counted, by route (listing pages, bulk gets, gets), and
+//!   refused (429); the *share of the window* is the requests counted over the run divided by
+//!   what the window allows in that time (1000 per 300 s at the platform's default).
+//!
+//! A run stops once every task that ends has been reported, or at its horizon.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sbg_tasks_proto::{BudgetPolicy, WatchEvent, WatcherPolicy};
+
+use super::exec::Executor;
+use super::platform::{Platform, PlatformConfig, Route, SimTask, Status};
+use super::scenarios::{next, parse, task_id, World};
+use super::{Rng, Summary};
+
+/// How the watcher follows the tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// The change feed: each project watched as a whole (`Watch::project`), the watcher
+    /// choosing per project between listings and bulk gets.
+    Feed,
+    /// The ids watched with the feed off: bulk sweeps no more often than `min_interval`.
+    Bulk {
+        /// The watcher's minimum interval between two refreshes of a task.
+        min_interval: Duration,
+    },
+}
+
+impl Strategy {
+    /// Bulk sweeps at the watcher's default minimum interval (10 s).
+    pub fn bulk() -> Self {
+        Strategy::Bulk {
+            min_interval: WatcherPolicy::default().min_interval,
+        }
+    }
+
+    /// A short name for tables.
+    pub fn name(self) -> String {
+        match self {
+            Strategy::Feed => "change feed".into(),
+            Strategy::Bulk { min_interval } => {
+                format!("bulk sweeps (min interval {} s)", min_interval.as_secs())
+            }
+        }
+    }
+}
+
+/// A feed scenario.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeedSpec {
+    /// Projects.
+    pub projects: u32,
+    /// Tasks in each project, RUNNING from the start, each ending at a moment drawn evenly
+    /// from `(0, span]` (one in ten FAILED).
+    pub per_project: u64,
+    /// Tasks of each project the watcher follows by id when the strategy is bulk sweeps (all
+    /// of them when `None`); the feed watches whole projects.
+    pub watched: Option<u64>,
+    /// The endings' span.
+    pub span: Duration,
+    /// The run stops here at the latest (`span` plus a tail long enough for the last
+    /// endings to show, and for a reconciliation).
+    pub horizon: Duration,
+    /// How long listings lag behind gets (the mock's `listing_lag`).
+    pub listing_lag: Duration,
+    /// The platform's clock against the client's, in milliseconds (the mock's
+    /// `clock_skew_ms`).
+    pub clock_skew_ms: i64,
+    /// How the watcher follows.
+    pub strategy: Strategy,
+    /// The watcher's share of each window (the budget's default, 0.6).
+    pub share: f64,
+    /// The platform's window.
+    pub window: PlatformConfig,
+}
+
+const MIN: u64 = 60;
+const HOUR: u64 = 3600;
+
+impl FeedSpec {
+    /// Scenario a: 10 000 tasks of one project ending over 2 h, watched by the feed.
+    pub fn one_project(tasks: u64) -> Self {
+        Self {
+            projects: 1,
+            per_project: tasks,
+            watched: None,
+            span: Duration::from_secs(2 * HOUR),
+            horizon: Duration::from_secs(2 * HOUR + 35 * MIN),
+            listing_lag: Duration::ZERO,
+            clock_skew_ms: 0,
+            strategy: Strategy::Feed,
+            share: BudgetPolicy::default().watch_share,
+            window: PlatformConfig::default(),
+        }
+    }
+
+    /// The same with listings `lag` behind and the platform's clock `skew_ms` off.
+    pub fn lagging(self, lag: Duration, skew_ms: i64) -> Self {
+        Self {
+            listing_lag: lag,
+            clock_skew_ms: skew_ms,
+            ..self
+        }
+    }
+
+    /// The same followed by `strategy`.
+    pub fn by(self, strategy: Strategy) -> Self {
+        Self { strategy, ..self }
+    }
+
+    /// The same with the endings over `span` and the run stopping at `horizon` at the latest.
+    pub fn over(self, span: Duration, horizon: Duration) -> Self {
+        Self {
+            span,
+            horizon,
+            ..self
+        }
+    }
+
+    /// The project of number `k`.
+    pub fn project(k: u32) -> String {
+        format!("sim/feed-{k}")
+    }
+}
+
+/// Requests of the watcher, by route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Requests {
+    /// Listing pages (`GET /tasks`), counted.
+    pub listing: u64,
+    /// Bulk gets, counted.
+    pub bulk_get: u64,
+    /// Gets, counted.
+    pub get: u64,
+    /// Anything else counted.
+    pub other: u64,
+    /// Refused (429).
+    pub rate_limited: u64,
+    /// Free (`GET /rate_limit`).
+    pub free: u64,
+}
+
+impl Requests {
+    /// Requests the platform counted.
+    pub fn counted(&self) -> u64 {
+        self.listing + self.bulk_get + self.get + self.other
+    }
+}
+
+/// One run of a feed scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedRun {
+    /// The scenario.
+    pub spec: FeedSpec,
+    /// Tasks that ended by the end of the run (of those followed).
+    pub endings: u64,
+    /// Tasks reported ended at least once.
+    pub reported: u64,
+    /// `Ended` events beyond the first for a task.
+    pub repeats: u64,
+    /// Tasks that ended by the end of the run, minus the lag, and were never reported.
+    pub missed: u64,
+    /// `Ended` events for a task that had not ended (on the mock's schedule) at the time.
+    pub early: u64,
+    /// Notice delays of the endings.
+    pub notice: Summary,
+    /// The watcher's requests.
+    pub requests: Requests,
+    /// The strategy the watcher chose for each project, as it says (feed runs).
+    pub chosen: Vec<(String, String)>,
+    /// Virtual time simulated.
+    pub sim_time: Duration,
+    /// Real time the run took.
+    pub real_time: Duration,
+}
+
+impl FeedRun {
+    /// The requests counted over the run as a fraction of what the window allows in that
+    /// time.
+    pub fn share_of_window(&self) -> f64 {
+        let w = self.spec.window;
+        let allowed = f64::from(w.limit) * self.sim_time.as_secs_f64() / w.window.as_secs_f64();
+        self.requests.counted() as f64 / allowed.max(1e-9)
+    }
+
+    /// Requests counted per hour of the run.
+    pub fn per_hour(&self) -> f64 {
+        self.requests.counted() as f64 * 3600.0 / self.sim_time.as_secs_f64().max(1e-9)
+    }
+
+    /// Every ending reported exactly once.
+    pub fn exactly_once(&self) -> bool {
+        self.repeats == 0 && self.missed == 0 && self.early == 0 && self.reported == self.endings
+    }
+}
+
+#[derive(Debug, Default)]
+struct Log {
+    /// `Ended` events per task id.
+    ended: HashMap<String, u32>,
+    delays: Vec<Duration>,
+    early: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A task of project `project`, drawn from `rng`: RUNNING from the start, ending at a moment
+/// of `(0, span]`, one in ten FAILED.
+fn feed_task(rng: &mut Rng, span: Duration, project: &str) -> SimTask {
+    let end = Duration::from_millis(rng.range(1, span.as_millis().max(2) as u64));
+    let ending: Status = if rng.below(10) == 0 {
+        "FAILED"
+    } else {
+        "COMPLETED"
+    };
+    SimTask::new(vec![(Duration::ZERO, "RUNNING"), (end, ending)]).in_project(project)
+}
+
+/// The world of `spec`: its projects' tasks inserted; the ids of each project.
+fn feed_world(spec: &FeedSpec, seed: u64, latency: Duration) -> (World, Vec<Vec<String>>) {
+    let platform = Platform::with_mock(spec.window, |b| {
+        b.listing_lag(spec.listing_lag)
+            .clock_skew_ms(spec.clock_skew_ms)
+    });
+    let world = World::on(seed, latency, platform);
+    world.platform().trace = Some(Vec::new());
+    let mut rng = Rng::new(seed ^ 0xFEED);
+    let mut projects = Vec::new();
+    {
+        let mut p = world.platform();
+        for k in 0..spec.projects {
+            let project = FeedSpec::project(k);
+            let mut ids = Vec::new();
+            for i in 0..spec.per_project {
+                let id = task_id(0x100 + k, i);
+                p.insert(id.clone(), feed_task(&mut rng, spec.span, &project));
+                ids.push(id);
+            }
+            projects.push(ids);
+        }
+    }
+    (world, projects)
+}
+
+/// Hands every event of `stream` to the log until it ends.
+async fn consume<S, E>(mut stream: S, world: &World, log: &Mutex<Log>)
+where
+    S: futures_core::Stream<Item = Result<WatchEvent, E>> + Unpin,
+{
+    while let Some(event) = next(&mut stream).await {
+        let now = world.clock.now();
+        if let Ok(WatchEvent::Ended { id, task }) = &event {
+            let id = id.as_str().to_owned();
+            let status = task.status.as_ref().map(|s| s.as_str().to_owned());
+            let entered = status
+                .as_deref()
+                .and_then(|s| world.platform().task(&id)?.entered(s, now));
+            let mut log = lock(log);
+            *log.ended.entry(id).or_insert(0) += 1;
+            match entered {
+                Some(at) => log.delays.push(now.saturating_sub(at)),
+                None => log.early += 1,
+            }
+        }
+    }
+}
+
+/// Runs `spec` with `seed` and `latency`.
+pub fn feed_run(spec: FeedSpec, seed: u64, latency: Duration) -> FeedRun {
+    let real = Instant::now();
+    let (world, projects) = feed_world(&spec, seed, latency);
+    let budget = BudgetPolicy::default().with_watch_share(spec.share);
+    let policy = match spec.strategy {
+        Strategy::Feed => WatcherPolicy::default(),
+        Strategy::Bulk { min_interval } => WatcherPolicy::default().with_min_interval(min_interval),
+    };
+    let client = world.client(budget).with_watcher(policy);
+    let followed: Vec<String> = projects
+        .iter()
+        .flat_map(|ids| {
+            let n = spec.watched.map_or(ids.len(), |w| ids.len().min(w as usize));
+            ids[..n].iter().cloned()
+        })
+        .collect();
+    let log = Mutex::new(Log::default());
+    let all = followed.len();
+    let end = {
+        let mut ex = Executor::new(&world.clock);
+        match spec.strategy {
+            Strategy::Feed | Strategy::Bulk { .. } => {
+                let stream = client.watch(followed.iter().map(|i| parse(i)));
+                ex.spawn(consume(stream, &world, &log));
+            }
+        }
+        ex.run(spec.horizon, || lock(&log).ended.len() >= all)
+    };
+    let log = log.into_inner().unwrap_or_else(|e| e.into_inner());
+    let p = world.platform();
+    let mut requests = Requests::default();
+    for &(_, route, _, status) in p.trace.iter().flatten() {
+        match (route, status) {
+            (Route::RateLimit, _) => requests.free += 1,
+            (_, 429) => requests.rate_limited += 1,
+            (Route::List, _) => requests.listing += 1,
+            (Route::BulkGet, _) => requests.bulk_get += 1,
+            (Route::Get, _) => requests.get += 1,
+            _ => requests.other += 1,
+        }
+    }
+    let ended_by = |id: &str, t: Duration| {
+        p.task(id)
+            .and_then(|task| task.schedule.last().copied())
+            .is_some_and(|(at, s)| super::platform::is_terminal(s) && at <= t)
+    };
+    let endings = followed.iter().filter(|id| ended_by(id, end)).count() as u64;
+    let due = end.saturating_sub(spec.listing_lag);
+    let missed = followed
+        .iter()
+        .filter(|id| ended_by(id, due) && !log.ended.contains_key(id.as_str()))
+        .count() as u64;
+    let repeats = log.ended.values().map(|&n| u64::from(n.saturating_sub(1))).sum();
+    FeedRun {
+        spec,
+        endings,
+        reported: log.ended.len() as u64,
+        repeats,
+        missed,
+        early: log.early,
+        notice: Summary::of(&log.delays),
+        requests,
+        chosen: Vec::new(),
+        sim_time: end,
+        real_time: real.elapsed(),
+    }
+}
