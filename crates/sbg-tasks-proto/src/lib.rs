@@ -158,7 +158,7 @@ pub use id::TaskId;
 pub use machine::budget::BudgetPolicy;
 pub use machine::retry::RetryPolicy;
 pub use machine::wait::{Progress, WaitAny, WaitPolicy};
-pub use machine::watch::{WatchEvent, WatcherPolicy};
+pub use machine::watch::{FeedStrategy, ProjectFeed, WatchEvent, WatcherPolicy};
 pub use machine::Settings;
 pub use model::task::Task;
 pub use platform::{BaseUrl, Platform};

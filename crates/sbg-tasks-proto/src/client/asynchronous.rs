@@ -17,6 +17,7 @@ use crate::endpoints::delete_task::{DeleteTask, Deletion};
 use crate::endpoints::execution_details::GetExecutionDetails;
 use crate::endpoints::get_task::GetTask;
 use crate::endpoints::list_tasks::{ListTasks, PageLimit};
+use crate::endpoints::names::ProjectId;
 use crate::endpoints::rate_limit::GetRateLimit;
 use crate::endpoints::rerun_task::RerunTask;
 use crate::endpoints::run_task::RunTask;
@@ -337,6 +338,12 @@ where
     /// [`BlockingClient::watch`](super::BlockingClient::watch).
     pub fn watch(&self, ids: impl IntoIterator<Item = TaskId>) -> EventStream<'_, Watch<'_>, T, E> {
         self.stream(Watch::new(&self.settings, ids))
+    }
+
+    /// Follows every task of `project` until each has ended, as a `Send` stream of events:
+    /// see [`BlockingClient::watch_project`](super::BlockingClient::watch_project).
+    pub fn watch_project(&self, project: ProjectId) -> EventStream<'_, Watch<'_>, T, E> {
+        self.stream(Watch::project(&self.settings, project))
     }
 }
 

@@ -15,6 +15,7 @@ use crate::endpoints::delete_task::{DeleteTask, Deletion};
 use crate::endpoints::execution_details::GetExecutionDetails;
 use crate::endpoints::get_task::GetTask;
 use crate::endpoints::list_tasks::{ListTasks, PageLimit};
+use crate::endpoints::names::ProjectId;
 use crate::endpoints::rate_limit::GetRateLimit;
 use crate::endpoints::rerun_task::RerunTask;
 use crate::endpoints::run_task::RunTask;
@@ -297,6 +298,15 @@ impl<T: HttpTransport, E: BlockingEnv> Client<T, E, Blocking> {
     /// (after its retries) is an `Err` item, and the watch goes on.
     pub fn watch(&self, ids: impl IntoIterator<Item = TaskId>) -> Events<'_, Watch<'_>, T, E> {
         self.iter(Watch::new(&self.settings, ids))
+    }
+
+    /// Follows every task of `project` until each has ended, as events (see
+    /// [`Watch::project`]): the tasks that had not ended when the project was first listed,
+    /// and those that start after. Its endings and starts come from listings of the project
+    /// when that costs fewer requests than bulk gets (the change feed, see
+    /// [`machine::watch`](crate::machine::watch)).
+    pub fn watch_project(&self, project: ProjectId) -> Events<'_, Watch<'_>, T, E> {
+        self.iter(Watch::project(&self.settings, project))
     }
 }
 

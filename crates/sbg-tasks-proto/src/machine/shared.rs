@@ -27,7 +27,11 @@ impl Shared {
     pub fn new(policy: BudgetPolicy) -> Self {
         Self {
             budget: Budget::new(policy),
-            waits: Watcher::new(WatcherPolicy::default().with_follow_children(false)),
+            waits: Watcher::new(
+                WatcherPolicy::default()
+                    .with_follow_children(false)
+                    .with_feed(false),
+            ),
             bulks: Bulks::default(),
         }
     }

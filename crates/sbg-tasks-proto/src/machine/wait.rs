@@ -487,7 +487,12 @@ impl Operation for WaitMany<'_> {
             return over();
         }
         let watcher = self.watcher.get_or_insert_with(|| {
-            let policy = self.settings.watcher.clone().with_follow_children(false);
+            let policy = self
+                .settings
+                .watcher
+                .clone()
+                .with_follow_children(false)
+                .with_feed(false);
             let mut watcher = Watcher::new(policy);
             watcher.add(self.ids.iter().cloned());
             shared.budget_mut().want_probe();

@@ -53,7 +53,7 @@
 //!
 //! [`Lane::Watch`]: crate::machine::budget::Lane::Watch
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use super::call::Call;
@@ -66,17 +66,42 @@ use crate::endpoints::{
 use crate::error::ClientError;
 use crate::fields::Fields;
 use crate::model::{BatchCounts, Task, TaskPage, TaskStatus};
-use crate::{ErrorCode, TaskId};
+use crate::{ErrorCode, ProjectId, TaskId};
 
 /// How a [`Watcher`] follows its tasks.
+///
+/// The defaults: bulk gets at most every 10 s per task ([`min_interval`](Self::min_interval));
+/// for the watched tasks of a project whose listing strategy is cheaper (see the
+/// [module docs](self)), an ended listing every 3 s, a started listing every 30 s, windows
+/// overlapping by 60 s, bulk gets of the running tasks every 10 min for their progress and a
+/// bulk sweep of all of them every 30 min (the reconciliation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WatcherPolicy {
     /// No task is refreshed more often than this (default 10 s, the official clients' poll
     /// interval): with few tasks, fewer requests; with many, the budget's pace decides.
     pub min_interval: Duration,
-    /// Whether a batch parent's ended children are listed and reported (default on).
+    /// Whether a batch parent's children are listed and reported (default on).
     pub follow_children: bool,
+    /// Whether the tasks of a project may be followed by listings, the change feed (default
+    /// on). Off: bulk gets only, as [`WaitMany`](super::WaitMany) and the client's waits do.
+    pub feed: bool,
+    /// How often a project on the listing strategy lists its tasks that ended (default 3 s).
+    pub feed_interval: Duration,
+    /// How often a project on the listing strategy lists its tasks that started (default
+    /// 30 s): QUEUED → RUNNING, and new tasks of a project followed whole.
+    pub started_interval: Duration,
+    /// How far back each listing reaches before the previous one was sent (default 60 s): the
+    /// platform's timestamps have 1-second precision, its listings may lag behind its gets
+    /// and its clock may differ from ours. Repeats are dropped by id.
+    pub feed_margin: Duration,
+    /// How often the running tasks of a project on the listing strategy are refreshed by bulk
+    /// gets, for their progress (default 10 min).
+    pub progress_interval: Duration,
+    /// How often every watched task of a project on the listing strategy is refreshed by bulk
+    /// gets (default 30 min): the reconciliation, which catches an ending a lagging listing or
+    /// a skewed clock hid. It costs ⌈n/100⌉ requests per interval for n tasks.
+    pub reconcile_interval: Duration,
 }
 
 impl Default for WatcherPolicy {
@@ -84,6 +109,12 @@ impl Default for WatcherPolicy {
         Self {
             min_interval: Duration::from_secs(10),
             follow_children: true,
+            feed: true,
+            feed_interval: Duration::from_secs(3),
+            started_interval: Duration::from_secs(30),
+            feed_margin: Duration::from_secs(60),
+            progress_interval: Duration::from_secs(600),
+            reconcile_interval: Duration::from_secs(1800),
         }
     }
 }
@@ -104,6 +135,82 @@ impl WatcherPolicy {
             ..self
         }
     }
+
+    /// Sets [`feed`](Self::feed).
+    pub fn with_feed(self, feed: bool) -> Self {
+        Self { feed, ..self }
+    }
+
+    /// Sets [`feed_interval`](Self::feed_interval).
+    pub fn with_feed_interval(self, feed_interval: Duration) -> Self {
+        Self {
+            feed_interval,
+            ..self
+        }
+    }
+
+    /// Sets [`started_interval`](Self::started_interval).
+    pub fn with_started_interval(self, started_interval: Duration) -> Self {
+        Self {
+            started_interval,
+            ..self
+        }
+    }
+
+    /// Sets [`feed_margin`](Self::feed_margin).
+    pub fn with_feed_margin(self, feed_margin: Duration) -> Self {
+        Self {
+            feed_margin,
+            ..self
+        }
+    }
+
+    /// Sets [`progress_interval`](Self::progress_interval).
+    pub fn with_progress_interval(self, progress_interval: Duration) -> Self {
+        Self {
+            progress_interval,
+            ..self
+        }
+    }
+
+    /// Sets [`reconcile_interval`](Self::reconcile_interval).
+    pub fn with_reconcile_interval(self, reconcile_interval: Duration) -> Self {
+        Self {
+            reconcile_interval,
+            ..self
+        }
+    }
+}
+
+/// How the watched tasks of one project are followed ([`Watcher::strategies`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FeedStrategy {
+    /// Bulk gets, 100 ids a request, each task every
+    /// [`min_interval`](WatcherPolicy::min_interval): cheaper for a few tasks.
+    BulkGet,
+    /// Listings of the project's endings and starts (the change feed), plus slower bulk gets
+    /// for progress and reconciliation: cheaper for many tasks.
+    Listing,
+}
+
+/// What a [`Watcher`] knows of one project it follows tasks of ([`Watcher::projects`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ProjectFeed {
+    /// How its tasks are followed now (`None`: not chosen yet).
+    pub strategy: Option<FeedStrategy>,
+    /// Whether the project is followed whole ([`Watcher::add_project`]): its new tasks are
+    /// followed too.
+    pub whole: bool,
+    /// Its watched tasks.
+    pub watched: usize,
+    /// Those of them last seen RUNNING.
+    pub running: usize,
+    /// The estimated requests per hour of [`FeedStrategy::BulkGet`].
+    pub bulk_per_hour: f64,
+    /// The estimated requests per hour of [`FeedStrategy::Listing`].
+    pub listing_per_hour: f64,
 }
 
 /// What changed.
@@ -141,6 +248,18 @@ pub enum WatchEvent {
         /// The platform's error for it.
         error: BulkItemError,
     },
+    /// A child of a followed batch parent was seen for the first time (`from: None`) or in a
+    /// new status, and it has not ended (an ending is [`WatchEvent::ChildEnded`]). The child
+    /// carries the fields the children listing asked for (id, name, status, start and end
+    /// times, parent).
+    ChildStatus {
+        /// The parent.
+        parent: TaskId,
+        /// The child's status before (`None` the first time).
+        from: Option<TaskStatus>,
+        /// The child as listed.
+        child: Box<Task>,
+    },
     /// A child of a followed batch parent ended (reported once per child).
     ChildEnded {
         /// The parent.
@@ -151,14 +270,17 @@ pub enum WatchEvent {
 }
 
 impl WatchEvent {
-    /// The id the event is about (the parent's, for [`WatchEvent::ChildEnded`]).
+    /// The id the event is about (the parent's, for [`WatchEvent::ChildStatus`] and
+    /// [`WatchEvent::ChildEnded`]).
     pub fn id(&self) -> &TaskId {
         match self {
             WatchEvent::Status { id, .. }
             | WatchEvent::Progress { id, .. }
             | WatchEvent::Ended { id, .. }
             | WatchEvent::Gone { id, .. } => id,
-            WatchEvent::ChildEnded { parent, .. } => parent,
+            WatchEvent::ChildStatus { parent, .. } | WatchEvent::ChildEnded { parent, .. } => {
+                parent
+            }
         }
     }
 }
@@ -235,6 +357,16 @@ pub struct Watcher {
     children_queue: VecDeque<ChildListing>,
     events: VecDeque<WatchEvent>,
     requests: u64,
+    projects: BTreeMap<ProjectId, ProjectState>,
+}
+
+/// The feed of one project.
+#[derive(Debug, Clone, Default)]
+struct ProjectState {
+    whole: bool,
+    strategy: Option<FeedStrategy>,
+    members: HashSet<TaskId>,
+    running: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -258,7 +390,47 @@ impl Watcher {
             children_queue: VecDeque::new(),
             events: VecDeque::new(),
             requests: 0,
+            projects: BTreeMap::new(),
         }
+    }
+
+    /// Follows every task of `project`: those that have not ended when it is first listed,
+    /// and those that start (or end) after it was added. With
+    /// [`feed`](WatcherPolicy::feed) off, nothing is followed for it.
+    pub fn add_project(&mut self, project: ProjectId) {
+        if !self.policy.feed {
+            return;
+        }
+        self.projects.entry(project).or_default().whole = true;
+    }
+
+    /// The strategy of each project whose tasks are watched (projects whose strategy is not
+    /// chosen yet are left out).
+    pub fn strategies(&self) -> BTreeMap<ProjectId, FeedStrategy> {
+        self.projects
+            .iter()
+            .filter_map(|(p, s)| Some((p.clone(), s.strategy?)))
+            .collect()
+    }
+
+    /// What the watcher knows of each project it follows tasks of.
+    pub fn projects(&self) -> BTreeMap<ProjectId, ProjectFeed> {
+        self.projects
+            .iter()
+            .map(|(p, s)| {
+                (
+                    p.clone(),
+                    ProjectFeed {
+                        strategy: s.strategy,
+                        whole: s.whole,
+                        watched: s.members.len(),
+                        running: s.running,
+                        bulk_per_hour: 0.0,
+                        listing_per_hour: 0.0,
+                    },
+                )
+            })
+            .collect()
     }
 
     /// Follows these ids too (ids already followed are not added twice). New ids are due at
@@ -640,6 +812,16 @@ impl<'a> Watch<'a> {
             started: false,
             fetch: None,
         }
+    }
+
+    /// Follows every task of `project` ([`Watcher::add_project`]) with a [`Watcher`] of the
+    /// settings' [`WatcherPolicy`]: the tasks that have not ended when the project is first
+    /// listed, and those that start after. The watch is over when the project was listed and
+    /// every task followed has ended.
+    pub fn project(settings: &'a Settings, project: ProjectId) -> Self {
+        let mut watch = Self::new(settings, []);
+        watch.watcher.add_project(project);
+        watch
     }
 
     /// The watcher: what is followed, counts by status, requests made.
