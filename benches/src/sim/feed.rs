@@ -22,11 +22,16 @@
 //!
 //! A run stops once every task that ends has been reported, or at its horizon.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sbg_tasks_proto::{BudgetPolicy, WatchEvent, WatcherPolicy};
+use sbg_tasks_proto::client::EventStream;
+use sbg_tasks_proto::machine::Watch;
+use sbg_tasks_proto::{BudgetPolicy, ProjectId, WatchEvent, WatcherPolicy};
+
+use super::exec::SimEnv;
+use super::scenarios::SimTransport;
 
 use super::exec::Executor;
 use super::platform::{Platform, PlatformConfig, Route, SimTask, Status};
@@ -39,6 +44,9 @@ pub enum Strategy {
     /// The change feed: each project watched as a whole (`Watch::project`), the watcher
     /// choosing per project between listings and bulk gets.
     Feed,
+    /// The ids watched (the first [`FeedSpec::watched`] of each project) with the feed on:
+    /// the watcher learns their project from its first bulk get and chooses per project.
+    FeedIds,
     /// The ids watched with the feed off: bulk sweeps no more often than `min_interval`.
     Bulk {
         /// The watcher's minimum interval between two refreshes of a task.
@@ -57,7 +65,8 @@ impl Strategy {
     /// A short name for tables.
     pub fn name(self) -> String {
         match self {
-            Strategy::Feed => "change feed".into(),
+            Strategy::Feed => "change feed (whole project)".into(),
+            Strategy::FeedIds => "watched ids, feed on (watcher's choice)".into(),
             Strategy::Bulk { min_interval } => {
                 format!("bulk sweeps (min interval {} s)", min_interval.as_secs())
             }
@@ -220,7 +229,11 @@ struct Log {
     ended: HashMap<String, u32>,
     delays: Vec<Duration>,
     early: u64,
+    /// The strategy of each project, as the watcher last said.
+    chosen: BTreeMap<String, String>,
 }
+
+type WatchStream<'c> = EventStream<'c, Watch<'c>, SimTransport, SimEnv>;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -264,13 +277,17 @@ fn feed_world(spec: &FeedSpec, seed: u64, latency: Duration) -> (World, Vec<Vec<
     (world, projects)
 }
 
-/// Hands every event of `stream` to the log until it ends.
-async fn consume<S, E>(mut stream: S, world: &World, log: &Mutex<Log>)
-where
-    S: futures_core::Stream<Item = Result<WatchEvent, E>> + Unpin,
-{
+/// Hands every event of `stream` to the log until it ends, and the watcher's strategies.
+async fn consume(mut stream: WatchStream<'_>, world: &World, log: &Mutex<Log>) {
     while let Some(event) = next(&mut stream).await {
         let now = world.clock.now();
+        {
+            let mut log = lock(log);
+            for (p, f) in stream.watcher().projects() {
+                let chosen = f.strategy.map_or("not chosen".into(), |s| format!("{s:?}"));
+                log.chosen.insert(p.as_str().to_owned(), chosen);
+            }
+        }
         if let Ok(WatchEvent::Ended { id, task }) = &event {
             let id = id.as_str().to_owned();
             let status = task.status.as_ref().map(|s| s.as_str().to_owned());
@@ -293,14 +310,19 @@ pub fn feed_run(spec: FeedSpec, seed: u64, latency: Duration) -> FeedRun {
     let (world, projects) = feed_world(&spec, seed, latency);
     let budget = BudgetPolicy::default().with_watch_share(spec.share);
     let policy = match spec.strategy {
-        Strategy::Feed => WatcherPolicy::default(),
-        Strategy::Bulk { min_interval } => WatcherPolicy::default().with_min_interval(min_interval),
+        Strategy::Feed | Strategy::FeedIds => WatcherPolicy::default(),
+        Strategy::Bulk { min_interval } => WatcherPolicy::default()
+            .with_feed(false)
+            .with_min_interval(min_interval),
     };
     let client = world.client(budget).with_watcher(policy);
     let followed: Vec<String> = projects
         .iter()
         .flat_map(|ids| {
-            let n = spec.watched.map_or(ids.len(), |w| ids.len().min(w as usize));
+            let n = match (spec.strategy, spec.watched) {
+                (Strategy::Feed, _) | (_, None) => ids.len(),
+                (_, Some(w)) => ids.len().min(usize::try_from(w).unwrap_or(usize::MAX)),
+            };
             ids[..n].iter().cloned()
         })
         .collect();
@@ -309,7 +331,14 @@ pub fn feed_run(spec: FeedSpec, seed: u64, latency: Duration) -> FeedRun {
     let end = {
         let mut ex = Executor::new(&world.clock);
         match spec.strategy {
-            Strategy::Feed | Strategy::Bulk { .. } => {
+            Strategy::Feed => {
+                // One watch per project, on one client (one budget).
+                for k in 0..spec.projects {
+                    let project = ProjectId::new(&FeedSpec::project(k)).expect("a project id");
+                    ex.spawn(consume(client.watch_project(project), &world, &log));
+                }
+            }
+            Strategy::FeedIds | Strategy::Bulk { .. } => {
                 let stream = client.watch(followed.iter().map(|i| parse(i)));
                 ex.spawn(consume(stream, &world, &log));
             }
@@ -350,8 +379,273 @@ pub fn feed_run(spec: FeedSpec, seed: u64, latency: Duration) -> FeedRun {
         early: log.early,
         notice: Summary::of(&log.delays),
         requests,
-        chosen: Vec::new(),
+        chosen: log.chosen.into_iter().collect(),
         sim_time: end,
         real_time: real.elapsed(),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The figures.
+
+/// Scenario d's project: 50 000 tasks, 3 of them watched.
+pub const BIG_PROJECT: u64 = 50_000;
+
+/// Every run of the example, labelled.
+#[derive(Debug, Clone)]
+pub struct FeedFigures {
+    /// Seed of every generator.
+    pub seed: u64,
+    /// Latency per request.
+    pub latency: Duration,
+    /// a and b: (label, run).
+    pub one_project: Vec<(String, FeedRun)>,
+    /// c: the feed, then bulk sweeps.
+    pub many: Vec<(String, FeedRun)>,
+    /// d: (label, run).
+    pub few: Vec<(String, FeedRun)>,
+}
+
+/// Scenario c's spec: `projects` × `per_project` tasks ending over `span`, the run stopping
+/// at `span` + 5 min at the latest.
+pub fn many_projects(projects: u32, per_project: u64, span: Duration) -> FeedSpec {
+    FeedSpec {
+        projects,
+        per_project,
+        ..FeedSpec::one_project(per_project)
+    }
+    .over(span, span + Duration::from_secs(5 * MIN))
+}
+
+/// Scenario d's spec: 3 tasks watched in a project of `size`, over one hour of endings
+/// spread over two.
+pub fn few_in_big(size: u64) -> FeedSpec {
+    FeedSpec {
+        watched: Some(3),
+        ..FeedSpec::one_project(size)
+    }
+    .over(Duration::from_secs(2 * HOUR), Duration::from_secs(HOUR))
+}
+
+/// Runs every scenario: a and b at `tasks` tasks (10 000), c at `projects` × `per_project`
+/// over `span`, d in a project of `big` tasks.
+pub fn feed_figures(
+    seed: u64,
+    latency: Duration,
+    tasks: u64,
+    (projects, per_project, span): (u32, u64, Duration),
+    big: u64,
+) -> FeedFigures {
+    let one = FeedSpec::one_project(tasks);
+    let lag = Duration::from_secs(30);
+    let mut one_project = Vec::new();
+    for (label, spec) in [
+        ("a. no lag", one),
+        ("b. lag 30 s, skew +5 s", one.lagging(lag, 5_000)),
+        ("b. lag 30 s, skew −5 s", one.lagging(lag, -5_000)),
+        ("a. bulk sweeps (feed off)", one.by(Strategy::bulk())),
+    ] {
+        one_project.push((label.to_owned(), feed_run(spec, seed, latency)));
+    }
+    let c = many_projects(projects, per_project, span);
+    let many = vec![
+        ("c. change feed".to_owned(), feed_run(c, seed, latency)),
+        (
+            "c. bulk sweeps (feed off)".to_owned(),
+            feed_run(c.by(Strategy::bulk()), seed, latency),
+        ),
+    ];
+    let d = few_in_big(big);
+    let few = vec![
+        (
+            "d. 3 ids, feed on (the watcher's choice)".to_owned(),
+            feed_run(d.by(Strategy::FeedIds), seed, latency),
+        ),
+        (
+            "d. 3 ids, bulk gets (feed off)".to_owned(),
+            feed_run(d.by(Strategy::bulk()), seed, latency),
+        ),
+        (
+            "d. the whole project by listings".to_owned(),
+            feed_run(d.by(Strategy::Feed), seed, latency),
+        ),
+    ];
+    FeedFigures {
+        seed,
+        latency,
+        one_project,
+        many,
+        few,
+    }
+}
+
+fn s(d: Duration) -> String {
+    super::report::s(d)
+}
+
+fn mark(ok: bool) -> &'static str {
+    super::report::mark(ok)
+}
+
+fn requests(r: &Requests) -> String {
+    format!(
+        "{} ({} listing / {} bulk get / {} get), {} × 429",
+        r.counted(),
+        r.listing,
+        r.bulk_get,
+        r.get,
+        r.rate_limited
+    )
+}
+
+fn chosen(r: &FeedRun) -> String {
+    if r.chosen.is_empty() {
+        return "—".into();
+    }
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, c) in &r.chosen {
+        *counts.entry(c.as_str()).or_insert(0) += 1;
+    }
+    counts
+        .into_iter()
+        .map(|(c, n)| format!("{c} × {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The p99 goal of a run: 5 s without lag, the lag + 5 s with one.
+pub fn p99_goal(spec: &FeedSpec) -> Duration {
+    spec.listing_lag + Duration::from_secs(5)
+}
+
+/// The share-of-window goal of scenario a (15 %).
+pub const SHARE_GOAL: f64 = 0.15;
+
+/// Bulk requests per hour that would refresh `n` tasks once every `interval` (⌈n/100⌉ per
+/// interval): what bulk sweeps need to notice an ending within `interval`.
+pub fn bulk_per_hour_for(n: u64, interval: Duration) -> f64 {
+    n.div_ceil(100) as f64 * 3600.0 / interval.as_secs_f64().max(1e-9)
+}
+
+/// The figures as Markdown.
+pub fn markdown(f: &FeedFigures) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Seed {}, latency {} ms per request, window 1000 requests / 300 s, budget defaults \
+         (watch share 0.6), watcher defaults (ended listing every 3 s, started every 30 s, \
+         margin 60 s, progress every 10 min, reconciliation every 30 min; bulk sweeps: min \
+         interval 10 s).\n",
+        f.seed,
+        f.latency.as_millis()
+    );
+    if let Some((_, a)) = f.one_project.first() {
+        let _ = writeln!(
+            o,
+            "**a, b. {} tasks of one project ending over {}** (notice = the `Ended` event − the \
+             platform's end of the task; share = requests counted / (1000 per 300 s) over the \
+             run, reconciliation included)\n",
+            a.spec.per_project,
+            s(a.spec.span)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "| run | endings | reported once | repeats | missed | notice p50 | p99 | max | goal p99 | requests counted | share of window (goal ≤ 15 %) | simulated | real |"
+    );
+    let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (label, r) in &f.one_project {
+        let feed = r.spec.strategy == Strategy::Feed;
+        let goal = p99_goal(&r.spec);
+        let _ = writeln!(
+            o,
+            "| {label} | {} | {} | {} | {} | {} | **{}** | {} | {} | {} | **{:.1} %** {} | {} | {:.1} s |",
+            r.endings,
+            r.reported,
+            r.repeats,
+            r.missed,
+            s(r.notice.p50),
+            s(r.notice.p99),
+            s(r.notice.max),
+            if feed {
+                format!("≤ {} {}", s(goal), mark(r.notice.p99 <= goal && r.exactly_once()))
+            } else {
+                "—".into()
+            },
+            requests(&r.requests),
+            100.0 * r.share_of_window(),
+            if feed { mark(r.share_of_window() <= SHARE_GOAL) } else { "" },
+            s(r.sim_time),
+            r.real_time.as_secs_f64(),
+        );
+    }
+    if let Some((_, c)) = f.many.first() {
+        let n = u64::from(c.spec.projects) * c.spec.per_project;
+        let _ = writeln!(
+            o,
+            "\n**c. {} tasks over {} projects ({} each) ending over {}** (the run stops at {} \
+             at the latest)\n",
+            n,
+            c.spec.projects,
+            c.spec.per_project,
+            s(c.spec.span),
+            s(c.spec.horizon)
+        );
+        let _ = writeln!(
+            o,
+            "| run | endings | reported | repeats | missed | notice p50 | p99 | requests counted | requests / h | share of window | bulk requests / h to notice within the feed's p99 | simulated | real |"
+        );
+        let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        for (label, r) in &f.many {
+            let _ = writeln!(
+                o,
+                "| {label} | {} | {} | {} | {} | {} | **{}** | {} | **{:.0}** | {:.1} % | {} | {} | {:.1} s |",
+                r.endings,
+                r.reported,
+                r.repeats,
+                r.missed,
+                s(r.notice.p50),
+                s(r.notice.p99),
+                requests(&r.requests),
+                r.per_hour(),
+                100.0 * r.share_of_window(),
+                if r.spec.strategy == Strategy::Feed {
+                    format!("{:.0} (⌈{n}/100⌉ per {})", bulk_per_hour_for(n, r.notice.p99), s(r.notice.p99))
+                } else {
+                    "—".into()
+                },
+                s(r.sim_time),
+                r.real_time.as_secs_f64(),
+            );
+        }
+    }
+    if let Some((_, d)) = f.few.first() {
+        let _ = writeln!(
+            o,
+            "\n**d. 3 watched tasks in a project of {}** (endings of the project over {}, \
+             the first {} simulated)\n",
+            d.spec.per_project,
+            s(d.spec.span),
+            s(d.spec.horizon)
+        );
+        let _ = writeln!(
+            o,
+            "| run | watched endings reported / ended | notice p99 | requests counted | requests / h | strategy the watcher chose |"
+        );
+        let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- |");
+        for (label, r) in &f.few {
+            let _ = writeln!(
+                o,
+                "| {label} | {} / {} | {} | {} | **{:.0}** | {} |",
+                r.reported,
+                r.endings,
+                s(r.notice.p99),
+                requests(&r.requests),
+                r.per_hour(),
+                chosen(r),
+            );
+        }
+    }
+    o
 }
