@@ -72,6 +72,14 @@ pub(crate) struct SoakArgs {
     /// called stuck.
     #[arg(long, default_value_t = 300)]
     pub(crate) grace_secs: u64,
+    /// The mock's listings show each task as it was this many seconds ago (gets are
+    /// current): the change feed must still report every ending once.
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub(crate) listing_lag: u64,
+    /// The mock's clock against ours, in milliseconds (negative: behind): task times and
+    /// `X-RateLimit-Reset` are skewed.
+    #[arg(long, default_value_t = 0, value_name = "MS", allow_hyphen_values = true)]
+    pub(crate) clock_skew_ms: i64,
 }
 
 impl SoakArgs {
@@ -279,12 +287,20 @@ fn error_kind(e: &ClientError) -> String {
 pub(crate) fn run(args: &SoakArgs) -> Res<bool> {
     let rounds = args.rounds();
     let started = Instant::now();
-    let child = MockChild::start(TOKEN, &format!("{}/{}", args.limit, args.window))?;
+    let child = MockChild::start_with(
+        TOKEN,
+        &format!("{}/{}", args.limit, args.window),
+        &[
+            format!("--listing-lag={}", args.listing_lag),
+            format!("--clock-skew={}", args.clock_skew_ms as f64 / 1000.0),
+        ],
+    )?;
     let base = child.base_url().to_owned();
     let mock = Arc::new(MockAdmin::new(&base));
     println!(
         "soak ({}): mock at {base} ({} per {} s), {rounds} rounds every {} s of {} tasks + a \
-         batch parent of {} children, each ending within {} s, a fault every {} ms",
+         batch parent of {} children, each ending within {} s, a fault every {} ms, listing \
+         lag {} s, clock skew {} ms",
         args.transport.name(),
         args.limit,
         args.window,
@@ -292,7 +308,9 @@ pub(crate) fn run(args: &SoakArgs) -> Res<bool> {
         args.tasks,
         args.children,
         args.fleet_secs,
-        args.fault_ms
+        args.fault_ms,
+        args.listing_lag,
+        args.clock_skew_ms
     );
 
     let base = BaseUrl::parse_with(&base, AllowHttp::Loopback)?;
@@ -727,6 +745,9 @@ mod tests {
             5
         );
         assert_eq!(args(&["--transport", "hyper"]).transport, Transport::Hyper);
+        let lagging = args(&["--listing-lag", "30", "--clock-skew-ms", "-5000"]);
+        assert_eq!((lagging.listing_lag, lagging.clock_skew_ms), (30, -5000));
+        assert_eq!((args(&[]).listing_lag, args(&[]).clock_skew_ms), (0, 0));
         assert!(Cli::try_parse_from(["soak", "--round-secs", "0"]).is_err());
         assert!(Cli::try_parse_from(["soak", "--transport", "curl"]).is_err());
     }
