@@ -369,7 +369,11 @@ pub fn feed_run(spec: FeedSpec, seed: u64, latency: Duration) -> FeedRun {
         .iter()
         .filter(|id| ended_by(id, due) && !log.ended.contains_key(id.as_str()))
         .count() as u64;
-    let repeats = log.ended.values().map(|&n| u64::from(n.saturating_sub(1))).sum();
+    let repeats = log
+        .ended
+        .values()
+        .map(|&n| u64::from(n.saturating_sub(1)))
+        .sum();
     FeedRun {
         spec,
         endings,
@@ -554,7 +558,10 @@ pub fn markdown(f: &FeedFigures) -> String {
         o,
         "| run | endings | reported once | repeats | missed | notice p50 | p99 | max | goal p99 | requests counted | share of window (goal ≤ 15 %) | simulated | real |"
     );
-    let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(
+        o,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
     for (label, r) in &f.one_project {
         let feed = r.spec.strategy == Strategy::Feed;
         let goal = p99_goal(&r.spec);
@@ -596,7 +603,10 @@ pub fn markdown(f: &FeedFigures) -> String {
             o,
             "| run | endings | reported | repeats | missed | notice p50 | p99 | requests counted | requests / h | share of window | bulk requests / h to notice within the feed's p99 | simulated | real |"
         );
-        let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        let _ = writeln!(
+            o,
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        );
         for (label, r) in &f.many {
             let _ = writeln!(
                 o,
