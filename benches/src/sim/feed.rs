@@ -334,7 +334,7 @@ pub fn feed_run(spec: FeedSpec, seed: u64, latency: Duration) -> FeedRun {
             Strategy::Feed => {
                 // One watch per project, on one client (one budget).
                 for k in 0..spec.projects {
-                    let project = ProjectId::new(&FeedSpec::project(k)).expect("a project id");
+                    let project = ProjectId::new(FeedSpec::project(k)).expect("a project id");
                     ex.spawn(consume(client.watch_project(project), &world, &log));
                 }
             }
@@ -620,7 +620,7 @@ pub fn markdown(f: &FeedFigures) -> String {
                 requests(&r.requests),
                 r.per_hour(),
                 100.0 * r.share_of_window(),
-                if r.spec.strategy == Strategy::Feed {
+                if r.spec.strategy == Strategy::Feed && !r.notice.p99.is_zero() {
                     format!("{:.0} (⌈{n}/100⌉ per {})", bulk_per_hour_for(n, r.notice.p99), s(r.notice.p99))
                 } else {
                     "—".into()
