@@ -659,3 +659,40 @@ pub fn markdown(f: &FeedFigures) -> String {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_sweeps_report_each_ending_once_and_the_share_is_of_the_run() {
+        let spec = FeedSpec::one_project(200)
+            .by(Strategy::bulk())
+            .over(Duration::from_secs(300), Duration::from_secs(900));
+        let r = feed_run(spec, 1, Duration::from_millis(200));
+        assert!(r.exactly_once(), "{r:?}");
+        assert_eq!((r.endings, r.reported), (200, 200));
+        assert_eq!((r.requests.listing, r.requests.free), (0, 1));
+        // Two bulk gets per 10 s at most (the minimum interval), fewer as tasks end.
+        assert!(
+            r.requests.bulk_get <= 2 * (r.sim_time.as_secs() / 10 + 1),
+            "{r:?}"
+        );
+        assert!(r.notice.max <= Duration::from_secs(11), "{:?}", r.notice);
+        let allowed = 1000.0 * r.sim_time.as_secs_f64() / 300.0;
+        assert!((r.share_of_window() - r.requests.counted() as f64 / allowed).abs() < 1e-12);
+        assert!(r.chosen.is_empty(), "the feed is off: {:?}", r.chosen);
+    }
+
+    #[test]
+    fn bulk_sweeps_need_a_request_per_100_tasks_per_interval() {
+        assert_eq!(
+            bulk_per_hour_for(100_000, Duration::from_secs(36)),
+            100_000.0
+        );
+        assert_eq!(bulk_per_hour_for(3, Duration::from_secs(10)), 360.0);
+        assert_eq!(p99_goal(&FeedSpec::one_project(1)), Duration::from_secs(5));
+        let lagging = FeedSpec::one_project(1).lagging(Duration::from_secs(30), -5000);
+        assert_eq!(p99_goal(&lagging), Duration::from_secs(35));
+    }
+}
