@@ -61,10 +61,10 @@ use super::{Now, Operation, Reply, Settings, Shared, Step};
 use crate::endpoint::{Answer, Lane};
 use crate::endpoints::get_task::GetTask;
 use crate::endpoints::{
-    BulkGetTasks, BulkItemError, BulkTasks, ListTasks, PageLimit, MAX_BULK_IDS,
+    BulkGetTasks, BulkItemError, BulkTasks, ListTasks, PageLimit, SortOrder, MAX_BULK_IDS,
 };
 use crate::error::ClientError;
-use crate::fields::Fields;
+use crate::fields::{FieldName, Fields};
 use crate::model::{BatchCounts, Task, TaskPage, TaskStatus};
 use crate::{ErrorCode, ProjectId, TaskId};
 
@@ -295,9 +295,11 @@ pub(crate) enum WatchWant {
     /// The fast path of [`Watcher::lead`]: one id is due, alone; get it with
     /// `GET /tasks/{id}` and hand the task to [`Watcher::on_polled`].
     Get(GetTask),
-    /// Send this listing of a batch parent's ended children, then call
-    /// [`Watcher::on_children`].
+    /// Send this listing of a batch parent's children, then call [`Watcher::on_children`].
     Children(Box<ListTasks>),
+    /// Send this listing of a project's tasks (the change feed), then call
+    /// [`Watcher::on_feed`].
+    Feed(Box<ListTasks>),
     /// Nothing is due: ask again after this long (or sooner, after [`Watcher::add`]).
     Wait(Duration),
     /// A request is in flight: hand its answer back first.
@@ -320,13 +322,30 @@ struct Tracked {
     due: Option<Duration>,
     /// The task as last fetched for its waiters, and when (kept only for followed ids).
     latest: Option<(Duration, Task)>,
+    /// Its project, once known (a bulk get's `project`, or the listing that found it).
+    project: Option<ProjectId>,
+    /// A batch parent: followed by bulk gets whatever its project's strategy, since its
+    /// counts drive its children's listings.
+    batch: bool,
+}
+
+/// Which children a listing asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChildKind {
+    /// All of them (the first listing of a parent).
+    All,
+    /// Those started since the last listing (`started_from`).
+    Started,
+    /// Those ended since the last listing (`ended_from`).
+    Ended,
 }
 
 #[derive(Debug, Clone)]
 struct ChildListing {
     parent: TaskId,
-    /// `ended_from` of this listing: the start of the previous one (minus a margin), so that
-    /// nothing is missed; repeats are dropped by id.
+    kind: ChildKind,
+    /// The lower bound of this listing: the start of the previous one of its kind (minus the
+    /// margin), so that nothing is missed; repeats are dropped by id.
     since: Option<time::OffsetDateTime>,
     offset: u64,
     /// When its first page was asked for (set when that page is sent).
@@ -337,11 +356,124 @@ struct ChildListing {
 struct ParentState {
     /// Ended children already reported.
     reported: HashSet<TaskId>,
-    /// Where the next listing starts (`ended_from`, wall clock): a minute before the last
-    /// listing's first page was asked for.
-    listed_at: Option<time::OffsetDateTime>,
-    /// A listing is wanted (the ended counts grew).
-    wanted: bool,
+    /// Children that have not ended, in their status as last listed.
+    seen: HashMap<TaskId, Option<TaskStatus>>,
+    /// Where the next ended (started) listing starts, wall clock: the margin before the last
+    /// listing's first page was asked for. `None`: the first listing (all children) is due.
+    ended_from: Option<time::OffsetDateTime>,
+    started_from: Option<time::OffsetDateTime>,
+    /// Listings queued (not yet answered in full), by kind.
+    queued: Vec<ChildKind>,
+    /// Ended children by the parent's counts, as last seen, and when that last grew.
+    ended_count: u64,
+    changed_at: Option<Duration>,
+    /// Another ended listing is due then: the last one showed fewer endings than the counts.
+    retry_at: Option<Duration>,
+    /// Ended listings answered after the parent ended.
+    tries_after_end: u32,
+}
+
+/// Which listing of a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FeedKind {
+    /// The first listing of a project followed whole: its tasks that have not ended.
+    Initial,
+    /// Tasks ended since the last listing (`ended_from`, by `end_time`).
+    Ended,
+    /// Tasks started since the last listing (`started_from`, by `start_time`).
+    Started,
+}
+
+#[derive(Debug, Clone)]
+struct FeedListing {
+    kind: FeedKind,
+    since: Option<time::OffsetDateTime>,
+    offset: u64,
+    /// When its first page was asked for.
+    sent: Option<Duration>,
+    pages: u32,
+}
+
+/// The feed of one project.
+#[derive(Debug, Clone)]
+struct ProjectState {
+    whole: bool,
+    /// When a project followed whole was first listed (client clock): a task that ended
+    /// before is not reported.
+    added: Option<Duration>,
+    initial_done: bool,
+    strategy: Option<FeedStrategy>,
+    members: HashSet<TaskId>,
+    running: usize,
+    ended_from: Option<time::OffsetDateTime>,
+    started_from: Option<time::OffsetDateTime>,
+    next_ended: Duration,
+    next_started: Duration,
+    next_progress: Duration,
+    next_reconcile: Duration,
+    /// A listing being paged through (or to ask again after a failure).
+    current: Option<FeedListing>,
+    /// Ids due for a bulk get (progress, reconciliation), in order.
+    sweep: VecDeque<TaskId>,
+    /// Tasks of a project followed whole that were reported ended, and when: a listing that
+    /// shows them again (the overlap, or a lagging listing) does not follow them anew.
+    reported: HashMap<TaskId, Duration>,
+    /// Pages per ended listing, as learned.
+    pages: f64,
+}
+
+impl Default for ProjectState {
+    fn default() -> Self {
+        Self {
+            whole: false,
+            added: None,
+            initial_done: false,
+            strategy: None,
+            members: HashSet::new(),
+            running: 0,
+            ended_from: None,
+            started_from: None,
+            next_ended: Duration::ZERO,
+            next_started: Duration::ZERO,
+            next_progress: Duration::ZERO,
+            next_reconcile: Duration::ZERO,
+            current: None,
+            sweep: VecDeque::new(),
+            reported: HashMap::new(),
+            pages: 1.0,
+        }
+    }
+}
+
+impl ProjectState {
+    fn listing(&self) -> bool {
+        self.strategy == Some(FeedStrategy::Listing)
+    }
+
+    /// Whether its started listing runs: on the listing strategy, and for a project followed
+    /// whole (its new tasks), whatever the strategy.
+    fn lists_starts(&self) -> bool {
+        self.listing() || (self.whole && self.initial_done)
+    }
+
+    /// Estimated requests per hour of each strategy: (bulk gets, listings).
+    fn costs(&self, policy: &WatcherPolicy) -> (f64, f64) {
+        let per_hour = |d: Duration| 3600.0 / d.as_secs_f64().max(0.001);
+        let n = self.members.len();
+        let requests = n.div_ceil(MAX_BULK_IDS) as f64;
+        let running = self.running.div_ceil(MAX_BULK_IDS) as f64;
+        let discovery = if self.whole {
+            per_hour(policy.started_interval)
+        } else {
+            0.0
+        };
+        let bulk = requests * per_hour(policy.min_interval) + discovery;
+        let listing = per_hour(policy.feed_interval) * self.pages
+            + per_hour(policy.started_interval)
+            + running * per_hour(policy.progress_interval)
+            + requests * per_hour(policy.reconcile_interval);
+        (bulk, listing)
+    }
 }
 
 /// Follows a set of tasks: see the [module docs](self).
@@ -360,23 +492,69 @@ pub struct Watcher {
     projects: BTreeMap<ProjectId, ProjectState>,
 }
 
-/// The feed of one project.
-#[derive(Debug, Clone, Default)]
-struct ProjectState {
-    whole: bool,
-    strategy: Option<FeedStrategy>,
-    members: HashSet<TaskId>,
-    running: usize,
-}
-
 #[derive(Debug, Clone)]
 enum InFlight {
-    Bulk(Vec<TaskId>),
+    /// A bulk get; of a project's sweep (progress, reconciliation) when it names one.
+    Bulk(Vec<TaskId>, Option<ProjectId>),
     Children(ChildListing),
+    Feed(ProjectId),
 }
 
-/// How many children a listing page asks for.
+/// How many tasks a listing page asks for.
 const CHILD_PAGE: u32 = 100;
+
+/// A strategy is left for the other only when the other costs at most this share of it.
+const HYSTERESIS: f64 = 0.8;
+
+/// Ended listings of a parent after it ended, at most (then it is forgotten).
+const MAX_TRIES_AFTER_END: u32 = 8;
+
+/// The order of statuses: a listing (which may lag) never moves a task back.
+fn rank(s: Option<&TaskStatus>) -> Option<u8> {
+    Some(match s? {
+        TaskStatus::Draft => 0,
+        TaskStatus::Creating => 1,
+        TaskStatus::Queued => 2,
+        TaskStatus::Running => 3,
+        TaskStatus::Aborting => 4,
+        s if s.is_terminal() => 5,
+        _ => return None,
+    })
+}
+
+/// Whether a status seen in a listing is news: first seen, or further on.
+fn moves_on(before: Option<&TaskStatus>, after: Option<&TaskStatus>) -> bool {
+    match (rank(before), rank(after)) {
+        (_, None) => false,
+        (None, Some(_)) => before.is_none() || before != after,
+        (Some(b), Some(a)) => a > b,
+    }
+}
+
+fn is_running(s: Option<&TaskStatus>) -> bool {
+    matches!(s, Some(TaskStatus::Running))
+}
+
+/// A client wall time (since the Unix epoch) as a moment, `margin` earlier, whole seconds.
+fn wall(at: Duration, margin: Duration) -> Option<time::OffsetDateTime> {
+    let secs = i64::try_from(at.saturating_sub(margin).as_secs()).ok()?;
+    time::OffsetDateTime::from_unix_timestamp(secs).ok()
+}
+
+/// A moment as a client wall time (since the Unix epoch); `None` before 1970.
+fn since_epoch(t: time::OffsetDateTime) -> Option<Duration> {
+    u64::try_from(t.unix_timestamp())
+        .ok()
+        .map(Duration::from_secs)
+}
+
+fn ended_of(c: Option<BatchCounts>) -> u64 {
+    c.map_or(0, |c| c.completed + c.failed + c.aborted)
+}
+
+fn started_of(c: Option<BatchCounts>) -> u64 {
+    c.map_or(0, |c| c.running + c.completed + c.failed + c.aborted)
+}
 
 impl Watcher {
     /// A watcher following nothing yet.
@@ -394,8 +572,14 @@ impl Watcher {
         }
     }
 
+    /// The policy it follows.
+    pub fn policy(&self) -> &WatcherPolicy {
+        &self.policy
+    }
+
     /// Follows every task of `project`: those that have not ended when it is first listed,
-    /// and those that start (or end) after it was added. With
+    /// and those that start (or end) after. Its tasks are followed by listings or by bulk
+    /// gets, whichever costs fewer requests (see the [module docs](self)). With
     /// [`feed`](WatcherPolicy::feed) off, nothing is followed for it.
     pub fn add_project(&mut self, project: ProjectId) {
         if !self.policy.feed {
@@ -404,8 +588,8 @@ impl Watcher {
         self.projects.entry(project).or_default().whole = true;
     }
 
-    /// The strategy of each project whose tasks are watched (projects whose strategy is not
-    /// chosen yet are left out).
+    /// The strategy of each project whose tasks are watched (a project whose strategy is not
+    /// chosen yet is left out).
     pub fn strategies(&self) -> BTreeMap<ProjectId, FeedStrategy> {
         self.projects
             .iter()
@@ -418,6 +602,7 @@ impl Watcher {
         self.projects
             .iter()
             .map(|(p, s)| {
+                let (bulk, listing) = s.costs(&self.policy);
                 (
                     p.clone(),
                     ProjectFeed {
@@ -425,8 +610,8 @@ impl Watcher {
                         whole: s.whole,
                         watched: s.members.len(),
                         running: s.running,
-                        bulk_per_hour: 0.0,
-                        listing_per_hour: 0.0,
+                        bulk_per_hour: bulk,
+                        listing_per_hour: listing,
                     },
                 )
             })
@@ -450,8 +635,20 @@ impl Watcher {
 
     /// Stops following `id` (no event is reported for it from now on).
     pub fn remove(&mut self, id: &TaskId) {
-        self.tasks.remove(id);
+        self.forget(id);
         self.parents.remove(id);
+    }
+
+    /// Drops `id` from the followed tasks and from its project.
+    fn forget(&mut self, id: &TaskId) -> Option<Tracked> {
+        let t = self.tasks.remove(id)?;
+        if let Some(ps) = t.project.as_ref().and_then(|p| self.projects.get_mut(p)) {
+            ps.members.remove(id);
+            if is_running(t.status.as_ref()) {
+                ps.running = ps.running.saturating_sub(1);
+            }
+        }
+        Some(t)
     }
 
     /// How many tasks are followed (not ended, not gone).
@@ -554,7 +751,7 @@ impl Watcher {
         } else {
             WatchWant::Bulk(BulkGetTasks::new(ids.clone()))
         };
-        self.in_flight = Some(InFlight::Bulk(ids));
+        self.in_flight = Some(InFlight::Bulk(ids, None));
         want
     }
 
@@ -576,10 +773,111 @@ impl Watcher {
         self.events.pop_front()
     }
 
+    /// Whether `t` is followed by its project's listings (not by the sweeps of `order`). A
+    /// batch parent never is: its counts drive its children's listings.
+    fn by_listing(projects: &BTreeMap<ProjectId, ProjectState>, t: &Tracked) -> bool {
+        !t.batch
+            && t.counts.is_none()
+            && t.project
+                .as_ref()
+                .and_then(|p| projects.get(p))
+                .is_some_and(ProjectState::listing)
+    }
+
+    /// Chooses each project's strategy (with hysteresis), and drops what is kept of a project
+    /// no longer needed.
+    fn choose(&mut self, now: Duration) {
+        let feed_ok = self.policy.feed_interval <= self.policy.min_interval;
+        let mut switched = Vec::new();
+        for (p, ps) in &mut self.projects {
+            if ps.members.is_empty() && ps.strategy.is_none() {
+                continue;
+            }
+            let (bulk, listing) = ps.costs(&self.policy);
+            let pick = match ps.strategy {
+                _ if !feed_ok => FeedStrategy::BulkGet,
+                None if listing < bulk => FeedStrategy::Listing,
+                None => FeedStrategy::BulkGet,
+                Some(FeedStrategy::BulkGet) if listing <= HYSTERESIS * bulk => {
+                    FeedStrategy::Listing
+                }
+                Some(FeedStrategy::Listing) if bulk <= HYSTERESIS * listing => {
+                    FeedStrategy::BulkGet
+                }
+                Some(s) => s,
+            };
+            if ps.strategy != Some(pick) {
+                ps.strategy = Some(pick);
+                switched.push((p.clone(), pick));
+            }
+        }
+        for (p, pick) in switched {
+            self.switch(&p, pick, now);
+        }
+        self.projects
+            .retain(|_, ps| ps.whole || !ps.members.is_empty() || ps.current.is_some());
+    }
+
+    /// `project` was just put on `strategy`.
+    fn switch(&mut self, project: &ProjectId, strategy: FeedStrategy, now: Duration) {
+        let Some(ps) = self.projects.get_mut(project) else {
+            return;
+        };
+        ps.sweep.clear();
+        match strategy {
+            FeedStrategy::Listing => {
+                // The listings reach back to before the oldest refresh of its tasks: an
+                // ending since is not missed.
+                let oldest = ps
+                    .members
+                    .iter()
+                    .filter_map(|id| self.tasks.get(id)?.refreshed)
+                    .min()
+                    .unwrap_or(now)
+                    .min(now);
+                let from = wall(oldest, self.policy.feed_margin);
+                ps.ended_from = from;
+                // A project followed whole keeps its started listing's place (it ran on).
+                if !ps.whole || ps.started_from.is_none() {
+                    ps.started_from = from;
+                }
+                ps.next_ended = now;
+                ps.next_started = now;
+                ps.next_progress = now + self.policy.progress_interval;
+                ps.next_reconcile = now + self.policy.reconcile_interval;
+            }
+            _ => {
+                // Back on the sweeps, least recently refreshed first.
+                let mut ids: Vec<(Option<Duration>, TaskId)> = ps
+                    .members
+                    .iter()
+                    .filter_map(|id| Some((self.tasks.get(id)?.refreshed, id.clone())))
+                    .collect();
+                ids.sort();
+                for (_, id) in ids.into_iter().rev() {
+                    self.order.push_front(id);
+                }
+            }
+        }
+    }
+
     /// What to send at wall-clock time `now`.
     pub(crate) fn next_request(&mut self, now: Duration) -> WatchWant {
         if self.in_flight.is_some() {
             return WatchWant::Busy;
+        }
+        // Ended listings asked again for parents whose children lag.
+        let retries: Vec<TaskId> = self
+            .parents
+            .iter()
+            .filter(|(_, p)| p.retry_at.is_some_and(|at| at <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in retries {
+            if let Some(p) = self.parents.get_mut(&id) {
+                p.retry_at = None;
+            }
+            self.want_children(&id, ChildKind::Ended);
         }
         if let Some(mut listing) = self.children_queue.pop_front() {
             if listing.offset == 0 && listing.started.is_none() {
@@ -590,8 +888,12 @@ impl Watcher {
             self.requests += 1;
             return WatchWant::Children(Box::new(call));
         }
-        if self.tasks.is_empty() {
-            return WatchWant::Done;
+        self.choose(now);
+        if let Some(want) = self.next_feed(now) {
+            return want;
+        }
+        if let Some(want) = self.next_project_sweep(now) {
+            return want;
         }
         let mut ids = Vec::with_capacity(MAX_BULK_IDS);
         let mut seen = HashSet::new();
@@ -604,8 +906,9 @@ impl Watcher {
                 self.order.pop_front();
                 continue;
             };
-            if !seen.insert(id.clone()) {
-                // Queued twice (re-added): the later place counts.
+            if !seen.insert(id.clone()) || Self::by_listing(&self.projects, t) {
+                // Queued twice (re-added: the later place counts), or followed by its
+                // project's listings now.
                 self.order.pop_front();
                 continue;
             }
@@ -624,31 +927,176 @@ impl Watcher {
                 ids.push(id);
             }
         }
-        if ids.is_empty() {
-            return WatchWant::Wait(wait.unwrap_or(self.policy.min_interval));
+        if !ids.is_empty() {
+            self.in_flight = Some(InFlight::Bulk(ids.clone(), None));
+            self.requests += 1;
+            return WatchWant::Bulk(BulkGetTasks::new(ids));
         }
-        self.in_flight = Some(InFlight::Bulk(ids.clone()));
-        self.requests += 1;
-        WatchWant::Bulk(BulkGetTasks::new(ids))
+        let feeds = self.next_due();
+        if self.tasks.is_empty() && feeds.is_none() && self.children_queue.is_empty() {
+            return WatchWant::Done;
+        }
+        let wait = [wait, feeds.map(|at| at.saturating_sub(now))]
+            .into_iter()
+            .flatten()
+            .min();
+        WatchWant::Wait(wait.unwrap_or(self.policy.min_interval))
+    }
+
+    /// When the next listing (of a project or of a parent's children) or project sweep is
+    /// due; `None` when none will be.
+    fn next_due(&self) -> Option<Duration> {
+        let mut due: Option<Duration> = None;
+        let mut at = |t: Duration| due = Some(due.map_or(t, |d| d.min(t)));
+        for ps in self.projects.values() {
+            if ps.current.is_some() || (ps.whole && !ps.initial_done) {
+                at(Duration::ZERO);
+            }
+            if ps.members.is_empty() {
+                // Nothing left to follow in it (a project followed whole ends here too).
+                continue;
+            }
+            if ps.listing() {
+                at(ps.next_ended);
+                at(ps.next_progress);
+                at(ps.next_reconcile);
+            }
+            // A project followed whole with nothing left to follow needs no more listings.
+            if ps.lists_starts() {
+                at(ps.next_started);
+            }
+        }
+        for p in self.parents.values() {
+            if let Some(t) = p.retry_at {
+                at(t);
+            }
+        }
+        due
+    }
+
+    /// The next listing of a project, if one is due.
+    fn next_feed(&mut self, now: Duration) -> Option<WatchWant> {
+        let margin = self.policy.feed_margin;
+        for (p, ps) in &mut self.projects {
+            if ps.current.is_none() {
+                let kind = if ps.whole && !ps.initial_done {
+                    Some(FeedKind::Initial)
+                } else if ps.members.is_empty() {
+                    None
+                } else if ps.listing() && now >= ps.next_ended {
+                    Some(FeedKind::Ended)
+                } else if ps.lists_starts() && now >= ps.next_started {
+                    Some(FeedKind::Started)
+                } else {
+                    None
+                };
+                ps.current = kind.map(|kind| FeedListing {
+                    kind,
+                    since: match kind {
+                        FeedKind::Initial => None,
+                        FeedKind::Ended => ps.ended_from.or_else(|| wall(now, margin)),
+                        FeedKind::Started => ps.started_from.or_else(|| wall(now, margin)),
+                    },
+                    offset: 0,
+                    sent: None,
+                    pages: 0,
+                });
+            }
+            let Some(l) = &mut ps.current else { continue };
+            if l.sent.is_none() {
+                l.sent = Some(now);
+                if l.kind == FeedKind::Initial && ps.added.is_none() {
+                    ps.added = Some(now);
+                    ps.ended_from = wall(now, margin);
+                    ps.started_from = ps.ended_from;
+                    ps.next_ended = now;
+                    ps.next_started = now;
+                }
+            }
+            let call = feed_listing(p, l);
+            self.in_flight = Some(InFlight::Feed(p.clone()));
+            self.requests += 1;
+            return Some(WatchWant::Feed(Box::new(call)));
+        }
+        None
+    }
+
+    /// The next bulk get of a project on the listing strategy (progress, reconciliation), if
+    /// one is due.
+    fn next_project_sweep(&mut self, now: Duration) -> Option<WatchWant> {
+        let policy = &self.policy;
+        for (p, ps) in &mut self.projects {
+            if !ps.listing() {
+                continue;
+            }
+            if ps.sweep.is_empty() {
+                if now >= ps.next_reconcile {
+                    // Every watched task: catches an ending no listing showed.
+                    ps.next_reconcile = now + policy.reconcile_interval;
+                    ps.next_progress = now + policy.progress_interval;
+                    ps.sweep.extend(ps.members.iter().cloned());
+                } else if now >= ps.next_progress {
+                    ps.next_progress = now + policy.progress_interval;
+                    ps.sweep.extend(
+                        ps.members
+                            .iter()
+                            .filter(|id| {
+                                self.tasks
+                                    .get(*id)
+                                    .is_some_and(|t| is_running(t.status.as_ref()))
+                            })
+                            .cloned(),
+                    );
+                }
+            }
+            let mut ids = Vec::with_capacity(MAX_BULK_IDS);
+            while ids.len() < MAX_BULK_IDS {
+                let Some(id) = ps.sweep.pop_front() else {
+                    break;
+                };
+                if ps.members.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            if !ids.is_empty() {
+                self.in_flight = Some(InFlight::Bulk(ids.clone(), Some(p.clone())));
+                self.requests += 1;
+                return Some(WatchWant::Bulk(BulkGetTasks::new(ids)));
+            }
+        }
+        None
     }
 
     /// The request asked for failed (after its retries): a sweep's ids are due again at once,
-    /// a listing is asked again after the next sweep.
+    /// a listing is asked again.
     pub(crate) fn on_failed(&mut self) {
         match self.in_flight.take() {
-            Some(InFlight::Bulk(ids)) => {
-                for id in ids.into_iter().rev() {
-                    self.order.push_front(id);
+            Some(InFlight::Bulk(ids, project)) => {
+                let sweep = project
+                    .and_then(|p| self.projects.get_mut(&p))
+                    .map(|ps| &mut ps.sweep);
+                match sweep {
+                    Some(sweep) => {
+                        for id in ids.into_iter().rev() {
+                            sweep.push_front(id);
+                        }
+                    }
+                    None => {
+                        for id in ids.into_iter().rev() {
+                            self.order.push_front(id);
+                        }
+                    }
                 }
             }
             Some(InFlight::Children(listing)) => self.children_queue.push_back(listing),
-            None => {}
+            // The listing is kept as it was (`current`): it is asked again.
+            Some(InFlight::Feed(_)) | None => {}
         }
     }
 
     /// The answer to the [`WatchWant::Bulk`] request.
     pub(crate) fn on_bulk(&mut self, now: Duration, answer: Answer<BulkTasks>) {
-        let Some(InFlight::Bulk(ids)) = self.in_flight.take() else {
+        let Some(InFlight::Bulk(ids, _)) = self.in_flight.take() else {
             return;
         };
         for (id, item) in ids.into_iter().zip(answer.value.items) {
@@ -658,16 +1106,17 @@ impl Watcher {
             match item {
                 Ok(task) => self.on_task(now, id, task),
                 Err(error) if is_gone(&error) => {
-                    self.tasks.remove(&id);
-                    self.parents.remove(&id);
+                    self.remove(&id);
                     self.events.push_back(WatchEvent::Gone { id, error });
                 }
                 Err(_) => {
                     // Another error for this id (a 5xx inside the answer): try again later.
                     if let Some(t) = self.tasks.get_mut(&id) {
                         t.refreshed = Some(now);
+                        if !Self::by_listing(&self.projects, t) {
+                            self.order.push_back(id);
+                        }
                     }
-                    self.order.push_back(id);
                 }
             }
         }
@@ -677,46 +1126,57 @@ impl Watcher {
         let Some(t) = self.tasks.get_mut(&id) else {
             return;
         };
+        if self.policy.feed && t.project.is_none() {
+            // Its project, learned: it joins the project's group.
+            if let Some(p) = task
+                .project
+                .as_deref()
+                .and_then(|s| s.parse::<ProjectId>().ok())
+            {
+                let ps = self.projects.entry(p.clone()).or_default();
+                ps.members.insert(id.clone());
+                if is_running(t.status.as_ref()) {
+                    ps.running += 1;
+                }
+                t.project = Some(p);
+            }
+        }
         let status = task.status.clone();
         let steps = task.execution_status.as_ref().and_then(|e| e.steps());
         let counts = task
             .execution_status
             .as_ref()
             .and_then(|e| e.batch_counts());
-        let ended_children =
-            |c: Option<BatchCounts>| c.map_or(0, |c| c.completed + c.failed + c.aborted);
-        let children_grew =
-            self.policy.follow_children && ended_children(counts) > ended_children(t.counts);
+        let old_counts = t.counts;
         let first = t.refreshed.is_none();
         let before = t.status.clone();
         let status_changed = first || before != status;
         let progressed = !status_changed && (t.steps != steps || t.counts != counts);
+        if is_running(before.as_ref()) != is_running(status.as_ref()) {
+            if let Some(ps) = t.project.as_ref().and_then(|p| self.projects.get_mut(p)) {
+                if is_running(status.as_ref()) {
+                    ps.running += 1;
+                } else {
+                    ps.running = ps.running.saturating_sub(1);
+                }
+            }
+        }
         t.status = status.clone();
         t.steps = steps;
         t.counts = counts;
+        t.batch = task.is_batch_parent();
         t.refreshed = Some(now);
-        if children_grew {
-            let p = self.parents.entry(id.clone()).or_default();
-            if !p.wanted {
-                p.wanted = true;
-                self.children_queue.push_back(ChildListing {
-                    parent: id.clone(),
-                    since: p.listed_at,
-                    offset: 0,
-                    started: None,
-                });
-            }
+        let by_listing = Self::by_listing(&self.projects, t);
+        if self.policy.follow_children && counts.is_some() && counts != old_counts {
+            self.on_counts(&id, old_counts, counts, now);
         }
         if status.as_ref().is_some_and(TaskStatus::is_terminal) {
-            // Followed no more; a parent's last children are still listed (already queued).
-            self.tasks.remove(&id);
-            self.events.push_back(WatchEvent::Ended {
-                id,
-                task: Box::new(task),
-            });
+            self.end(now, id, task);
             return;
         }
-        self.order.push_back(id.clone());
+        if !by_listing {
+            self.order.push_back(id.clone());
+        }
         if status_changed {
             let from = if first { None } else { before };
             self.events.push_back(WatchEvent::Status {
@@ -729,6 +1189,123 @@ impl Watcher {
                 id,
                 task: Box::new(task),
             });
+        }
+    }
+
+    /// `id` ended (seen by a get or in a listing): reported once, followed no more. A batch
+    /// parent's last children are still listed.
+    fn end(&mut self, now: Duration, id: TaskId, task: Task) {
+        if let Some(t) = self.forget(&id) {
+            if let Some(ps) = t.project.as_ref().and_then(|p| self.projects.get_mut(p)) {
+                if ps.whole {
+                    ps.reported.insert(id.clone(), now);
+                }
+            }
+        }
+        if self.parents.contains_key(&id) {
+            self.settle_parent(&id, now, None);
+        }
+        self.events.push_back(WatchEvent::Ended {
+            id,
+            task: Box::new(task),
+        });
+    }
+
+    /// A batch parent's counts changed: its children are listed (all of them the first time;
+    /// then those started, those ended).
+    fn on_counts(
+        &mut self,
+        id: &TaskId,
+        old: Option<BatchCounts>,
+        new: Option<BatchCounts>,
+        now: Duration,
+    ) {
+        let p = self.parents.entry(id.clone()).or_default();
+        let ended = ended_of(new);
+        if ended > p.ended_count {
+            p.ended_count = ended;
+            p.changed_at = Some(now);
+        }
+        let listed = p.ended_from.is_some();
+        if !listed {
+            if new.is_some_and(|c| c.total() > 0) {
+                self.want_children(id, ChildKind::All);
+            }
+            return;
+        }
+        if ended > ended_of(old) {
+            self.want_children(id, ChildKind::Ended);
+        }
+        if started_of(new) > started_of(old) {
+            self.want_children(id, ChildKind::Started);
+        }
+    }
+
+    /// Queues a listing of `parent`'s children of this kind, unless one is queued already.
+    fn want_children(&mut self, parent: &TaskId, kind: ChildKind) {
+        let p = self.parents.entry(parent.clone()).or_default();
+        let kind = if p.ended_from.is_none() {
+            ChildKind::All
+        } else {
+            kind
+        };
+        if p.queued.contains(&kind) || p.queued.contains(&ChildKind::All) {
+            return;
+        }
+        p.queued.push(kind);
+        let since = match kind {
+            ChildKind::All => None,
+            ChildKind::Started => p.started_from,
+            ChildKind::Ended => p.ended_from,
+        };
+        self.children_queue.push_back(ChildListing {
+            parent: parent.clone(),
+            kind,
+            since,
+            offset: 0,
+            started: None,
+        });
+    }
+
+    /// After a parent ended or one of its ended listings was answered in full (`listing`:
+    /// when its first page was asked for): when its children lag behind its counts, another
+    /// ended listing a little later; an ended parent whose children are all reported (or
+    /// that was listed long enough after its last count changed) is forgotten.
+    fn settle_parent(&mut self, id: &TaskId, now: Duration, listing: Option<Duration>) {
+        let followed = self.tasks.contains_key(id);
+        let margin = self.policy.feed_margin;
+        let Some(p) = self.parents.get_mut(id) else {
+            return;
+        };
+        if !followed && listing.is_some() {
+            p.tries_after_end += 1;
+        }
+        let complete = p.reported.len() as u64 >= p.ended_count;
+        // A listing sent a margin after the last change saw every ending a lagging listing
+        // could hide.
+        let late_enough = match (listing, p.changed_at) {
+            (Some(sent), Some(changed)) => sent >= changed + margin,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if !followed {
+            let busy = !p.queued.is_empty();
+            if complete || late_enough || p.tries_after_end >= MAX_TRIES_AFTER_END {
+                if !busy {
+                    self.parents.remove(id);
+                }
+                return;
+            }
+            if !busy && listing.is_none() {
+                // Ended with endings not reported yet: list them now.
+                self.want_children(id, ChildKind::Ended);
+                return;
+            }
+        } else if complete || late_enough || listing.is_none() {
+            return;
+        }
+        if p.queued.is_empty() && p.retry_at.is_none() {
+            p.retry_at = Some(now + (margin / 4).max(self.policy.feed_interval));
         }
     }
 
@@ -745,10 +1322,25 @@ impl Watcher {
             let Some(cid) = child.id.as_deref().and_then(|s| s.parse::<TaskId>().ok()) else {
                 continue;
             };
-            let ended = child.status.as_ref().is_some_and(TaskStatus::is_terminal);
-            if ended && state.reported.insert(cid) {
+            if state.reported.contains(&cid) {
+                continue;
+            }
+            if child.status.as_ref().is_some_and(TaskStatus::is_terminal) {
+                state.seen.remove(&cid);
+                state.reported.insert(cid);
                 self.events.push_back(WatchEvent::ChildEnded {
                     parent: listing.parent.clone(),
+                    child: Box::new(child),
+                });
+                continue;
+            }
+            let before = state.seen.get(&cid).cloned().flatten();
+            let known = state.seen.contains_key(&cid);
+            if !known || moves_on(before.as_ref(), child.status.as_ref()) {
+                state.seen.insert(cid, child.status.clone());
+                self.events.push_back(WatchEvent::ChildStatus {
+                    parent: listing.parent.clone(),
+                    from: before,
                     child: Box::new(child),
                 });
             }
@@ -763,22 +1355,169 @@ impl Watcher {
                 offset: next_offset,
                 ..listing
             });
-        } else {
-            state.wanted = false;
-            // The next listing reaches a minute before this one's first page was asked for:
-            // a child that ended while the pages were read (a 429 can pause them for long) is
-            // not missed, the platform's clock and ours may differ, and repeats are dropped
-            // by id.
-            let from = listing.started.unwrap_or(now);
-            let secs = i64::try_from(from.as_secs()).unwrap_or(i64::MAX);
-            if let Ok(wall) = time::OffsetDateTime::from_unix_timestamp(secs) {
-                state.listed_at = Some(wall - time::Duration::minutes(1));
+            return;
+        }
+        state.queued.retain(|k| *k != listing.kind);
+        // The next listing reaches a margin before this one's first page was asked for: a
+        // child that ended while the pages were read (a 429 can pause them for long) is not
+        // missed, the platform's listings may lag, its clock and ours may differ, and
+        // repeats are dropped by id.
+        let sent = listing.started.unwrap_or(now);
+        let from = wall(sent, self.policy.feed_margin);
+        match listing.kind {
+            ChildKind::All => {
+                state.ended_from = from;
+                state.started_from = from;
             }
-            // A parent no longer followed (it ended) needs no memory of its children.
-            if !self.tasks.contains_key(&listing.parent) {
-                self.parents.remove(&listing.parent);
+            ChildKind::Started => state.started_from = from,
+            ChildKind::Ended => state.ended_from = from,
+        }
+        self.settle_parent(&listing.parent, now, Some(sent));
+    }
+
+    /// The answer to the [`WatchWant::Feed`] request: a page of a project's listing.
+    pub(crate) fn on_feed(&mut self, now: Duration, page: Answer<TaskPage>) {
+        let Some(InFlight::Feed(project)) = self.in_flight.take() else {
+            return;
+        };
+        let total = page.meta.total_matching;
+        let items = page.value.items.unwrap_or_default();
+        let n = items.len() as u64;
+        let Some(listing) = self
+            .projects
+            .get(&project)
+            .and_then(|ps| ps.current.clone())
+        else {
+            return;
+        };
+        for item in items {
+            self.on_listed(&project, listing.kind, item, now);
+        }
+        let Some(ps) = self.projects.get_mut(&project) else {
+            return;
+        };
+        let Some(l) = &mut ps.current else { return };
+        l.pages += 1;
+        let next_offset = l.offset + n;
+        let more = match total {
+            Some(total) => next_offset < total,
+            None => n == u64::from(CHILD_PAGE),
+        };
+        if more && n > 0 {
+            l.offset = next_offset;
+            return;
+        }
+        let sent = l.sent.unwrap_or(now);
+        let from = wall(sent, self.policy.feed_margin);
+        let (kind, pages) = (l.kind, l.pages);
+        ps.current = None;
+        match kind {
+            FeedKind::Initial => ps.initial_done = true,
+            FeedKind::Ended => {
+                ps.ended_from = from;
+                ps.next_ended = sent + self.policy.feed_interval;
+                ps.pages = 0.7 * ps.pages + 0.3 * f64::from(pages);
+                // Reported tasks come back only while a listing's window holds them.
+                let keep = self.policy.feed_margin * 2 + self.policy.started_interval;
+                ps.reported.retain(|_, at| *at + keep > now);
+            }
+            FeedKind::Started => {
+                ps.started_from = from;
+                ps.next_started = sent + self.policy.started_interval;
             }
         }
+    }
+
+    /// A task in a listing of `project`.
+    fn on_listed(&mut self, project: &ProjectId, kind: FeedKind, item: Task, now: Duration) {
+        let Some(id) = item.id.as_deref().and_then(|s| s.parse::<TaskId>().ok()) else {
+            return;
+        };
+        let terminal = item.status.as_ref().is_some_and(TaskStatus::is_terminal);
+        if let Some(t) = self.tasks.get_mut(&id) {
+            if t.project.is_none() {
+                // Found in its project's listing before a get said where it is.
+                let ps = self.projects.entry(project.clone()).or_default();
+                ps.members.insert(id.clone());
+                if is_running(t.status.as_ref()) {
+                    ps.running += 1;
+                }
+                t.project = Some(project.clone());
+            }
+            if terminal {
+                self.end(now, id, item);
+                return;
+            }
+            if !moves_on(t.status.as_ref(), item.status.as_ref()) || t.refreshed.is_none() {
+                // Not news (a listing may lag behind a get), or never fetched: its first get
+                // says it all.
+                return;
+            }
+            let before = std::mem::replace(&mut t.status, item.status.clone());
+            if is_running(before.as_ref()) != is_running(t.status.as_ref()) {
+                if let Some(ps) = self.projects.get_mut(project) {
+                    if is_running(t.status.as_ref()) {
+                        ps.running += 1;
+                    } else {
+                        ps.running = ps.running.saturating_sub(1);
+                    }
+                }
+            }
+            self.events.push_back(WatchEvent::Status {
+                id,
+                from: before,
+                task: Box::new(item),
+            });
+            return;
+        }
+        // Not followed: a task of a project followed whole is new, unless reported already;
+        // any other is only a cost.
+        let Some(ps) = self.projects.get_mut(project) else {
+            return;
+        };
+        if !ps.whole || ps.reported.contains_key(&id) {
+            return;
+        }
+        if terminal {
+            let ended = item.end_time.as_ref().and_then(|t| t.datetime());
+            let before_watch = match (ended.and_then(since_epoch), ps.added) {
+                (Some(e), Some(added)) => e < added,
+                _ => false,
+            };
+            if kind == FeedKind::Initial || before_watch {
+                // It ended before the watch began.
+                return;
+            }
+            ps.reported.insert(id.clone(), now);
+            self.events.push_back(WatchEvent::Ended {
+                id,
+                task: Box::new(item),
+            });
+            return;
+        }
+        ps.members.insert(id.clone());
+        if is_running(item.status.as_ref()) {
+            ps.running += 1;
+        }
+        let by_listing = ps.listing() && item.batch != Some(true);
+        self.tasks.insert(
+            id.clone(),
+            Tracked {
+                status: item.status.clone(),
+                refreshed: Some(now),
+                project: Some(project.clone()),
+                batch: item.batch == Some(true),
+                ..Tracked::default()
+            },
+        );
+        if !by_listing {
+            self.order.push_back(id.clone());
+        }
+        self.events.push_back(WatchEvent::Status {
+            id,
+            from: None,
+            task: Box::new(item),
+        });
     }
 }
 
@@ -787,6 +1526,7 @@ impl Watcher {
 enum Fetch<'a> {
     Bulk(Call<'a, BulkGetTasks>),
     Children(Call<'a, ListTasks>),
+    Feed(Call<'a, ListTasks>),
 }
 
 /// Follows tasks until each has ended, as an [`Operation`]: a [`Watcher`] whose requests are
@@ -853,6 +1593,10 @@ impl Operation for Watch<'_> {
                     Ok(answer) => answer.map(|a| self.watcher.on_children(now.unix, a)).err(),
                     Err(pass) => return pass,
                 },
+                Some(Fetch::Feed(call)) => match call.step(now, shared).outcome() {
+                    Ok(answer) => answer.map(|a| self.watcher.on_feed(now.unix, a)).err(),
+                    Err(pass) => return pass,
+                },
                 None => None,
             };
             self.fetch = None;
@@ -871,6 +1615,9 @@ impl Operation for Watch<'_> {
                 WatchWant::Children(call) => {
                     Fetch::Children(Call::owned(settings, *call).in_lane(Lane::Watch))
                 }
+                WatchWant::Feed(call) => {
+                    Fetch::Feed(Call::owned(settings, *call).in_lane(Lane::Watch))
+                }
                 WatchWant::Wait(d) => return Step::SleepUntil(now.mono + d),
                 // Done (or Busy, which a watch that hands every answer back never sees).
                 _ => return Step::Done(()),
@@ -882,6 +1629,7 @@ impl Operation for Watch<'_> {
         match &mut self.fetch {
             Some(Fetch::Bulk(call)) => call.on_answer(answer, now, shared),
             Some(Fetch::Children(call)) => call.on_answer(answer, now, shared),
+            Some(Fetch::Feed(call)) => call.on_answer(answer, now, shared),
             None => {}
         }
     }
@@ -890,6 +1638,7 @@ impl Operation for Watch<'_> {
         match &mut self.fetch {
             Some(Fetch::Bulk(call)) => call.abandon(shared),
             Some(Fetch::Children(call)) => call.abandon(shared),
+            Some(Fetch::Feed(call)) => call.abandon(shared),
             None => {}
         }
     }
@@ -908,17 +1657,71 @@ fn is_gone(error: &BulkItemError) -> bool {
     }
 }
 
+/// The fields a children listing asks for.
+const CHILD_FIELDS: &str = "id,name,status,start_time,end_time,parent";
+
+/// The fields a project's listing asks for (what [`WatchEvent`]s from listings carry).
+const FEED_FIELDS: &str = "id,name,status,project,start_time,end_time,parent,batch";
+
+fn page_limit() -> PageLimit {
+    PageLimit::new(u64::from(CHILD_PAGE)).unwrap_or(PageLimit::MAX)
+}
+
+fn order_by(field: &str) -> Option<FieldName> {
+    FieldName::new(field).ok()
+}
+
 fn child_listing(l: &ChildListing) -> ListTasks {
-    let fields: Fields = "id,name,status,end_time,parent"
-        .parse()
-        .unwrap_or(Fields::All);
-    let limit = PageLimit::new(u64::from(CHILD_PAGE)).unwrap_or(PageLimit::MAX);
+    let fields: Fields = CHILD_FIELDS.parse().unwrap_or(Fields::All);
     let mut call = ListTasks::children_of(l.parent.clone())
         .fields(fields)
-        .limit(limit)
+        .limit(page_limit())
         .offset(l.offset);
+    let by = match l.kind {
+        ChildKind::All => None,
+        ChildKind::Started => {
+            if let Some(since) = l.since {
+                call = call.started_from(since);
+            }
+            order_by("start_time")
+        }
+        ChildKind::Ended => {
+            if let Some(since) = l.since {
+                call = call.ended_from(since);
+            }
+            order_by("end_time")
+        }
+    };
+    if let Some(by) = by {
+        call = call.order_by(by).order(SortOrder::Asc);
+    }
+    call
+}
+
+fn feed_listing(project: &ProjectId, l: &FeedListing) -> ListTasks {
+    let fields: Fields = FEED_FIELDS.parse().unwrap_or(Fields::All);
+    let mut call = ListTasks::new()
+        .project(project.clone())
+        .fields(fields)
+        .limit(page_limit());
+    let by = match l.kind {
+        // Oldest first: tasks created while it is read come last, and shift no page.
+        FeedKind::Initial => "created_time",
+        FeedKind::Ended => "end_time",
+        FeedKind::Started => "start_time",
+    };
     if let Some(since) = l.since {
-        call = call.ended_from(since);
+        call = match l.kind {
+            FeedKind::Initial => call,
+            FeedKind::Ended => call.ended_from(since),
+            FeedKind::Started => call.started_from(since),
+        };
+    }
+    if let Some(by) = order_by(by) {
+        call = call.order_by(by).order(SortOrder::Asc);
+    }
+    if l.offset > 0 {
+        call = call.offset(l.offset);
     }
     call
 }
@@ -1090,86 +1893,241 @@ mod tests {
         assert!(drain(&mut w).is_empty());
     }
 
+    /// A bulk answer of parent `p` (RUNNING unless `status`) with these children counts.
+    fn parent_answer(
+        call: &BulkGetTasks,
+        status: &str,
+        [queued, running, completed]: [u32; 3],
+    ) -> Answer<BulkTasks> {
+        let body = format!(
+            r#"{{"items":[{{"resource":{{"id":"p","status":"{status}","batch":true,
+            "execution_status":{{"queued":{queued},"running":{running},"completed":{completed},"failed":0,"aborted":0}}}}}}]}}"#
+        );
+        let r = http::Response::builder().status(200).body(body).unwrap();
+        call.parse_response(&r, &Decoding::Strict).unwrap()
+    }
+
+    /// A page of children `(id, status)`, with the total when given.
+    fn children_page(list: &ListTasks, children: &[(&str, &str)]) -> Answer<TaskPage> {
+        let items: Vec<String> = children
+            .iter()
+            .map(|(c, s)| format!(r#"{{"id":"{c}","status":"{s}","parent":"p"}}"#))
+            .collect();
+        let body = format!(r#"{{"items":[{}]}}"#, items.join(","));
+        let r = http::Response::builder()
+            .status(200)
+            .header("X-Total-Matching-Query", children.len().to_string())
+            .body(body)
+            .unwrap();
+        list.parse_response(&r, &Decoding::Strict).unwrap()
+    }
+
+    /// The children events, as `ChildStatus c2 QUEUED->RUNNING` / `ChildEnded c1 COMPLETED`.
+    fn child_events(w: &mut Watcher) -> Vec<String> {
+        drain(w)
+            .into_iter()
+            .filter_map(|e| match e {
+                WatchEvent::ChildStatus { from, child, .. } => Some(format!(
+                    "ChildStatus {} {}->{}",
+                    child.id.unwrap_or_default(),
+                    from.as_ref().map_or("-", TaskStatus::as_str),
+                    child.status.as_ref().map_or("-", TaskStatus::as_str)
+                )),
+                WatchEvent::ChildEnded { child, .. } => Some(format!(
+                    "ChildEnded {} {}",
+                    child.id.unwrap_or_default(),
+                    child.status.as_ref().map_or("-", TaskStatus::as_str)
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
-    fn children_are_listed_only_when_the_ended_counts_grow() {
+    fn children_are_listed_at_first_sight_then_when_their_counts_move() {
         let mut w = Watcher::new(WatcherPolicy::default().with_min_interval(Duration::ZERO));
         let parent: TaskId = "p".parse().unwrap();
         w.add([parent.clone()]);
-        let sweep = |w: &mut Watcher, t: u64, completed: u32| {
+        let sweep = |w: &mut Watcher, t: u64, counts: [u32; 3]| {
             let WatchWant::Bulk(call) = w.next_request(at(t)) else {
                 panic!("a sweep, not a listing")
             };
-            let body = format!(
-                r#"{{"items":[{{"resource":{{"id":"p","status":"RUNNING","batch":true,
-                "execution_status":{{"queued":0,"running":2,"completed":{completed},"failed":0,"aborted":0}}}}}}]}}"#
-            );
-            let r = http::Response::builder().status(200).body(body).unwrap();
-            w.on_bulk(at(t), call.parse_response(&r, &Decoding::Strict).unwrap());
+            w.on_bulk(at(t), parent_answer(&call, "RUNNING", counts));
         };
-        // `sweep` panics unless the next request is a sweep: no listing while nothing ended.
-        sweep(&mut w, 0, 0);
-        sweep(&mut w, 1, 1);
-        let WatchWant::Children(list) = w.next_request(at(1)) else {
-            panic!("the counts grew: a listing")
+        // First sight: every child is listed once, with no lower bound.
+        sweep(&mut w, 0, [1, 1, 0]);
+        let WatchWant::Children(list) = w.next_request(at(0)) else {
+            panic!("the first listing of the children")
         };
         assert_eq!(list.parent.as_ref(), Some(&parent));
-        assert!(
-            list.ended_from.is_none(),
-            "the first listing has no lower bound"
+        assert!(list.ended_from.is_none() && list.started_from.is_none());
+        w.on_children(
+            at(1),
+            children_page(&list, &[("c1", "RUNNING"), ("c2", "QUEUED")]),
         );
-        let page = |children: &[&str]| {
-            let items: Vec<String> = children
-                .iter()
-                .map(|c| format!(r#"{{"id":"{c}","status":"COMPLETED","parent":"p"}}"#))
-                .collect();
-            let body = format!(r#"{{"items":[{}]}}"#, items.join(","));
-            let r = http::Response::builder()
-                .status(200)
-                .header("X-Total-Matching-Query", children.len().to_string())
-                .body(body)
-                .unwrap();
-            list.parse_response(&r, &Decoding::Strict).unwrap()
-        };
-        // The page is answered long after it was asked for (say a 429 held it).
-        w.on_children(at(500), page(&["c1"]));
-        let events = drain(&mut w);
-        assert!(events
-            .iter()
-            .any(|e| matches!(e, WatchEvent::ChildEnded { child, .. } if child.id.as_deref() == Some("c1"))));
-        // Same counts: no listing; more ended: a listing from a minute before the last.
-        sweep(&mut w, 2, 1);
-        sweep(&mut w, 3, 2);
+        assert_eq!(
+            child_events(&mut w),
+            ["ChildStatus c1 -->RUNNING", "ChildStatus c2 -->QUEUED"]
+        );
+        // Same counts: no listing (`sweep` panics otherwise).
+        sweep(&mut w, 2, [1, 1, 0]);
+        // c2 started: the children started since a margin before the last listing.
+        sweep(&mut w, 3, [0, 2, 0]);
         let WatchWant::Children(list) = w.next_request(at(3)) else {
+            panic!("a started listing")
+        };
+        let from = list.started_from.expect("a lower bound").datetime();
+        assert_eq!(from.unix_timestamp(), (T0 - 60) as i64);
+        assert!(list.ended_from.is_none());
+        // The listing shows c1 again (the overlap): only c2's change is news.
+        w.on_children(
+            at(3),
+            children_page(&list, &[("c1", "RUNNING"), ("c2", "RUNNING")]),
+        );
+        assert_eq!(child_events(&mut w), ["ChildStatus c2 QUEUED->RUNNING"]);
+        // c1 ended: an ended listing, from a margin before the first listing.
+        sweep(&mut w, 4, [0, 1, 1]);
+        let WatchWant::Children(list) = w.next_request(at(4)) else {
+            panic!("an ended listing")
+        };
+        assert_eq!(
+            list.ended_from
+                .expect("a lower bound")
+                .datetime()
+                .unix_timestamp(),
+            (T0 - 60) as i64
+        );
+        // Answered long after it was asked for (a 429 held it): the next listing still
+        // reaches back from when this one was ASKED for.
+        w.on_children(at(500), children_page(&list, &[("c1", "COMPLETED")]));
+        assert_eq!(child_events(&mut w), ["ChildEnded c1 COMPLETED"]);
+        sweep(&mut w, 501, [0, 0, 2]);
+        let WatchWant::Children(list) = w.next_request(at(501)) else {
             panic!()
         };
-        // From a minute before the first page was ASKED for, not answered: a child that ended
-        // meanwhile is not missed.
-        let from = list
-            .ended_from
-            .expect("a lower bound")
-            .datetime()
-            .unix_timestamp();
-        assert_eq!(from, (T0 + 1 - 60) as i64);
-        // c1 again (the overlap) is not reported twice.
-        let items = ["c1", "c2"];
-        let body = format!(
-            r#"{{"items":[{}]}}"#,
-            items
-                .iter()
-                .map(|c| format!(r#"{{"id":"{c}","status":"FAILED"}}"#))
-                .collect::<Vec<_>>()
-                .join(",")
+        assert_eq!(
+            list.ended_from.unwrap().datetime().unix_timestamp(),
+            (T0 + 4 - 60) as i64
         );
-        let r = http::Response::builder().status(200).body(body).unwrap();
-        w.on_children(at(3), list.parse_response(&r, &Decoding::Strict).unwrap());
-        let ended: Vec<_> = drain(&mut w)
-            .into_iter()
-            .filter_map(|e| match e {
-                WatchEvent::ChildEnded { child, .. } => child.id,
-                _ => None,
-            })
-            .collect();
-        assert_eq!(ended, ["c2"]);
+        // c1 again is not reported twice; a lagging listing showing c2 still RUNNING is no
+        // news either.
+        w.on_children(
+            at(501),
+            children_page(&list, &[("c1", "COMPLETED"), ("c2", "RUNNING")]),
+        );
+        assert!(child_events(&mut w).is_empty());
+        // The counts say 2 ended, the listing showed 1: asked again a little later.
+        let WatchWant::Bulk(_) = w.next_request(at(502)) else {
+            panic!("the parent is swept")
+        };
+        w.on_failed();
+        let mut t = 502;
+        let list = loop {
+            match w.next_request(at(t)) {
+                WatchWant::Children(list) => break list,
+                WatchWant::Bulk(call) => {
+                    w.on_bulk(at(t), parent_answer(&call, "RUNNING", [0, 0, 2]));
+                    t += 1;
+                }
+                WatchWant::Wait(d) => t += d.as_secs().max(1),
+                other => panic!("{other:?}"),
+            }
+            assert!(t < 700, "no listing asked again");
+        };
+        assert!(
+            t >= 501 + 15,
+            "retried a quarter of the margin later, not at once: {t}"
+        );
+        w.on_children(at(t), children_page(&list, &[("c2", "FAILED")]));
+        assert_eq!(child_events(&mut w), ["ChildEnded c2 FAILED"]);
+    }
+
+    #[test]
+    fn an_ended_parent_is_kept_until_its_lagging_children_are_listed() {
+        let policy = WatcherPolicy::default();
+        let margin = policy.feed_margin.as_secs();
+        let mut w = Watcher::new(policy);
+        let parent: TaskId = "p".parse().unwrap();
+        w.add([parent.clone()]);
+        let WatchWant::Bulk(call) = w.next_request(at(0)) else {
+            panic!()
+        };
+        w.on_bulk(at(0), parent_answer(&call, "RUNNING", [0, 2, 0]));
+        let WatchWant::Children(list) = w.next_request(at(0)) else {
+            panic!()
+        };
+        w.on_children(
+            at(0),
+            children_page(&list, &[("c1", "RUNNING"), ("c2", "RUNNING")]),
+        );
+        drain(&mut w);
+        // The parent ends with both children ended; the listings lag and show c1 only.
+        let WatchWant::Bulk(call) = w.next_request(at(10)) else {
+            panic!()
+        };
+        w.on_bulk(at(10), parent_answer(&call, "COMPLETED", [0, 0, 2]));
+        assert!(w.is_empty(), "the parent ended");
+        let mut t = 10;
+        let mut listings = 0;
+        let mut events = Vec::new();
+        loop {
+            match w.next_request(at(t)) {
+                WatchWant::Children(list) => {
+                    listings += 1;
+                    // Listings show c2's ending only from 40 s on (a lag of 30 s).
+                    let page: &[(&str, &str)] = if t >= 40 {
+                        &[("c1", "COMPLETED"), ("c2", "COMPLETED")]
+                    } else {
+                        &[("c1", "COMPLETED")]
+                    };
+                    w.on_children(at(t), children_page(&list, page));
+                    events.extend(child_events(&mut w));
+                }
+                WatchWant::Wait(d) => t += d.as_secs().max(1),
+                WatchWant::Done => break,
+                other => panic!("{other:?}"),
+            }
+            assert!(t < 10 + 4 * margin, "kept too long: {t}");
+        }
+        assert_eq!(
+            events,
+            ["ChildEnded c1 COMPLETED", "ChildEnded c2 COMPLETED"]
+        );
+        assert!(listings >= 2, "{listings}");
+        assert!(
+            w.parents.is_empty(),
+            "forgotten once every child was reported"
+        );
+    }
+
+    #[test]
+    fn an_ended_parent_whose_children_never_show_is_forgotten_after_a_margin() {
+        let mut w = Watcher::new(WatcherPolicy::default());
+        w.add(["p".parse().unwrap()]);
+        let WatchWant::Bulk(call) = w.next_request(at(0)) else {
+            panic!()
+        };
+        w.on_bulk(at(0), parent_answer(&call, "FAILED", [0, 0, 3]));
+        let mut t = 0;
+        let mut listings = 0;
+        loop {
+            match w.next_request(at(t)) {
+                WatchWant::Children(list) => {
+                    listings += 1;
+                    w.on_children(at(t), children_page(&list, &[]));
+                }
+                WatchWant::Wait(d) => t += d.as_secs().max(1),
+                WatchWant::Done => break,
+                other => panic!("{other:?}"),
+            }
+            assert!(t < 1000, "kept for ever");
+        }
+        assert!(
+            (60..=80).contains(&t),
+            "given up a margin after its end: {t}"
+        );
+        assert!(listings <= MAX_TRIES_AFTER_END as usize, "{listings}");
+        assert!(w.parents.is_empty());
     }
 
     #[test]
