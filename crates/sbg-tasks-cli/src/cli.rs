@@ -264,16 +264,16 @@ pub(crate) struct WatchArgs {
     /// Task ids to follow.
     #[arg(value_name = "ID")]
     pub(crate) ids: Vec<String>,
-    /// A batch task to follow: the task itself, and each of its children as it ends
-    /// (listed only when the batch task's counts of ended children grow). Repeatable.
+    /// A batch task to follow: the task itself, and each of its children as it starts and
+    /// ends (listed only when the batch task's counts of children move). Repeatable.
     #[arg(long, value_name = "ID")]
     pub(crate) parent: Vec<String>,
-    /// Follow the tasks of this project (`owner/project`) that have not ended, listed once
-    /// at the start (asking only for their id and status).
+    /// Follow every task of this project (`owner/project`): those that have not ended when it
+    /// is first listed, and those that start later.
     #[arg(long, value_name = "OWNER/PROJECT")]
     pub(crate) project: Option<String>,
-    /// With --project: the tasks in this status instead (e.g. RUNNING; ended ones too if
-    /// asked).
+    /// With --project: only the tasks in this status, listed once at the start (e.g.
+    /// RUNNING; ended ones too if asked).
     #[arg(long, requires = "project")]
     pub(crate) status: Option<String>,
     #[command(flatten)]
@@ -300,13 +300,17 @@ pub(crate) struct PaceArgs {
 const WATCH_HELP: &str = "\
 The tasks are refreshed with bulk gets, 100 ids a request, least recently refreshed first:
 one sweep of N tasks costs ceil(N/100) requests, paced within --budget-share of the rate-limit
-window. A task that ends is reported once and followed no more; watching stops when all have
-ended. A request that fails after its retries is printed to stderr and watching goes on
+window. For the many tasks of one project, listings of the project are cheaper (the change
+feed): the tasks ended since the last look every 3 s, those started every 30 s, whatever N;
+bulk gets then only for the running tasks' progress (every 10 min) and for a reconciliation of
+all of them (every 30 min, ceil(N/100) requests). Each project gets whichever costs fewer
+requests (listings only when --interval is at least 3 s). A task that ends is reported once
+and followed no more; watching stops when all have ended. A request that fails after its retries is printed to stderr and watching goes on
 (except an error answer that retrying cannot fix, e.g. 401: exit 3).
 
 On a terminal (stderr): a live view redrawn in place: tasks followed and ended, counts by
-status, each batch task's children, requests made, the rate-limit budget left and when it
-resets, the last changes; endings are printed above it. Ctrl-C leaves the view as it was
+status, each batch task's children, each project's strategy (listings or bulk gets), requests
+made and per minute, the rate-limit budget left and when it resets, the last changes; endings are printed above it. Ctrl-C leaves the view as it was
 (exit 130; nothing is aborted).
 Elsewhere: one line per event on stdout (`status`, `progress`, `ended`, `gone`, `child`); with
 --json (terminal or not) one JSON object per line per event:
@@ -318,9 +322,14 @@ Elsewhere: one line per event on stdout (`status`, `progress`, `ended`, `gone`, 
        exactly once per task
   {\"event\": \"gone\", \"id\": ID, \"error\": {\"status\": .., \"code\": .., \"message\": ..}}
        the platform does not know the id
+  {\"event\": \"child_status\", \"id\": CHILD, \"parent\": ID, \"status\": S, \"from\": S|null,
+   \"task\": {..}}
+       a child of a followed batch task seen for the first time or in a new status, not ended
   {\"event\": \"child_ended\", \"id\": CHILD, \"parent\": ID, \"status\": S, \"task\": {..}}
        a child of a followed batch task ended (once per child; task has id, name, status,
-       end_time, parent)
+       start_time, end_time, parent)
+Events that come from a listing carry the listing's short task (id, name, status, project,
+start_time, end_time, parent, batch).
 A summary goes to stderr at the end.
 Exit code: 0 when every task (and child) ended COMPLETED, 5 when any ended FAILED or ABORTED,
 3 when an id is unknown to the platform (it wins over 5), 4 when the --project listing failed

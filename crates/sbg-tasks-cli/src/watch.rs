@@ -18,7 +18,8 @@ use sbg_tasks_proto::client::Idle;
 use sbg_tasks_proto::endpoints::{BulkItemError, PageLimit};
 use sbg_tasks_proto::env::Env as _;
 use sbg_tasks_proto::fields::Fields;
-use sbg_tasks_proto::machine::watch::Watcher;
+use sbg_tasks_proto::machine::budget::Budget;
+use sbg_tasks_proto::machine::watch::{FeedStrategy, Watcher};
 use sbg_tasks_proto::model::{BatchCounts, TaskStatus};
 use sbg_tasks_proto::{
     BudgetPolicy, ClientError, ListTasks, ProjectId, Task, TaskId, WatchEvent, WatcherPolicy,
@@ -67,8 +68,10 @@ fn status_str(task: &Task) -> &str {
 /// code.
 #[derive(Debug, Default)]
 struct Tally {
-    /// Ids followed at the start.
+    /// Ids followed at the start, and the tasks of a project found since.
     asked: usize,
+    /// The ids counted in `asked`.
+    known: std::collections::HashSet<TaskId>,
     /// Followed tasks that ended, by final status.
     ended: BTreeMap<String, usize>,
     /// Children of followed batch tasks that ended, by final status.
@@ -93,11 +96,24 @@ impl Tally {
         self.recent.push_back(line);
     }
 
+    /// Counts `ids` as followed.
+    fn follow(&mut self, ids: impl IntoIterator<Item = TaskId>) {
+        for id in ids {
+            if self.known.insert(id) {
+                self.asked += 1;
+            }
+        }
+    }
+
     fn on_event(&mut self, event: &WatchEvent) {
         let now = utc_time(unix_now())
             .get(11..19)
             .unwrap_or_default()
             .to_owned();
+        if let WatchEvent::Status { id, from: None, .. } | WatchEvent::Ended { id, .. } = event {
+            // A task of a followed project, found by its listing.
+            self.follow([id.clone()]);
+        }
         match event {
             WatchEvent::Status { id, from, task } => {
                 self.counts_of(id, task);
@@ -122,6 +138,16 @@ impl Tally {
                 self.gone += 1;
                 self.note(format!("{now} {id} unknown to the platform"));
             }
+            WatchEvent::ChildStatus {
+                child,
+                from: Some(from),
+                ..
+            } => self.note(format!(
+                "{now} {} (child) {} -> {}",
+                child.id.as_deref().unwrap_or("(no id)"),
+                from.as_str(),
+                status_str(child)
+            )),
             WatchEvent::ChildEnded { parent, child } => {
                 *self
                     .children
@@ -248,13 +274,16 @@ impl LiveView {
         })
     }
 
-    fn draw(&self, tally: &Tally, watcher: &Watcher, client: &Client) {
+    fn draw(&self, tally: &Tally, watcher: &Watcher, client: &Client, rate: &mut Rate) {
+        let elapsed = self.started.elapsed();
+        let per_minute = rate.per_minute(elapsed, watcher.requests());
         self.bar.set_message(live_text(
             tally,
             watcher,
-            client,
-            self.started.elapsed(),
+            &client.budget(),
+            elapsed,
             unix_now(),
+            per_minute,
         ));
     }
 
@@ -264,13 +293,53 @@ impl LiveView {
     }
 }
 
+/// Requests per minute over the last minute, from samples of the request count.
+#[derive(Debug, Default)]
+struct Rate {
+    /// (time since the start, requests so far), oldest first, a minute at most.
+    samples: VecDeque<(Duration, u64)>,
+}
+
+impl Rate {
+    /// Notes `requests` at `at` and gives the rate over the last minute (or since the start).
+    fn per_minute(&mut self, at: Duration, requests: u64) -> f64 {
+        self.samples.push_back((at, requests));
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, _)| at.saturating_sub(*t) > Duration::from_secs(60))
+        {
+            self.samples.pop_front();
+        }
+        let (t0, r0) = self.samples.front().copied().unwrap_or((at, requests));
+        let span = at.saturating_sub(t0).as_secs_f64();
+        if span < 1.0 {
+            return 0.0;
+        }
+        (requests.saturating_sub(r0)) as f64 * 60.0 / span
+    }
+}
+
+/// A project's strategy as the live view says it.
+fn strategy_text(strategy: Option<FeedStrategy>) -> &'static str {
+    match strategy {
+        Some(FeedStrategy::Listing) => "listings",
+        Some(FeedStrategy::BulkGet) => "bulk gets",
+        _ => "not chosen yet",
+    }
+}
+
+/// How many projects the live view shows.
+const PROJECTS_SHOWN: usize = 3;
+
 /// The text of the live view.
 fn live_text(
     tally: &Tally,
     watcher: &Watcher,
-    client: &Client,
+    budget: &Budget,
     elapsed: Duration,
     now: u64,
+    per_minute: f64,
 ) -> String {
     let mut s = format!(
         "watching {} task(s) for {} s: {} followed, {} ended",
@@ -307,11 +376,31 @@ fn live_text(
             c.queued, c.running, c.completed, c.failed, c.aborted
         );
     }
-    let budget = client.budget();
+    let projects = watcher.projects();
+    for (p, f) in projects.iter().take(PROJECTS_SHOWN) {
+        let _ = write!(
+            s,
+            "\n  project {p}: {} ({} watched, {} running; ~{:.0} requests/h by listings, \
+             ~{:.0} by bulk gets)",
+            strategy_text(f.strategy),
+            f.watched,
+            f.running,
+            f.listing_per_hour,
+            f.bulk_per_hour
+        );
+    }
+    if projects.len() > PROJECTS_SHOWN {
+        let _ = write!(
+            s,
+            "\n  ... and {} more project(s)",
+            projects.len() - PROJECTS_SHOWN
+        );
+    }
     let (sent, limited) = budget.counts();
     let _ = write!(
         s,
-        "\n  requests:  {} to follow, {sent} sent in all, {limited} answered 429",
+        "\n  requests:  {} to follow ({per_minute:.0}/min), {sent} sent in all, {limited} \
+         answered 429",
         watcher.requests()
     );
     if tally.errors > 0 {
@@ -372,6 +461,18 @@ pub(crate) fn event_json(event: &WatchEvent) -> serde_json::Value {
             v["event"] = json!("gone");
             v
         }
+        WatchEvent::ChildStatus {
+            parent,
+            from,
+            child,
+        } => json!({
+            "event": "child_status",
+            "id": child.id,
+            "parent": parent.as_str(),
+            "status": child.status.as_ref().map(TaskStatus::as_str),
+            "from": from.as_ref().map(TaskStatus::as_str),
+            "task": child,
+        }),
         WatchEvent::ChildEnded { parent, child } => json!({
             "event": "child_ended",
             "id": child.id,
@@ -425,6 +526,17 @@ pub(crate) fn event_line(event: &WatchEvent) -> String {
         WatchEvent::Gone { id, error } => {
             format!("gone      {id:<36}  {}", bulk_error_text(error))
         }
+        WatchEvent::ChildStatus {
+            parent,
+            from,
+            child,
+        } => format!(
+            "child     {:<36}  {} -> {}  (child of {parent}){}",
+            child.id.as_deref().unwrap_or("(no id)"),
+            from.as_ref().map_or("(first seen)", TaskStatus::as_str),
+            status_str(child),
+            name(child)
+        ),
         WatchEvent::ChildEnded { parent, child } => format!(
             "child     {:<36}  {}  (child of {parent}){}",
             child.id.as_deref().unwrap_or("(no id)"),
@@ -475,9 +587,10 @@ fn drive(
     deadline: Option<Instant>,
     mut sink: impl FnMut(&WatchEvent, &Tally) -> Result<bool, CliError>,
 ) -> Result<Stopped, CliError> {
+    let mut rate = Rate::default();
     loop {
         if let Some(v) = view {
-            v.draw(tally, watch.watcher(), client);
+            v.draw(tally, watch.watcher(), client, &mut rate);
         }
         // Back at least once a second, so that the view's clock and budget line move.
         let mut nap = Duration::from_secs(1);
@@ -548,18 +661,29 @@ fn on_interrupt(bar: ProgressBar) {
     drop(spawned);
 }
 
-/// The ids `watch` follows: the arguments, the `--parent`s, and the tasks of `--project`
-/// (those that have not ended, or those in `--status`), in that order, each once.
-fn watch_ids(client: &Client, args: &WatchArgs) -> Result<Vec<TaskId>, CliError> {
+/// The ids `watch` follows: the arguments, the `--parent`s, and with `--project P --status S`
+/// the tasks of P in S, listed once, in that order, each once; and the project followed
+/// whole (`--project` without `--status`: [`Watch::project`]).
+///
+/// [`Watch::project`]: sbg_tasks_proto::machine::Watch::project
+fn watch_ids(
+    client: &Client,
+    args: &WatchArgs,
+) -> Result<(Vec<TaskId>, Option<ProjectId>), CliError> {
     let mut ids = Vec::new();
     for s in args.ids.iter().chain(&args.parent) {
         ids.push(task_id(s)?);
     }
+    let mut whole = None;
     if let Some(p) = &args.project {
         let project: ProjectId = p
             .parse()
             .map_err(|e| CliError::Usage(format!("invalid --project: {e}")))?;
         let status = args.status.as_deref().map(status_arg).transpose()?;
+        if status.is_none() {
+            // Followed whole: listed by the watcher, its new tasks too.
+            whole = Some(project.clone());
+        }
         let fields: Fields = "id,status"
             .parse()
             .map_err(|e| CliError::Other(format!("{e}")))?;
@@ -571,7 +695,12 @@ fn watch_ids(client: &Client, args: &WatchArgs) -> Result<Vec<TaskId>, CliError>
             call = call.status(s.clone());
         }
         let (mut listed, mut skipped) = (0, 0);
-        for task in client.list(&call) {
+        let selection = if whole.is_some() {
+            None
+        } else {
+            Some(client.list(&call))
+        };
+        for task in selection.into_iter().flatten() {
             let task = task.map_err(from_client)?;
             listed += 1;
             // Without --status, the tasks that already ended are not followed: they would
@@ -584,18 +713,21 @@ fn watch_ids(client: &Client, args: &WatchArgs) -> Result<Vec<TaskId>, CliError>
                 ids.push(id);
             }
         }
-        eprintln!(
-            "project {p}: {listed} task(s) listed{}",
-            if skipped > 0 {
-                format!(", {skipped} already ended (not followed)")
-            } else {
-                String::new()
-            }
-        );
+        if whole.is_none() {
+            eprintln!(
+                "project {p}: {listed} task(s) in {} listed{}",
+                args.status.as_deref().unwrap_or_default(),
+                if skipped > 0 {
+                    format!(", {skipped} already ended (not followed)")
+                } else {
+                    String::new()
+                }
+            );
+        }
     }
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(id.clone()));
-    Ok(ids)
+    Ok((ids, whole))
 }
 
 /// `watch`.
@@ -607,12 +739,17 @@ pub(crate) fn watch(client: Client, args: &WatchArgs) -> Result<(), CliError> {
     }
     let (watcher_policy, budget) = pace(args.pace.interval, args.pace.budget_share)?;
     let client = client.with_budget(budget).with_watcher(watcher_policy);
-    let ids = watch_ids(&client, args)?;
-    let mut tally = Tally {
-        asked: ids.len(),
-        ..Tally::default()
+    let (ids, whole) = watch_ids(&client, args)?;
+    let mut tally = Tally::default();
+    tally.follow(ids.iter().cloned());
+    let mut watch = match whole {
+        Some(project) => {
+            let mut watch = client.watch_project(project);
+            watch.add(ids);
+            watch
+        }
+        None => client.watch(ids),
     };
-    let mut watch = client.watch(ids);
     let view = if args.out.json { None } else { LiveView::new() };
     if let Some(v) = &view {
         on_interrupt(v.bar.clone());
@@ -644,7 +781,7 @@ pub(crate) fn watch(client: Client, args: &WatchArgs) -> Result<(), CliError> {
         },
     );
     if let Some(v) = &view {
-        v.draw(&tally, watch.watcher(), &client);
+        v.draw(&tally, watch.watcher(), &client, &mut Rate::default());
         v.finish();
     }
     let stopped = stopped?;
@@ -679,10 +816,8 @@ pub(crate) fn wait_many(client: Client, args: &WaitArgs) -> Result<(), CliError>
         .with_budget(budget)
         .with_watcher(policy.with_follow_children(false));
     let mut watch = client.watch(ids.iter().cloned());
-    let mut tally = Tally {
-        asked: watch.watcher().len(),
-        ..Tally::default()
-    };
+    let mut tally = Tally::default();
+    tally.follow(ids.iter().cloned());
     let view = LiveView::new();
     if let Some(v) = &view {
         on_interrupt(v.bar.clone());
@@ -813,6 +948,42 @@ mod tests {
             line.starts_with("child     c1 ") && line.contains("FAILED"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn the_live_view_shows_requests_per_minute_and_each_projects_strategy() {
+        let mut rate = Rate::default();
+        assert_eq!(rate.per_minute(Duration::ZERO, 0), 0.0);
+        assert_eq!(rate.per_minute(Duration::from_secs(30), 10), 20.0);
+        // Only the last minute counts.
+        assert_eq!(rate.per_minute(Duration::from_secs(90), 40), 30.0);
+        let mut watcher = Watcher::new(WatcherPolicy::default());
+        watcher.add_project("lab/big".parse().unwrap());
+        watcher.add(["t1".parse().unwrap()]);
+        let mut tally = Tally::default();
+        tally.follow(["t1".parse().unwrap()]);
+        tally.on_event(&WatchEvent::ChildStatus {
+            parent: "t1".parse().unwrap(),
+            from: Some(TaskStatus::Queued),
+            child: task(r#"{"id": "c1", "status": "RUNNING"}"#),
+        });
+        let budget = Budget::new(BudgetPolicy::default());
+        let text = live_text(&tally, &watcher, &budget, Duration::from_secs(42), 0, 12.4);
+        assert!(
+            text.starts_with("watching 1 task(s) for 42 s: 1 followed, 0 ended"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  project lab/big: not chosen yet (0 watched, 0 running;"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  requests:  0 to follow (12/min), 0 sent in all, 0 answered 429"),
+            "{text}"
+        );
+        assert!(text.contains("c1 (child) QUEUED -> RUNNING"), "{text}");
+        assert_eq!(strategy_text(Some(FeedStrategy::Listing)), "listings");
+        assert_eq!(strategy_text(Some(FeedStrategy::BulkGet)), "bulk gets");
     }
 
     #[test]

@@ -730,18 +730,19 @@ pub(crate) fn wait_any_result(
     )
 }
 
-/// One event of a watch: `kind` (`status`, `progress`, `ended`, `gone`, `child_ended`),
-/// the task `id`, the `task` as just seen (the child for `child_ended`), the status `before`
-/// (for `status`), and the `error` (for `gone`).
+/// One event of a watch: `kind` (`status`, `progress`, `ended`, `gone`, `child_status`,
+/// `child_ended`), the task `id`, the `task` as just seen (the child for `child_status` and
+/// `child_ended`), the status `before` (for `status` and `child_status`), and the `error`
+/// (for `gone`).
 #[pyclass(module = "sbg_tasks", frozen, get_all, name = "WatchEvent")]
 pub struct PyWatchEvent {
     /// What happened.
     kind: &'static str,
-    /// The task (the parent, for `child_ended`).
+    /// The task (the parent, for `child_status` and `child_ended`).
     id: String,
     /// The task as just seen.
     task: Option<Py<Task>>,
-    /// The status before (`status` events; `None` the first time).
+    /// The status before (`status` and `child_status` events; `None` the first time).
     before: Option<String>,
     /// The platform's error (`gone`).
     error: Option<Py<PyAny>>,
@@ -800,6 +801,17 @@ pub(crate) fn watch_event(
             task: None,
             before: None,
             error: Some(errors::bulk_item(py, &error)),
+        },
+        WatchEvent::ChildStatus {
+            parent,
+            from,
+            child,
+        } => PyWatchEvent {
+            kind: "child_status",
+            id: parent.as_str().to_owned(),
+            task: task(child)?,
+            before: from.map(|s| s.as_str().to_owned()),
+            error: None,
         },
         WatchEvent::ChildEnded { parent, child } => PyWatchEvent {
             kind: "child_ended",

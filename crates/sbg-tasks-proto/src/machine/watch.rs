@@ -1,24 +1,98 @@
-//! Following many tasks at once: a sans-IO watcher that refreshes them with bulk gets, 100 ids
-//! a request, least recently refreshed first, and says what changed.
+//! Following many tasks at once: a sans-IO watcher that notices what changed with bulk gets
+//! (100 ids a request, least recently refreshed first) or, for the many tasks of one project,
+//! with listings of the project (the change feed), whichever costs fewer requests.
 //!
 //! The platform pushes nothing to programs, and its rate limit is the scarce resource: one GET
 //! per task per poll (what the official clients do) refreshes 10 000 tasks once every ~50
 //! minutes at the full budget. A bulk get refreshes 100 tasks for one request, so one sweep of
-//! 10 000 tasks costs 100 requests.
+//! 10 000 tasks costs 100 requests: O(n) per look. A listing filtered by `ended_from` and
+//! sorted by `end_time` gives the endings since the last look, 100 a page: O(endings / 100)
+//! per look, whatever n.
 //!
-//! [`Watch`] is the operation (the clients' `watch`; [`WaitMany`](super::WaitMany) is
-//! `wait_any` / `wait_all` on the same [`Watcher`]): each request is sent in the budget's
-//! [`Lane::Watch`], which caps and paces it, and what changed comes out as [`WatchEvent`]s:
+//! [`Watch`] is the operation (the clients' `watch` and `watch_project`;
+//! [`WaitMany`](super::WaitMany) is `wait_any` / `wait_all` on the same [`Watcher`]): each
+//! request is sent in the budget's [`Lane::Watch`], which caps and paces it, and what changed
+//! comes out as [`WatchEvent`]s:
 //!
 //! - a task seen for the first time or in a new status: [`WatchEvent::Status`];
 //! - its steps or its batch children's counts moved: [`WatchEvent::Progress`];
-//! - it ended (COMPLETED, FAILED, ABORTED): [`WatchEvent::Ended`], exactly once, and it is
-//!   followed no more;
+//! - it ended (COMPLETED, FAILED, ABORTED): [`WatchEvent::Ended`], exactly once (by whichever
+//!   request saw it first), and it is followed no more;
 //! - an id the platform does not know (or refuses as malformed): [`WatchEvent::Gone`], once;
-//! - a batch parent's children: when the parent's counts of ended children grow, the watcher
-//!   lists the children that ended since the last listing (`parent=`, `ended_from`, a short
-//!   `fields`) and reports each once as [`WatchEvent::ChildEnded`] — never on a sweep where the
-//!   counts did not change.
+//! - a batch parent's children: the first time the parent is seen with children, all of them
+//!   are listed (`parent=`, a short `fields`); then, when the parent's counts move, those
+//!   started since the last listing (`started_from`) and those ended since (`ended_from`). A
+//!   child seen for the first time or in a new status is a [`WatchEvent::ChildStatus`]; its
+//!   ending a [`WatchEvent::ChildEnded`], once. No listing on a sweep where the counts did not
+//!   move, except when the listings lag behind the counts: then the listing is asked again a
+//!   quarter of [`feed_margin`](WatcherPolicy::feed_margin) later, until one is sent a
+//!   margin after the counts last grew. A parent that ended is kept until its ended children
+//!   are all reported, or such a listing was answered (at most 8 listings after its end).
+//!
+//! # Strategies: bulk gets or listings, per project
+//!
+//! A watched id learns its project from its first bulk get (the task's `project`); ids whose
+//! project is not known stay on bulk gets. Once the first sweep is over, the watcher estimates
+//! the requests per hour of each strategy for each project with n watched tasks, r of them
+//! running ([`Watcher::projects`]):
+//!
+//! - [`FeedStrategy::BulkGet`]: ⌈n/100⌉ · 3600 / [`min_interval`](WatcherPolicy::min_interval)
+//!   (10 s);
+//! - [`FeedStrategy::Listing`]: 3600 / [`feed_interval`](WatcherPolicy::feed_interval) (3 s) ×
+//!   pages per ended listing (learned, from 1) + 3600 /
+//!   [`started_interval`](WatcherPolicy::started_interval) (30 s) + ⌈r/100⌉ · 3600 /
+//!   [`progress_interval`](WatcherPolicy::progress_interval) (10 min) + ⌈n/100⌉ · 3600 /
+//!   [`reconcile_interval`](WatcherPolicy::reconcile_interval) (30 min);
+//!
+//! and takes the cheaper; it leaves a strategy only for one at most 80 % of its cost (so it does
+//! not flap). 3 watched tasks of a project of 50 000 cost 360 requests an hour by bulk gets
+//! and more than 1 300 by listings: bulk gets. 10 000 running cost 36 000 by bulk gets (three
+//! times what a budget of 1 000 per 5 minutes gives: the budget paces them, and each task is
+//! looked at far less often than every 10 s) and about 2 100 by listings: listings. The two
+//! cost the same near 400 tasks. Listings are considered only when
+//! `feed_interval ≤ min_interval` (a shorter `min_interval` asks for faster noticing than the
+//! feed gives), and only with [`feed`](WatcherPolicy::feed) on (the default; `WaitMany` and the
+//! client's single waits turn it off). A batch parent stays on bulk gets: its counts drive its
+//! children's listings.
+//!
+//! On listings, a project's tasks are followed by:
+//!
+//! - the **ended listing**, every `feed_interval`:
+//!   `project=P&ended_from=T&order_by=end_time&order=asc&limit=100&fields=id,name,status,
+//!   project,start_time,end_time,parent,batch`, paged on while a page is full or
+//!   `X-Total-Matching-Query` says more. T is when the previous ended listing was sent (our
+//!   clock, whole seconds) minus [`feed_margin`](WatcherPolicy::feed_margin) (60 s): the
+//!   platform's timestamps have 1-second precision and the bounds are inclusive, its listings
+//!   may show a change later than its gets (a listing lag L), and its clock may differ from
+//!   ours by a skew S; an ending is missed by the listings only if L − S exceeds the margin.
+//!   The windows overlap, and repeats are dropped by id: a task reported ended is followed no
+//!   more, so the next listing that shows it again skips it.
+//! - the **started listing**, every `started_interval`, while a watched task has not started
+//!   (or for a project followed whole): `started_from`, by `start_time`: QUEUED → RUNNING as
+//!   [`WatchEvent::Status`]. A listing never moves a task back (a lagging listing may show an
+//!   older status than a get did).
+//! - **progress**: a bulk get of the running tasks every `progress_interval`, for
+//!   [`WatchEvent::Progress`] (steps) — and any ending it sees.
+//! - the **reconciliation**: a bulk get of every watched task of the project every
+//!   `reconcile_interval` (30 min), ⌈n/100⌉ requests (100 for 10 000 tasks, 200 an hour):
+//!   it catches an ending that a listing lagging more than the margin, or a clock skewed
+//!   further, hid; it reports through the same exactly-once path. So nothing is missed for
+//!   longer than `reconcile_interval`.
+//!
+//! Events that come from a listing carry the listing's task, with the short `fields` above
+//! (no `execution_status`, no inputs or outputs): an [`WatchEvent::Ended`] from the ended
+//! listing, for one. Tasks of the project that are not watched only cost their place on a
+//! page.
+//!
+//! # A project followed whole
+//!
+//! [`Watch::project`] ([`Watcher::add_project`]) follows every task of a project: it lists the
+//! project once (oldest first, 100 a page, the short fields) and follows the tasks that have
+//! not ended; a task that starts later appears in the started listing (which runs whatever the
+//! strategy), and one that ends between two started listings in the ended listing; a task
+//! that ended before the project was first listed is not reported. (A task created after
+//! that is seen once it starts, not while it waits.) Its strategy is chosen once the first
+//! listing was read; the watch is over when every task followed has ended.
 //!
 //! Time is passed in; nothing here reads a clock. Stepped by hand:
 //!
@@ -367,8 +441,13 @@ struct ParentState {
     /// Ended children by the parent's counts, as last seen, and when that last grew.
     ended_count: u64,
     changed_at: Option<Duration>,
+    /// Started children (running or ended) by the parent's counts, and when that last grew.
+    started_count: u64,
+    started_changed_at: Option<Duration>,
     /// Another ended listing is due then: the last one showed fewer endings than the counts.
     retry_at: Option<Duration>,
+    /// Another started listing is due then: the last one showed fewer starts than the counts.
+    retry_started_at: Option<Duration>,
     /// Ended listings answered after the parent ended.
     tries_after_end: u32,
 }
@@ -450,10 +529,12 @@ impl ProjectState {
         self.strategy == Some(FeedStrategy::Listing)
     }
 
-    /// Whether its started listing runs: on the listing strategy, and for a project followed
-    /// whole (its new tasks), whatever the strategy.
+    /// Whether its started listing runs: on the listing strategy while a watched task has not
+    /// started, and for a project followed whole (its new tasks), whatever the strategy.
     fn lists_starts(&self) -> bool {
-        self.listing() || (self.whole && self.initial_done)
+        // Watched ids that all run already need no started listing.
+        let waiting = self.members.len() > self.running;
+        (self.listing() && (waiting || self.whole)) || (self.whole && self.initial_done)
     }
 
     /// Estimated requests per hour of each strategy: (bulk gets, listings).
@@ -490,6 +571,8 @@ pub struct Watcher {
     events: VecDeque<WatchEvent>,
     requests: u64,
     projects: BTreeMap<ProjectId, ProjectState>,
+    /// Followed ids not fetched yet: strategies are chosen once every project is known.
+    unseen: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -569,6 +652,7 @@ impl Watcher {
             events: VecDeque::new(),
             requests: 0,
             projects: BTreeMap::new(),
+            unseen: 0,
         }
     }
 
@@ -625,6 +709,7 @@ impl Watcher {
         for id in ids {
             if !self.tasks.contains_key(&id) {
                 self.tasks.insert(id.clone(), Tracked::default());
+                self.unseen += 1;
                 fresh.push(id);
             }
         }
@@ -642,6 +727,9 @@ impl Watcher {
     /// Drops `id` from the followed tasks and from its project.
     fn forget(&mut self, id: &TaskId) -> Option<Tracked> {
         let t = self.tasks.remove(id)?;
+        if t.refreshed.is_none() {
+            self.unseen = self.unseen.saturating_sub(1);
+        }
         if let Some(ps) = t.project.as_ref().and_then(|p| self.projects.get_mut(p)) {
             ps.members.remove(id);
             if is_running(t.status.as_ref()) {
@@ -692,6 +780,9 @@ impl Watcher {
     /// (Not queued for [`Watcher::next_request`]'s sweeps: a followed id is due by its
     /// waiters' [`Watcher::set_due`].)
     pub(crate) fn follow(&mut self, id: &TaskId, now: Duration) {
+        if !self.tasks.contains_key(id) {
+            self.unseen += 1;
+        }
         let t = self.tasks.entry(id.clone()).or_default();
         t.followers += 1;
         t.due = Some(t.due.map_or(now, |d| d.min(now)));
@@ -761,6 +852,9 @@ impl Watcher {
     pub(crate) fn on_polled(&mut self, fetched: Vec<(TaskId, Task)>, now: Duration) {
         for (id, task) in fetched {
             if let Some(t) = self.tasks.get_mut(&id) {
+                if t.refreshed.is_none() {
+                    self.unseen = self.unseen.saturating_sub(1);
+                }
                 t.refreshed = Some(now);
                 t.latest = Some((now, task));
             }
@@ -787,10 +881,15 @@ impl Watcher {
     /// Chooses each project's strategy (with hysteresis), and drops what is kept of a project
     /// no longer needed.
     fn choose(&mut self, now: Duration) {
+        if self.unseen > 0 {
+            // The first sweep is not over: the projects' sizes are not known yet.
+            return;
+        }
         let feed_ok = self.policy.feed_interval <= self.policy.min_interval;
         let mut switched = Vec::new();
         for (p, ps) in &mut self.projects {
-            if ps.members.is_empty() && ps.strategy.is_none() {
+            if (ps.members.is_empty() && ps.strategy.is_none()) || (ps.whole && !ps.initial_done) {
+                // Its size is not known yet.
                 continue;
             }
             let (bulk, listing) = ps.costs(&self.policy);
@@ -866,18 +965,29 @@ impl Watcher {
         if self.in_flight.is_some() {
             return WatchWant::Busy;
         }
-        // Ended listings asked again for parents whose children lag.
-        let retries: Vec<TaskId> = self
+        // Listings asked again for parents whose children lag.
+        let due = |at: Option<Duration>| at.is_some_and(|at| at <= now);
+        let retries: Vec<(TaskId, bool, bool)> = self
             .parents
             .iter()
-            .filter(|(_, p)| p.retry_at.is_some_and(|at| at <= now))
-            .map(|(id, _)| id.clone())
+            .filter(|(_, p)| due(p.retry_at) || due(p.retry_started_at))
+            .map(|(id, p)| (id.clone(), due(p.retry_at), due(p.retry_started_at)))
             .collect();
-        for id in retries {
+        for (id, ended, started) in retries {
             if let Some(p) = self.parents.get_mut(&id) {
-                p.retry_at = None;
+                if ended {
+                    p.retry_at = None;
+                }
+                if started {
+                    p.retry_started_at = None;
+                }
             }
-            self.want_children(&id, ChildKind::Ended);
+            if ended {
+                self.want_children(&id, ChildKind::Ended);
+            }
+            if started {
+                self.want_children(&id, ChildKind::Started);
+            }
         }
         if let Some(mut listing) = self.children_queue.pop_front() {
             if listing.offset == 0 && listing.started.is_none() {
@@ -967,7 +1077,7 @@ impl Watcher {
             }
         }
         for p in self.parents.values() {
-            if let Some(t) = p.retry_at {
+            for t in [p.retry_at, p.retry_started_at].into_iter().flatten() {
                 at(t);
             }
         }
@@ -1112,6 +1222,9 @@ impl Watcher {
                 Err(_) => {
                     // Another error for this id (a 5xx inside the answer): try again later.
                     if let Some(t) = self.tasks.get_mut(&id) {
+                        if t.refreshed.is_none() {
+                            self.unseen = self.unseen.saturating_sub(1);
+                        }
                         t.refreshed = Some(now);
                         if !Self::by_listing(&self.projects, t) {
                             self.order.push_back(id);
@@ -1149,6 +1262,9 @@ impl Watcher {
             .and_then(|e| e.batch_counts());
         let old_counts = t.counts;
         let first = t.refreshed.is_none();
+        if first {
+            self.unseen = self.unseen.saturating_sub(1);
+        }
         let before = t.status.clone();
         let status_changed = first || before != status;
         let progressed = !status_changed && (t.steps != steps || t.counts != counts);
@@ -1226,6 +1342,11 @@ impl Watcher {
             p.ended_count = ended;
             p.changed_at = Some(now);
         }
+        let started = started_of(new);
+        if started > p.started_count {
+            p.started_count = started;
+            p.started_changed_at = Some(now);
+        }
         let listed = p.ended_from.is_some();
         if !listed {
             if new.is_some_and(|c| c.total() > 0) {
@@ -1267,45 +1388,63 @@ impl Watcher {
         });
     }
 
-    /// After a parent ended or one of its ended listings was answered in full (`listing`:
-    /// when its first page was asked for): when its children lag behind its counts, another
-    /// ended listing a little later; an ended parent whose children are all reported (or
-    /// that was listed long enough after its last count changed) is forgotten.
+    /// After a parent ended, or one of its children's listings was answered in full
+    /// (`listing`: when its first page was asked for): when the listings lag behind the
+    /// parent's counts (fewer ended or started children listed than counted), another listing
+    /// a little later, until one was sent a margin after the counts last grew. An ended
+    /// parent whose ended children are all reported (or that was listed long enough after
+    /// its last count changed, or [`MAX_TRIES_AFTER_END`] times) is forgotten.
     fn settle_parent(&mut self, id: &TaskId, now: Duration, listing: Option<Duration>) {
         let followed = self.tasks.contains_key(id);
         let margin = self.policy.feed_margin;
+        let pause = (margin / 4).max(self.policy.feed_interval);
         let Some(p) = self.parents.get_mut(id) else {
             return;
         };
-        if !followed && listing.is_some() {
-            p.tries_after_end += 1;
-        }
-        let complete = p.reported.len() as u64 >= p.ended_count;
-        // A listing sent a margin after the last change saw every ending a lagging listing
+        // A listing sent a margin after the last change saw every change a lagging listing
         // could hide.
-        let late_enough = match (listing, p.changed_at) {
+        let late = |changed: Option<Duration>| match (listing, changed) {
             (Some(sent), Some(changed)) => sent >= changed + margin,
             (Some(_), None) => true,
             (None, _) => false,
         };
+        let ended_ok = p.reported.len() as u64 >= p.ended_count || late(p.changed_at);
         if !followed {
-            let busy = !p.queued.is_empty();
-            if complete || late_enough || p.tries_after_end >= MAX_TRIES_AFTER_END {
-                if !busy {
+            if listing.is_some() {
+                p.tries_after_end += 1;
+            }
+            if ended_ok || p.tries_after_end >= MAX_TRIES_AFTER_END {
+                // Settled again when a listing still queued is answered.
+                if p.queued.is_empty() {
                     self.parents.remove(id);
                 }
                 return;
             }
-            if !busy && listing.is_none() {
-                // Ended with endings not reported yet: list them now.
-                self.want_children(id, ChildKind::Ended);
-                return;
+            if p.queued.is_empty() && p.retry_at.is_none() {
+                if listing.is_none() {
+                    // Ended with endings not reported yet: list them now.
+                    self.want_children(id, ChildKind::Ended);
+                } else {
+                    p.retry_at = Some(now + pause);
+                }
             }
-        } else if complete || late_enough || listing.is_none() {
             return;
         }
-        if p.queued.is_empty() && p.retry_at.is_none() {
-            p.retry_at = Some(now + (margin / 4).max(self.policy.feed_interval));
+        if listing.is_none() {
+            return;
+        }
+        if !ended_ok && !p.queued.contains(&ChildKind::Ended) && p.retry_at.is_none() {
+            p.retry_at = Some(now + pause);
+        }
+        let running = rank(Some(&TaskStatus::Running));
+        let started = p.reported.len()
+            + p.seen
+                .values()
+                .filter(|s| rank(s.as_ref()) >= running)
+                .count();
+        let started_ok = started as u64 >= p.started_count || late(p.started_changed_at);
+        if !started_ok && !p.queued.contains(&ChildKind::Started) && p.retry_started_at.is_none() {
+            p.retry_started_at = Some(now + pause);
         }
     }
 

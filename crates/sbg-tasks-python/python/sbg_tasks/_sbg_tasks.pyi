@@ -139,7 +139,8 @@ class BulkRecord:
     error: Optional[SbgError]
 
 class WatchEvent:
-    """``kind``: ``status``, ``progress``, ``ended``, ``gone`` or ``child_ended``."""
+    """``kind``: ``status``, ``progress``, ``ended``, ``gone``, ``child_status`` or
+    ``child_ended``."""
 
     kind: str
     id: str

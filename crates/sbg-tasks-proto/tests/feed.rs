@@ -1,0 +1,680 @@
+//! The change feed of the watcher: a [`Watch`] stepped by hand in virtual time against a
+//! platform in memory that serves bulk gets and the list filters the feed uses (`project`,
+//! `parent`, `started_from`, `ended_from`, `order_by`, `offset`, `limit`, 1-second
+//! timestamps), whose listings can lag behind its gets and whose clock can be skewed.
+//! Nothing sleeps: a run of hours takes milliseconds.
+
+mod support;
+use support::*;
+
+use std::collections::{BTreeMap, HashMap};
+
+use sbg_tasks_proto::machine::watch::{FeedStrategy, Watcher};
+use sbg_tasks_proto::machine::{Now, Operation, Settings, Shared, Step, Watch};
+use sbg_tasks_proto::{BudgetPolicy, ProjectId, WatchEvent, WatcherPolicy};
+use serde_json::{json, Value};
+
+const P: &str = "lab/busy";
+
+fn s(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// A task of the fake: when (true time, since the epoch) it starts and ends, and how.
+#[derive(Debug, Clone)]
+struct FTask {
+    id: String,
+    project: String,
+    parent: Option<String>,
+    batch: bool,
+    created: Duration,
+    start: Option<Duration>,
+    end: Option<Duration>,
+    outcome: &'static str,
+    /// Listings never show it ended (what only a get sees).
+    unlisted_end: bool,
+}
+
+impl FTask {
+    fn status(&self, at: Duration) -> &'static str {
+        match (self.start, self.end) {
+            (_, Some(e)) if e <= at => self.outcome,
+            (Some(st), _) if st <= at => "RUNNING",
+            _ => "QUEUED",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Fake {
+    tasks: Vec<FTask>,
+    by_id: HashMap<String, usize>,
+    /// Listings show the tasks as they were this long ago.
+    lag: Duration,
+    /// The platform's clock minus ours, in seconds.
+    skew: i64,
+    bulk_gets: u64,
+    listings: u64,
+    /// Listings of a project (not of a parent's children), by `ended_from` / `started_from`
+    /// / neither.
+    project_listings: BTreeMap<&'static str, u64>,
+}
+
+fn rfc3339(t: Duration, skew: i64) -> String {
+    let secs = t.as_secs() as i64 + skew;
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+fn parse_time(s: &str) -> i64 {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp()
+}
+
+fn decode(s: &str) -> String {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+impl Fake {
+    fn add(&mut self, t: FTask) {
+        self.by_id.insert(t.id.clone(), self.tasks.len());
+        self.tasks.push(t);
+    }
+
+    /// `n` tasks of `project` running from `start`, the k-th ending at `end(k)`.
+    fn running(&mut self, project: &str, n: usize, start: u64, end: impl Fn(usize) -> u64) {
+        for k in 0..n {
+            let id = format!("{}-t{k}", project.replace('/', "_"));
+            self.add(FTask {
+                id,
+                project: project.into(),
+                parent: None,
+                batch: false,
+                created: s(UNIX0 + start),
+                start: Some(s(UNIX0 + start)),
+                end: Some(s(UNIX0 + end(k))),
+                outcome: if k % 7 == 3 { "FAILED" } else { "COMPLETED" },
+                unlisted_end: false,
+            });
+        }
+    }
+
+    fn ids(&self, project: &str) -> Vec<TaskId> {
+        self.tasks
+            .iter()
+            .filter(|t| t.project == project && t.parent.is_none())
+            .map(|t| t.id.parse().unwrap())
+            .collect()
+    }
+
+    /// The task as a get sees it at `now`, or as a listing sees it (`listed`: `lag` ago).
+    fn json(&self, t: &FTask, now: Duration, listed: bool) -> Value {
+        let at = if listed {
+            now.saturating_sub(self.lag)
+        } else {
+            now
+        };
+        let mut status = t.status(at);
+        if listed && t.unlisted_end && t.end.is_some_and(|e| e <= at) {
+            status = "RUNNING";
+        }
+        let mut v = json!({
+            "id": t.id, "name": format!("task {}", t.id), "project": t.project,
+            "status": status, "created_time": rfc3339(t.created, self.skew),
+        });
+        if let Some(st) = t.start.filter(|st| *st <= at) {
+            v["start_time"] = json!(rfc3339(st, self.skew));
+        }
+        if status != "RUNNING" && status != "QUEUED" {
+            v["end_time"] = json!(rfc3339(t.end.unwrap(), self.skew));
+        }
+        if let Some(p) = &t.parent {
+            v["parent"] = json!(p);
+        }
+        if t.batch {
+            v["batch"] = json!(true);
+            if !listed {
+                let mut c = BTreeMap::from([
+                    ("queued", 0),
+                    ("running", 0),
+                    ("completed", 0),
+                    ("failed", 0),
+                    ("aborted", 0),
+                ]);
+                for child in self
+                    .tasks
+                    .iter()
+                    .filter(|c| c.parent.as_ref() == Some(&t.id))
+                {
+                    *c.get_mut(child.status(at).to_lowercase().as_str()).unwrap() += 1;
+                }
+                v["execution_status"] = json!(c);
+            }
+        }
+        v
+    }
+
+    fn handle(&mut self, req: &Request<Vec<u8>>, now: Duration) -> Response<Vec<u8>> {
+        let reset = now.as_secs() + 300;
+        let respond = |body: Value, total: Option<usize>| {
+            let mut r = Response::builder()
+                .status(200)
+                .header("x-ratelimit-limit", "1000000")
+                .header("x-ratelimit-remaining", "999999")
+                .header("x-ratelimit-reset", reset.to_string());
+            if let Some(t) = total {
+                r = r.header("x-total-matching-query", t.to_string());
+            }
+            r.body(body.to_string().into_bytes()).unwrap()
+        };
+        let path = req.uri().path();
+        if path == "/v2/rate_limit" {
+            return respond(
+                json!({"rate": {"limit": 1000000, "remaining": 999999, "reset": reset}}),
+                None,
+            );
+        }
+        if path == "/v2/bulk/tasks/get" {
+            self.bulk_gets += 1;
+            let body: Value = serde_json::from_slice(req.body()).unwrap();
+            let items: Vec<Value> = body["task_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|id| match self.by_id.get(id.as_str().unwrap()) {
+                    Some(&i) => json!({"resource": self.json(&self.tasks[i], now, false)}),
+                    None => json!({"error": {"status": 404, "code": 7002, "message": "no"}}),
+                })
+                .collect();
+            return respond(json!({ "items": items }), None);
+        }
+        assert_eq!(path, "/v2/tasks", "{:?}", req.uri());
+        self.listings += 1;
+        let q: HashMap<String, String> = req
+            .uri()
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_owned(), decode(v)))
+            .collect();
+        if q.contains_key("project") {
+            let kind = if q.contains_key("ended_from") {
+                "ended"
+            } else if q.contains_key("started_from") {
+                "started"
+            } else {
+                "all"
+            };
+            *self.project_listings.entry(kind).or_default() += 1;
+        }
+        let bound = |k: &str| q.get(k).map(|t| parse_time(t));
+        let (ended_from, started_from) = (bound("ended_from"), bound("started_from"));
+        let by = q.get("order_by").map_or("created_time", String::as_str);
+        let listed_at = now.saturating_sub(self.lag);
+        // (sort key, index): filtered on numbers, only the page is made JSON.
+        let shown = |t: Duration| t.as_secs() as i64 + self.skew;
+        let mut rows: Vec<(i64, &str, usize)> = self
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| q.get("project").is_none_or(|p| *p == t.project))
+            .filter(|(_, t)| q.get("parent").is_none_or(|p| Some(p) == t.parent.as_ref()))
+            .filter_map(|(i, t)| {
+                let start = t.start.filter(|st| *st <= listed_at).map(shown);
+                let ended = t.end.filter(|e| *e <= listed_at && !t.unlisted_end);
+                let end = ended.map(shown);
+                let ok = |from: Option<i64>, at: Option<i64>| {
+                    from.is_none_or(|f| at.is_some_and(|a| a >= f))
+                };
+                if !ok(ended_from, end) || !ok(started_from, start) {
+                    return None;
+                }
+                let key = match by {
+                    "end_time" => end.unwrap_or(i64::MAX),
+                    "start_time" => start.unwrap_or(i64::MAX),
+                    _ => shown(t.created),
+                };
+                Some((key, t.id.as_str(), i))
+            })
+            .collect();
+        rows.sort();
+        let offset: usize = q.get("offset").map_or(0, |o| o.parse().unwrap());
+        let limit: usize = q.get("limit").map_or(50, |l| l.parse().unwrap());
+        let total = rows.len();
+        let page: Vec<Value> = rows
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(_, _, i)| self.json(&self.tasks[i], now, true))
+            .collect();
+        respond(json!({ "items": page }), Some(total))
+    }
+}
+
+/// An event and when (seconds since [`UNIX0`]) it came out.
+#[derive(Debug)]
+struct Seen {
+    at: u64,
+    event: WatchEvent,
+}
+
+/// What a run saw.
+#[derive(Debug, Default)]
+struct Run {
+    events: Vec<Seen>,
+    /// The strategies, each time they changed.
+    strategies: Vec<BTreeMap<ProjectId, FeedStrategy>>,
+    requests: u64,
+    sleeps: u64,
+    done: bool,
+}
+
+impl Run {
+    /// Seconds from each ending to its report, by id (all reports of it).
+    fn endings(&self, fake: &Fake) -> HashMap<String, Vec<i64>> {
+        let mut out: HashMap<String, Vec<i64>> = HashMap::new();
+        for e in &self.events {
+            if let WatchEvent::Ended { id, task } = &e.event {
+                let t = &fake.tasks[fake.by_id[id.as_str()]];
+                assert!(task.status.as_ref().unwrap().is_terminal());
+                let end = t.end.unwrap().as_secs() as i64 - UNIX0 as i64;
+                out.entry(id.to_string())
+                    .or_default()
+                    .push(e.at as i64 - end);
+            }
+        }
+        out
+    }
+}
+
+/// Steps `watch` against `fake` from [`UNIX0`] until it is over or `until` seconds passed.
+/// Each answer comes back `latency` after its request.
+fn drive(fake: &mut Fake, mut watch: Watch<'_>, until: u64) -> Run {
+    let mut shared = Shared::new(BudgetPolicy::default());
+    let mut run = Run::default();
+    let mut t = Duration::ZERO;
+    let latency = Duration::from_millis(200);
+    let mut last = BTreeMap::new();
+    loop {
+        let now = Now {
+            mono: t,
+            unix: s(UNIX0) + t,
+            random: 0,
+        };
+        match watch.step(now, &mut shared) {
+            Step::Send(req) => {
+                t += latency;
+                let answer = fake.handle(&req, s(UNIX0) + t);
+                let now = Now {
+                    mono: t,
+                    unix: s(UNIX0) + t,
+                    random: 0,
+                };
+                watch.on_answer(Ok(answer), now, &mut shared);
+            }
+            Step::SleepUntil(at) => {
+                run.sleeps += 1;
+                t = t.max(at).max(t + Duration::from_millis(1))
+            }
+            Step::Event(e) => run.events.push(Seen {
+                at: t.as_secs(),
+                event: e.expect("no request fails"),
+            }),
+            Step::Done(()) => {
+                run.done = true;
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+        let strategies = watch.watcher().strategies();
+        if strategies != last {
+            last = strategies.clone();
+            run.strategies.push(strategies);
+        }
+        if t >= s(until) {
+            break;
+        }
+    }
+    run.requests = watch.watcher().requests();
+    run
+}
+
+fn settings(policy: WatcherPolicy) -> Settings {
+    let mut settings = Settings::new(config());
+    settings.watcher = policy;
+    settings
+}
+
+fn project() -> ProjectId {
+    P.parse().unwrap()
+}
+
+/// Every task of `fake` in `P` reported ended exactly once, within `max_delay` seconds of its
+/// end; returns the largest delay.
+fn exactly_once(run: &Run, fake: &Fake, max_delay: i64) -> i64 {
+    let endings = run.endings(fake);
+    let expected = fake.tasks.iter().filter(|t| t.parent.is_none()).count();
+    assert_eq!(endings.len(), expected, "every ending reported");
+    let mut worst = 0;
+    for (id, delays) in &endings {
+        assert_eq!(delays.len(), 1, "{id} reported {} times", delays.len());
+        assert!(
+            (0..=max_delay).contains(&delays[0]),
+            "{id} noticed {} s after its end",
+            delays[0]
+        );
+        worst = worst.max(delays[0]);
+    }
+    worst
+}
+
+/// 600 tasks of one project ending over 12 minutes, some in the same second.
+fn thousand(fake: &mut Fake) {
+    fake.running(P, 600, 0, |k| 60 + (k as u64 * 6) / 5);
+}
+
+#[test]
+fn endings_come_from_listings_exactly_once_across_overlapping_windows() {
+    let mut fake = Fake::default();
+    thousand(&mut fake);
+    let settings = settings(WatcherPolicy::default());
+    let ids = fake.ids(P);
+    let run = drive(&mut fake, Watch::new(&settings, ids), 4 * 3600);
+    assert!(run.done);
+    let seq: Vec<FeedStrategy> = run
+        .strategies
+        .iter()
+        .filter_map(|m| m.get(&project()).copied())
+        .collect();
+    assert_eq!(
+        seq,
+        [FeedStrategy::Listing, FeedStrategy::BulkGet],
+        "600 tasks: listings are cheaper; bulk gets again once fewer than ~300 remain"
+    );
+    exactly_once(&run, &fake, 11);
+    // While on listings, an ending shows in the next ended listing: at most the feed
+    // interval, 1-second timestamps and a request's latency.
+    let endings = run.endings(&fake);
+    let worst = (0..250)
+        .map(|k| endings[&format!("lab_busy-t{k}")][0])
+        .max()
+        .unwrap();
+    assert!(worst <= 5, "{worst}");
+    // Bulk gets every 10 s would have cost 6 requests per 10 s while 600 were running.
+    let ended = fake.project_listings["ended"];
+    assert!((100..=250).contains(&ended), "ended listings: {ended}");
+}
+
+#[test]
+fn a_lagging_listing_is_caught_by_the_overlap_and_nothing_is_reported_twice() {
+    let mut fake = Fake {
+        lag: s(30),
+        ..Fake::default()
+    };
+    thousand(&mut fake);
+    let settings = settings(WatcherPolicy::default());
+    let ids = fake.ids(P);
+    let run = drive(&mut fake, Watch::new(&settings, ids), 4 * 3600);
+    assert!(run.done);
+    let worst = exactly_once(&run, &fake, 30 + 5);
+    assert!(worst >= 30, "the lag shows: {worst}");
+}
+
+#[test]
+fn a_skewed_platform_clock_loses_no_ending() {
+    for skew in [-5, 5] {
+        let mut fake = Fake {
+            lag: s(10),
+            skew,
+            ..Fake::default()
+        };
+        thousand(&mut fake);
+        let settings = settings(WatcherPolicy::default());
+        let ids = fake.ids(P);
+        let run = drive(&mut fake, Watch::new(&settings, ids), 4 * 3600);
+        assert!(run.done, "skew {skew}");
+        exactly_once(&run, &fake, 10 + 5);
+    }
+}
+
+#[test]
+fn the_reconciliation_finds_an_ending_no_listing_shows() {
+    let mut fake = Fake::default();
+    thousand(&mut fake);
+    // One task's ending never shows in a listing; and it never ran, so the progress sweeps
+    // (of running tasks) do not ask for it.
+    let hidden = fake.by_id[&"lab_busy-t100".to_owned()];
+    fake.tasks[hidden].unlisted_end = true;
+    fake.tasks[hidden].start = None;
+    fake.tasks[hidden].outcome = "ABORTED";
+    let reconcile = 5 * 60;
+    let policy = WatcherPolicy::default()
+        .with_progress_interval(s(3600))
+        .with_reconcile_interval(s(reconcile));
+    let settings = settings(policy);
+    let ids = fake.ids(P);
+    let run = drive(&mut fake, Watch::new(&settings, ids), 4 * 3600);
+    assert!(run.done);
+    let endings = run.endings(&fake);
+    let delays = &endings[&"lab_busy-t100".to_owned()];
+    assert_eq!(delays.len(), 1);
+    assert!(
+        delays[0] > 5 && delays[0] <= reconcile as i64 + 5,
+        "found by the reconciliation: {delays:?}"
+    );
+    exactly_once(&run, &fake, reconcile as i64 + 5);
+}
+
+#[test]
+fn three_watched_tasks_of_a_busy_project_stay_on_bulk_gets() {
+    let mut fake = Fake::default();
+    // 50 000 tasks in the project, ending all the time; 3 of them watched.
+    fake.running(P, 50_000, 0, |k| 30 + k as u64 / 20);
+    let settings = settings(WatcherPolicy::default());
+    let watched: Vec<TaskId> = fake.ids(P).into_iter().step_by(10_000).take(3).collect();
+    let run = drive(&mut fake, Watch::new(&settings, watched), 600);
+    assert_eq!(run.strategies.len(), 1, "{:?}", run.strategies);
+    assert_eq!(
+        run.strategies[0].get(&project()),
+        Some(&FeedStrategy::BulkGet)
+    );
+    assert_eq!(fake.listings, 0, "no listing of the project");
+}
+
+#[test]
+fn ten_thousand_tasks_of_a_project_are_followed_by_listings() {
+    let mut fake = Fake::default();
+    fake.running(P, 10_000, 0, |k| 3600 + k as u64);
+    fake.tasks[9_999].end = Some(s(UNIX0 + 100));
+    let settings = settings(WatcherPolicy::default());
+    let ids = fake.ids(P);
+    let run = drive(&mut fake, Watch::new(&settings, ids), 300);
+    assert_eq!(run.strategies.len(), 1, "{:?}", run.strategies);
+    assert_eq!(
+        run.strategies[0].get(&project()),
+        Some(&FeedStrategy::Listing),
+        "chosen once the first sweep told each task's project"
+    );
+    // One sweep to learn the projects, then listings only (bulk gets would be 100 requests
+    // every 10 s).
+    assert_eq!(fake.bulk_gets, 100);
+    let ended = fake.project_listings["ended"];
+    assert!(
+        (70..=100).contains(&ended),
+        "an ended listing every 3 s: {ended}"
+    );
+    assert_eq!(run.endings(&fake)["lab_busy-t9999"].len(), 1);
+}
+
+/// A batch parent of `n` children, queued, starting from 30 s and ending 100 s later, one a
+/// second apart.
+fn batch(fake: &mut Fake, n: usize) {
+    fake.add(FTask {
+        id: "parent".into(),
+        project: P.into(),
+        parent: None,
+        batch: true,
+        created: s(UNIX0),
+        start: Some(s(UNIX0)),
+        end: Some(s(UNIX0 + 30 + n as u64 + 100)),
+        outcome: "COMPLETED",
+        unlisted_end: false,
+    });
+    for k in 0..n {
+        fake.add(FTask {
+            id: format!("child{k}"),
+            project: P.into(),
+            parent: Some("parent".into()),
+            batch: false,
+            created: s(UNIX0),
+            start: Some(s(UNIX0 + 30 + k as u64)),
+            end: Some(s(UNIX0 + 30 + k as u64 + 100)),
+            outcome: if k % 5 == 0 { "FAILED" } else { "COMPLETED" },
+            unlisted_end: false,
+        });
+    }
+}
+
+#[test]
+fn children_report_each_status_change_and_their_lagging_last_endings() {
+    let n = 150;
+    let mut fake = Fake {
+        lag: s(30),
+        ..Fake::default()
+    };
+    batch(&mut fake, n);
+    let settings = settings(WatcherPolicy::default());
+    let run = drive(
+        &mut fake,
+        Watch::new(&settings, ["parent".parse().unwrap()]),
+        3600,
+    );
+    assert!(run.done);
+    let mut changes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in &run.events {
+        match &e.event {
+            WatchEvent::ChildStatus { from, child, .. } => changes
+                .entry(child.id.clone().unwrap())
+                .or_default()
+                .push(format!(
+                    "{}->{}",
+                    from.as_ref().map_or("none", |s| s.as_str()),
+                    child.status.as_ref().unwrap().as_str()
+                )),
+            WatchEvent::ChildEnded { child, .. } => changes
+                .entry(child.id.clone().unwrap())
+                .or_default()
+                .push(format!("ended {}", child.status.as_ref().unwrap().as_str())),
+            _ => {}
+        }
+    }
+    assert_eq!(changes.len(), n);
+    for (id, seen) in &changes {
+        let ended = seen.iter().filter(|s| s.starts_with("ended")).count();
+        assert_eq!(ended, 1, "{id}: {seen:?}");
+        assert_eq!(seen[0], "none->QUEUED", "{id}: first seen queued: {seen:?}");
+        assert!(
+            seen.contains(&"QUEUED->RUNNING".to_owned()),
+            "{id}: {seen:?}"
+        );
+    }
+    // The parent's own ending, once.
+    let parent_ends = run
+        .events
+        .iter()
+        .filter(|e| matches!(&e.event, WatchEvent::Ended { id, .. } if id.as_str() == "parent"))
+        .count();
+    assert_eq!(parent_ends, 1);
+}
+
+#[test]
+fn a_project_followed_whole_reports_its_open_tasks_and_those_that_start_later() {
+    let mut fake = Fake::default();
+    // 300 open tasks, 50 that ended before the watch, and 40 that start during it.
+    fake.running(P, 300, 0, |k| 120 + k as u64);
+    for k in 0..50 {
+        fake.add(FTask {
+            id: format!("old{k}"),
+            project: P.into(),
+            parent: None,
+            batch: false,
+            created: s(UNIX0 - 7200),
+            start: Some(s(UNIX0 - 7200)),
+            end: Some(s(UNIX0 - 3600)),
+            outcome: "COMPLETED",
+            unlisted_end: false,
+        });
+    }
+    for k in 0..40 {
+        fake.add(FTask {
+            id: format!("new{k}"),
+            project: P.into(),
+            parent: None,
+            batch: false,
+            created: s(UNIX0 + 10),
+            start: Some(s(UNIX0 + 60 + 5 * k)),
+            end: Some(s(UNIX0 + 400 + k)),
+            outcome: "COMPLETED",
+            unlisted_end: false,
+        });
+    }
+    // Another project: never listed, never followed.
+    fake.running("lab/other", 20, 0, |k| 100 + k as u64);
+    let settings = settings(WatcherPolicy::default());
+    let run = drive(&mut fake, Watch::project(&settings, project()), 4 * 3600);
+    assert!(run.done);
+    let mut ended: HashMap<String, usize> = HashMap::new();
+    let mut first_seen: HashMap<String, usize> = HashMap::new();
+    for e in &run.events {
+        match &e.event {
+            WatchEvent::Ended { id, .. } => *ended.entry(id.to_string()).or_default() += 1,
+            WatchEvent::Status { id, from: None, .. } => {
+                *first_seen.entry(id.to_string()).or_default() += 1
+            }
+            _ => {}
+        }
+    }
+    assert!(ended.values().all(|n| *n == 1), "each ending once");
+    assert_eq!(
+        ended.len(),
+        340,
+        "the open tasks and the new ones; not the old ones"
+    );
+    assert!(ended
+        .keys()
+        .all(|id| id.starts_with("lab_busy-") || id.starts_with("new")));
+    assert!(first_seen.values().all(|n| *n == 1));
+    assert!(first_seen.keys().any(|id| id.starts_with("new")));
+}
+
+#[test]
+fn without_the_feed_a_watch_uses_bulk_gets_only() {
+    let mut fake = Fake::default();
+    fake.running(P, 1000, 0, |k| 60 + k as u64 / 10);
+    let settings = settings(WatcherPolicy::default().with_feed(false));
+    let ids = fake.ids(P);
+    let mut watcher = Watcher::new(settings.watcher.clone());
+    watcher.add(fake.ids(P).into_iter().take(1));
+    assert!(watcher.strategies().is_empty());
+    let run = drive(&mut fake, Watch::new(&settings, ids), 4 * 3600);
+    assert!(run.done);
+    assert_eq!(fake.listings, 0);
+    assert!(run.strategies.is_empty());
+    exactly_once(&run, &fake, 15);
+}
