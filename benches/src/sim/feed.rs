@@ -253,10 +253,10 @@ fn feed_task(rng: &mut Rng, span: Duration, project: &str) -> SimTask {
 
 /// The world of `spec`: its projects' tasks inserted; the ids of each project.
 fn feed_world(spec: &FeedSpec, seed: u64, latency: Duration) -> (World, Vec<Vec<String>>) {
-    let platform = Platform::with_mock(spec.window, |b| {
-        b.listing_lag(spec.listing_lag)
-            .clock_skew_ms(spec.clock_skew_ms)
-    });
+    // The lag is set once the tasks are in: they were made long before the watch starts, so
+    // listings show them as they are at the start (the mock lists a task as it is when its
+    // lag is set), and lag behind every change from then on.
+    let platform = Platform::with_mock(spec.window, |b| b.clock_skew_ms(spec.clock_skew_ms));
     let world = World::on(seed, latency, platform);
     world.platform().trace = Some(Vec::new());
     let mut rng = Rng::new(seed ^ 0xFEED);
@@ -273,6 +273,7 @@ fn feed_world(spec: &FeedSpec, seed: u64, latency: Duration) -> (World, Vec<Vec<
             }
             projects.push(ids);
         }
+        p.mock().set_listing_lag(spec.listing_lag);
     }
     (world, projects)
 }
