@@ -51,6 +51,11 @@ struct Fake {
     by_id: HashMap<String, usize>,
     /// Listings show the tasks as they were this long ago.
     lag: Duration,
+    /// The lag starts this many seconds after [`UNIX0`] (`None`: at once).
+    lag_from: Option<u64>,
+    /// Each ended listing of a project: when (seconds after [`UNIX0`]) and how far back
+    /// from then its `ended_from` reached (seconds).
+    reach: Vec<(u64, i64)>,
     /// The platform's clock minus ours, in seconds.
     skew: i64,
     bulk_gets: u64,
@@ -123,9 +128,17 @@ impl Fake {
     }
 
     /// The task as a get sees it at `now`, or as a listing sees it (`listed`: `lag` ago).
+    /// The lag of a listing at `now`.
+    fn lag_at(&self, now: Duration) -> Duration {
+        match self.lag_from {
+            Some(from) if now < s(UNIX0 + from) => Duration::ZERO,
+            _ => self.lag,
+        }
+    }
+
     fn json(&self, t: &FTask, now: Duration, listed: bool) -> Value {
         let at = if listed {
-            now.saturating_sub(self.lag)
+            now.saturating_sub(self.lag_at(now))
         } else {
             now
         };
@@ -226,7 +239,11 @@ impl Fake {
         let bound = |k: &str| q.get(k).map(|t| parse_time(t));
         let (ended_from, started_from) = (bound("ended_from"), bound("started_from"));
         let by = q.get("order_by").map_or("created_time", String::as_str);
-        let listed_at = now.saturating_sub(self.lag);
+        let listed_at = now.saturating_sub(self.lag_at(now));
+        if let (true, Some(from)) = (q.contains_key("project"), ended_from) {
+            let at = now.as_secs() - UNIX0;
+            self.reach.push((at, now.as_secs() as i64 - from));
+        }
         // (sort key, index): filtered on numbers, only the page is made JSON.
         let shown = |t: Duration| t.as_secs() as i64 + self.skew;
         let mut rows: Vec<(i64, &str, usize)> = self
@@ -677,4 +694,44 @@ fn without_the_feed_a_watch_uses_bulk_gets_only() {
     assert_eq!(fake.listings, 0);
     assert!(run.strategies.is_empty());
     exactly_once(&run, &fake, 15);
+}
+
+#[test]
+fn the_margin_shrinks_while_listings_keep_up_and_widens_when_a_lag_hides_an_ending() {
+    let mut fake = Fake {
+        lag: s(30),
+        lag_from: Some(400),
+        ..Fake::default()
+    };
+    // 1 000 tasks ending over 20 minutes: on listings until about 900 s.
+    fake.running(P, 1000, 0, |k| 60 + (k as u64 * 6) / 5);
+    // The progress sweeps (every 2 min here) find what the narrowed listings missed.
+    let policy = WatcherPolicy::default().with_progress_interval(s(120));
+    let settings = settings(policy);
+    let ids = fake.ids(P);
+    let run = drive(&mut fake, Watch::new(&settings, ids), 4 * 3600);
+    assert!(run.done);
+    let reach = |from: u64, to: u64| -> Vec<i64> {
+        fake.reach
+            .iter()
+            .filter(|(at, _)| (from..to).contains(at))
+            .map(|(_, r)| *r)
+            .collect()
+    };
+    // Without lag the endings show at once: the windows narrow from 60 s to about 10 s.
+    assert!(reach(0, 30).iter().all(|r| *r >= 60), "{:?}", reach(0, 30));
+    let early = reach(200, 400);
+    assert!(
+        !early.is_empty() && early.iter().all(|r| *r <= 15),
+        "{early:?}"
+    );
+    // A lag of 30 s from 400 s on: an ending a get found before the narrowed listings could
+    // show it, and which they never will, puts the full margin back.
+    let late = reach(600, 700);
+    assert!(
+        !late.is_empty() && late.iter().all(|r| *r >= 35),
+        "{late:?}"
+    );
+    // Each ending once all the same (the progress sweeps' bulk gets caught the missed ones).
+    exactly_once(&run, &fake, 130);
 }

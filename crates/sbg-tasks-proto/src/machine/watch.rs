@@ -61,12 +61,18 @@
 //!   `project=P&ended_from=T&order_by=end_time&order=asc&limit=100&fields=id,name,status,
 //!   project,start_time,end_time,parent,batch`, paged on while a page is full or
 //!   `X-Total-Matching-Query` says more. T is when the previous ended listing was sent (our
-//!   clock, whole seconds) minus [`feed_margin`](WatcherPolicy::feed_margin) (60 s): the
-//!   platform's timestamps have 1-second precision and the bounds are inclusive, its listings
-//!   may show a change later than its gets (a listing lag L), and its clock may differ from
-//!   ours by a skew S; an ending is missed by the listings only if L − S exceeds the margin.
-//!   The windows overlap, and repeats are dropped by id: a task reported ended is followed no
-//!   more, so the next listing that shows it again skips it.
+//!   clock, whole seconds) minus a margin: the platform's timestamps have 1-second precision
+//!   and the bounds are inclusive, its listings may show a change later than its gets (a
+//!   listing lag L), and its clock may differ from ours by a skew S; an ending is missed by
+//!   the listings only if L − S exceeds the margin. The margin is
+//!   [`feed_margin`](WatcherPolicy::feed_margin) (60 s) at first; it then follows how late
+//!   the endings come: twice the largest lateness seen lately (how long before the previous
+//!   listing was sent a newly listed task had ended, which measures L − S) plus 5 s, at least
+//!   10 s, at most `feed_margin`; and it is `feed_margin` again as soon as a bulk get finds an
+//!   ending that the listings can no longer show. Without lag, windows of ~13 s instead of
+//!   63 s: each ending is listed about 4 times instead of 21, and a busy project needs fewer
+//!   pages. The windows overlap, and repeats are dropped by id: a task reported ended is
+//!   followed no more, so the next listing that shows it again skips it.
 //! - the **started listing**, every `started_interval`, while a watched task has not started
 //!   (or for a project followed whole): `started_from`, by `start_time`: QUEUED → RUNNING as
 //!   [`WatchEvent::Status`]. A listing never moves a task back (a lagging listing may show an
@@ -167,7 +173,9 @@ pub struct WatcherPolicy {
     pub started_interval: Duration,
     /// How far back each listing reaches before the previous one was sent (default 60 s): the
     /// platform's timestamps have 1-second precision, its listings may lag behind its gets
-    /// and its clock may differ from ours. Repeats are dropped by id.
+    /// and its clock may differ from ours. Repeats are dropped by id. The ended listings of a
+    /// project narrow it while their endings come on time (see the [module docs](self)); this
+    /// is the most they reach back.
     pub feed_margin: Duration,
     /// How often the running tasks of a project on the listing strategy are refreshed by bulk
     /// gets, for their progress (default 10 min).
@@ -471,6 +479,32 @@ struct FeedListing {
     /// When its first page was asked for.
     sent: Option<Duration>,
     pages: u32,
+    /// The largest lateness of an ending it reported first: how long before the previous
+    /// ended listing was sent the task had ended (so that listing could not show it).
+    late: Option<Duration>,
+}
+
+/// A task of a project followed whole that was reported ended: its start and end (the
+/// platform's clock, Unix seconds) and when it was reported.
+#[derive(Debug, Clone, Copy)]
+struct Reported {
+    start: Option<i64>,
+    end: Option<i64>,
+    at: Duration,
+}
+
+impl Reported {
+    fn of(task: &Task, at: Duration) -> Self {
+        let secs = |t: Option<&crate::model::Timestamp>| {
+            t.and_then(|t| t.datetime())
+                .map(time::OffsetDateTime::unix_timestamp)
+        };
+        Self {
+            start: secs(task.start_time.as_ref()),
+            end: secs(task.end_time.as_ref()),
+            at,
+        }
+    }
 }
 
 /// The feed of one project.
@@ -496,9 +530,14 @@ struct ProjectState {
     sweep: VecDeque<TaskId>,
     /// Tasks of a project followed whole that were reported ended, and when: a listing that
     /// shows them again (the overlap, or a lagging listing) does not follow them anew.
-    reported: HashMap<TaskId, Duration>,
+    reported: HashMap<TaskId, Reported>,
     /// Pages per ended listing, as learned.
     pages: f64,
+    /// The lateness of the endings the ended listings showed, as learned (a decaying
+    /// maximum); `None`: not known, the full margin.
+    lateness: Option<Duration>,
+    /// When the last ended listing answered in full was sent.
+    last_ended_sent: Option<Duration>,
 }
 
 impl Default for ProjectState {
@@ -520,6 +559,8 @@ impl Default for ProjectState {
             sweep: VecDeque::new(),
             reported: HashMap::new(),
             pages: 1.0,
+            lateness: None,
+            last_ended_sent: None,
         }
     }
 }
@@ -535,6 +576,40 @@ impl ProjectState {
         // Watched ids that all run already need no started listing.
         let waiting = self.members.len() > self.running;
         (self.listing() && (waiting || self.whole)) || (self.whole && self.initial_done)
+    }
+
+    /// How far an ended listing reaches before the previous one was sent: twice the largest
+    /// lateness seen lately plus 5 s, at least 10 s, at most the policy's margin (all of it
+    /// until an ending was seen late, or after a bulk get found one the listings missed).
+    fn margin(&self, policy: &WatcherPolicy) -> Duration {
+        let max = policy.feed_margin;
+        match self.lateness {
+            None => max,
+            Some(late) => (late * 2 + Duration::from_secs(5))
+                .max(Duration::from_secs(10).min(max))
+                .min(max),
+        }
+    }
+
+    /// Forgets the reported tasks no listing can show again: ended and started before where
+    /// the listings start (less a full margin, by which an ended listing's start may move
+    /// back). A task whose end is not known is kept for two margins and a started interval.
+    fn prune_reported(&mut self, policy: &WatcherPolicy, now: Duration) {
+        let back = i64::try_from(policy.feed_margin.as_secs()).unwrap_or(i64::MAX);
+        let floor = |t: Option<time::OffsetDateTime>| t.map(|t| t.unix_timestamp() - back);
+        let (ended, started) = (floor(self.ended_from), floor(self.started_from));
+        let keep = policy.feed_margin * 2 + policy.started_interval;
+        self.reported.retain(|_, r| {
+            let ended_gone = match (r.end, ended) {
+                (Some(e), Some(f)) => e < f,
+                _ => r.at + keep <= now,
+            };
+            let started_gone = match (r.start, started) {
+                (Some(st), Some(f)) => st < f,
+                _ => true,
+            };
+            !(ended_gone && started_gone)
+        });
     }
 
     /// Estimated requests per hour of each strategy: (bulk gets, listings).
@@ -1110,6 +1185,7 @@ impl Watcher {
                     offset: 0,
                     sent: None,
                     pages: 0,
+                    late: None,
                 });
             }
             let Some(l) = &mut ps.current else { continue };
@@ -1120,7 +1196,10 @@ impl Watcher {
                     ps.ended_from = wall(now, margin);
                     ps.started_from = ps.ended_from;
                     ps.next_ended = now;
-                    ps.next_started = now;
+                    // The first started listing goes a margin later: it reaches back a
+                    // margin before this listing, so an earlier one would list again every
+                    // task that started just before the watch (known from this listing).
+                    ps.next_started = now + margin;
                 }
             }
             let call = feed_listing(p, l);
@@ -1287,6 +1366,9 @@ impl Watcher {
             self.on_counts(&id, old_counts, counts, now);
         }
         if status.as_ref().is_some_and(TaskStatus::is_terminal) {
+            if by_listing {
+                self.missed_by_listings(&id, &task);
+            }
             self.end(now, id, task);
             return;
         }
@@ -1308,13 +1390,31 @@ impl Watcher {
         }
     }
 
+    /// A bulk get found `task` ended: when it ended before where the ended listings of its
+    /// project now start, they missed it (a lag or a skew beyond the margin): back to the full
+    /// margin.
+    fn missed_by_listings(&mut self, id: &TaskId, task: &Task) {
+        let Some(p) = self.tasks.get(id).and_then(|t| t.project.as_ref()) else {
+            return;
+        };
+        let Some(ps) = self.projects.get_mut(p) else {
+            return;
+        };
+        let end = task.end_time.as_ref().and_then(|t| t.datetime());
+        if let (Some(end), Some(from)) = (end, ps.ended_from) {
+            if end < from {
+                ps.lateness = None;
+            }
+        }
+    }
+
     /// `id` ended (seen by a get or in a listing): reported once, followed no more. A batch
     /// parent's last children are still listed.
     fn end(&mut self, now: Duration, id: TaskId, task: Task) {
         if let Some(t) = self.forget(&id) {
             if let Some(ps) = t.project.as_ref().and_then(|p| self.projects.get_mut(p)) {
                 if ps.whole {
-                    ps.reported.insert(id.clone(), now);
+                    ps.reported.insert(id.clone(), Reported::of(&task, now));
                 }
             }
         }
@@ -1529,14 +1629,36 @@ impl Watcher {
         else {
             return;
         };
+        let prev = self
+            .projects
+            .get(&project)
+            .and_then(|ps| ps.last_ended_sent);
+        let mut late: Option<Duration> = None;
         for item in items {
+            let end = item
+                .end_time
+                .as_ref()
+                .and_then(|t| t.datetime())
+                .and_then(since_epoch);
+            let before = self.events.len();
             self.on_listed(&project, listing.kind, item, now);
+            let reported = self.events.len() > before
+                && matches!(self.events.back(), Some(WatchEvent::Ended { .. }));
+            if let (FeedKind::Ended, true, Some(prev), Some(end)) =
+                (listing.kind, reported, prev, end)
+            {
+                let l = prev.saturating_sub(end);
+                late = Some(late.map_or(l, |m| m.max(l)));
+            }
         }
         let Some(ps) = self.projects.get_mut(&project) else {
             return;
         };
         let Some(l) = &mut ps.current else { return };
         l.pages += 1;
+        if let Some(new) = late {
+            l.late = Some(l.late.map_or(new, |m| m.max(new)));
+        }
         let next_offset = l.offset + n;
         let more = match total {
             Some(total) => next_offset < total,
@@ -1548,21 +1670,26 @@ impl Watcher {
         }
         let sent = l.sent.unwrap_or(now);
         let from = wall(sent, self.policy.feed_margin);
-        let (kind, pages) = (l.kind, l.pages);
+        let (kind, pages, late) = (l.kind, l.pages, l.late);
         ps.current = None;
         match kind {
             FeedKind::Initial => ps.initial_done = true,
             FeedKind::Ended => {
-                ps.ended_from = from;
+                if let Some(late) = late {
+                    // A decaying maximum: a lag that went away is forgotten in a few minutes.
+                    let kept = ps.lateness.map_or(Duration::ZERO, |l| l.mul_f64(0.95));
+                    ps.lateness = Some(late.max(kept));
+                }
+                ps.last_ended_sent = Some(sent);
+                ps.ended_from = wall(sent, ps.margin(&self.policy));
                 ps.next_ended = sent + self.policy.feed_interval;
                 ps.pages = 0.7 * ps.pages + 0.3 * f64::from(pages);
-                // Reported tasks come back only while a listing's window holds them.
-                let keep = self.policy.feed_margin * 2 + self.policy.started_interval;
-                ps.reported.retain(|_, at| *at + keep > now);
+                ps.prune_reported(&self.policy, now);
             }
             FeedKind::Started => {
                 ps.started_from = from;
                 ps.next_started = sent + self.policy.started_interval;
+                ps.prune_reported(&self.policy, now);
             }
         }
     }
@@ -1627,7 +1754,7 @@ impl Watcher {
                 // It ended before the watch began.
                 return;
             }
-            ps.reported.insert(id.clone(), now);
+            ps.reported.insert(id.clone(), Reported::of(&item, now));
             self.events.push_back(WatchEvent::Ended {
                 id,
                 task: Box::new(item),
