@@ -15,10 +15,14 @@
 //! `cargo run --release -p sbg-tasks-benches --example fleet_sim` prints the figures;
 //! `cargo bench -p sbg-tasks-benches --bench fleet` times the runs. [`bulk`] measures a bulk
 //! action (the client's `bulk`, a rerun with run of many tasks) alone and beside a watcher on
-//! the same token: `cargo run --release -p sbg-tasks-benches --example bulk_sim`.
+//! the same token: `cargo run --release -p sbg-tasks-benches --example bulk_sim`. [`feed`]
+//! measures the watcher's change feed (listings of a project's endings and starts, issue 19)
+//! beside bulk sweeps, with lagging listings and a skewed platform clock:
+//! `cargo run --release -p sbg-tasks-benches --example feed_sim`.
 
 pub mod bulk;
 pub mod exec;
+pub mod feed;
 pub mod many;
 pub mod platform;
 pub mod report;

@@ -120,6 +120,8 @@ pub struct SimTask {
     pub refresh: Refresh,
     /// Whether it counts for full sweeps ([`Platform::sweeps`]).
     pub watched: bool,
+    /// Its project (`owner/name`), if any: what a listing by `project=` finds it by.
+    pub project: Option<String>,
 }
 
 impl SimTask {
@@ -129,6 +131,15 @@ impl SimTask {
             schedule,
             refresh: Refresh::default(),
             watched: false,
+            project: None,
+        }
+    }
+
+    /// The same task, in `project`.
+    pub fn in_project(self, project: &str) -> Self {
+        Self {
+            project: Some(project.to_owned()),
+            ..self
         }
     }
 
@@ -239,9 +250,18 @@ impl Platform {
     /// The mock's platform with `cfg`'s window and no task, virtual time zero at Unix time
     /// [`T0`]. Runs made by callers last 40 minutes (the mock's wall-time schedule).
     pub fn new(cfg: PlatformConfig) -> Self {
-        let config = MockBuilder::new()
-            .rate_limit(cfg.limit, cfg.window)
-            .schedule(Schedule::WallTime(RUN));
+        Self::with_mock(cfg, |b| b)
+    }
+
+    /// The same, the mock's configuration further set by `more` (e.g. its
+    /// [`listing_lag`](MockBuilder::listing_lag) or
+    /// [`clock_skew_ms`](MockBuilder::clock_skew_ms)).
+    pub fn with_mock(cfg: PlatformConfig, more: impl FnOnce(MockBuilder) -> MockBuilder) -> Self {
+        let config = more(
+            MockBuilder::new()
+                .rate_limit(cfg.limit, cfg.window)
+                .schedule(Schedule::WallTime(RUN)),
+        );
         let origin = Instant::now();
         let wall = UNIX_EPOCH + Duration::from_secs(T0);
         Self {
@@ -275,7 +295,10 @@ impl Platform {
         let status = task.schedule.first().map_or("QUEUED", |e| e.1);
         // As small as a task gets (the mock adds its `href` and, once run, its
         // `execution_status`): every answer of a sweep carries it.
-        let body = serde_json::json!({"id": id, "name": "", "status": status});
+        let mut body = serde_json::json!({"id": id, "name": "", "status": status});
+        if let Some(p) = &task.project {
+            body["project"] = p.clone().into();
+        }
         self.mock
             .insert_running(body, plan, self.origin + start)
             .expect("a task object with an id");

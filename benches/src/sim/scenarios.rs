@@ -91,6 +91,15 @@ impl World {
         }
     }
 
+    /// A world on `platform` (e.g. one made by [`Platform::with_mock`]).
+    pub fn on(seed: u64, latency: Duration, platform: Platform) -> Self {
+        Self {
+            clock: Clock::new(seed),
+            platform: Arc::new(Mutex::new(platform)),
+            latency,
+        }
+    }
+
     /// The platform, locked.
     pub fn platform(&self) -> MutexGuard<'_, Platform> {
         lock(&self.platform)

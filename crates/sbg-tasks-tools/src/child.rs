@@ -19,10 +19,17 @@ impl MockChild {
     /// Start a mock accepting `token` with the rate limit `rate` (the mock's
     /// `--rate-limit`: `N/SECONDS`, `N/Nms` or `off`).
     pub(crate) fn start(token: &str, rate: &str) -> Res<Self> {
+        Self::start_with(token, rate, &[])
+    }
+
+    /// The same, with more of the `mock` command's flags (e.g. `--listing-lag=30`,
+    /// `--clock-skew=-5`).
+    pub(crate) fn start_with(token: &str, rate: &str, extra: &[String]) -> Res<Self> {
         let mut child = Command::new(std::env::current_exe()?)
             .args(["mock", "--listen", "127.0.0.1:0", "--token", token])
             .args(["--rate-limit", rate])
             .args(["--journal-capacity", JOURNAL])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()?;

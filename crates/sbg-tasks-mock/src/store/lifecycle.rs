@@ -352,14 +352,14 @@ impl Store {
 
     fn apply_single(ctx: &Ctx, rec: &mut TaskRecord, now: Instant) {
         let schedule = ctx.cfg.schedule;
-        let default = default_outcome(rec.name());
-        let outcome = rec.outcome.unwrap_or(default);
+        // An ended run (most tasks of a long listing) costs nothing more.
+        if rec.run.as_ref().is_none_or(|r| r.ended.is_some()) {
+            return;
+        }
+        let outcome = rec.outcome.unwrap_or_else(|| default_outcome(rec.name()));
         let Some(run) = rec.run.as_mut() else {
             return;
         };
-        if run.ended.is_some() {
-            return;
-        }
         let (status, message, init) = match phase_of(schedule, run, now) {
             Phase::Queued => ("QUEUED", "In queue", true),
             Phase::Running(steps) => {

@@ -94,6 +94,14 @@ impl TaskRecord {
     }
 }
 
+/// What a listing sorts by (one kind per listing), before the order tasks were made in.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey {
+    None,
+    Time(Option<i64>),
+    Text(Option<String>),
+}
+
 /// Filters and paging of a list.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ListQuery {
@@ -145,7 +153,14 @@ impl Store {
                 ));
             }
         }
-        for id in self.ids() {
+        // Bring up to date only what the listing can show: a project's tasks when it names one
+        // (a task's project never changes), so that listing one project of many costs that
+        // project's tasks, not the store's.
+        let ids = match &q.project {
+            Some(p) => self.ids_where(|r| r.body.get("project").and_then(Value::as_str) == Some(p)),
+            None => self.ids(),
+        };
+        for id in ids {
             self.refresh(&id, now);
         }
         let lag = self.ctx.cfg.listing_lag;
@@ -173,32 +188,23 @@ impl Store {
                     })
             })
             .collect();
-        let order_by = q.order_by.clone();
-        matching.sort_by(|a, b| {
-            let primary = match &order_by {
+        // Each item's key is computed once (a time is parsed once, not at every comparison).
+        let order_by = q.order_by.as_deref();
+        matching.sort_by_cached_key(|(body, seq)| {
+            let key = match order_by {
+                // Times compare at the platform's precision (whole seconds); a task without
+                // one (not started, not ended) sorts first.
                 Some(k) if k.ends_with("_time") => {
-                    // Times compare at the platform's precision (whole seconds); a task
-                    // without one (not started, not ended) sorts first.
-                    let key = |r: &(&Map<String, Value>, u64)| {
-                        r.0.get(k.as_str())
-                            .and_then(Value::as_str)
-                            .and_then(whole_seconds)
-                    };
-                    key(a).cmp(&key(b))
+                    SortKey::Time(body.get(k).and_then(Value::as_str).and_then(whole_seconds))
                 }
-                Some(k) => {
-                    let key = |r: &(&Map<String, Value>, u64)| {
-                        r.0.get(k.as_str()).map(|v| {
-                            v.as_str()
-                                .map(str::to_owned)
-                                .unwrap_or_else(|| v.to_string())
-                        })
-                    };
-                    key(a).cmp(&key(b))
-                }
-                None => std::cmp::Ordering::Equal,
+                Some(k) => SortKey::Text(body.get(k).map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string())
+                })),
+                None => SortKey::None,
             };
-            primary.then(a.1.cmp(&b.1))
+            (key, *seq)
         });
         if q.desc {
             matching.reverse();

@@ -223,7 +223,17 @@ impl Store {
     }
 
     pub(crate) fn ids(&self) -> Vec<String> {
-        let mut v: Vec<(&String, u64)> = self.tasks.iter().map(|(k, r)| (k, r.seq)).collect();
+        self.ids_where(|_| true)
+    }
+
+    /// The ids of the tasks `keep` accepts, in the order they were made.
+    fn ids_where(&self, keep: impl Fn(&TaskRecord) -> bool) -> Vec<String> {
+        let mut v: Vec<(&String, u64)> = self
+            .tasks
+            .iter()
+            .filter(|(_, r)| keep(r))
+            .map(|(k, r)| (k, r.seq))
+            .collect();
         v.sort_by_key(|(_, s)| *s);
         v.into_iter().map(|(k, _)| k.clone()).collect()
     }

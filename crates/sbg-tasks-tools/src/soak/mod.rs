@@ -2,8 +2,10 @@
 //! proxy pages, dropped connections, truncated and malformed bodies, gzip bombs, slow answers)
 //! are injected all the time. It checks that every task's ending is reported exactly once with
 //! the mock's final status, that every child of each batch parent is reported once through
-//! `ChildEnded`, that nothing panics, and that resident memory stays flat; it prints a summary
-//! and fails (exit 1) on FAIL.
+//! `ChildEnded` (a `ChildStatus` of a child may come before, never after), that nothing
+//! panics, and that resident memory stays flat; it prints a summary and fails (exit 1) on
+//! FAIL. `--listing-lag` and `--clock-skew-ms` make the mock's listings lag behind its gets
+//! and its clock differ from ours, for the watcher's change feed.
 //!
 //! The mock runs in a child process ([`crate::child`]: this program's `mock` command), driven only
 //! through its `/__mock/` endpoints ([`MockAdmin`]), so that the resident memory measured is
@@ -72,6 +74,19 @@ pub(crate) struct SoakArgs {
     /// called stuck.
     #[arg(long, default_value_t = 300)]
     pub(crate) grace_secs: u64,
+    /// The mock's listings show each task as it was this many seconds ago (gets are
+    /// current): the change feed must still report every ending once.
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub(crate) listing_lag: u64,
+    /// The mock's clock against ours, in milliseconds (negative: behind): task times and
+    /// `X-RateLimit-Reset` are skewed.
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "MS",
+        allow_hyphen_values = true
+    )]
+    pub(crate) clock_skew_ms: i64,
 }
 
 impl SoakArgs {
@@ -279,12 +294,20 @@ fn error_kind(e: &ClientError) -> String {
 pub(crate) fn run(args: &SoakArgs) -> Res<bool> {
     let rounds = args.rounds();
     let started = Instant::now();
-    let child = MockChild::start(TOKEN, &format!("{}/{}", args.limit, args.window))?;
+    let child = MockChild::start_with(
+        TOKEN,
+        &format!("{}/{}", args.limit, args.window),
+        &[
+            format!("--listing-lag={}", args.listing_lag),
+            format!("--clock-skew={}", args.clock_skew_ms as f64 / 1000.0),
+        ],
+    )?;
     let base = child.base_url().to_owned();
     let mock = Arc::new(MockAdmin::new(&base));
     println!(
         "soak ({}): mock at {base} ({} per {} s), {rounds} rounds every {} s of {} tasks + a \
-         batch parent of {} children, each ending within {} s, a fault every {} ms",
+         batch parent of {} children, each ending within {} s, a fault every {} ms, listing \
+         lag {} s, clock skew {} ms",
         args.transport.name(),
         args.limit,
         args.window,
@@ -292,7 +315,9 @@ pub(crate) fn run(args: &SoakArgs) -> Res<bool> {
         args.tasks,
         args.children,
         args.fleet_secs,
-        args.fault_ms
+        args.fault_ms,
+        args.listing_lag,
+        args.clock_skew_ms
     );
 
     let base = BaseUrl::parse_with(&base, AllowHttp::Loopback)?;
@@ -412,6 +437,7 @@ pub(crate) fn run(args: &SoakArgs) -> Res<bool> {
     let mut viol = Violations::default();
     let (mut n_status, mut n_progress, mut n_ended, mut n_child, mut n_other) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut n_child_status = 0u64;
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     loop {
         while round < rounds && started.elapsed() >= Duration::from_secs(round * args.round_secs) {
@@ -492,6 +518,24 @@ pub(crate) fn run(args: &SoakArgs) -> Res<bool> {
                 n_progress += 1;
                 if ended_already(&id, &recs) {
                     Violations::push(&mut viol.after_end, format!("Progress for ended {id}"));
+                }
+            }
+            WatchEvent::ChildStatus { parent, child, .. } => {
+                n_child_status += 1;
+                let cid = child.id.clone().unwrap_or_default();
+                match key(&cid).and_then(|k| recs.get(&k)) {
+                    Some(r) if r.kind == Kind::Child => {
+                        if r.endings > 0 {
+                            Violations::push(
+                                &mut viol.after_end,
+                                format!("ChildStatus for ended {cid} of {parent}"),
+                            );
+                        }
+                    }
+                    _ => Violations::push(
+                        &mut viol.unexpected,
+                        format!("ChildStatus {cid} of {parent}"),
+                    ),
                 }
             }
             WatchEvent::Gone { id, error } => {
@@ -602,10 +646,10 @@ pub(crate) fn run(args: &SoakArgs) -> Res<bool> {
          {n_children} children; endings reported {reported}"
     );
     println!(
-        "  events: {} (status {n_status}, progress {n_progress}, ended {n_ended}, child ended \
-         {n_child}, other {n_other}), watcher requests {watch_requests}, still followed \
-         {still_followed}",
-        n_status + n_progress + n_ended + n_child + n_other
+        "  events: {} (status {n_status}, progress {n_progress}, ended {n_ended}, child status \
+         {n_child_status}, child ended {n_child}, other {n_other}), watcher requests \
+         {watch_requests}, still followed {still_followed}",
+        n_status + n_progress + n_ended + n_child_status + n_child + n_other
     );
     println!(
         "  mock: requests {}, counted {}, 429s {}, routes {}, gzip answers {}, sent bytes {}",
@@ -727,6 +771,9 @@ mod tests {
             5
         );
         assert_eq!(args(&["--transport", "hyper"]).transport, Transport::Hyper);
+        let lagging = args(&["--listing-lag", "30", "--clock-skew-ms", "-5000"]);
+        assert_eq!((lagging.listing_lag, lagging.clock_skew_ms), (30, -5000));
+        assert_eq!((args(&[]).listing_lag, args(&[]).clock_skew_ms), (0, 0));
         assert!(Cli::try_parse_from(["soak", "--round-secs", "0"]).is_err());
         assert!(Cli::try_parse_from(["soak", "--transport", "curl"]).is_err());
     }
