@@ -3,9 +3,10 @@
 //! clock skew of ±5 s, beside bulk sweeps; many tasks over 50 projects, the feed beside bulk
 //! sweeps; 3 watched tasks in a project of 50 000.
 //!
-//! `cargo run --release -p sbg-tasks-benches --example feed_sim [SEED] [LATENCY_MS] [C_PER_PROJECT] [C_SPAN_MIN]`
+//! `cargo run --release -p sbg-tasks-benches --example feed_sim [SEED] [LATENCY_MS] [C_PER_PROJECT] [C_SPAN_MIN] [SCENARIOS]`
 //! (defaults: seed 1, 200 ms per request, scenario c at 50 projects × 2 000 tasks ending over
-//! 120 min).
+//! 120 min, scenarios `abcd`: all; `a` runs a's two rows, and so on). The runs go side by
+//! side, one per core.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ fn main() {
     let latency_ms = args.next().and_then(|a| a.parse().ok()).unwrap_or(200);
     let per_project = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000);
     let span_min: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(120);
+    let only = args.next().unwrap_or_else(|| "abcd".to_owned());
     let latency = Duration::from_millis(latency_ms);
     let t = Instant::now();
     let f = feed_figures(
@@ -25,10 +27,11 @@ fn main() {
         10_000,
         (50, per_project, Duration::from_secs(span_min * 60)),
         BIG_PROJECT,
+        &only,
     );
     print!("{}", markdown(&f));
     println!(
-        "\nReal time of the nine simulations: {:.1} s.",
+        "\nReal time of the simulations: {:.1} s.",
         t.elapsed().as_secs_f64()
     );
 }

@@ -432,49 +432,69 @@ pub fn few_in_big(size: u64) -> FeedSpec {
     .over(Duration::from_secs(2 * HOUR), Duration::from_secs(HOUR))
 }
 
-/// Runs every scenario: a and b at `tasks` tasks (10 000), c at `projects` × `per_project`
-/// over `span`, d in a project of `big` tasks.
+/// Runs the scenarios whose letter is in `only` (`"abcd"`: all): a and b at `tasks` tasks
+/// (10 000), c at `projects` × `per_project` over `span`, d in a project of `big` tasks. The
+/// runs are independent simulations, run side by side on as many threads as the machine has
+/// cores (each run's *real* time is then its wall time beside the others).
 pub fn feed_figures(
     seed: u64,
     latency: Duration,
     tasks: u64,
     (projects, per_project, span): (u32, u64, Duration),
     big: u64,
+    only: &str,
 ) -> FeedFigures {
     let one = FeedSpec::one_project(tasks);
     let lag = Duration::from_secs(30);
-    let mut one_project = Vec::new();
-    for (label, spec) in [
+    let c = many_projects(projects, per_project, span);
+    let d = few_in_big(big);
+    let runs: Vec<(&str, FeedSpec)> = vec![
         ("a. no lag", one),
         ("b. lag 30 s, skew +5 s", one.lagging(lag, 5_000)),
         ("b. lag 30 s, skew −5 s", one.lagging(lag, -5_000)),
         ("a. bulk sweeps (feed off)", one.by(Strategy::bulk())),
-    ] {
-        one_project.push((label.to_owned(), feed_run(spec, seed, latency)));
+        ("c. change feed", c),
+        ("c. bulk sweeps (feed off)", c.by(Strategy::bulk())),
+        (
+            "d. 3 ids, feed on (the watcher's choice)",
+            d.by(Strategy::FeedIds),
+        ),
+        ("d. 3 ids, bulk gets (feed off)", d.by(Strategy::bulk())),
+        ("d. the whole project by listings", d.by(Strategy::Feed)),
+    ];
+    let runs: Vec<(&str, FeedSpec)> = runs
+        .into_iter()
+        .filter(|(label, _)| label.chars().next().is_some_and(|c| only.contains(c)))
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut done: Vec<(String, FeedRun)> = Vec::new();
+    for chunk in runs.chunks(threads) {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|(label, spec)| {
+                    let spec = *spec;
+                    (*label, scope.spawn(move || feed_run(spec, seed, latency)))
+                })
+                .collect();
+            for (label, h) in handles {
+                match h.join() {
+                    Ok(run) => done.push((label.to_owned(), run)),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
     }
-    let c = many_projects(projects, per_project, span);
-    let many = vec![
-        ("c. change feed".to_owned(), feed_run(c, seed, latency)),
-        (
-            "c. bulk sweeps (feed off)".to_owned(),
-            feed_run(c.by(Strategy::bulk()), seed, latency),
-        ),
-    ];
-    let d = few_in_big(big);
-    let few = vec![
-        (
-            "d. 3 ids, feed on (the watcher's choice)".to_owned(),
-            feed_run(d.by(Strategy::FeedIds), seed, latency),
-        ),
-        (
-            "d. 3 ids, bulk gets (feed off)".to_owned(),
-            feed_run(d.by(Strategy::bulk()), seed, latency),
-        ),
-        (
-            "d. the whole project by listings".to_owned(),
-            feed_run(d.by(Strategy::Feed), seed, latency),
-        ),
-    ];
+    let mut one_project = Vec::new();
+    let mut many = Vec::new();
+    let mut few = Vec::new();
+    for (label, run) in done {
+        match label.chars().next() {
+            Some('c') => many.push((label, run)),
+            Some('d') => few.push((label, run)),
+            _ => one_project.push((label, run)),
+        }
+    }
     FeedFigures {
         seed,
         latency,
