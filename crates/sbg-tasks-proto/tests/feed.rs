@@ -776,3 +776,30 @@ fn a_few_tasks_of_a_busy_project_leave_listings_when_its_pages_grow() {
         .values()
         .all(|d| d.len() == 1 && (0..=11).contains(&d[0])));
 }
+
+#[test]
+fn endings_are_listed_on_time_while_a_large_project_is_enumerated_and_its_starts_are_paged() {
+    let mut fake = Fake::default();
+    // 5 000 tasks that all started just before the watch: the initial listing and the first
+    // started listing are 50 pages each, paced by the budget. The first 200 end during them.
+    fake.running(P, 5_000, 0, |k| {
+        if k < 200 {
+            1 + (k as u64 * 3) / 5
+        } else {
+            3_600 + k as u64
+        }
+    });
+    let settings = settings(WatcherPolicy::default());
+    let run = drive(&mut fake, Watch::project(&settings, project()), 300);
+    let endings = run.endings(&fake);
+    let early: Vec<_> = (0..200)
+        .map(|k| format!("lab_busy-t{k}"))
+        .map(|id| (endings.get(&id).cloned().unwrap_or_default(), id))
+        .collect();
+    for (delays, id) in &early {
+        assert_eq!(delays.len(), 1, "{id} reported once: {delays:?}");
+        // The ended listing every 3 s, 1-second timestamps and 200 ms answers: never
+        // held up behind the pages of the initial or the started listing.
+        assert!(delays[0] <= 5, "{id} noticed {} s after its end", delays[0]);
+    }
+}

@@ -81,8 +81,12 @@ pub(super) struct ProjectState {
     pub(super) next_started: Duration,
     pub(super) next_progress: Duration,
     pub(super) next_reconcile: Duration,
-    /// A listing being paged through (or to ask again after a failure).
+    /// An ended listing being paged through (or to ask again after a failure).
     pub(super) current: Option<FeedListing>,
+    /// The initial listing of a project followed whole, or a started listing, being paged
+    /// through. Ended listings go between its pages: an ending is not held up while a large
+    /// project is enumerated or many tasks start at once.
+    pub(super) background: Option<FeedListing>,
     /// Ids due for a bulk get (progress, reconciliation), in order.
     pub(super) sweep: VecDeque<TaskId>,
     /// Tasks of a project followed whole that were reported ended, and when: a listing that
@@ -113,6 +117,7 @@ impl Default for ProjectState {
             next_progress: Duration::ZERO,
             next_reconcile: Duration::ZERO,
             current: None,
+            background: None,
             sweep: VecDeque::new(),
             reported: HashMap::new(),
             pages: 1.0,
@@ -249,8 +254,9 @@ impl Watcher {
         for (p, pick) in switched {
             self.switch(&p, pick, now);
         }
-        self.projects
-            .retain(|_, ps| ps.whole || !ps.members.is_empty() || ps.current.is_some());
+        self.projects.retain(|_, ps| {
+            ps.whole || !ps.members.is_empty() || ps.current.is_some() || ps.background.is_some()
+        });
     }
 
     /// `project` was just put on `strategy`.
@@ -296,51 +302,65 @@ impl Watcher {
         }
     }
 
-    /// The next listing of a project, if one is due.
+    /// The next listing of a project, if one is due: an ended listing first, then the next
+    /// page of a project's initial or started listing.
     pub(super) fn next_feed(&mut self, now: Duration) -> Option<WatchWant> {
         let margin = self.policy.feed_margin;
         for (p, ps) in &mut self.projects {
-            if ps.current.is_none() {
-                let kind = if ps.whole && !ps.initial_done {
-                    Some(FeedKind::Initial)
-                } else if ps.members.is_empty() {
-                    None
-                } else if ps.listing() && now >= ps.next_ended {
-                    Some(FeedKind::Ended)
-                } else if ps.lists_starts() && now >= ps.next_started {
-                    Some(FeedKind::Started)
-                } else {
-                    None
-                };
-                ps.current = kind.map(|kind| FeedListing {
-                    kind,
-                    since: match kind {
-                        FeedKind::Initial => None,
-                        FeedKind::Ended => ps.ended_from.or_else(|| wall(now, margin)),
-                        FeedKind::Started => ps.started_from.or_else(|| wall(now, margin)),
-                    },
+            let enumerating = ps.whole && !ps.initial_done;
+            if enumerating && ps.added.is_none() {
+                ps.added = Some(now);
+                ps.ended_from = wall(now, margin);
+                ps.started_from = ps.ended_from;
+                // The ended listings begin one interval later and go between the initial
+                // listing's pages: a task that ends while a large project is enumerated is
+                // reported as soon as if it had been known.
+                ps.next_ended = now + self.policy.feed_interval;
+                // The first started listing goes a margin later: it reaches back a margin
+                // before this listing, so an earlier one would list again every task that
+                // started just before the watch (known from this listing).
+                ps.next_started = now + margin;
+                ps.background = Some(FeedListing {
+                    kind: FeedKind::Initial,
+                    since: None,
                     offset: 0,
-                    sent: None,
+                    sent: Some(now),
                     pages: 0,
                     late: None,
                 });
             }
-            let Some(l) = &mut ps.current else { continue };
-            if l.sent.is_none() {
-                l.sent = Some(now);
-                if l.kind == FeedKind::Initial && ps.added.is_none() {
-                    ps.added = Some(now);
-                    ps.ended_from = wall(now, margin);
-                    ps.started_from = ps.ended_from;
-                    ps.next_ended = now;
-                    // The first started listing goes a margin later: it reaches back a
-                    // margin before this listing, so an earlier one would list again every
-                    // task that started just before the watch (known from this listing).
-                    ps.next_started = now + margin;
-                }
+            let something = !ps.members.is_empty() || enumerating;
+            if ps.current.is_none()
+                && something
+                && (ps.listing() || enumerating)
+                && now >= ps.next_ended
+            {
+                ps.current = Some(FeedListing {
+                    kind: FeedKind::Ended,
+                    since: ps.ended_from.or_else(|| wall(now, margin)),
+                    offset: 0,
+                    sent: Some(now),
+                    pages: 0,
+                    late: None,
+                });
             }
+            if ps.background.is_none() && something && ps.lists_starts() && now >= ps.next_started {
+                ps.background = Some(FeedListing {
+                    kind: FeedKind::Started,
+                    since: ps.started_from.or_else(|| wall(now, margin)),
+                    offset: 0,
+                    sent: Some(now),
+                    pages: 0,
+                    late: None,
+                });
+            }
+            let (l, background) = match (&ps.current, &ps.background) {
+                (Some(l), _) => (l, false),
+                (None, Some(l)) => (l, true),
+                (None, None) => continue,
+            };
             let call = feed_listing(p, l);
-            self.in_flight = Some(InFlight::Feed(p.clone()));
+            self.in_flight = Some(InFlight::Feed(p.clone(), background));
             self.requests += 1;
             return Some(WatchWant::Feed(Box::new(call)));
         }
@@ -418,17 +438,19 @@ impl Watcher {
 
     /// The answer to the [`WatchWant::Feed`] request: a page of a project's listing.
     pub(crate) fn on_feed(&mut self, now: Duration, page: Answer<TaskPage>) {
-        let Some(InFlight::Feed(project)) = self.in_flight.take() else {
+        let Some(InFlight::Feed(project, background)) = self.in_flight.take() else {
             return;
         };
         let total = page.meta.total_matching;
         let items = page.value.items.unwrap_or_default();
         let n = items.len() as u64;
-        let Some(listing) = self
-            .projects
-            .get(&project)
-            .and_then(|ps| ps.current.clone())
-        else {
+        let Some(listing) = self.projects.get(&project).and_then(|ps| {
+            if background {
+                ps.background.clone()
+            } else {
+                ps.current.clone()
+            }
+        }) else {
             return;
         };
         let prev = self
@@ -456,7 +478,12 @@ impl Watcher {
         let Some(ps) = self.projects.get_mut(&project) else {
             return;
         };
-        let Some(l) = &mut ps.current else { return };
+        let slot = if background {
+            &mut ps.background
+        } else {
+            &mut ps.current
+        };
+        let Some(l) = slot else { return };
         l.pages += 1;
         if let Some(new) = late {
             l.late = Some(l.late.map_or(new, |m| m.max(new)));
@@ -473,7 +500,7 @@ impl Watcher {
         let sent = l.sent.unwrap_or(now);
         let from = wall(sent, self.policy.feed_margin);
         let (kind, pages, late) = (l.kind, l.pages, l.late);
-        ps.current = None;
+        *slot = None;
         match kind {
             FeedKind::Initial => ps.initial_done = true,
             FeedKind::Ended => {

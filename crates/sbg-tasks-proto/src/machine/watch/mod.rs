@@ -457,7 +457,8 @@ enum InFlight {
     /// A bulk get; of a project's sweep (progress, reconciliation) when it names one.
     Bulk(Vec<TaskId>, Option<ProjectId>),
     Children(ChildListing),
-    Feed(ProjectId),
+    /// A listing of this project: its initial or started listing (`true`), or its ended one.
+    Feed(ProjectId, bool),
 }
 
 /// The order of statuses: a listing (which may lag) never moves a task back.
@@ -829,7 +830,7 @@ impl Watcher {
         let mut due: Option<Duration> = None;
         let mut at = |t: Duration| due = Some(due.map_or(t, |d| d.min(t)));
         for ps in self.projects.values() {
-            if ps.current.is_some() || (ps.whole && !ps.initial_done) {
+            if ps.current.is_some() || ps.background.is_some() || (ps.whole && !ps.initial_done) {
                 at(Duration::ZERO);
             }
             if ps.members.is_empty() {
@@ -877,7 +878,7 @@ impl Watcher {
             }
             Some(InFlight::Children(listing)) => self.children_queue.push_back(listing),
             // The listing is kept as it was (`current`): it is asked again.
-            Some(InFlight::Feed(_)) | None => {}
+            Some(InFlight::Feed(..)) | None => {}
         }
     }
 
