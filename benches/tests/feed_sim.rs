@@ -9,8 +9,6 @@
 //!   reported exactly once, p99 ≤ 35 s;
 //! - d: 3 watched tasks in a project of 50 000: the watcher picks bulk gets, as cheap as the
 //!   watcher with its feed off.
-//!
-//! a's goal is not met yet (the test is ignored; its figures are in benches/README).
 
 use std::time::Duration;
 
@@ -25,9 +23,6 @@ fn small() -> FeedSpec {
 }
 
 #[test]
-#[ignore = "goal a is not met yet: p99 9.6-10 s, because the watcher moves the project to bulk \
-            gets at their 10 s interval once few of its tasks are left running (benches/README, \
-            \"Change feed\")"]
 fn a_the_feed_notices_every_ending_within_5_s_on_under_15_percent_of_the_window() {
     let r = feed_run(small(), 1, LATENCY);
     assert!(r.exactly_once(), "{r:?}");
