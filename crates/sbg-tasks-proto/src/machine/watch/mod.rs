@@ -101,7 +101,11 @@
 //! strategy), and one that ends between two started listings in the ended listing; a task
 //! that ended before the project was first listed is not reported. (A task created after
 //! that is seen once it starts, not while it waits.) Its strategy is chosen once the first
-//! listing was read; the watch is over when every task followed has ended.
+//! listing was read; the watch is over when every task followed has ended. Its ended listing
+//! runs from the start, and an ended listing always goes before the next page of an initial
+//! or a started listing: 10 000 tasks take 100 pages to enumerate (50 s at the budget's
+//! pace), and 10 000 that started together as many to list again, but an ending is never held
+//! up behind them for more than an interval.
 //!
 //! Time is passed in; nothing here reads a clock. Stepped by hand:
 //!
