@@ -5,6 +5,7 @@
 //! Nothing sleeps: a run of hours takes milliseconds.
 
 mod support;
+use support::platform::decode;
 use support::*;
 
 use std::collections::{BTreeMap, HashMap};
@@ -77,22 +78,6 @@ fn parse_time(s: &str) -> i64 {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .unwrap()
         .unix_timestamp()
-}
-
-fn decode(s: &str) -> String {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
 }
 
 impl Fake {

@@ -97,7 +97,8 @@ fn parse_time(s: &str) -> u64 {
         .unix_timestamp() as u64
 }
 
-fn decode(s: &str) -> String {
+/// A query value, percent- and `+`-decoded.
+pub fn decode(s: &str) -> String {
     let mut out = Vec::new();
     let b = s.as_bytes();
     let mut i = 0;
