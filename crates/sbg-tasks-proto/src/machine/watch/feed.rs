@@ -41,6 +41,20 @@ pub(super) struct FeedListing {
     late: Option<Duration>,
 }
 
+impl FeedListing {
+    /// A listing of `kind` from `since`, its first page sent at `now`.
+    fn new(kind: FeedKind, since: Option<time::OffsetDateTime>, now: Duration) -> Self {
+        Self {
+            kind,
+            since,
+            offset: 0,
+            sent: Some(now),
+            pages: 0,
+            late: None,
+        }
+    }
+}
+
 /// A task of a project followed whole that was reported ended: its start and end (the
 /// platform's clock, Unix seconds) and when it was reported.
 #[derive(Debug, Clone, Copy)]
@@ -320,14 +334,7 @@ impl Watcher {
                 // before this listing, so an earlier one would list again every task that
                 // started just before the watch (known from this listing).
                 ps.next_started = now + margin;
-                ps.background = Some(FeedListing {
-                    kind: FeedKind::Initial,
-                    since: None,
-                    offset: 0,
-                    sent: Some(now),
-                    pages: 0,
-                    late: None,
-                });
+                ps.background = Some(FeedListing::new(FeedKind::Initial, None, now));
             }
             let something = !ps.members.is_empty() || enumerating;
             if ps.current.is_none()
@@ -335,24 +342,18 @@ impl Watcher {
                 && (ps.listing() || enumerating)
                 && now >= ps.next_ended
             {
-                ps.current = Some(FeedListing {
-                    kind: FeedKind::Ended,
-                    since: ps.ended_from.or_else(|| wall(now, margin)),
-                    offset: 0,
-                    sent: Some(now),
-                    pages: 0,
-                    late: None,
-                });
+                ps.current = Some(FeedListing::new(
+                    FeedKind::Ended,
+                    ps.ended_from.or_else(|| wall(now, margin)),
+                    now,
+                ));
             }
             if ps.background.is_none() && something && ps.lists_starts() && now >= ps.next_started {
-                ps.background = Some(FeedListing {
-                    kind: FeedKind::Started,
-                    since: ps.started_from.or_else(|| wall(now, margin)),
-                    offset: 0,
-                    sent: Some(now),
-                    pages: 0,
-                    late: None,
-                });
+                ps.background = Some(FeedListing::new(
+                    FeedKind::Started,
+                    ps.started_from.or_else(|| wall(now, margin)),
+                    now,
+                ));
             }
             let (l, background) = match (&ps.current, &ps.background) {
                 (Some(l), _) => (l, false),
