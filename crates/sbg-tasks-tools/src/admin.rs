@@ -7,6 +7,28 @@ use serde_json::Value;
 
 use crate::Res;
 
+/// How many times the DRAFT listing is sent while the answer is 429.
+const DRAFT_LISTING_TRIES: u32 = 10;
+
+/// How long until the window of `X-RateLimit-Reset` (Unix seconds) is over, plus a little for
+/// the 1-second resolution; 1 s when the header is missing or unreadable, 10 s at most.
+fn until_reset(headers: &ureq::http::HeaderMap) -> Duration {
+    let reset = headers
+        .get("X-RateLimit-Reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    match reset {
+        Some(r) => Duration::from_secs(r)
+            .saturating_sub(now)
+            .saturating_add(Duration::from_millis(100))
+            .min(Duration::from_secs(10)),
+        None => Duration::from_secs(1),
+    }
+}
+
 /// A mock in another process, driven over its `/__mock/` endpoints.
 pub(crate) struct MockAdmin {
     agent: ureq::Agent,
@@ -135,15 +157,27 @@ impl MockAdmin {
 
     /// How many DRAFTs of `project` the API lists (`X-Total-Matching-Query`), asked with
     /// `token`.
+    ///
+    /// The check runs right after the CLI, on the same token, so the window may be spent: a
+    /// 429 is waited out until `X-RateLimit-Reset` (at most [`DRAFT_LISTING_TRIES`] times), as
+    /// any client of the platform must.
     pub(crate) fn list_drafts(&self, token: &str, project: &str) -> Res<u64> {
-        let mut r = self
-            .agent
-            .get(format!("{}/v2/tasks", self.root))
-            .query("project", project)
-            .query("status", "DRAFT")
-            .query("limit", "100")
-            .header("X-SBG-Auth-Token", token)
-            .call()?;
+        let mut tries = 0;
+        let mut r = loop {
+            let r = self
+                .agent
+                .get(format!("{}/v2/tasks", self.root))
+                .query("project", project)
+                .query("status", "DRAFT")
+                .query("limit", "100")
+                .header("X-SBG-Auth-Token", token)
+                .call()?;
+            tries += 1;
+            if r.status().as_u16() != 429 || tries >= DRAFT_LISTING_TRIES {
+                break r;
+            }
+            std::thread::sleep(until_reset(r.headers()));
+        };
         let total = r
             .headers()
             .get("X-Total-Matching-Query")
@@ -200,6 +234,32 @@ mod tests {
             admin.stats().unwrap()["requests"],
             0,
             "nothing reached the API"
+        );
+    }
+
+    /// The DRAFT check waits out a spent window instead of failing on its 429 (CI once failed
+    /// this way right after the CLI had spent the window).
+    #[test]
+    fn the_draft_listing_waits_out_a_spent_window() {
+        let m = MockBuilder::new()
+            .token("T")
+            .rate_limit(1, Duration::from_secs(1))
+            .start_blocking()
+            .unwrap();
+        let admin = MockAdmin::new(m.base_url());
+        let fleet = admin
+            .spawn_fleet(2, Duration::from_secs(60), 0.0, 5, false)
+            .unwrap();
+        let id = fleet["ids"][0].as_str().unwrap().to_owned();
+        let task = m.task(&id).unwrap();
+        let project = task["project"].as_str().unwrap().to_owned();
+        assert_eq!(admin.list_drafts("T", &project).unwrap(), 0);
+        // The window (1 request) is spent: the second listing is refused, then waited for.
+        assert_eq!(admin.list_drafts("T", &project).unwrap(), 0);
+        let stats = admin.stats().unwrap();
+        assert!(
+            stats["rate_limited"].as_u64() >= Some(1),
+            "the second listing met the spent window: {stats}"
         );
     }
 }
