@@ -383,3 +383,57 @@ fn tasks_scheduled_to_fail_end_failed_and_so_do_a_batch_s_children() {
     assert_eq!(failed.len(), 4);
     assert_eq!(p.task(&parent, later).expect("parent")["status"], "FAILED");
 }
+
+/// A listing by `project=` reads that project's tasks only (an index kept beside the
+/// store): it still finds each task of the project once, in the order they were made, after
+/// a copy is deleted and after a task is replaced under another project.
+#[test]
+fn a_project_listing_sees_its_own_tasks_through_deletes_and_replacements() {
+    let (p, o) = platform(MockBuilder::new().no_rate_limit());
+    let a = running(&p, o, "a", "u/one", 0.0, 1.0, Outcome::Failed);
+    let b = running(&p, o, "b", "u/two", 0.0, 1.0, Outcome::Failed);
+    let c = running(&p, o, "c", "u/one", 0.0, 100.0, Outcome::Completed);
+    let at = o + Duration::from_secs(5);
+    assert_eq!(
+        list(&p, "project=u/one", at),
+        (vec![a.clone(), c.clone()], 2)
+    );
+    assert_eq!(list(&p, "project=u/two", at), (vec![b.clone()], 1));
+    // A copy of `a` (a DRAFT of u/one), then deleted.
+    let r = call(
+        &p,
+        Method::POST,
+        &format!("/tasks/{a}/actions/clone"),
+        "",
+        at,
+    );
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    let copy = json_of(&r)["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        list(&p, "project=u/one", at),
+        (vec![a.clone(), c.clone(), copy.clone()], 3)
+    );
+    assert_eq!(
+        call(&p, Method::DELETE, &format!("/tasks/{copy}"), "", at).status(),
+        204
+    );
+    assert_eq!(
+        list(&p, "project=u/one", at),
+        (vec![a.clone(), c.clone()], 2)
+    );
+    // `a` inserted again, now in u/two: listed there once, last, and no longer in u/one.
+    p.insert_task(json!({"id": a, "name": "a", "project": "u/two", "status": "DRAFT"}))
+        .expect("replace");
+    assert_eq!(list(&p, "project=u/one", at), (vec![c.clone()], 1));
+    assert_eq!(
+        list(&p, "project=u/two", at),
+        (vec![b.clone(), a.clone()], 2)
+    );
+    assert_eq!(list(&p, "project=u/none", at), (vec![], 0));
+    // `c` inserted again in its own project: still listed once.
+    p.insert_task(json!({"id": c, "name": "c2", "project": "u/one", "status": "DRAFT"}))
+        .expect("replace");
+    assert_eq!(list(&p, "project=u/one", at), (vec![c.clone()], 1));
+    // Without `project=`, every task once.
+    assert_eq!(list(&p, "limit=100", at).1, 3);
+}

@@ -80,17 +80,33 @@ impl TaskRecord {
         }
     }
 
+    /// Drop the versions a listing at `now` with `lag` will never show again (all but the
+    /// latest one noticed at or before `now - lag`).
+    fn prune_listed(&mut self, lag: Duration, now: Instant) {
+        if let Some(last) = self.listed_index(lag, now) {
+            self.listed.drain(..last);
+        }
+    }
+
     /// The task as a listing at `now` sees it with `lag`: the latest version noticed at or
-    /// before `now - lag` (older ones are dropped); `None` if there is none yet.
-    fn listed_at(&mut self, lag: Duration, now: Instant) -> Option<&Map<String, Value>> {
+    /// before `now - lag`; `None` if there is none yet.
+    fn listed_at(&self, lag: Duration, now: Instant) -> Option<&Map<String, Value>> {
         if lag.is_zero() {
             return Some(&self.body);
         }
+        self.listed_index(lag, now)
+            .and_then(|i| self.listed.get(i))
+            .map(|(_, b)| b)
+    }
+
+    /// Where in `listed` the version a listing at `now` with `lag` sees is.
+    fn listed_index(&self, lag: Duration, now: Instant) -> Option<usize> {
+        if lag.is_zero() {
+            return None;
+        }
         let cutoff = now.checked_sub(lag);
         let visible = |at: &Option<Instant>| at.is_none_or(|t| cutoff.is_some_and(|c| t <= c));
-        let last = self.listed.iter().rposition(|(at, _)| visible(at))?;
-        self.listed.drain(..last);
-        self.listed.front().map(|(_, b)| b)
+        self.listed.iter().rposition(|(at, _)| visible(at))
     }
 }
 
@@ -153,24 +169,24 @@ impl Store {
                 ));
             }
         }
-        // Bring up to date only what the listing can show: a project's tasks when it names one
-        // (a task's project never changes), so that listing one project of many costs that
-        // project's tasks, not the store's.
+        // Only what the listing can show is brought up to date and read: a project's tasks
+        // when it names one, so that listing one project of many costs that project's
+        // tasks, not the store's.
         let ids = match &q.project {
-            Some(p) => self.ids_where(|r| r.body.get("project").and_then(Value::as_str) == Some(p)),
+            Some(p) => self.project_ids(p).to_vec(),
             None => self.ids(),
         };
-        for id in ids {
-            self.refresh(&id, now);
-        }
         let lag = self.ctx.cfg.listing_lag;
-        let mut matching: Vec<(&Map<String, Value>, u64)> = self
-            .tasks
-            .values_mut()
-            .filter_map(|r| {
-                let seq = r.seq;
-                r.listed_at(lag, now).map(|b| (b, seq))
-            })
+        for id in &ids {
+            self.refresh(id, now);
+            if let Some(r) = self.tasks.get_mut(id) {
+                r.prune_listed(lag, now);
+            }
+        }
+        let mut matching: Vec<(&Map<String, Value>, u64)> = ids
+            .iter()
+            .filter_map(|id| self.tasks.get(id))
+            .filter_map(|r| r.listed_at(lag, now).map(|b| (b, r.seq)))
             .filter(|(body, _)| {
                 let s = |k: &str| body.get(k).and_then(Value::as_str);
                 q.project.as_deref().is_none_or(|p| s("project") == Some(p))

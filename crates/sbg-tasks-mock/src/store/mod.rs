@@ -143,6 +143,10 @@ impl Ctx {
 pub(crate) struct Store {
     ctx: Ctx,
     tasks: HashMap<String, TaskRecord>,
+    /// Each project's task ids in the order they were made (a task's project never changes):
+    /// what a listing by `project=` reads, so that it costs that project's tasks, not the
+    /// store's.
+    by_project: HashMap<String, Vec<String>>,
     next_seq: u64,
     fleets: Vec<crate::fleet::Fleet>,
     /// Copies deleted (as DRAFTs), with the `seq` they had: `copies` still counts them.
@@ -163,6 +167,7 @@ impl Store {
         Store {
             ctx: Ctx { cfg },
             tasks: HashMap::new(),
+            by_project: HashMap::new(),
             next_seq: 0,
             fleets: Vec::new(),
             deleted_copies: Vec::new(),
@@ -172,7 +177,35 @@ impl Store {
     fn insert_record(&mut self, id: String, mut rec: TaskRecord) {
         rec.seq = self.next_seq;
         self.next_seq += 1;
+        // The same id inserted again replaces the task: it is listed once, under its new
+        // project.
+        if let Some(old) = self.tasks.remove(&id) {
+            self.unindex(&id, &old);
+        }
+        if let Some(p) = rec.body.get("project").and_then(Value::as_str) {
+            self.by_project
+                .entry(p.to_owned())
+                .or_default()
+                .push(id.clone());
+        }
         self.tasks.insert(id, rec);
+    }
+
+    /// Forget `id` (whose record was `rec`) in the project index.
+    fn unindex(&mut self, id: &str, rec: &TaskRecord) {
+        if let Some(p) = rec.body.get("project").and_then(Value::as_str) {
+            if let Some(ids) = self.by_project.get_mut(p) {
+                ids.retain(|i| i != id);
+                if ids.is_empty() {
+                    self.by_project.remove(p);
+                }
+            }
+        }
+    }
+
+    /// The ids of `project`'s tasks, in the order they were made.
+    pub(crate) fn project_ids(&self, project: &str) -> &[String] {
+        self.by_project.get(project).map_or(&[], Vec::as_slice)
     }
 
     /// Insert a task given as JSON, its `href` the store's; returns its id (made up when

@@ -303,6 +303,7 @@ impl Store {
             ));
         }
         if let Some(rec) = self.tasks.remove(id) {
+            self.unindex(id, &rec);
             if let Some(original) = rec.copy_of {
                 let copy = TaskCopy {
                     original,
