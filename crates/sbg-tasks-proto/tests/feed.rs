@@ -64,6 +64,10 @@ struct Fake {
     /// Listings of a project (not of a parent's children), by `ended_from` / `started_from`
     /// / neither.
     project_listings: BTreeMap<&'static str, u64>,
+    /// A window of this many requests per 300 s (`None`: as good as none), and the one open:
+    /// its reset and its requests.
+    limit: Option<u64>,
+    window: (u64, u64),
 }
 
 fn rfc3339(t: Duration, skew: i64) -> String {
@@ -168,12 +172,25 @@ impl Fake {
     }
 
     fn handle(&mut self, req: &Request<Vec<u8>>, now: Duration) -> Response<Vec<u8>> {
-        let reset = now.as_secs() + 300;
+        let (limit, remaining, reset) = match self.limit {
+            None => (1_000_000, 999_999, now.as_secs() + 300),
+            Some(limit) => {
+                if req.uri().path() != "/v2/rate_limit" {
+                    if now.as_secs() >= self.window.0 {
+                        self.window = (now.as_secs() + 300, 0);
+                    }
+                    self.window.1 += 1;
+                    assert!(self.window.1 <= limit, "the window was overrun");
+                }
+                let reset = self.window.0.max(now.as_secs() + 1);
+                (limit, limit.saturating_sub(self.window.1), reset)
+            }
+        };
         let respond = |body: Value, total: Option<usize>| {
             let mut r = Response::builder()
                 .status(200)
-                .header("x-ratelimit-limit", "1000000")
-                .header("x-ratelimit-remaining", "999999")
+                .header("x-ratelimit-limit", limit.to_string())
+                .header("x-ratelimit-remaining", remaining.to_string())
                 .header("x-ratelimit-reset", reset.to_string());
             if let Some(t) = total {
                 r = r.header("x-total-matching-query", t.to_string());
@@ -183,7 +200,7 @@ impl Fake {
         let path = req.uri().path();
         if path == "/v2/rate_limit" {
             return respond(
-                json!({"rate": {"limit": 1000000, "remaining": 999999, "reset": reset}}),
+                json!({"rate": {"limit": limit, "remaining": remaining, "reset": reset}}),
                 None,
             );
         }
@@ -476,6 +493,44 @@ fn the_reconciliation_finds_an_ending_no_listing_shows() {
         "found by the reconciliation: {delays:?}"
     );
     exactly_once(&run, &fake, reconcile as i64 + 5);
+}
+
+#[test]
+fn under_a_budget_too_small_for_every_listing_the_reconciliation_still_runs() {
+    let mut fake = Fake::default();
+    // 300 tasks of a project followed whole, on a window of 20 requests per 300 s: the
+    // watch share (12) cannot pay for an ended listing every 3 s, so one is always due. One
+    // task's ending never shows in a listing, and it never ran (no progress sweep asks for
+    // it): only the reconciliation (every 30 min, 3 bulk gets) can find it.
+    fake.running(P, 300, 0, |k| 600 + 20 * k as u64);
+    let hidden = fake.by_id[&"lab_busy-t100".to_owned()];
+    fake.tasks[hidden].unlisted_end = true;
+    fake.tasks[hidden].start = None;
+    fake.tasks[hidden].outcome = "ABORTED";
+    fake.limit = Some(20);
+    let settings = settings(WatcherPolicy::default());
+    let run = drive(&mut fake, Watch::project(&settings, project()), 3 * 3600);
+    let endings = run.endings(&fake);
+    let found = endings.get("lab_busy-t100").cloned().unwrap_or_default();
+    assert_eq!(found.len(), 1, "found by a reconciliation: {found:?}");
+    assert!(fake.bulk_gets >= 3, "{} bulk gets", fake.bulk_gets);
+    // The listings still had the most of the budget: every other ending once, most of them
+    // within two minutes.
+    let mut delays: Vec<i64> = endings
+        .iter()
+        .filter(|(id, _)| id.as_str() != "lab_busy-t100")
+        .map(|(id, d)| {
+            assert_eq!(d.len(), 1, "{id} once: {d:?}");
+            d[0]
+        })
+        .collect();
+    assert_eq!(delays.len(), 299);
+    delays.sort();
+    assert!(
+        delays[delays.len() / 2] <= 120,
+        "median {} s",
+        delays[delays.len() / 2]
+    );
 }
 
 #[test]
@@ -787,4 +842,55 @@ fn endings_are_listed_on_time_while_a_large_project_is_enumerated_and_its_starts
         // held up behind the pages of the initial or the started listing.
         assert!(delays[0] <= 5, "{id} noticed {} s after its end", delays[0]);
     }
+}
+
+#[test]
+fn endings_just_after_the_watch_began_are_reported_behind_a_slow_clock_and_a_lagging_first_listing()
+{
+    let mut fake = Fake::default();
+    // 10 000 tasks open when the watch begins (its first listing: 100 pages, 20 s and more),
+    // and 20 more, listed last, that end in the watch's first 20 s. The platform's clock is
+    // 5 s behind ours and listings 10 s behind gets: an ended listing shows some of those 20
+    // with an end before the watch began (by our clock), and the first listing's last pages
+    // show the others ended. They are reported all the same, once each.
+    fake.running(P, 10_000, 0, |k| 3_600 + k as u64);
+    for k in 0..20 {
+        fake.add(FTask {
+            id: format!("zz{k}"),
+            project: P.into(),
+            parent: None,
+            batch: false,
+            created: s(UNIX0),
+            start: Some(s(UNIX0)),
+            end: Some(s(UNIX0 + 1 + k)),
+            outcome: "COMPLETED",
+            unlisted_end: false,
+        });
+    }
+    fake.lag = s(10);
+    fake.skew = -5;
+    // Ended 30 min before the watch: not reported.
+    fake.add(FTask {
+        id: "old".into(),
+        project: P.into(),
+        parent: None,
+        batch: false,
+        created: s(UNIX0 - 7200),
+        start: Some(s(UNIX0 - 7200)),
+        end: Some(s(UNIX0 - 1800)),
+        outcome: "COMPLETED",
+        unlisted_end: false,
+    });
+    let settings = settings(WatcherPolicy::default());
+    let run = drive(&mut fake, Watch::project(&settings, project()), 90);
+    let endings = run.endings(&fake);
+    for k in 0..20 {
+        let id = format!("zz{k}");
+        let d = endings.get(&id).cloned().unwrap_or_default();
+        assert_eq!(d.len(), 1, "{id} reported once: {d:?}");
+    }
+    assert!(
+        !endings.contains_key("old"),
+        "an ending long before the watch"
+    );
 }

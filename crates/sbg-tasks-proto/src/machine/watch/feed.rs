@@ -35,6 +35,9 @@ pub(super) struct FeedListing {
     offset: u64,
     /// When its first page was asked for.
     sent: Option<Duration>,
+    /// When its next page is due: when it was due to start, then when its last page came
+    /// (listings are served earliest due first).
+    due: Duration,
     pages: u32,
     /// The largest lateness of an ending it reported first: how long before the previous
     /// ended listing was sent the task had ended (so that listing could not show it).
@@ -42,13 +45,14 @@ pub(super) struct FeedListing {
 }
 
 impl FeedListing {
-    /// A listing of `kind` from `since`, its first page sent at `now`.
-    fn new(kind: FeedKind, since: Option<time::OffsetDateTime>, now: Duration) -> Self {
+    /// A listing of `kind` from `since`, due at `due`.
+    fn new(kind: FeedKind, since: Option<time::OffsetDateTime>, due: Duration) -> Self {
         Self {
             kind,
             since,
             offset: 0,
-            sent: Some(now),
+            sent: None,
+            due,
             pages: 0,
             late: None,
         }
@@ -82,8 +86,8 @@ impl Reported {
 #[derive(Debug, Clone)]
 pub(super) struct ProjectState {
     pub(super) whole: bool,
-    /// When a project followed whole was first listed (client clock): a task that ended
-    /// before is not reported.
+    /// When a project followed whole was first listed (client clock): a task that ended a
+    /// margin before is not reported.
     added: Option<Duration>,
     pub(super) initial_done: bool,
     pub(super) strategy: Option<FeedStrategy>,
@@ -103,6 +107,9 @@ pub(super) struct ProjectState {
     pub(super) background: Option<FeedListing>,
     /// Ids due for a bulk get (progress, reconciliation), in order.
     pub(super) sweep: VecDeque<TaskId>,
+    /// When the sweep's next bulk get is due: when the sweep was due to start, then when its
+    /// last bulk get was sent.
+    sweep_due: Duration,
     /// Tasks of a project followed whole that were reported ended, and when: a listing that
     /// shows them again (the overlap, or a lagging listing) does not follow them anew.
     pub(super) reported: HashMap<TaskId, Reported>,
@@ -133,6 +140,7 @@ impl Default for ProjectState {
             current: None,
             background: None,
             sweep: VecDeque::new(),
+            sweep_due: Duration::ZERO,
             reported: HashMap::new(),
             pages: 1.0,
             lateness: None,
@@ -213,6 +221,24 @@ impl ProjectState {
 
 /// A strategy is left for the other only when the other costs at most this share of it.
 const HYSTERESIS: f64 = 0.8;
+
+/// When the budget cannot pay for all that is due (many projects, a small share), ended
+/// listings go first, but at most this many in a row while a project's bulk get (progress,
+/// reconciliation) or a page of its started or first listing waits: those get at least one
+/// request in `ENDED_IN_A_ROW + 1`, so the reconciliation is late under such a budget, never
+/// starved.
+pub(super) const ENDED_IN_A_ROW: u32 = 3;
+
+/// What a project has to send next, by kind, in the order they go when equally due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Work {
+    /// A page of its ended listing.
+    Ended,
+    /// A bulk get of its sweep (progress, reconciliation).
+    Sweep,
+    /// A page of its first listing or of a started listing.
+    Background,
+}
 
 /// A moment as a client wall time (since the Unix epoch); `None` before 1970.
 fn since_epoch(t: time::OffsetDateTime) -> Option<Duration> {
@@ -316,11 +342,91 @@ impl Watcher {
         }
     }
 
-    /// The next listing of a project, if one is due: an ended listing first, then the next
-    /// page of a project's initial or started listing.
+    /// The next request of the projects, if one is due: of the ended listings due, the one
+    /// due the longest (so that many projects take turns); else, or after
+    /// [`ENDED_IN_A_ROW`] of them while other work waits, a project's sweep or a page of its
+    /// first or started listing, the one due the longest. An ended listing thus goes before
+    /// the next page of a large project's first listing: 10 000 tasks take 100 pages to
+    /// enumerate, and endings meanwhile are not held up.
     pub(super) fn next_feed(&mut self, now: Duration) -> Option<WatchWant> {
+        self.prepare_feeds(now);
+        let mut ended: Option<(Duration, &ProjectId)> = None;
+        let mut other: Option<(Duration, Work, &ProjectId)> = None;
+        for (p, ps) in &self.projects {
+            if let Some(l) = &ps.current {
+                if ended.is_none_or(|(d, _)| l.due < d) {
+                    ended = Some((l.due, p));
+                }
+            }
+            let mut consider = |due: Duration, work: Work| {
+                if other.is_none_or(|(d, w, _)| (due, work) < (d, w)) {
+                    other = Some((due, work, p));
+                }
+            };
+            if !ps.sweep.is_empty() {
+                consider(ps.sweep_due, Work::Sweep);
+            }
+            if let Some(l) = &ps.background {
+                consider(l.due, Work::Background);
+            }
+        }
+        let pick = match (ended, other) {
+            (Some((_, p)), None) => (Work::Ended, p.clone()),
+            (Some((_, p)), Some(_)) if self.ended_in_a_row < ENDED_IN_A_ROW => {
+                (Work::Ended, p.clone())
+            }
+            (_, Some((_, w, p))) => (w, p.clone()),
+            (None, None) => return None,
+        };
+        let (work, p) = pick;
+        if work == Work::Ended && other.is_some() {
+            self.ended_in_a_row += 1;
+        } else {
+            self.ended_in_a_row = 0;
+        }
+        let ps = self.projects.get_mut(&p)?;
+        if work == Work::Sweep {
+            let mut ids = Vec::with_capacity(MAX_BULK_IDS);
+            while ids.len() < MAX_BULK_IDS {
+                let Some(id) = ps.sweep.pop_front() else {
+                    break;
+                };
+                if ps.members.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            ps.sweep_due = now;
+            if ids.is_empty() {
+                // Every id left the project since: nothing to send for it.
+                return self.next_feed(now);
+            }
+            self.in_flight = Some(InFlight::Bulk(ids.clone(), Some(p)));
+            self.requests += 1;
+            return Some(WatchWant::Bulk(BulkGetTasks::new(ids)));
+        }
+        let background = work == Work::Background;
+        let slot = if background {
+            &mut ps.background
+        } else {
+            &mut ps.current
+        };
+        let l = slot.as_mut()?;
+        if l.offset == 0 {
+            // Sent now (again, after a failure): the next listing reaches back from here.
+            l.sent = Some(now);
+        }
+        let call = feed_listing(&p, l);
+        self.in_flight = Some(InFlight::Feed(p, background));
+        self.requests += 1;
+        Some(WatchWant::Feed(Box::new(call)))
+    }
+
+    /// Opens each project's listings that are due (its first listing, an ended listing, a
+    /// started listing) and fills the sweeps that are due (progress, reconciliation).
+    fn prepare_feeds(&mut self, now: Duration) {
         let margin = self.policy.feed_margin;
-        for (p, ps) in &mut self.projects {
+        let policy = &self.policy;
+        for ps in self.projects.values_mut() {
             let enumerating = ps.whole && !ps.initial_done;
             if enumerating && ps.added.is_none() {
                 ps.added = Some(now);
@@ -329,7 +435,7 @@ impl Watcher {
                 // The ended listings begin one interval later and go between the initial
                 // listing's pages: a task that ends while a large project is enumerated is
                 // reported as soon as if it had been known.
-                ps.next_ended = now + self.policy.feed_interval;
+                ps.next_ended = now + policy.feed_interval;
                 // The first started listing goes a margin later: it reaches back a margin
                 // before this listing, so an earlier one would list again every task that
                 // started just before the watch (known from this listing).
@@ -345,78 +451,45 @@ impl Watcher {
                 ps.current = Some(FeedListing::new(
                     FeedKind::Ended,
                     ps.ended_from.or_else(|| wall(now, margin)),
-                    now,
+                    ps.next_ended,
                 ));
             }
             if ps.background.is_none() && something && ps.lists_starts() && now >= ps.next_started {
                 ps.background = Some(FeedListing::new(
                     FeedKind::Started,
                     ps.started_from.or_else(|| wall(now, margin)),
-                    now,
+                    ps.next_started,
                 ));
             }
-            let (l, background) = match (&ps.current, &ps.background) {
-                (Some(l), _) => (l, false),
-                (None, Some(l)) => (l, true),
-                (None, None) => continue,
-            };
-            let call = feed_listing(p, l);
-            self.in_flight = Some(InFlight::Feed(p.clone(), background));
-            self.requests += 1;
-            return Some(WatchWant::Feed(Box::new(call)));
-        }
-        None
-    }
-
-    /// The next bulk get of a project on the listing strategy (progress, reconciliation), if
-    /// one is due.
-    pub(super) fn next_project_sweep(&mut self, now: Duration) -> Option<WatchWant> {
-        let policy = &self.policy;
-        for (p, ps) in &mut self.projects {
-            if !ps.listing() {
+            if !ps.listing() || !ps.sweep.is_empty() {
                 continue;
             }
-            if ps.sweep.is_empty() {
-                if now >= ps.next_reconcile {
-                    // Every watched task: catches an ending no listing showed.
-                    ps.next_reconcile = now + policy.reconcile_interval;
-                    ps.next_progress = now + policy.progress_interval;
-                    let mut ids: Vec<TaskId> = ps.members.iter().cloned().collect();
-                    // In a fixed order: the same run makes the same requests.
-                    ids.sort();
-                    ps.sweep.extend(ids);
-                } else if now >= ps.next_progress {
-                    ps.next_progress = now + policy.progress_interval;
-                    let mut ids: Vec<TaskId> = ps
-                        .members
-                        .iter()
-                        .filter(|id| {
-                            self.tasks
-                                .get(*id)
-                                .is_some_and(|t| is_running(t.status.as_ref()))
-                        })
-                        .cloned()
-                        .collect();
-                    ids.sort();
-                    ps.sweep.extend(ids);
-                }
-            }
-            let mut ids = Vec::with_capacity(MAX_BULK_IDS);
-            while ids.len() < MAX_BULK_IDS {
-                let Some(id) = ps.sweep.pop_front() else {
-                    break;
-                };
-                if ps.members.contains(&id) {
-                    ids.push(id);
-                }
-            }
-            if !ids.is_empty() {
-                self.in_flight = Some(InFlight::Bulk(ids.clone(), Some(p.clone())));
-                self.requests += 1;
-                return Some(WatchWant::Bulk(BulkGetTasks::new(ids)));
+            if now >= ps.next_reconcile {
+                // Every watched task: catches an ending no listing showed.
+                ps.sweep_due = ps.next_reconcile;
+                ps.next_reconcile = now + policy.reconcile_interval;
+                ps.next_progress = now + policy.progress_interval;
+                let mut ids: Vec<TaskId> = ps.members.iter().cloned().collect();
+                // In a fixed order: the same run makes the same requests.
+                ids.sort();
+                ps.sweep.extend(ids);
+            } else if now >= ps.next_progress {
+                ps.sweep_due = ps.next_progress;
+                ps.next_progress = now + policy.progress_interval;
+                let mut ids: Vec<TaskId> = ps
+                    .members
+                    .iter()
+                    .filter(|id| {
+                        self.tasks
+                            .get(*id)
+                            .is_some_and(|t| is_running(t.status.as_ref()))
+                    })
+                    .cloned()
+                    .collect();
+                ids.sort();
+                ps.sweep.extend(ids);
             }
         }
-        None
     }
 
     /// A bulk get found `task` ended: when it ended before where the ended listings of its
@@ -496,6 +569,7 @@ impl Watcher {
         };
         if more && n > 0 {
             l.offset = next_offset;
+            l.due = now;
             return;
         }
         let sent = l.sent.unwrap_or(now);
@@ -575,13 +649,18 @@ impl Watcher {
             return;
         }
         if terminal {
+            // Ended before the watch began: not reported. The end is the platform's clock and
+            // `added` the client's, and a large project's first listing takes a while (an
+            // ending seen in its last pages may be newer than the watch), so only an ending a
+            // margin before the watch's first listing counts as before it; one within that
+            // margin is reported (the client cannot tell it from an ending just after).
             let ended = item.end_time.as_ref().and_then(|t| t.datetime());
             let before_watch = match (ended.and_then(since_epoch), ps.added) {
-                (Some(e), Some(added)) => e < added,
-                _ => false,
+                (Some(e), Some(added)) => e + self.policy.feed_margin < added,
+                // No end time to go by: in the first listing, it ended before.
+                _ => kind == FeedKind::Initial,
             };
-            if kind == FeedKind::Initial || before_watch {
-                // It ended before the watch began.
+            if before_watch {
                 return;
             }
             ps.reported.insert(id.clone(), Reported::of(&item, now));

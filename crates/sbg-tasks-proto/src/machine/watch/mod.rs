@@ -99,7 +99,9 @@
 //! project once (oldest first, 100 a page, the short fields) and follows the tasks that have
 //! not ended; a task that starts later appears in the started listing (which runs whatever the
 //! strategy), and one that ends between two started listings in the ended listing; a task
-//! that ended before the project was first listed is not reported. (A task created after
+//! that ended more than [`feed_margin`](WatcherPolicy::feed_margin) before the project was
+//! first listed is not reported (one that ended within it is: the platform's clock and a
+//! lagging first listing cannot tell it from an ending just after). (A task created after
 //! that is seen once it starts, not while it waits.) Its strategy is chosen once the first
 //! listing was read; the watch is over when every task followed has ended. Its ended listing
 //! runs from the start, and an ended listing always goes before the next page of an initial
@@ -454,6 +456,9 @@ pub struct Watcher {
     projects: BTreeMap<ProjectId, ProjectState>,
     /// Followed ids not fetched yet: strategies are chosen once every project is known.
     unseen: usize,
+    /// Ended listings sent in a row while a project's bulk get or a page of its started or
+    /// first listing was waiting (see [`ENDED_IN_A_ROW`](feed::ENDED_IN_A_ROW)).
+    ended_in_a_row: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -519,6 +524,7 @@ impl Watcher {
             requests: 0,
             projects: BTreeMap::new(),
             unseen: 0,
+            ended_in_a_row: 0,
         }
     }
 
@@ -775,9 +781,6 @@ impl Watcher {
         }
         self.choose(now);
         if let Some(want) = self.next_feed(now) {
-            return want;
-        }
-        if let Some(want) = self.next_project_sweep(now) {
             return want;
         }
         let mut ids = Vec::with_capacity(MAX_BULK_IDS);
