@@ -86,7 +86,14 @@
 //!   `reconcile_interval` (30 min), ⌈n/100⌉ requests (100 for 10 000 tasks, 200 an hour):
 //!   it catches an ending that a listing lagging more than the margin, or a clock skewed
 //!   further, hid; it reports through the same exactly-once path. So nothing is missed for
-//!   longer than `reconcile_interval`.
+//!   longer than `reconcile_interval`, while the budget pays for what is due.
+//!
+//! **Order.** Of the ended listings due, the one due the longest goes first (the projects
+//! take turns). Then come the sweeps (progress, reconciliation) and the pages of started
+//! and first listings, again the one due the longest first. Ended listings go first, but at
+//! most 3 in a row while such other work waits. So under a budget too small for all that is
+//! due (many projects, a small share) the other work gets at least one request in 4: the
+//! reconciliation runs late, and is never starved.
 //!
 //! Events that come from a listing carry the listing's task, with the short `fields` above
 //! (no `execution_status`, no inputs or outputs): an [`WatchEvent::Ended`] from the ended
@@ -104,10 +111,10 @@
 //! lagging first listing cannot tell it from an ending just after). (A task created after
 //! that is seen once it starts, not while it waits.) Its strategy is chosen once the first
 //! listing was read; the watch is over when every task followed has ended. Its ended listing
-//! runs from the start, and an ended listing always goes before the next page of an initial
-//! or a started listing: 10 000 tasks take 100 pages to enumerate (50 s at the budget's
-//! pace), and 10 000 that started together as many to list again, but an ending is never held
-//! up behind them for more than an interval.
+//! runs from the start, and goes between the pages of an initial or a started listing (see
+//! **Order** above): 10 000 tasks take 100 pages to enumerate (50 s at the budget's pace), and
+//! 10 000 that started together as many to list again, but an ending is not held up behind
+//! them for more than an interval and a page.
 //!
 //! Time is passed in; nothing here reads a clock. Stepped by hand:
 //!
