@@ -656,6 +656,43 @@ fn children_report_each_status_change_and_their_lagging_last_endings() {
 }
 
 #[test]
+fn a_batch_parent_whose_ending_a_listing_shows_first_still_reports_its_last_children() {
+    // The parent is watched with 300 tasks of its project, which the watcher follows by
+    // listings; the parent itself by bulk gets (its counts drive its children's listings),
+    // at most every 10 s. Its children end one a second and it ends with the last one: the
+    // project's ended listing (every 3 s) shows its ending before its next bulk get does,
+    // with no counts. The children that ended since its last bulk get are reported all the
+    // same, once each.
+    let n = 50;
+    let mut fake = Fake::default();
+    fake.running(P, 300, 0, |k| 3_600 + k as u64);
+    batch(&mut fake, n);
+    let settings = settings(WatcherPolicy::default());
+    let mut ids = fake.ids(P);
+    ids.retain(|id| !id.as_str().starts_with("child"));
+    let run = drive(&mut fake, Watch::new(&settings, ids), 600);
+    let mut ended: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &run.events {
+        if let WatchEvent::ChildEnded { child, .. } = &e.event {
+            *ended.entry(child.id.clone().unwrap()).or_default() += 1;
+        }
+    }
+    let missing: Vec<String> = (0..n)
+        .map(|k| format!("child{k}"))
+        .filter(|c| !ended.contains_key(c))
+        .collect();
+    assert!(missing.is_empty(), "never reported: {missing:?}");
+    assert!(ended.values().all(|&c| c == 1), "{ended:?}");
+    assert_eq!(
+        run.strategies
+            .last()
+            .and_then(|s| s.values().next().copied()),
+        Some(FeedStrategy::Listing),
+        "the project is followed by listings"
+    );
+}
+
+#[test]
 fn a_project_followed_whole_reports_its_open_tasks_and_those_that_start_later() {
     let mut fake = Fake::default();
     // 300 open tasks, 50 that ended before the watch, and 40 that start during it.

@@ -614,6 +614,16 @@ impl Watcher {
                 }
                 t.project = Some(project.clone());
             }
+            if terminal && (t.batch || self.parents.contains_key(&id)) {
+                // A batch parent's ending is read from a get, with its final counts (a
+                // listing's short fields have none): ended on the counts of its last get, it
+                // would give up on the children that ended since. Due at once.
+                if let Some(at) = t.refreshed.as_mut() {
+                    *at = now.saturating_sub(self.policy.min_interval);
+                }
+                self.order.push_front(id);
+                return;
+            }
             if terminal {
                 self.end(now, id, item);
                 return;
