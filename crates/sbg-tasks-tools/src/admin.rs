@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use sbg_tasks_ureq::proto::meta::RateLimit;
 use serde_json::Value;
 
 use crate::Res;
@@ -11,17 +12,14 @@ use crate::Res;
 const DRAFT_LISTING_TRIES: u32 = 10;
 
 /// How long until the window of `X-RateLimit-Reset` (Unix seconds) is over, plus a little for
-/// the 1-second resolution; 1 s when the header is missing or unreadable, 10 s at most.
+/// the 1-second resolution; 1 s when the rate-limit headers are missing or unreadable, 10 s at
+/// most.
 fn until_reset(headers: &ureq::http::HeaderMap) -> Duration {
-    let reset = headers
-        .get("X-RateLimit-Reset")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    match reset {
-        Some(r) => Duration::from_secs(r)
+    match RateLimit::from_headers(headers) {
+        Some(r) => Duration::from_secs(r.reset)
             .saturating_sub(now)
             .saturating_add(Duration::from_millis(100))
             .min(Duration::from_secs(10)),
