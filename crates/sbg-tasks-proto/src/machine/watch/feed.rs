@@ -251,8 +251,7 @@ impl Watcher {
     /// Whether `t` is followed by its project's listings (not by the sweeps of `order`). A
     /// batch parent never is: its counts drive its children's listings.
     pub(super) fn by_listing(projects: &BTreeMap<ProjectId, ProjectState>, t: &Tracked) -> bool {
-        !t.batch
-            && t.counts.is_none()
+        !t.drives_children()
             && t.project
                 .as_ref()
                 .and_then(|p| projects.get(p))
@@ -614,7 +613,7 @@ impl Watcher {
                 }
                 t.project = Some(project.clone());
             }
-            if terminal && (t.batch || self.parents.contains_key(&id)) {
+            if terminal && t.drives_children() {
                 // A batch parent's ending is read from a get, with its final counts (a
                 // listing's short fields have none): ended on the counts of its last get, it
                 // would give up on the children that ended since. Due at once.

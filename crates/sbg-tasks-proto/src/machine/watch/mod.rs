@@ -447,6 +447,14 @@ struct Tracked {
     batch: bool,
 }
 
+impl Tracked {
+    /// A batch parent (or a task with batch counts): its counts drive its children's
+    /// listings, so it is read by gets, never settled from a listing's short fields.
+    fn drives_children(&self) -> bool {
+        self.batch || self.counts.is_some()
+    }
+}
+
 /// Follows a set of tasks: see the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct Watcher {
