@@ -37,6 +37,22 @@ struct FTask {
 }
 
 impl FTask {
+    /// A task of `P` made and started at `start` (seconds since the epoch, as `s(...)`
+    /// gives), ending COMPLETED at `end`: no parent, not a batch, its ending listed.
+    fn ran(id: impl Into<String>, start: Duration, end: Duration) -> Self {
+        Self {
+            id: id.into(),
+            project: P.into(),
+            parent: None,
+            batch: false,
+            created: start,
+            start: Some(start),
+            end: Some(end),
+            outcome: "COMPLETED",
+            unlisted_end: false,
+        }
+    }
+
     fn status(&self, at: Duration) -> &'static str {
         match (self.start, self.end) {
             (_, Some(e)) if e <= at => self.outcome,
@@ -95,15 +111,9 @@ impl Fake {
         for k in 0..n {
             let id = format!("{}-t{k}", project.replace('/', "_"));
             self.add(FTask {
-                id,
                 project: project.into(),
-                parent: None,
-                batch: false,
-                created: s(UNIX0 + start),
-                start: Some(s(UNIX0 + start)),
-                end: Some(s(UNIX0 + end(k))),
                 outcome: if k % 7 == 3 { "FAILED" } else { "COMPLETED" },
-                unlisted_end: false,
+                ..FTask::ran(id, s(UNIX0 + start), s(UNIX0 + end(k)))
             });
         }
     }
@@ -578,27 +588,16 @@ fn ten_thousand_tasks_of_a_project_are_followed_by_listings() {
 /// second apart.
 fn batch(fake: &mut Fake, n: usize) {
     fake.add(FTask {
-        id: "parent".into(),
-        project: P.into(),
-        parent: None,
         batch: true,
-        created: s(UNIX0),
-        start: Some(s(UNIX0)),
-        end: Some(s(UNIX0 + 30 + n as u64 + 100)),
-        outcome: "COMPLETED",
-        unlisted_end: false,
+        ..FTask::ran("parent", s(UNIX0), s(UNIX0 + 30 + n as u64 + 100))
     });
     for k in 0..n {
+        let start = s(UNIX0 + 30 + k as u64);
         fake.add(FTask {
-            id: format!("child{k}"),
-            project: P.into(),
             parent: Some("parent".into()),
-            batch: false,
             created: s(UNIX0),
-            start: Some(s(UNIX0 + 30 + k as u64)),
-            end: Some(s(UNIX0 + 30 + k as u64 + 100)),
             outcome: if k % 5 == 0 { "FAILED" } else { "COMPLETED" },
-            unlisted_end: false,
+            ..FTask::ran(format!("child{k}"), start, start + s(100))
         });
     }
 }
@@ -698,29 +697,16 @@ fn a_project_followed_whole_reports_its_open_tasks_and_those_that_start_later() 
     // 300 open tasks, 50 that ended before the watch, and 40 that start during it.
     fake.running(P, 300, 0, |k| 120 + k as u64);
     for k in 0..50 {
-        fake.add(FTask {
-            id: format!("old{k}"),
-            project: P.into(),
-            parent: None,
-            batch: false,
-            created: s(UNIX0 - 7200),
-            start: Some(s(UNIX0 - 7200)),
-            end: Some(s(UNIX0 - 3600)),
-            outcome: "COMPLETED",
-            unlisted_end: false,
-        });
+        fake.add(FTask::ran(
+            format!("old{k}"),
+            s(UNIX0 - 7200),
+            s(UNIX0 - 3600),
+        ));
     }
     for k in 0..40 {
         fake.add(FTask {
-            id: format!("new{k}"),
-            project: P.into(),
-            parent: None,
-            batch: false,
             created: s(UNIX0 + 10),
-            start: Some(s(UNIX0 + 60 + 5 * k)),
-            end: Some(s(UNIX0 + 400 + k)),
-            outcome: "COMPLETED",
-            unlisted_end: false,
+            ..FTask::ran(format!("new{k}"), s(UNIX0 + 60 + 5 * k), s(UNIX0 + 400 + k))
         });
     }
     // Another project: never listed, never followed.
@@ -815,17 +801,11 @@ fn a_few_tasks_of_a_busy_project_leave_listings_when_its_pages_grow() {
     // second from 60 s to 1 060 s, which fill several pages of each ended listing.
     fake.running(P, 150, 0, |k| 1_200 + 2 * k as u64);
     for k in 0..20_000u64 {
-        fake.add(FTask {
-            id: format!("busy{k}"),
-            project: P.into(),
-            parent: None,
-            batch: false,
-            created: s(UNIX0),
-            start: Some(s(UNIX0)),
-            end: Some(s(UNIX0 + 60 + k / 20)),
-            outcome: "COMPLETED",
-            unlisted_end: false,
-        });
+        fake.add(FTask::ran(
+            format!("busy{k}"),
+            s(UNIX0),
+            s(UNIX0 + 60 + k / 20),
+        ));
     }
     let settings = settings(WatcherPolicy::default());
     let ids = fake
@@ -892,32 +872,12 @@ fn endings_just_after_the_watch_began_are_reported_behind_a_slow_clock_and_a_lag
     // show the others ended. They are reported all the same, once each.
     fake.running(P, 10_000, 0, |k| 3_600 + k as u64);
     for k in 0..20 {
-        fake.add(FTask {
-            id: format!("zz{k}"),
-            project: P.into(),
-            parent: None,
-            batch: false,
-            created: s(UNIX0),
-            start: Some(s(UNIX0)),
-            end: Some(s(UNIX0 + 1 + k)),
-            outcome: "COMPLETED",
-            unlisted_end: false,
-        });
+        fake.add(FTask::ran(format!("zz{k}"), s(UNIX0), s(UNIX0 + 1 + k)));
     }
     fake.lag = s(10);
     fake.skew = -5;
     // Ended 30 min before the watch: not reported.
-    fake.add(FTask {
-        id: "old".into(),
-        project: P.into(),
-        parent: None,
-        batch: false,
-        created: s(UNIX0 - 7200),
-        start: Some(s(UNIX0 - 7200)),
-        end: Some(s(UNIX0 - 1800)),
-        outcome: "COMPLETED",
-        unlisted_end: false,
-    });
+    fake.add(FTask::ran("old", s(UNIX0 - 7200), s(UNIX0 - 1800)));
     let settings = settings(WatcherPolicy::default());
     let run = drive(&mut fake, Watch::project(&settings, project()), 90);
     let endings = run.endings(&fake);
